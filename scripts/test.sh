@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what is needed, then runs every test: the C suite in a release
+# build, again under AddressSanitizer + UndefinedBehaviorSanitizer, and the
+# thread tests under ThreadSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install_deps.sh
+
+bash scripts/build.sh release
+(cd build/release && ctest --output-on-failure -j 2)
+
+bash scripts/build.sh sanitize
+export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build/sanitize && ctest --output-on-failure -j 2)
+
+bash scripts/build.sh tsan
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+(cd build/tsan && ctest --output-on-failure -R 'test_(threadpool|scheduler)')

@@ -1,0 +1,278 @@
+/*
+ * Evaluation: order the unscheduled part of the graph (iteratively, so a
+ * chain of a million nodes needs no deep stack), queue each node on its
+ * stream, and on the stream's worker run the kernel, mark the outputs
+ * finished and detach them from the graph so memory goes as soon as it can.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "array_impl.h"
+#include "error.h"
+#include "stream.h"
+
+/* A run of consecutive tape nodes on one stream, queued as one task. */
+typedef struct node_batch {
+    mxi_task task;
+    size_t n;
+    mxi_node *nodes[];
+} node_batch;
+
+/* Copies an error onto an array that will not be computed. */
+static void fail_array(mx_array *a, int code, const char *msg) {
+    a->error_code = code ? code : MX_ERR_RUNTIME;
+    free(a->error);
+    a->error = strdup(msg);
+}
+
+/* Runs one node on the current (worker) thread. */
+static void run_node(mxi_node *n) {
+    int rc = MX_OK;
+    const char *msg = NULL;
+    /* Inputs from other streams may still be running: wait for them. Within
+     * one stream the queue order already guarantees they are done. */
+    for (int i = 0; i < n->n_inputs; i++) {
+        mx_array *in = n->inputs[i];
+        mxi_array_wait_finished(in);
+        if (atomic_load_explicit(&in->status, memory_order_acquire) == MX_ARRAY_FAILED) {
+            rc = in->error_code;
+            msg = in->error ? in->error : "an input failed to evaluate";
+        }
+    }
+    if (rc == MX_OK) {
+        mxi_eval_fn kernel = mxi_backend_of(n->stream.device.type)->kernel(n->kind);
+        if (!kernel) {
+            rc = mxi_error(MX_ERR_RUNTIME, "[%s] has no kernel for the %s",
+                           mxi_primitives[n->kind].name,
+                           mxi_backend_of(n->stream.device.type)->name);
+        } else {
+            mx_clear_error();
+            rc = kernel(n, n->inputs, n->outputs);
+        }
+        if (rc != MX_OK) msg = mx_last_error()[0] ? mx_last_error() : "kernel failed";
+    }
+
+    bool keep_graph = false;
+    for (int i = 0; i < n->n_outputs; i++)
+        if (n->outputs[i]->tracer) keep_graph = true;
+    for (int i = 0; i < n->n_outputs; i++)
+        if (rc != MX_OK) fail_array(n->outputs[i], rc, msg);
+    /* Order matters: detach, release the node (and with it the inputs it
+     * alone kept alive), then publish the status, so that when eval returns
+     * the memory the graph held is already back. The outputs are read from a
+     * copy because the node may be gone by then; the tape's references
+     * (taken in prepare_node) keep the outputs themselves alive. */
+    int k = n->n_outputs;
+    mx_array *local[8];
+    mx_array **outs = k <= 8 ? local : malloc((size_t)k * sizeof *outs);
+    if (!outs) {
+        /* No room for the copy: publish first, then let go (same result,
+         * the memory just returns a moment later). */
+        for (int i = 0; i < k; i++)
+            mxi_array_finish(n->outputs[i], rc == MX_OK ? MX_ARRAY_AVAILABLE : MX_ARRAY_FAILED);
+        for (int i = 0; i < k; i++) {
+            mx_array *o = n->outputs[i];
+            if (!keep_graph) {
+                o->node = NULL;
+                mxi_node_release(n);
+            }
+            mx_array_free(o);
+        }
+        return;
+    }
+    memcpy(outs, n->outputs, (size_t)k * sizeof *outs);
+    if (!keep_graph) {
+        for (int i = 0; i < k; i++) {
+            outs[i]->node = NULL;
+            mxi_node_release(n);
+        }
+    }
+    for (int i = 0; i < k; i++)
+        mxi_array_finish(outs[i], rc == MX_OK ? MX_ARRAY_AVAILABLE : MX_ARRAY_FAILED);
+    for (int i = 0; i < k; i++) mx_array_free(outs[i]);
+    if (outs != local) free(outs);
+}
+
+static void run_batch(mxi_task *t) {
+    node_batch *b = (node_batch *)t;
+    for (size_t i = 0; i < b->n; i++) run_node(b->nodes[i]);
+    free(b);
+}
+
+/* ---- building the tape ---- */
+
+typedef struct frame {
+    mxi_node *node;
+    int next_input;
+} frame;
+
+typedef struct vec {
+    void *data;
+    size_t len, cap;
+} vec;
+
+static int vec_push(vec *v, const void *item, size_t size) {
+    if (v->len == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        void *grown = realloc(v->data, cap * size);
+        if (!grown) return mxi_error(MX_ERR_MEMORY, "[eval] out of memory ordering the graph");
+        v->data = grown;
+        v->cap = cap;
+    }
+    memcpy((char *)v->data + v->len * size, item, size);
+    v->len++;
+    return MX_OK;
+}
+
+/* Visit marks: a node is on this call's tape when mark == epoch. */
+static _Atomic uint64_t epoch_counter;
+
+static bool needs_run(const mx_array *a) {
+    return a->node &&
+           atomic_load_explicit(&a->status, memory_order_acquire) == MX_ARRAY_UNSCHEDULED;
+}
+
+/* Depth-first post-order over unscheduled nodes reachable from the roots. */
+static int build_tape(mx_array *const *roots, size_t n, vec *tape) {
+    vec stack = {0};
+    int rc = MX_OK;
+    uint64_t epoch = atomic_fetch_add(&epoch_counter, 1) + 1;
+    for (size_t r = 0; r < n && rc == MX_OK; r++) {
+        mx_array *a = roots[r];
+        if (!needs_run(a) || a->node->mark == epoch) continue;
+        a->node->mark = epoch;
+        frame f = {a->node, 0};
+        rc = vec_push(&stack, &f, sizeof f);
+        while (rc == MX_OK && stack.len) {
+            frame *top = (frame *)stack.data + stack.len - 1;
+            if (top->next_input < top->node->n_inputs) {
+                mx_array *in = top->node->inputs[top->next_input++];
+                if (needs_run(in) && in->node->mark != epoch) {
+                    in->node->mark = epoch;
+                    frame g = {in->node, 0};
+                    rc = vec_push(&stack, &g, sizeof g);
+                }
+            } else {
+                mxi_node *done = top->node;
+                stack.len--;
+                rc = vec_push(tape, &done, sizeof done);
+            }
+        }
+    }
+    free(stack.data);
+    return rc;
+}
+
+/* Gives a node's freed outputs a stand-in so its kernel has somewhere to
+ * write, then takes the tape's references and marks everything scheduled. */
+static int prepare_node(mxi_node *n) {
+    if (n->n_outputs > 1) {
+        mxi_sibling_lock();
+        for (int i = 0; i < n->n_outputs; i++) {
+            mx_array *o = n->outputs[i];
+            if (o) {
+                mx_array_retain(o);
+                continue;
+            }
+            o = mxi_array_alloc(n->out_dtypes[i], n->out_shapes[i], n->out_ndims[i]);
+            if (!o) {
+                mxi_sibling_unlock();
+                return MX_ERR_MEMORY;
+            }
+            o->node = n;
+            o->out_index = i;
+            atomic_fetch_add_explicit(&n->refcount, 1, memory_order_relaxed);
+            n->outputs[i] = o; /* its one reference is the tape's */
+        }
+        mxi_sibling_unlock();
+    } else {
+        mx_array_retain(n->outputs[0]);
+    }
+    for (int i = 0; i < n->n_outputs; i++)
+        atomic_store_explicit(&n->outputs[i]->status, MX_ARRAY_SCHEDULED, memory_order_release);
+    return MX_OK;
+}
+
+static int submit_tape(mxi_node **nodes, size_t len) {
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i + 1;
+        while (j < len && nodes[j]->stream.index == nodes[i]->stream.index) j++;
+        node_batch *b = malloc(sizeof *b + (j - i) * sizeof(mxi_node *));
+        if (!b) {
+            /* Run what cannot be queued here and now: correct, only slower. */
+            for (size_t k = i; k < j; k++) {
+                mx_synchronize(&nodes[k]->stream);
+                run_node(nodes[k]);
+            }
+            i = j;
+            continue;
+        }
+        b->task.run = run_batch;
+        b->n = j - i;
+        memcpy(b->nodes, nodes + i, (j - i) * sizeof(mxi_node *));
+        int rc = mxi_stream_submit(nodes[i]->stream.index, &b->task);
+        if (rc) {
+            free(b);
+            return rc;
+        }
+        i = j;
+    }
+    return MX_OK;
+}
+
+static int check_args(mx_array *const *arrays, size_t n, const char *op) {
+    if (n && !arrays) return mxi_error(MX_ERR_VALUE, "[%s] arrays is NULL", op);
+    for (size_t i = 0; i < n; i++)
+        if (!arrays[i]) return mxi_error(MX_ERR_VALUE, "[%s] array %zu is NULL", op, i);
+    return MX_OK;
+}
+
+int mx_async_eval(mx_array *const *arrays, size_t n) {
+    int rc = check_args(arrays, n, "async_eval");
+    if (rc) return rc;
+    vec tape = {0};
+    rc = build_tape(arrays, n, &tape);
+    mxi_node **nodes = tape.data;
+    size_t prepared = 0;
+    for (; rc == MX_OK && prepared < tape.len; prepared++) rc = prepare_node(nodes[prepared]);
+    if (rc != MX_OK) {
+        /* Nothing was queued yet: undo the scheduling of prepared nodes. */
+        for (size_t i = 0; i < prepared; i++)
+            for (int k = 0; k < nodes[i]->n_outputs; k++) {
+                atomic_store(&nodes[i]->outputs[k]->status, MX_ARRAY_UNSCHEDULED);
+                mx_array_free(nodes[i]->outputs[k]);
+            }
+        free(tape.data);
+        return rc;
+    }
+    rc = submit_tape(nodes, tape.len);
+    free(tape.data);
+    return rc;
+}
+
+static int array_result(const mx_array *a) {
+    int st = atomic_load_explicit(&a->status, memory_order_acquire);
+    if (st == MX_ARRAY_FAILED)
+        return mxi_error(a->error_code ? a->error_code : MX_ERR_RUNTIME, "%s",
+                         a->error ? a->error : "evaluation failed");
+    return MX_OK;
+}
+
+int mx_eval(mx_array *const *arrays, size_t n) {
+    int rc = mx_async_eval(arrays, n);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++) {
+        mxi_array_wait_finished(arrays[i]);
+        if (rc == MX_OK) rc = array_result(arrays[i]);
+    }
+    return rc;
+}
+
+int mx_array_wait(mx_array *a) {
+    if (!a) return mxi_error(MX_ERR_VALUE, "[wait] array is NULL");
+    if (atomic_load_explicit(&a->status, memory_order_acquire) == MX_ARRAY_UNSCHEDULED)
+        return mxi_error(MX_ERR_RUNTIME, "[wait] the array was never scheduled; call eval");
+    mxi_array_wait_finished(a);
+    return array_result(a);
+}

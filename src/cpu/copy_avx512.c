@@ -1,0 +1,3 @@
+/* Converting copy loops, AVX-512 F/BW/DQ/VL. */
+#define MXI_LEVEL avx512
+#include "copy_kernels.inc"

@@ -1,0 +1,218 @@
+/*
+ * Matrix products through the BLAS (OpenBLAS).
+ *
+ * Each batch matrix of an operand is passed to gemm in place when it is
+ * row-major or column-major with a unit inner stride (column-major becomes a
+ * transposed operand); anything else is first copied to a contiguous
+ * temporary. When b is the same matrix for every batch entry (a broadcast
+ * weight) and a's batch entries are evenly spaced rows, the whole batch is
+ * one gemm with M' = batch * M.
+ *
+ * float16 and bfloat16 are converted to float32 blocks, multiplied with
+ * sgemm and rounded back once; native 16-bit kernels are meant to replace
+ * this path.
+ */
+#include "strided.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "copy.h"
+#include "core/allocator.h"
+#include "core/array_impl.h"
+#include "core/error.h"
+#include "core/threadpool.h"
+
+static pthread_once_t blas_threads_once = PTHREAD_ONCE_INIT;
+
+/* BLAS runs while our pool is idle, so it may use as many threads as the
+ * pool has, and no more, or the two would oversubscribe the cores. */
+static void blas_threads_init(void) { openblas_set_num_threads(mxi_num_threads()); }
+
+/* How one operand matrix (rows x cols, element strides rs, cs) is given to
+ * gemm: in place (trans, ld) or through a contiguous copy. */
+typedef struct operand {
+    bool direct;
+    bool trans;
+    int64_t ld;
+} operand;
+
+static operand classify(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
+    operand o = {false, false, 0};
+    int64_t min_row_ld = cols > 1 ? cols : 1, min_col_ld = rows > 1 ? rows : 1;
+    /* Row-major: (i, j) at i * ld + j. The stride of a length-1 axis does not
+     * matter. */
+    if ((cols == 1 || cs == 1) && (rows == 1 || rs >= min_row_ld)) {
+        o.direct = true;
+        o.ld = rows == 1 ? min_row_ld : rs;
+    } else if ((rows == 1 || rs == 1) && (cols == 1 || cs >= min_col_ld)) {
+        o.direct = true;
+        o.trans = true;
+        o.ld = cols == 1 ? min_col_ld : cs;
+    }
+    if (o.direct && o.ld > INT_MAX) o.direct = false;
+    return o;
+}
+
+typedef struct mm_plan {
+    mx_dtype dtype;
+    int64_t isz;
+    int64_t M, N, K;
+    int64_t a_rs, a_cs, b_rs, b_cs;
+    operand oa, ob;
+    bool half; /* float16/bfloat16 through float32 */
+    /* temporaries (NULL when not needed) */
+    void *ta, *tb, *tc;
+    size_t ta_bytes, tb_bytes, tc_bytes;
+} mm_plan;
+
+static void gemm(const mm_plan *p, const void *a, const void *b, void *c) {
+    int M = (int)p->M, N = (int)p->N, K = (int)p->K;
+    enum CBLAS_TRANSPOSE ta = p->oa.trans ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = p->ob.trans ? CblasTrans : CblasNoTrans;
+    int lda = (int)p->oa.ld, ldb = (int)p->ob.ld;
+    switch (p->half ? MX_FLOAT32 : p->dtype) {
+    case MX_FLOAT32:
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, a, lda, b, ldb, 0.0f, c, N);
+        break;
+    case MX_FLOAT64:
+        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, a, lda, b, ldb, 0.0, c, N);
+        break;
+    default: {
+        const float one[2] = {1, 0}, zero[2] = {0, 0};
+        cblas_cgemm(CblasRowMajor, ta, tb, M, N, K, one, a, lda, b, ldb, zero, c, N);
+        break;
+    }
+    }
+}
+
+/* One product of batch entry: a, b point at the entry's first elements. */
+static void matmul_one(const mm_plan *p, const char *a, const char *b, char *out) {
+    mx_dtype work = p->half ? MX_FLOAT32 : p->dtype;
+    const void *pa = a, *pb = b;
+    if (p->ta) {
+        int32_t shape[2] = {(int32_t)p->M, (int32_t)p->K};
+        int64_t st[2] = {p->a_rs, p->a_cs};
+        mxi_copy_to_contiguous(p->ta, work, a, p->dtype, shape, st, 2);
+        pa = p->ta;
+    }
+    if (p->tb) {
+        int32_t shape[2] = {(int32_t)p->K, (int32_t)p->N};
+        int64_t st[2] = {p->b_rs, p->b_cs};
+        mxi_copy_to_contiguous(p->tb, work, b, p->dtype, shape, st, 2);
+        pb = p->tb;
+    }
+    if (p->half) {
+        gemm(p, pa, pb, p->tc);
+        mxi_convert_contiguous(out, p->dtype, p->tc, MX_FLOAT32, p->M * p->N);
+    } else {
+        gemm(p, pa, pb, out);
+    }
+}
+
+static int plan_temps(mm_plan *p) {
+    int64_t wsz = p->half ? 4 : p->isz;
+    if (p->half || !p->oa.direct) {
+        /* The copy is row-major. */
+        p->oa = (operand){true, false, p->K > 1 ? p->K : 1};
+        p->ta_bytes = (size_t)(p->M * p->K * wsz);
+        if (!(p->ta = mxi_alloc(p->ta_bytes))) return MX_ERR_MEMORY;
+    }
+    if (p->half || !p->ob.direct) {
+        p->ob = (operand){true, false, p->N > 1 ? p->N : 1};
+        p->tb_bytes = (size_t)(p->K * p->N * wsz);
+        if (!(p->tb = mxi_alloc(p->tb_bytes))) return MX_ERR_MEMORY;
+    }
+    if (p->half) {
+        p->tc_bytes = (size_t)(p->M * p->N * wsz);
+        if (!(p->tc = mxi_alloc(p->tc_bytes))) return MX_ERR_MEMORY;
+    }
+    return MX_OK;
+}
+
+static void free_temps(mm_plan *p) {
+    if (p->ta) mxi_free(p->ta, p->ta_bytes);
+    if (p->tb) mxi_free(p->tb, p->tb_bytes);
+    if (p->tc) mxi_free(p->tc, p->tc_bytes);
+}
+
+int mxi_matmul_strided(mx_dtype dtype, void *out, const void *a, const void *b,
+                       const int32_t *batch_shape, int nbatch, const int64_t *a_batch_strides,
+                       const int64_t *b_batch_strides, int64_t M, int64_t N, int64_t K,
+                       int64_t a_row_stride, int64_t a_col_stride, int64_t b_row_stride,
+                       int64_t b_col_stride) {
+    if (dtype != MX_FLOAT32 && dtype != MX_FLOAT64 && dtype != MX_COMPLEX64 &&
+        dtype != MX_FLOAT16 && dtype != MX_BFLOAT16)
+        return mxi_error(MX_ERR_TYPE, "[matmul] %s is not supported", mx_dtype_name(dtype));
+    if (M > INT_MAX || N > INT_MAX || K > INT_MAX)
+        return mxi_error(MX_ERR_VALUE, "[matmul] matrix dimensions above %d are not supported",
+                         INT_MAX);
+
+    mxi_strided bit;
+    const int64_t *bs[2] = {a_batch_strides, b_batch_strides};
+    int rc = mxi_strided_init(&bit, batch_shape, nbatch, bs, 2, "matmul");
+    if (rc != MX_OK) return rc;
+    int64_t isz = mx_dtype_size(dtype);
+    if (bit.size == 0 || M == 0 || N == 0) return MX_OK;
+    if (K == 0) {
+        memset(out, 0, (size_t)(bit.size * M * N * isz));
+        return MX_OK;
+    }
+    pthread_once(&blas_threads_once, blas_threads_init);
+
+    mm_plan p = {.dtype = dtype, .isz = isz, .M = M, .N = N, .K = K};
+    p.a_rs = a_row_stride, p.a_cs = a_col_stride;
+    p.b_rs = b_row_stride, p.b_cs = b_col_stride;
+    p.half = dtype == MX_FLOAT16 || dtype == MX_BFLOAT16;
+
+    /* A weight shared by the whole batch, and a's batch rows evenly spaced:
+     * fold the batch into M. */
+    int64_t nb = bit.size;
+    if (nb > 1 && (bit.ndim == 1 && bit.strides[1][0] == 0) && (K == 1 || a_col_stride == 1)) {
+        mxi_strided rows;
+        int64_t shape[2] = {nb, M}, st[2] = {bit.strides[0][0], a_row_stride};
+        const int64_t *rs[1] = {st};
+        if (mxi_strided_init64(&rows, shape, 2, rs, 1, "matmul") == MX_OK && rows.ndim == 1 &&
+            nb * M <= INT_MAX) {
+            p.M = nb * M;
+            p.a_rs = rows.strides[0][0];
+            nb = 1;
+        }
+    }
+
+    p.oa = classify(p.M, K, p.a_rs, p.a_cs);
+    p.ob = classify(K, N, p.b_rs, p.b_cs);
+    rc = plan_temps(&p);
+    if (rc != MX_OK) {
+        free_temps(&p);
+        return rc;
+    }
+    mxi_strided_pos pos;
+    mxi_strided_seek(&bit, &pos, 0);
+    char *o = out;
+    for (int64_t i = 0; i < nb; i++) {
+        matmul_one(&p, (const char *)a + pos.off[0] * isz, (const char *)b + pos.off[1] * isz,
+                   o + i * p.M * N * isz);
+        if (i + 1 < nb) mxi_strided_advance(&bit, &pos, 1);
+    }
+    free_temps(&p);
+    return MX_OK;
+}
+
+int mxi_cpu_matmul(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    (void)node;
+    mx_array *a = inputs[0], *b = inputs[1], *out = outputs[0];
+    int nd = out->ndim;
+    if (nd < 2 || a->ndim != nd || b->ndim != nd)
+        return mxi_error(MX_ERR_RUNTIME, "[matmul] the kernel needs operands of equal rank >= 2");
+    int rc = mxi_alloc_data(out);
+    if (rc != MX_OK) return rc;
+    if (out->size == 0) return MX_OK;
+    int64_t M = a->shape[nd - 2], K = a->shape[nd - 1], N = b->shape[nd - 1];
+    return mxi_matmul_strided(out->dtype, mxi_data(out), K ? mxi_data(a) : NULL,
+                              K ? mxi_data(b) : NULL, out->shape, nd - 2, a->strides, b->strides,
+                              M, N, K, a->strides[nd - 2], a->strides[nd - 1], b->strides[nd - 2],
+                              b->strides[nd - 1]);
+}

@@ -1,0 +1,77 @@
+/*
+ * A minimal test harness: each test file defines TEST functions and lists
+ * them in main with RUN. Failures print file:line and the expression, the
+ * run continues, and the exit status is the number of failed tests (capped).
+ */
+#ifndef CMLX_TEST_H
+#define CMLX_TEST_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmlx.h"
+
+static int test_failures_in_current;
+static int tests_passed, tests_failed;
+
+#define TEST(name) static void name(void)
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);             \
+            test_failures_in_current++;                                                            \
+        }                                                                                          \
+    } while (0)
+
+/* Expects a cmlx call to succeed; prints the library's message if not. */
+#define CHECK_OK(expr)                                                                             \
+    do {                                                                                           \
+        int check_rc_ = (expr);                                                                    \
+        if (check_rc_ != MX_OK) {                                                                  \
+            fprintf(stderr, "  %s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #expr, check_rc_, \
+                    mx_last_error());                                                              \
+            test_failures_in_current++;                                                            \
+        }                                                                                          \
+    } while (0)
+
+/* Expects a cmlx call to fail with `code` and a non-empty message. */
+#define CHECK_ERR(expr, code)                                                                      \
+    do {                                                                                           \
+        mx_clear_error();                                                                          \
+        int check_rc_ = (expr);                                                                    \
+        if (check_rc_ != (code) || mx_last_error()[0] == '\0') {                                   \
+            fprintf(stderr, "  %s:%d: %s returned %d (wanted %d), message \"%s\"\n", __FILE__,     \
+                    __LINE__, #expr, check_rc_, (int)(code), mx_last_error());                     \
+            test_failures_in_current++;                                                            \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double check_a_ = (double)(a), check_b_ = (double)(b);                                     \
+        if (!(fabs(check_a_ - check_b_) <= (tol))) {                                               \
+            fprintf(stderr, "  %s:%d: %s = %.17g, %s = %.17g\n", __FILE__, __LINE__, #a, check_a_, \
+                    #b, check_b_);                                                                 \
+            test_failures_in_current++;                                                            \
+        }                                                                                          \
+    } while (0)
+
+#define RUN(name)                                                                                  \
+    do {                                                                                           \
+        test_failures_in_current = 0;                                                              \
+        name();                                                                                    \
+        if (test_failures_in_current) {                                                            \
+            tests_failed++;                                                                        \
+            fprintf(stderr, "FAIL %s\n", #name);                                                   \
+        } else {                                                                                   \
+            tests_passed++;                                                                        \
+        }                                                                                          \
+    } while (0)
+
+#define TEST_SUMMARY()                                                                             \
+    (printf("%d passed, %d failed\n", tests_passed, tests_failed),                                 \
+     tests_failed > 100 ? 100 : tests_failed)
+
+#endif
