@@ -13,71 +13,15 @@
 #ifndef CMLX_OPS_H
 #define CMLX_OPS_H
 
-#include "base.h"
-#include "dtype.h"
-#include "device.h"
+#include "ops_creation.h"
+#include "ops_unary.h"
+#include "ops_binary.h"
+#include "ops_shape.h"
+#include "ops_reduce.h"
+#include "ops_scan.h"
+#include "ops_linalg.h"
+#include "ops_sort.h"
+#include "ops_index.h"
+#include "ops_random.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-/* ---- creation ---- */
-
-MX_API int mx_zeros(mx_array **out, const int32_t *shape, int ndim, mx_dtype dtype,
-                    const mx_stream *s);
-MX_API int mx_ones(mx_array **out, const int32_t *shape, int ndim, mx_dtype dtype,
-                   const mx_stream *s);
-/* An array of `shape` filled with `vals` broadcast to it, cast to dtype
- * (MX_DTYPE_NONE keeps vals' dtype). */
-MX_API int mx_full(mx_array **out, const int32_t *shape, int ndim, const mx_array *vals,
-                   mx_dtype dtype, const mx_stream *s);
-/* start, start+step, ... up to but excluding stop, as MLX's arange; the
- * length is ceil((stop - start) / step). MX_ERR_VALUE for step 0 or a bool
- * dtype. */
-MX_API int mx_arange(mx_array **out, double start, double stop, double step, mx_dtype dtype,
-                     const mx_stream *s);
-MX_API int mx_astype(mx_array **out, const mx_array *a, mx_dtype dtype, const mx_stream *s);
-
-/* ---- elementwise arithmetic (NumPy broadcasting, MLX promotion) ---- */
-
-MX_API int mx_add(mx_array **out, const mx_array *a, const mx_array *b, const mx_stream *s);
-MX_API int mx_subtract(mx_array **out, const mx_array *a, const mx_array *b, const mx_stream *s);
-MX_API int mx_multiply(mx_array **out, const mx_array *a, const mx_array *b, const mx_stream *s);
-/* True division: integer inputs give float32, as MLX. */
-MX_API int mx_divide(mx_array **out, const mx_array *a, const mx_array *b, const mx_stream *s);
-
-/* ---- shapes and views (no copy where strides allow) ---- */
-
-/* One dimension may be -1 and is then inferred. */
-MX_API int mx_reshape(mx_array **out, const mx_array *a, const int32_t *shape, int ndim,
-                      const mx_stream *s);
-/* axes: a permutation of 0..ndim-1, or NULL (naxes ignored) to reverse. */
-MX_API int mx_transpose(mx_array **out, const mx_array *a, const int *axes, int naxes,
-                        const mx_stream *s);
-MX_API int mx_broadcast_to(mx_array **out, const mx_array *a, const int32_t *shape, int ndim,
-                           const mx_stream *s);
-/* a[start:stop:strides] along every axis (n must equal ndim); negative
- * starts and stops count from the end and are clamped as in Python; strides
- * may be negative but not 0. */
-MX_API int mx_slice(mx_array **out, const mx_array *a, const int32_t *start, const int32_t *stop,
-                    const int32_t *strides, int n, const mx_stream *s);
-
-/* ---- reductions ---- */
-
-/* Sum over all axes. */
-MX_API int mx_sum(mx_array **out, const mx_array *a, bool keepdims, const mx_stream *s);
-/* Sum over the listed axes (no duplicates). */
-MX_API int mx_sum_axes(mx_array **out, const mx_array *a, const int *axes, int naxes, bool keepdims,
-                       const mx_stream *s);
-
-/* ---- linear algebra ---- */
-
-/* Matrix product with NumPy's rules: 1-d operands are promoted and the
- * added axis dropped, leading axes broadcast. Floating dtypes only; integer
- * inputs are MX_ERR_VALUE as in MLX. */
-MX_API int mx_matmul(mx_array **out, const mx_array *a, const mx_array *b, const mx_stream *s);
-
-#ifdef __cplusplus
-}
-#endif
 #endif

@@ -27,9 +27,11 @@ static const void *const binary_tables[MXI_SIMD_LEVELS] = {
 };
 
 typedef struct binary_job {
-    mxi_strided it; /* operands: 0 = a, 1 = b */
+    mxi_strided it;               /* operands: 0 = a, 1 = b */
     mxi_binary_loop const *loops; /* the MXI_BIN_SHAPES loops of (op, dtype) */
+    mxi_binary_loop const *streaming; /* the same with streaming stores, or NULLs */
     size_t itemsize;
+    bool stream; /* write the output with streaming stores */
     char *out;
     const char *a;
     const char *b;
@@ -48,37 +50,51 @@ static void binary_range(void *ctx, int64_t begin, int64_t end) {
     else if (sa == 1 && sb == 0)
         shape = MXI_BIN_VS;
     mxi_binary_loop loop = j->loops[shape];
-    size_t isz = j->itemsize;
+    bool stream = j->stream && j->streaming[shape];
+    if (stream) loop = j->streaming[shape];
+    int64_t isz = (int64_t)j->itemsize;
 
     mxi_strided_pos p;
     mxi_strided_seek(it, &p, begin);
     for (int64_t i = begin; i < end;) {
         int64_t run = mxi_strided_row_left(it, &p);
         if (run > end - i) run = end - i;
-        loop(j->a + p.off[0] * (int64_t)isz, sa, j->b + p.off[1] * (int64_t)isz, sb,
-             j->out + i * (int64_t)isz, run);
+        loop(j->a + p.off[0] * isz, sa, j->b + p.off[1] * isz, sb, j->out + i * isz, run);
         i += run;
         mxi_strided_advance(it, &p, run);
     }
+    /* Streaming stores are weakly ordered: make them visible before the
+     * pool reports this range done. */
+    if (stream) mxi_stream_fence();
 }
 
 static int binary_op_index(mxi_prim_kind op) {
     switch (op) {
-    case MXI_PRIM_ADD: return MXI_BIN_ADD;
-    case MXI_PRIM_SUBTRACT: return MXI_BIN_SUB;
-    case MXI_PRIM_MULTIPLY: return MXI_BIN_MUL;
-    case MXI_PRIM_DIVIDE: return MXI_BIN_DIV;
-    default: return -1;
+    case MXI_PRIM_ADD:
+        return MXI_BIN_ADD;
+    case MXI_PRIM_SUBTRACT:
+        return MXI_BIN_SUB;
+    case MXI_PRIM_MULTIPLY:
+        return MXI_BIN_MUL;
+    case MXI_PRIM_DIVIDE:
+        return MXI_BIN_DIV;
+    default:
+        return -1;
     }
 }
 
 static const char *binary_op_name(mxi_prim_kind op) {
     switch (op) {
-    case MXI_PRIM_ADD: return "add";
-    case MXI_PRIM_SUBTRACT: return "subtract";
-    case MXI_PRIM_MULTIPLY: return "multiply";
-    case MXI_PRIM_DIVIDE: return "divide";
-    default: return "binary";
+    case MXI_PRIM_ADD:
+        return "add";
+    case MXI_PRIM_SUBTRACT:
+        return "subtract";
+    case MXI_PRIM_MULTIPLY:
+        return "multiply";
+    case MXI_PRIM_DIVIDE:
+        return "divide";
+    default:
+        return "binary";
     }
 }
 
@@ -98,7 +114,9 @@ int mxi_binary_strided(mxi_prim_kind op, mx_dtype dtype, void *out, const void *
 
     const mxi_binary_table *t = mxi_simd_pick(binary_tables);
     j.loops = t->loops[opi][dtype];
+    j.streaming = t->streaming[opi][dtype];
     j.itemsize = (size_t)mx_dtype_size(dtype);
+    j.stream = j.it.size * (int64_t)j.itemsize >= mxi_stream_threshold();
     j.out = out;
     j.a = a;
     j.b = b;
@@ -117,6 +135,6 @@ int mxi_cpu_binary(struct mxi_node *node, mx_array *const *inputs, mx_array *con
     int rc = mxi_alloc_or_donate(out, inputs, 2);
     if (rc != MX_OK) return rc;
     if (out->size == 0) return MX_OK;
-    return mxi_binary_strided(node->kind, out->dtype, mxi_data(out), pa, a->strides, pb,
-                              b->strides, out->shape, out->ndim);
+    return mxi_binary_strided(node->kind, out->dtype, mxi_data(out), pa, a->strides, pb, b->strides,
+                              out->shape, out->ndim);
 }

@@ -29,7 +29,9 @@ static pthread_once_t blas_threads_once = PTHREAD_ONCE_INIT;
 
 /* BLAS runs while our pool is idle, so it may use as many threads as the
  * pool has, and no more, or the two would oversubscribe the cores. */
-static void blas_threads_init(void) { openblas_set_num_threads(mxi_num_threads()); }
+static void blas_threads_init(void) {
+    openblas_set_num_threads(mxi_num_threads());
+}
 
 /* How one operand matrix (rows x cols, element strides rs, cs) is given to
  * gemm: in place (trans, ld) or through a contiguous copy. */
@@ -212,7 +214,7 @@ int mxi_cpu_matmul(struct mxi_node *node, mx_array *const *inputs, mx_array *con
     if (out->size == 0) return MX_OK;
     int64_t M = a->shape[nd - 2], K = a->shape[nd - 1], N = b->shape[nd - 1];
     return mxi_matmul_strided(out->dtype, mxi_data(out), K ? mxi_data(a) : NULL,
-                              K ? mxi_data(b) : NULL, out->shape, nd - 2, a->strides, b->strides,
-                              M, N, K, a->strides[nd - 2], a->strides[nd - 1], b->strides[nd - 2],
+                              K ? mxi_data(b) : NULL, out->shape, nd - 2, a->strides, b->strides, M,
+                              N, K, a->strides[nd - 2], a->strides[nd - 1], b->strides[nd - 2],
                               b->strides[nd - 1]);
 }

@@ -48,8 +48,10 @@ static const void *const reduce_tables[MXI_SIMD_LEVELS] = {
 /* Below this many output units a big reduction is also split over its
  * reduced range. */
 #define REDUCE_FEW_UNITS 16
-/* Accumulators per column task: 1024 x 16 bytes stays in L1/L2. */
-#define REDUCE_COLS 1024
+/* Bytes of accumulators per column task, on the stack: whole rows up to
+ * 4096 columns of 8-byte accumulators, so each reduced position is read as
+ * one long contiguous run. */
+#define REDUCE_ACC_BYTES 32768
 
 typedef union racc {
     uint64_t u;
@@ -75,45 +77,74 @@ typedef struct reduce_job {
     int64_t n_out, n_red;
     int64_t nb, rblock; /* blocks per unit over the reduced range */
     /* columns */
-    int64_t kn, nchunks, units;
+    int64_t kn, width, nchunks, units;
     /* partial results when nb > 1 */
     unsigned char *partials;
 } reduce_job;
 
 static const char *reduce_name(int type) {
     switch (type) {
-    case MXI_REDUCE_AND: return "all";
-    case MXI_REDUCE_OR: return "any";
-    case MXI_REDUCE_SUM: return "sum";
-    case MXI_REDUCE_PROD: return "prod";
-    case MXI_REDUCE_MIN: return "min";
-    case MXI_REDUCE_MAX: return "max";
-    default: return "reduce";
+    case MXI_REDUCE_AND:
+        return "all";
+    case MXI_REDUCE_OR:
+        return "any";
+    case MXI_REDUCE_SUM:
+        return "sum";
+    case MXI_REDUCE_PROD:
+        return "prod";
+    case MXI_REDUCE_MIN:
+        return "min";
+    case MXI_REDUCE_MAX:
+        return "max";
+    default:
+        return "reduce";
     }
 }
 
 static mx_dtype racc_dtype(mxi_racc_class c) {
     switch (c) {
-    case MXI_RACC_U64: return MX_UINT64;
-    case MXI_RACC_I64: return MX_INT64;
-    case MXI_RACC_F32: return MX_FLOAT32;
-    case MXI_RACC_F64: return MX_FLOAT64;
-    case MXI_RACC_BOOL: return MX_BOOL;
-    default: return MX_COMPLEX64;
+    case MXI_RACC_U64:
+        return MX_UINT64;
+    case MXI_RACC_I64:
+        return MX_INT64;
+    case MXI_RACC_F32:
+        return MX_FLOAT32;
+    case MXI_RACC_F64:
+        return MX_FLOAT64;
+    case MXI_RACC_BOOL:
+        return MX_BOOL;
+    default:
+        return MX_COMPLEX64;
     }
 }
 
 /* Largest and smallest values of integer dtypes, for min/max identities. */
 static void int_limits(mx_dtype dt, int64_t *lo, uint64_t *hi) {
     switch (dt) {
-    case MX_UINT8: *lo = 0, *hi = UINT8_MAX; break;
-    case MX_UINT16: *lo = 0, *hi = UINT16_MAX; break;
-    case MX_UINT32: *lo = 0, *hi = UINT32_MAX; break;
-    case MX_UINT64: *lo = 0, *hi = UINT64_MAX; break;
-    case MX_INT8: *lo = INT8_MIN, *hi = INT8_MAX; break;
-    case MX_INT16: *lo = INT16_MIN, *hi = INT16_MAX; break;
-    case MX_INT32: *lo = INT32_MIN, *hi = INT32_MAX; break;
-    default: *lo = INT64_MIN, *hi = INT64_MAX; break;
+    case MX_UINT8:
+        *lo = 0, *hi = UINT8_MAX;
+        break;
+    case MX_UINT16:
+        *lo = 0, *hi = UINT16_MAX;
+        break;
+    case MX_UINT32:
+        *lo = 0, *hi = UINT32_MAX;
+        break;
+    case MX_UINT64:
+        *lo = 0, *hi = UINT64_MAX;
+        break;
+    case MX_INT8:
+        *lo = INT8_MIN, *hi = INT8_MAX;
+        break;
+    case MX_INT16:
+        *lo = INT16_MIN, *hi = INT16_MAX;
+        break;
+    case MX_INT32:
+        *lo = INT32_MIN, *hi = INT32_MAX;
+        break;
+    default:
+        *lo = INT64_MIN, *hi = INT64_MAX;
+        break;
     }
 }
 
@@ -124,7 +155,9 @@ static racc racc_identity(int type, mxi_racc_class cls, mx_dtype dt) {
     uint64_t hi;
     int_limits(dt, &lo, &hi);
     switch (type) {
-    case MXI_REDUCE_AND: a.b = 1; break;
+    case MXI_REDUCE_AND:
+        a.b = 1;
+        break;
     case MXI_REDUCE_PROD:
         if (cls == MXI_RACC_U64) a.u = 1;
         if (cls == MXI_RACC_F32) a.f = 1;
@@ -144,7 +177,8 @@ static racc racc_identity(int type, mxi_racc_class cls, mx_dtype dt) {
         if (cls == MXI_RACC_F32) a.f = -__builtin_inff();
         if (cls == MXI_RACC_F64) a.d = -__builtin_inf();
         break;
-    default: break; /* or, sum: zero */
+    default:
+        break; /* or, sum: zero */
     }
     return a;
 }
@@ -154,8 +188,12 @@ static racc racc_identity(int type, mxi_racc_class cls, mx_dtype dt) {
 /* *a = *a <op> *b for one accumulator. */
 static void racc_combine(int type, mxi_racc_class cls, racc *a, const racc *b) {
     switch (type) {
-    case MXI_REDUCE_AND: a->b &= b->b; return;
-    case MXI_REDUCE_OR: a->b |= b->b; return;
+    case MXI_REDUCE_AND:
+        a->b &= b->b;
+        return;
+    case MXI_REDUCE_OR:
+        a->b |= b->b;
+        return;
     case MXI_REDUCE_SUM:
         if (cls == MXI_RACC_U64) a->u += b->u;
         if (cls == MXI_RACC_F64) a->d += b->d;
@@ -181,7 +219,28 @@ static void racc_combine(int type, mxi_racc_class cls, racc *a, const racc *b) {
         if (cls == MXI_RACC_F32) a->f = NANPICK(b->f > a->f, a->f, b->f);
         if (cls == MXI_RACC_F64) a->d = NANPICK(b->d > a->d, a->d, b->d);
         return;
-    default: return;
+    default:
+        return;
+    }
+}
+
+/* a[i] = a[i] <op> b[i] for n packed accumulators. */
+static void racc_combine_row(int type, mxi_racc_class cls, int64_t asz, unsigned char *a,
+                             const unsigned char *b, int64_t n) {
+    if (type == MXI_REDUCE_SUM && cls == MXI_RACC_F64) {
+        double *x = (double *)a;
+        const double *y = (const double *)b;
+        for (int64_t i = 0; i < n; i++) x[i] += y[i];
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        racc x, y;
+        memset(&x, 0, sizeof x);
+        memset(&y, 0, sizeof y);
+        memcpy(&x, a + i * asz, (size_t)asz);
+        memcpy(&y, b + i * asz, (size_t)asz);
+        racc_combine(type, cls, &x, &y);
+        memcpy(a + i * asz, &x, (size_t)asz);
     }
 }
 
@@ -193,7 +252,10 @@ static void racc_load(racc *a, const unsigned char *p, int64_t asz) {
 /* Writes n accumulators (packed, asz bytes each) as out_dtype. */
 static void racc_store_row(const reduce_job *j, char *dst, const void *acc, int64_t n) {
     if (j->cls != MXI_RACC_C128) {
-        mxi_convert_contiguous(dst, j->out_dtype, acc, racc_dtype(j->cls), n);
+        if (n == 1)
+            mxi_convert_element(dst, j->out_dtype, acc, racc_dtype(j->cls));
+        else
+            mxi_convert_contiguous(dst, j->out_dtype, acc, racc_dtype(j->cls), n);
         return;
     }
     const double *a = acc;
@@ -254,28 +316,33 @@ static void fill_identity(const reduce_job *j, unsigned char *acc, int64_t n) {
 }
 
 /* Task t is reduced block t % nb of unit t / nb, a unit being up to
- * REDUCE_COLS columns of one outer kept index. */
+ * `width` columns of one outer kept index. */
 static void reduce_columns(void *ctx, int64_t tb, int64_t te) {
     const reduce_job *j = ctx;
-    _Alignas(64) unsigned char acc[REDUCE_COLS * 16];
+    _Alignas(64) unsigned char acc[REDUCE_ACC_BYTES];
+    const mxi_strided *rit = &j->rit;
+    int64_t rs = rit->strides[0][rit->ndim - 1];
     for (int64_t t = tb; t < te; t++) {
         int64_t u = t / j->nb, b = t % j->nb;
-        int64_t outer = u / j->nchunks, c0 = (u % j->nchunks) * REDUCE_COLS;
-        int64_t len = j->kn - c0 < REDUCE_COLS ? j->kn - c0 : REDUCE_COLS;
+        int64_t outer = u / j->nchunks, c0 = (u % j->nchunks) * j->width;
+        int64_t len = j->kn - c0 < j->width ? j->kn - c0 : j->width;
         int64_t rb = b * j->rblock, re = rb + j->rblock < j->n_red ? rb + j->rblock : j->n_red;
         mxi_strided_pos p, q;
         mxi_strided_seek(&j->kit, &p, outer * j->kn);
         const char *base = j->in + (p.off[0] + c0) * j->isz;
         fill_identity(j, acc, len);
-        mxi_strided_seek(&j->rit, &q, rb);
-        for (int64_t r = rb; r < re; r++) {
-            j->col(acc, base + q.off[0] * j->isz, len);
-            mxi_strided_advance(&j->rit, &q, 1);
+        mxi_strided_seek(rit, &q, rb);
+        for (int64_t r = rb; r < re;) {
+            int64_t run = mxi_strided_row_left(rit, &q);
+            if (run > re - r) run = re - r;
+            j->col(acc, base + q.off[0] * j->isz, len, run, rs);
+            r += run;
+            mxi_strided_advance(rit, &q, run);
         }
         if (j->nb == 1)
             racc_store_row(j, j->out + (outer * j->kn + c0) * j->osz, acc, len);
         else
-            memcpy(j->partials + t * REDUCE_COLS * j->asz, acc, (size_t)(len * j->asz));
+            memcpy(j->partials + t * j->width * j->asz, acc, (size_t)(len * j->asz));
     }
 }
 
@@ -295,7 +362,9 @@ static void sort_by_stride_desc(int64_t *shape, int64_t *strides, int n) {
     }
 }
 
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
 
 static void run_tasks(int64_t n, int64_t work_per_task, mxi_range_fn fn, void *ctx) {
     if (n * work_per_task < 2 * MXI_ELEMWISE_GRAIN) {
@@ -336,14 +405,14 @@ static int reduce_per_output(reduce_job *j) {
 
 static int reduce_by_columns(reduce_job *j) {
     j->kn = j->kit.shape[j->kit.ndim - 1];
-    j->nchunks = ceil_div(j->kn, REDUCE_COLS);
+    j->width = j->kn < REDUCE_ACC_BYTES / j->asz ? j->kn : REDUCE_ACC_BYTES / j->asz;
+    j->nchunks = ceil_div(j->kn, j->width);
     j->units = j->n_out / j->kn * j->nchunks;
-    int64_t width = j->kn < REDUCE_COLS ? j->kn : REDUCE_COLS;
     j->nb = 1;
-    if (j->units < REDUCE_FEW_UNITS && j->n_red * width >= 4 * REDUCE_SPLIT) {
+    if (j->units < REDUCE_FEW_UNITS && j->n_red * j->width >= 4 * REDUCE_SPLIT) {
         /* At most 32 blocks, and no more than 4 MiB of partial rows. */
-        int64_t nb = ceil_div(j->n_red * width, REDUCE_SPLIT);
-        int64_t cap = (4 << 20) / (j->units * REDUCE_COLS * j->asz);
+        int64_t nb = ceil_div(j->n_red * j->width, REDUCE_SPLIT);
+        int64_t cap = (4 << 20) / (j->units * j->width * j->asz);
         if (nb > 32) nb = 32;
         if (nb > cap) nb = cap;
         if (nb > 1) j->nb = nb;
@@ -351,37 +420,30 @@ static int reduce_by_columns(reduce_job *j) {
     j->rblock = ceil_div(j->n_red, j->nb);
     j->nb = ceil_div(j->n_red, j->rblock);
     if (j->nb == 1) {
-        run_tasks(j->units, j->n_red * width, reduce_columns, j);
+        run_tasks(j->units, j->n_red * j->width, reduce_columns, j);
         return MX_OK;
     }
     int64_t tasks = j->units * j->nb;
-    j->partials = malloc((size_t)(tasks * REDUCE_COLS * j->asz));
+    j->partials = malloc((size_t)(tasks * j->width * j->asz));
     if (!j->partials)
         return mxi_error(MX_ERR_MEMORY, "[%s] out of memory for partial results",
                          reduce_name(j->type));
-    run_tasks(tasks, j->rblock * width, reduce_columns, j);
+    run_tasks(tasks, j->rblock * j->width, reduce_columns, j);
     for (int64_t u = 0; u < j->units; u++) {
-        int64_t outer = u / j->nchunks, c0 = (u % j->nchunks) * REDUCE_COLS;
-        int64_t len = j->kn - c0 < REDUCE_COLS ? j->kn - c0 : REDUCE_COLS;
-        unsigned char *first = j->partials + u * j->nb * REDUCE_COLS * j->asz;
-        for (int64_t i = 0; i < len; i++) {
-            racc acc, part;
-            racc_load(&acc, first + i * j->asz, j->asz);
-            for (int64_t b = 1; b < j->nb; b++) {
-                racc_load(&part, first + (b * REDUCE_COLS + i) * j->asz, j->asz);
-                racc_combine(j->type, j->cls, &acc, &part);
-            }
-            memcpy(first + i * j->asz, &acc, (size_t)j->asz);
-        }
+        int64_t outer = u / j->nchunks, c0 = (u % j->nchunks) * j->width;
+        int64_t len = j->kn - c0 < j->width ? j->kn - c0 : j->width;
+        unsigned char *first = j->partials + u * j->nb * j->width * j->asz;
+        for (int64_t b = 1; b < j->nb; b++)
+            racc_combine_row(j->type, j->cls, j->asz, first, first + b * j->width * j->asz, len);
         racc_store_row(j, j->out + (outer * j->kn + c0) * j->osz, first, len);
     }
     free(j->partials);
     return MX_OK;
 }
 
-int mxi_reduce_strided(int type, void *out, mx_dtype out_dtype, const void *in,
-                       mx_dtype in_dtype, const int32_t *shape, const int64_t *in_strides,
-                       int ndim, const int32_t *axes, int naxes) {
+int mxi_reduce_strided(int type, void *out, mx_dtype out_dtype, const void *in, mx_dtype in_dtype,
+                       const int32_t *shape, const int64_t *in_strides, int ndim,
+                       const int32_t *axes, int naxes) {
     const char *name = reduce_name(type);
     if (type < 0 || type >= MXI_REDUCE_TYPES)
         return mxi_error(MX_ERR_RUNTIME, "[reduce] unknown reduction %d", type);
@@ -450,7 +512,7 @@ int mxi_reduce_strided(int type, void *out, mx_dtype out_dtype, const void *in,
 
     int64_t kstride = j.kit.strides[0][j.kit.ndim - 1];
     int64_t rstride = j.rit.strides[0][j.rit.ndim - 1];
-    if (kstride == 1 && j.kit.shape[j.kit.ndim - 1] >= 16 && rstride != 1)
+    if (kstride == 1 && j.kit.shape[j.kit.ndim - 1] >= 4 && rstride != 1)
         return reduce_by_columns(&j);
     return reduce_per_output(&j);
 }

@@ -27,7 +27,7 @@
 /* A collapsed space keeps at most this many axes; more is reported as an
  * error by the kernels (no real array needs it after collapsing). */
 #define MXI_STRIDED_MAX_DIMS 64
-#define MXI_STRIDED_MAX_OPS 3
+#define MXI_STRIDED_MAX_OPS  3
 
 /* Elementwise work is split across threads in ranges of at least this many
  * elements: big enough that waking a thread pays, small enough to share
@@ -54,8 +54,8 @@ typedef struct mxi_strided_pos {
  * `it` are flat positions of the original shape. Returns MX_OK, or
  * MX_ERR_VALUE (recorded, prefixed by `op`) when more than
  * MXI_STRIDED_MAX_DIMS axes remain. */
-int mxi_strided_init(mxi_strided *it, const int32_t *shape, int ndim,
-                     const int64_t *const *strides, int nops, const char *op);
+int mxi_strided_init(mxi_strided *it, const int32_t *shape, int ndim, const int64_t *const *strides,
+                     int nops, const char *op);
 
 /* The same from 64-bit extents (already collapsed spaces, reduction
  * sub-spaces). */
@@ -85,6 +85,26 @@ static inline int64_t mxi_strided_row_left(const mxi_strided *it, const mxi_stri
     return it->shape[it->ndim - 1] - p->idx[it->ndim - 1];
 }
 
+/* ---- streaming stores ---- */
+
+/* Outputs of at least this many bytes are written with streaming
+ * (non-temporal) stores: they cannot stay in the last-level cache anyway,
+ * and streaming skips reading each destination line before overwriting it,
+ * which is a quarter of the memory traffic of a binary op. */
+int64_t mxi_stream_threshold(void);
+/* Overrides it (tests: 0 streams everything); bytes < 0 restores the
+ * default. */
+void mxi_stream_set_threshold(int64_t bytes);
+
+/* How many bytes kernels stage in a stack buffer before streaming them. */
+#define MXI_STREAM_CHUNK 8192
+
+/* Copies n bytes to dst with streaming stores where the CPU has them
+ * (memcpy elsewhere). The stores are weakly ordered: call mxi_stream_fence
+ * before the data can be read by another thread. */
+void mxi_stream_store(void *dst, const void *src, int64_t n);
+void mxi_stream_fence(void);
+
 /* ---- raw entry points of the kernel families ---- */
 
 /* out = a <op> b elementwise for op one of MXI_PRIM_ADD, _SUBTRACT,
@@ -103,9 +123,9 @@ int mxi_binary_strided(mxi_prim_kind op, mx_dtype dtype, void *out, const void *
  * added in float64; min/max propagate NaN; empty reductions give the
  * identity. Returns MX_OK, MX_ERR_TYPE for min/max of complex, or another
  * recorded error. */
-int mxi_reduce_strided(int type, void *out, mx_dtype out_dtype, const void *in,
-                       mx_dtype in_dtype, const int32_t *shape, const int64_t *in_strides,
-                       int ndim, const int32_t *axes, int naxes);
+int mxi_reduce_strided(int type, void *out, mx_dtype out_dtype, const void *in, mx_dtype in_dtype,
+                       const int32_t *shape, const int64_t *in_strides, int ndim,
+                       const int32_t *axes, int naxes);
 
 /* out (batch..., M, N), row-contiguous, = a (batch..., M, K) @ b (batch...,
  * K, N), all of `dtype` (float16, bfloat16, float32, float64, complex64).
