@@ -259,13 +259,42 @@ static int array_result(const mx_array *a) {
     return MX_OK;
 }
 
-int mx_eval(mx_array *const *arrays, size_t n) {
-    int rc = mx_async_eval(arrays, n);
-    if (rc) return rc;
-    for (size_t i = 0; i < n; i++) {
-        mxi_array_wait_finished(arrays[i]);
-        if (rc == MX_OK) rc = array_result(arrays[i]);
+/* The unevaluated siblings of the roots (other outputs of multi-output
+ * nodes), retained, so eval can return only once they are published too: a
+ * caller that asked for one output may read the others at once. */
+static int collect_siblings(mx_array *const *roots, size_t n, vec *sibs) {
+    int rc = MX_OK;
+    for (size_t r = 0; r < n && rc == MX_OK; r++) {
+        mxi_node *node = needs_run(roots[r]) ? roots[r]->node : NULL;
+        if (!node || node->n_outputs == 1) continue;
+        mxi_sibling_lock();
+        for (int i = 0; i < node->n_outputs && rc == MX_OK; i++) {
+            mx_array *o = node->outputs[i];
+            if (!o || o == roots[r]) continue;
+            mx_array_retain(o);
+            rc = vec_push(sibs, &o, sizeof o);
+            if (rc) mx_array_free(o);
+        }
+        mxi_sibling_unlock();
     }
+    return rc;
+}
+
+int mx_eval(mx_array *const *arrays, size_t n) {
+    int rc = check_args(arrays, n, "eval");
+    vec sibs = {0};
+    if (!rc) rc = collect_siblings(arrays, n, &sibs);
+    if (!rc) rc = mx_async_eval(arrays, n);
+    for (size_t i = 0; rc == MX_OK && i < n; i++) {
+        mxi_array_wait_finished(arrays[i]);
+        rc = array_result(arrays[i]);
+    }
+    mx_array **s = sibs.data;
+    for (size_t i = 0; i < sibs.len; i++) {
+        if (rc == MX_OK) mxi_array_wait_finished(s[i]);
+        mx_array_free(s[i]);
+    }
+    free(sibs.data);
     return rc;
 }
 

@@ -42,7 +42,9 @@ static inline float mxi_f16_to_f32(uint16_t h) {
     uint32_t em = h & 0x7fffu;
     float mag = mxi_bits_f32(em << 13) * 0x1p112f;
     uint32_t bits = mxi_f32_bits(mag);
-    bits = em >= 0x7c00u ? (0x7f800000u | (em & 0x3ffu) << 13) : bits;
+    /* Selects as masks, not ?:, so the loop vectorises at every ISA level. */
+    uint32_t special = 0u - (uint32_t)(em >= 0x7c00u);
+    bits = (bits & ~special) | ((0x7f800000u | (em & 0x3ffu) << 13) & special);
     return mxi_bits_f32(bits | sign);
 }
 
@@ -66,9 +68,13 @@ static inline uint16_t mxi_f32_to_f16(float f) {
     }
     /* Subnormal range (|f| < 2^-14): the float adder rounds for us. */
     uint32_t sub = mxi_f32_bits(a + 0.5f) - 0x3f000000u;
-    uint32_t res = abs_u < 0x38800000u ? sub : normal;
-    res = overflow ? 0x7c00u : res;
-    res = is_nan ? (0x7e00u | ((abs_u >> 13) & 0x3ffu)) : res;
+    /* Selects as masks, not ?:, so the loop vectorises at every ISA level. */
+    uint32_t m_sub = 0u - (uint32_t)(abs_u < 0x38800000u);
+    uint32_t res = (sub & m_sub) | (normal & ~m_sub);
+    uint32_t m_over = 0u - overflow;
+    res = (0x7c00u & m_over) | (res & ~m_over);
+    uint32_t m_nan = 0u - is_nan;
+    res = ((0x7e00u | ((abs_u >> 13) & 0x3ffu)) & m_nan) | (res & ~m_nan);
     return (uint16_t)(res | sign);
 }
 

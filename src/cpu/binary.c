@@ -5,7 +5,9 @@
  * to the output dtype, so one loop per (op, dtype) suffices. Collapsing the
  * operands' layout turns the common cases into one flat run: both
  * contiguous, or one a scalar and the other contiguous; everything else
- * walks runs along the last collapsed axis.
+ * walks runs along the last collapsed axis. Outputs bigger than the
+ * last-level cache use loops with streaming stores where the level has
+ * them (float32 and float64 runs).
  */
 #include "strided.h"
 
@@ -27,8 +29,8 @@ static const void *const binary_tables[MXI_SIMD_LEVELS] = {
 };
 
 typedef struct binary_job {
-    mxi_strided it;               /* operands: 0 = a, 1 = b */
-    mxi_binary_loop const *loops; /* the MXI_BIN_SHAPES loops of (op, dtype) */
+    mxi_strided it;                   /* operands: 0 = a, 1 = b */
+    mxi_binary_loop const *loops;     /* the MXI_BIN_SHAPES loops of (op, dtype) */
     mxi_binary_loop const *streaming; /* the same with streaming stores, or NULLs */
     size_t itemsize;
     bool stream; /* write the output with streaming stores */

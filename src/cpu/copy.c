@@ -6,7 +6,9 @@
  * conversion loop, a stride-0 run (broadcast) converts one element and
  * fills, any other stride uses the strided loop. Transposed sources, whose
  * last axis steps far through memory while an outer one steps by little,
- * are copied in square tiles so each source cache line is used whole.
+ * are copied in tiles so each source cache line is used whole. Outputs
+ * bigger than the last-level cache are written with streaming stores where
+ * that pays (plain copies and fills).
  */
 #include "copy.h"
 
@@ -64,9 +66,10 @@ static void copy_run(const copy_job *j, const char *s, int64_t stride, char *d, 
     }
 }
 
-/* The same for outputs too big for the cache: a plain copy streams from
- * the source and a fill from one staged piece. Converting copies do not
- * stream: staging converted pieces costs more than the streaming saves. */
+/* copy_run for outputs too big for the cache, for unit-stride runs of a
+ * same-dtype copy (streamed straight from the source) and for fills
+ * (streamed from one staged piece). Converting copies do not come here:
+ * staging converted pieces to stream them costs more than it saves. */
 static void copy_run_streamed(const copy_job *j, const char *s, int64_t stride, char *d,
                               int64_t n) {
     if (stride == 1) {
