@@ -74,4 +74,24 @@ static int tests_passed, tests_failed;
     (printf("%d passed, %d failed\n", tests_passed, tests_failed),                                 \
      tests_failed > 100 ? 100 : tests_failed)
 
+/* Small constructors and readers shared by the tests. */
+static inline mx_array *test_vec_f32(const float *v, int32_t n) {
+    mx_array *a = NULL;
+    CHECK_OK(mx_array_from_data(&a, v, &n, 1, MX_FLOAT32));
+    return a;
+}
+
+static inline mx_array *test_scalar_f32(float v) {
+    mx_array *a = NULL;
+    CHECK_OK(mx_array_from_float(&a, v, MX_FLOAT32));
+    return a;
+}
+
+/* Evaluates a and copies its n float32 values to dst. */
+static inline void test_read_f32(mx_array *a, float *dst, size_t n) {
+    CHECK_OK(mx_eval(&a, 1));
+    CHECK(mx_array_size(a) == n);
+    CHECK_OK(mx_array_copy_to(a, dst, n * sizeof(float)));
+}
+
 #endif

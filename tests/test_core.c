@@ -7,24 +7,6 @@
 
 #include "test.h"
 
-static mx_array *vec_f32(const float *v, int32_t n) {
-    mx_array *a = NULL;
-    CHECK_OK(mx_array_from_data(&a, v, &n, 1, MX_FLOAT32));
-    return a;
-}
-
-static mx_array *scalar_f32(float v) {
-    mx_array *a = NULL;
-    CHECK_OK(mx_array_from_float(&a, v, MX_FLOAT32));
-    return a;
-}
-
-static void read_f32(mx_array *a, float *dst, size_t n) {
-    CHECK_OK(mx_eval(&a, 1));
-    CHECK(mx_array_size(a) == n);
-    CHECK_OK(mx_array_copy_to(a, dst, n * sizeof(float)));
-}
-
 TEST(creation_and_properties) {
     int32_t shape[2] = {2, 3};
     int32_t data[6] = {1, 2, 3, 4, 5, 6};
@@ -86,7 +68,7 @@ static void count_deleter(void *ctx) {
 TEST(borrowed_memory) {
     float host[4] = {1, 2, 3, 4};
     int32_t n = 4;
-    mx_array *a = NULL, *b = NULL, *one = scalar_f32(1);
+    mx_array *a = NULL, *b = NULL, *one = test_scalar_f32(1);
     deleter_calls = 0;
     CHECK_OK(mx_array_from_data_borrowed(&a, host, &n, 1, MX_FLOAT32, count_deleter, NULL));
     CHECK(mx_array_data(a) == host);
@@ -94,7 +76,7 @@ TEST(borrowed_memory) {
     mx_array_free(a); /* the graph still reads it */
     CHECK(deleter_calls == 0);
     float got[4];
-    read_f32(b, got, 4);
+    test_read_f32(b, got, 4);
     CHECK(got[0] == 2 && got[3] == 5);
     CHECK(host[0] == 1); /* borrowed memory is never donated to an output */
     CHECK(deleter_calls == 1);
@@ -104,7 +86,7 @@ TEST(borrowed_memory) {
 
 TEST(lazy_until_eval) {
     float v[3] = {1, 2, 3};
-    mx_array *a = vec_f32(v, 3), *b = NULL;
+    mx_array *a = test_vec_f32(v, 3), *b = NULL;
     CHECK_OK(mx_multiply(&b, a, a, NULL));
     CHECK(mx_array_get_status(b) == MX_ARRAY_UNSCHEDULED);
     CHECK(mx_array_data(b) == NULL);
@@ -115,7 +97,7 @@ TEST(lazy_until_eval) {
     CHECK_OK(mx_async_eval(&b, 1));
     CHECK_OK(mx_array_wait(b));
     CHECK(mx_array_get_status(b) == MX_ARRAY_AVAILABLE);
-    read_f32(b, out, 3);
+    test_read_f32(b, out, 3);
     CHECK(out[0] == 1 && out[1] == 4 && out[2] == 9);
     CHECK_OK(mx_eval(&b, 1)); /* evaluating twice is harmless */
     mx_array_free(a);
@@ -125,13 +107,13 @@ TEST(lazy_until_eval) {
 TEST(shared_subgraph) {
     /* A diamond: c = (a + a) * (a + a) evaluates the shared node once. */
     float v[2] = {1, 2};
-    mx_array *a = vec_f32(v, 2), *s = NULL, *c = NULL;
+    mx_array *a = test_vec_f32(v, 2), *s = NULL, *c = NULL;
     CHECK_OK(mx_add(&s, a, a, NULL));
     CHECK_OK(mx_multiply(&c, s, s, NULL));
     float out[2];
-    read_f32(c, out, 2);
+    test_read_f32(c, out, 2);
     CHECK(out[0] == 4 && out[1] == 16);
-    read_f32(s, out, 2);
+    test_read_f32(s, out, 2);
     CHECK(out[0] == 2 && out[1] == 4);
     mx_array_free(a);
     mx_array_free(s);
@@ -142,7 +124,7 @@ TEST(deep_chain_million_nodes) {
     /* A million nodes must neither overflow the stack when evaluated nor when
      * an unevaluated graph of that depth is dropped. */
     const int depth = 1000000;
-    mx_array *x = scalar_f32(0), *one = scalar_f32(1);
+    mx_array *x = test_scalar_f32(0), *one = test_scalar_f32(1);
     for (int i = 0; i < depth; i++) CHECK_OK(mx_add(&x, x, one, NULL));
     double v = 0;
     CHECK_OK(mx_array_item_double(&v, x));
@@ -159,7 +141,7 @@ TEST(donation_keeps_memory_flat) {
     const size_t bytes = (size_t)n * 4;
     float *host = malloc(bytes);
     for (int32_t i = 0; i < n; i++) host[i] = (float)(i % 7);
-    mx_array *x = NULL, *m = scalar_f32(1.0001f), *c = scalar_f32(0.5f);
+    mx_array *x = NULL, *m = test_scalar_f32(1.0001f), *c = test_scalar_f32(0.5f);
     CHECK_OK(mx_array_from_data(&x, host, &n, 1, MX_FLOAT32));
     mx_clear_cache();
     size_t base = mx_get_active_memory();
@@ -176,7 +158,7 @@ TEST(donation_keeps_memory_flat) {
     int32_t start = 0, stop = 4;
     mx_array *head = NULL;
     CHECK_OK(mx_slice(&head, x, &start, &stop, NULL, 1, NULL));
-    read_f32(head, out, 4);
+    test_read_f32(head, out, 4);
     /* Reference in float32, the same operation order. */
     for (int k = 0; k < 4; k++) {
         float r = host[k];
@@ -192,7 +174,7 @@ TEST(donation_keeps_memory_flat) {
 
 TEST(detach_frees_intermediates) {
     const int32_t n = 1 << 18;
-    mx_array *a = NULL, *b = NULL, *one = scalar_f32(1);
+    mx_array *a = NULL, *b = NULL, *one = test_scalar_f32(1);
     CHECK_OK(mx_zeros(&a, &n, 1, MX_FLOAT32, NULL));
     CHECK_OK(mx_add(&b, a, one, NULL));
     mx_array *c = NULL;
@@ -236,7 +218,7 @@ TEST(kernel_failure_is_eval_status) {
 
 TEST(bad_input_errors) {
     float v[3] = {1, 2, 3};
-    mx_array *a = vec_f32(v, 3), *o = NULL;
+    mx_array *a = test_vec_f32(v, 3), *o = NULL;
     int32_t bad_shape[2] = {2, -1};
     CHECK_ERR(mx_array_from_data(&o, v, bad_shape, 2, MX_FLOAT32), MX_ERR_VALUE);
     CHECK_ERR(mx_array_from_data(&o, v, bad_shape, -1, MX_FLOAT32), MX_ERR_VALUE);
@@ -272,7 +254,7 @@ TEST(bad_input_errors) {
     /* and everything still works */
     float out[3];
     CHECK_OK(mx_add(&o, a, a, NULL));
-    read_f32(o, out, 3);
+    test_read_f32(o, out, 3);
     CHECK(out[2] == 6);
     mx_clear_error();
     CHECK(mx_last_error_code() == MX_OK && mx_last_error()[0] == '\0');

@@ -8,24 +8,6 @@
 
 #include "test.h"
 
-static mx_array *vec_f32(const float *v, int32_t n) {
-    mx_array *a = NULL;
-    CHECK_OK(mx_array_from_data(&a, v, &n, 1, MX_FLOAT32));
-    return a;
-}
-
-static mx_array *scalar_f32(float v) {
-    mx_array *a = NULL;
-    CHECK_OK(mx_array_from_float(&a, v, MX_FLOAT32));
-    return a;
-}
-
-static void read_f32(mx_array *a, float *dst, size_t n) {
-    CHECK_OK(mx_eval(&a, 1));
-    CHECK(mx_array_size(a) == n);
-    CHECK_OK(mx_array_copy_to(a, dst, n * sizeof(float)));
-}
-
 TEST(streams) {
     mx_stream s1, s2, def;
     mx_device cpu = {MX_CPU, 0};
@@ -35,12 +17,12 @@ TEST(streams) {
     CHECK(s1.index != s2.index && s1.index != def.index);
     /* A chain that crosses streams: each node waits for its inputs. */
     float v[3] = {1, 2, 3};
-    mx_array *a = vec_f32(v, 3), *b = NULL, *c = NULL, *d = NULL;
+    mx_array *a = test_vec_f32(v, 3), *b = NULL, *c = NULL, *d = NULL;
     CHECK_OK(mx_add(&b, a, a, &s1));
     CHECK_OK(mx_multiply(&c, b, b, &s2));
     CHECK_OK(mx_subtract(&d, c, a, &s1));
     float out[3];
-    read_f32(d, out, 3);
+    test_read_f32(d, out, 3);
     CHECK(out[0] == 3 && out[1] == 14 && out[2] == 33);
     CHECK_OK(mx_synchronize(&s1));
     CHECK_OK(mx_synchronize(&s2));
@@ -102,9 +84,9 @@ TEST(default_stream_per_thread) {
 
 TEST(async_eval_many_threads_waiting) {
     float v[2] = {3, 4};
-    mx_array *a = vec_f32(v, 2), *outs[8] = {0};
+    mx_array *a = test_vec_f32(v, 2), *outs[8] = {0};
     for (int i = 0; i < 8; i++) {
-        mx_array *k = scalar_f32((float)i);
+        mx_array *k = test_scalar_f32((float)i);
         CHECK_OK(mx_multiply(&outs[i], a, k, NULL));
         mx_array_free(k);
     }

@@ -20,13 +20,7 @@
 #include "binary_kernels.inc"
 #undef MXI_KERNELS_DECLARE_ONLY
 
-static const void *const binary_tables[MXI_SIMD_LEVELS] = {
-    [MXI_SIMD_SCALAR] = &mxi_binary_table_scalar,
-#ifndef MXI_NO_X86_SIMD
-    [MXI_SIMD_AVX2] = &mxi_binary_table_avx2,
-    [MXI_SIMD_AVX512] = &mxi_binary_table_avx512,
-#endif
-};
+static const void *const binary_tables[MXI_SIMD_LEVELS] = MXI_SIMD_TABLES(binary);
 
 typedef struct binary_job {
     mxi_strided it;                   /* operands: 0 = a, 1 = b */

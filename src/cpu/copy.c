@@ -25,13 +25,7 @@
 #include "copy_kernels.inc"
 #undef MXI_KERNELS_DECLARE_ONLY
 
-static const void *const copy_tables[MXI_SIMD_LEVELS] = {
-    [MXI_SIMD_SCALAR] = &mxi_copy_table_scalar,
-#ifndef MXI_NO_X86_SIMD
-    [MXI_SIMD_AVX2] = &mxi_copy_table_avx2,
-    [MXI_SIMD_AVX512] = &mxi_copy_table_avx512,
-#endif
-};
+static const void *const copy_tables[MXI_SIMD_LEVELS] = MXI_SIMD_TABLES(copy);
 
 /* Tiles of transposing copies: COPY_BAND elements along the source's
  * near-contiguous axis (long runs for the prefetcher) by COPY_TILE along

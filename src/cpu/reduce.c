@@ -35,13 +35,7 @@
 #include "reduce_kernels.inc"
 #undef MXI_KERNELS_DECLARE_ONLY
 
-static const void *const reduce_tables[MXI_SIMD_LEVELS] = {
-    [MXI_SIMD_SCALAR] = &mxi_reduce_table_scalar,
-#ifndef MXI_NO_X86_SIMD
-    [MXI_SIMD_AVX2] = &mxi_reduce_table_avx2,
-    [MXI_SIMD_AVX512] = &mxi_reduce_table_avx512,
-#endif
-};
+static const void *const reduce_tables[MXI_SIMD_LEVELS] = MXI_SIMD_TABLES(reduce);
 
 /* Reduced elements per block when one output's reduction is split. */
 #define REDUCE_SPLIT 65536

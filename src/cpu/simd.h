@@ -32,4 +32,19 @@ const char *mxi_simd_name(mxi_simd_level level);
  * (the scalar reference) must be present. */
 const void *mxi_simd_pick(const void *const *tables);
 
+/* The per-level table list of a kernel family F whose variant files
+ * (F_scalar.c, F_avx2.c, F_avx512.c) each define mxi_F_table_<level>:
+ *   static const void *const tables[MXI_SIMD_LEVELS] = MXI_SIMD_TABLES(F);
+ * Only the scalar variant exists where x86 vector code is not built. */
+#ifndef MXI_NO_X86_SIMD
+#define MXI_SIMD_TABLES(F)                                                                         \
+    {                                                                                              \
+        [MXI_SIMD_SCALAR] = &mxi_##F##_table_scalar, [MXI_SIMD_AVX2] = &mxi_##F##_table_avx2,      \
+        [MXI_SIMD_AVX512] = &mxi_##F##_table_avx512                                                \
+    }
+#else
+#define MXI_SIMD_TABLES(F)                                                                         \
+    { [MXI_SIMD_SCALAR] = &mxi_##F##_table_scalar }
+#endif
+
 #endif
