@@ -7,6 +7,7 @@
 #include "test.h"
 
 #include "core/array_impl.h"
+#include "core/stream.h"
 #include "primitives/params.h"
 
 /* A two-output kernel installed in place of a real one for these tests:
@@ -154,10 +155,60 @@ TEST(views_share_buffers) {
     mx_array_free(b);
 }
 
+/* A stand-in GPU backend: shows a device type can be added without touching
+ * the core. It shares memory with the CPU, so it can reuse the CPU kernels. */
+static int fake_gpu_kernel_calls;
+static int fake_gpu_count(void) {
+    return 1;
+}
+static void fake_gpu_describe(int index, char *buf, size_t len) {
+    snprintf(buf, len, "device_name=fake-gpu-%d", index);
+}
+static int fake_gpu_add(mxi_node *n, mx_array *const *in, mx_array *const *out) {
+    fake_gpu_kernel_calls++;
+    return mxi_primitives[MXI_PRIM_ADD].eval_cpu(n, in, out);
+}
+static mxi_eval_fn fake_gpu_kernel(mxi_prim_kind kind) {
+    return kind == MXI_PRIM_ADD ? fake_gpu_add : NULL;
+}
+static const mxi_backend fake_gpu = {"gpu", fake_gpu_count, fake_gpu_describe, fake_gpu_kernel,
+                                     NULL};
+
+TEST(gpu_backend_registration) {
+    mxi_register_backend(MX_GPU, &fake_gpu);
+    mx_device gpu = {MX_GPU, 0};
+    CHECK(mx_device_count(MX_GPU) == 1 && mx_device_is_available(gpu));
+    CHECK(mx_default_device().type == MX_GPU);
+    char info[64];
+    CHECK_OK(mx_device_info(gpu, info, sizeof info));
+    CHECK(strcmp(info, "device_name=fake-gpu-0") == 0);
+    mx_stream gs;
+    CHECK_OK(mx_default_stream(&gs, gpu));
+    CHECK(gs.device.type == MX_GPU);
+    float v[2] = {1, 2};
+    mx_array *a = test_vec_f32(v, 2), *b = NULL, *c = NULL;
+    fake_gpu_kernel_calls = 0;
+    CHECK_OK(mx_add(&b, a, a, NULL)); /* default device: the gpu */
+    float out[2];
+    test_read_f32(b, out, 2);
+    CHECK(out[0] == 2 && out[1] == 4 && fake_gpu_kernel_calls == 1);
+    /* A primitive the backend lacks fails at eval with a clear message. */
+    CHECK_OK(mx_multiply(&c, a, a, &gs));
+    CHECK_ERR(mx_eval(&c, 1), MX_ERR_RUNTIME);
+    CHECK(strstr(mx_last_error(), "Multiply") && strstr(mx_last_error(), "gpu"));
+    mxi_register_backend(MX_GPU, NULL);
+    CHECK(mx_default_device().type == MX_CPU && mx_device_count(MX_GPU) == 0);
+    CHECK_ERR(mx_add(&b, a, a, &gs), MX_ERR_VALUE); /* its device is gone */
+    mx_array_free(a);
+    mx_array_free(b);
+    mx_array_free(c);
+}
+
 int main(void) {
     RUN(multi_output_siblings);
     RUN(tracers_stay_attached);
     RUN(equivalence_and_printing);
     RUN(views_share_buffers);
+    RUN(gpu_backend_registration);
     return TEST_SUMMARY();
 }

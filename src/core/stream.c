@@ -196,6 +196,7 @@ int mxi_resolve_stream(mx_stream *out, const mx_stream *s) {
     if (!st || st->s.device.type != s->device.type || st->s.device.index != s->device.index)
         return mxi_error(MX_ERR_VALUE, "[stream] stream %d on %s:%d does not exist", s->index,
                          s->device.type == MX_GPU ? "gpu" : "cpu", s->device.index);
+    if (!mx_device_is_available(st->s.device)) return check_device(st->s.device, "stream");
     *out = st->s;
     return MX_OK;
 }
