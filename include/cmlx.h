@@ -7,6 +7,7 @@
 
 #include "cmlx/base.h"
 #include "cmlx/dtype.h"
+#include "cmlx/dtype_info.h"
 #include "cmlx/device.h"
 #include "cmlx/memory.h"
 #include "cmlx/array.h"
