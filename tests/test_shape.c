@@ -18,6 +18,7 @@
 #include "core/array_impl.h"
 #include "core/threadpool.h"
 #include "cpu/simd.h"
+#include "cpu/strided.h"
 
 /* ---- helpers ---- */
 
@@ -1257,6 +1258,25 @@ TEST(depends_and_stop_gradient) {
     for (int i = 0; i < 8; i++) mx_array_free(all[i]);
 }
 
+/* Big outputs are written with streaming stores: force them on small ones. */
+TEST(streaming_stores) {
+    mxi_stream_set_threshold(0);
+    const int32_t lens[3] = {2, 3, 1};
+    for (int l = 0; l < L_COUNT; l++)
+        for (int ax = 0; ax < 3; ax++) {
+            concat_case(MX_FLOAT32, l, ax, lens, 3);
+            concat_case(MX_UINT8, l, ax, lens, 3);
+        }
+    for (int l = 0; l < L_COUNT; l++) {
+        mx_array *x = iota((int32_t[]){3, 2, 5}, 3, MX_INT16, 1), *v = variant(x, l);
+        pad_case(v, (int32_t[]){1, 0, 2}, (int32_t[]){0, 2, 1}, M_CONSTANT, NULL, 0, "streamed");
+        pad_case(v, (int32_t[]){2, 1, 3}, (int32_t[]){1, 3, 2}, M_REFLECT, NULL, 0, "streamed");
+        mx_array_free(x);
+        mx_array_free(v);
+    }
+    mxi_stream_set_threshold(-1);
+}
+
 /* A failed call leaves the output slot alone and the library working. */
 TEST(errors_leave_state_intact) {
     mx_array *a = iota((int32_t[]){2, 3}, 2, MX_INT32, 0),
@@ -1298,6 +1318,7 @@ int main(void) {
     RUN(contiguous_copies_only_when_needed);
     RUN(dynamic_slice);
     RUN(depends_and_stop_gradient);
+    RUN(streaming_stores);
     RUN(errors_leave_state_intact);
     return TEST_SUMMARY();
 }

@@ -23,6 +23,7 @@ typedef struct pattern_job {
     int64_t k;    /* diagonal */
     int kind;     /* MXI_PRIM_EYE, _TRI, _TRIL, _TRIU */
     int isz;
+    bool stream; /* Tril/Triu: unit-stride input runs written with streaming stores */
     _Alignas(16) unsigned char one[16];
     char *dst;
     const char *src; /* Tril/Triu: the input, with its strides: */
@@ -74,8 +75,12 @@ static void pattern_rows(void *ctx, int64_t begin, int64_t end) {
         const char *s = j->src + (off + lo * j->strides[last]) * isz;
         char *dd = d + lo * isz;
         if (s == dd && j->strides[last] == 1) continue; /* donated: already there */
-        mxi_move_items(dd, s, j->strides[last], hi - lo, j->isz);
+        if (j->stream && j->strides[last] == 1)
+            mxi_stream_store(dd, s, (hi - lo) * isz);
+        else
+            mxi_move_items(dd, s, j->strides[last], hi - lo, j->isz);
     }
+    if (j->stream) mxi_stream_fence();
 }
 
 static void run_rows(pattern_job *j, int64_t rows, int64_t total) {
@@ -134,6 +139,7 @@ int mxi_cpu_tril_triu(mxi_node *node, mx_array *const *inputs, mx_array *const *
     j.shape = shape;
     j.strides = in->strides;
     j.ndim = nd;
+    j.stream = src != j.dst && out->size * j.isz >= mxi_stream_threshold();
     run_rows(&j, out->size / j.m, out->size);
     return MX_OK;
 }

@@ -69,6 +69,7 @@ typedef struct scopy_job {
     char *dst;
     const char *src;
     int isz;
+    bool stream; /* unit-stride runs written with streaming stores */
 } scopy_job;
 
 static void scopy_range(void *ctx, int64_t begin, int64_t end) {
@@ -81,10 +82,18 @@ static void scopy_range(void *ctx, int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end;) {
         int64_t run = mxi_strided_row_left(it, &p);
         if (run > end - i) run = end - i;
-        move_run(j->dst + p.off[0] * j->isz, ds, j->src + p.off[1] * j->isz, ss, run, j->isz);
+        char *d = j->dst + p.off[0] * j->isz;
+        const char *sp = j->src + p.off[1] * j->isz;
+        if (j->stream && ds == 1 && ss == 1)
+            mxi_stream_store(d, sp, run * j->isz);
+        else
+            move_run(d, ds, sp, ss, run, j->isz);
         i += run;
         mxi_strided_advance(it, &p, run);
     }
+    /* Streaming stores are weakly ordered: make them visible before the
+     * pool reports this range done. */
+    if (j->stream) mxi_stream_fence();
 }
 
 int mxi_copy_strided(void *dst, const int64_t *dst_strides, const void *src,
@@ -97,6 +106,7 @@ int mxi_copy_strided(void *dst, const int64_t *dst_strides, const void *src,
     j.dst = dst;
     j.src = src;
     j.isz = itemsize;
+    j.stream = j.it.size * itemsize >= mxi_stream_threshold();
     if (j.it.size >= 2 * MXI_ELEMWISE_GRAIN)
         mxi_parallel_for(j.it.size, MXI_ELEMWISE_GRAIN, scopy_range, &j);
     else
@@ -147,6 +157,7 @@ typedef struct pad_job {
     int64_t low[64];
     int64_t row; /* output row length (oshape[nd - 1]) */
     int isz;
+    bool stream; /* input runs written with streaming stores */
     _Alignas(16) unsigned char value[16];
     const char *src;
     char *dst;
@@ -176,9 +187,13 @@ static void pad_rows(void *ctx, int64_t begin, int64_t end) {
             continue;
         }
         mxi_fill_items(d, j->value, lo, j->isz);
-        move_run(d + lo * j->isz, 1, j->src + off * j->isz, sl, n, j->isz);
+        if (j->stream && sl == 1)
+            mxi_stream_store(d + lo * j->isz, j->src + off * j->isz, n * j->isz);
+        else
+            move_run(d + lo * j->isz, 1, j->src + off * j->isz, sl, n, j->isz);
         mxi_fill_items(d + (lo + n) * j->isz, j->value, hi, j->isz);
     }
+    if (j->stream) mxi_stream_fence();
 }
 
 int mxi_cpu_pad(mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
@@ -218,6 +233,7 @@ int mxi_cpu_pad(mxi_node *node, mx_array *const *inputs, mx_array *const *output
     }
     j.nd = nd;
     j.row = j.oshape[nd - 1];
+    j.stream = out->size * j.isz >= mxi_stream_threshold();
     int64_t rows = out->size / j.row;
     int64_t grain = MXI_ELEMWISE_GRAIN / j.row;
     if (grain < 1) grain = 1;
