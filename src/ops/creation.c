@@ -199,8 +199,11 @@ int mx_meshgrid(mx_array **outs, const mx_array *const *arrays, int n, bool spar
                 const char *indexing, const mx_stream *s) {
     if (n < 0 || (n && (!outs || !arrays)))
         return mxi_error(MX_ERR_VALUE, "[meshgrid] invalid arrays or outputs");
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         if (!arrays[i]) return mxi_error(MX_ERR_VALUE, "[meshgrid] array %d is NULL", i);
+        if (arrays[i]->size > INT32_MAX)
+            return mxi_error(MX_ERR_VALUE, "[meshgrid] array %d has too many elements", i);
+    }
     bool xy = true;
     if (indexing && strcmp(indexing, "xy") != 0) {
         if (strcmp(indexing, "ij") != 0)
