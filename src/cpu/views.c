@@ -1,7 +1,10 @@
 /*
  * Kernels of the view primitives: the output shares the input's buffer with
- * new strides and offset, except a reshape whose strides cannot express the
- * new shape, which copies.
+ * new strides and offset. Copies happen only where no strides can express
+ * the result: a reshape of an array whose memory order does not allow it,
+ * AsStrided of an input that is not row-contiguous, View to a larger dtype
+ * of an array that is not row-contiguous (or not aligned for it), and
+ * Contiguous of an array that is not already contiguous.
  */
 #include <stdlib.h>
 
@@ -9,6 +12,7 @@
 #include "core/array_impl.h"
 #include "core/error.h"
 #include "primitives/params.h"
+#include "primitives/params_shape.h"
 
 /* Elements spanned by a strided layout: 1 + sum |stride| * (dim - 1). */
 static int64_t span_of(const int32_t *shape, const int64_t *strides, int ndim) {
@@ -109,6 +113,145 @@ int mxi_cpu_slice(mxi_node *node, mx_array *const *inputs, mx_array *const *outp
     if (out->size == 0) offset = 0;
     int64_t itemsize = mx_dtype_size(in->dtype);
     mxi_set_view(out, in, strides, offset * itemsize, span_of(out->shape, strides, nd));
+    return MX_OK;
+}
+
+/* A new row-contiguous copy of `in` with out's layout (same element count
+ * and dtype as `in`). */
+static int copy_out(mx_array *out, const mx_array *in) {
+    int rc = mxi_alloc_data(out);
+    if (rc != MX_OK || in->size == 0) return rc;
+    return mxi_copy_to_contiguous(mxi_data(out), in->dtype, mxi_data(in), in->dtype, in->shape,
+                                  in->strides, in->ndim);
+}
+
+int mxi_cpu_as_strided(mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    const mxi_as_strided_params *p = node->params;
+    mx_array *in = inputs[0], *out = outputs[0];
+    int64_t isz = mx_dtype_size(in->dtype);
+    int64_t span = span_of(out->shape, p->strides, p->ndim);
+    int64_t offset = out->size ? p->offset * isz : 0;
+    if (in->size == 0 || (in->flags & MXI_ROW_CONTIGUOUS)) {
+        mxi_set_view(out, in, p->strides, offset, span);
+        return MX_OK;
+    }
+    /* The strides address the input in row-major order: make it so. */
+    mxi_buffer *buf = mxi_buffer_new((size_t)(in->size * isz));
+    if (!buf) return MX_ERR_MEMORY;
+    int rc = mxi_copy_to_contiguous(buf->ptr, in->dtype, mxi_data(in), in->dtype, in->shape,
+                                    in->strides, in->ndim);
+    if (rc == MX_OK) mxi_set_data(out, buf, offset, p->strides, span);
+    mxi_buffer_release(buf);
+    return rc;
+}
+
+int mxi_cpu_view(mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    (void)node;
+    mx_array *in = inputs[0], *out = outputs[0];
+    int64_t ib = mx_dtype_size(in->dtype), ob = mx_dtype_size(out->dtype);
+    int nd = in->ndim;
+    int64_t strides[64];
+    if (in->size == 0) {
+        mxi_row_strides(strides, out->shape, nd);
+        mxi_set_view(out, in, strides, 0, 0);
+        return MX_OK;
+    }
+    if (ib == ob) {
+        mxi_set_view(out, in, in->strides, 0, in->data_size);
+        return MX_OK;
+    }
+    /* Narrower items: the last axis splits in place when it is unit-strided
+     * (every other stride scales to the new item size). Wider items need
+     * whole rows in order and an offset aligned for the new item. */
+    bool split = ob < ib && in->strides[nd - 1] == 1;
+    bool join = (in->flags & MXI_ROW_CONTIGUOUS) && in->offset % ob == 0;
+    if (split || join) {
+        if (join) {
+            mxi_row_strides(strides, out->shape, nd);
+        } else {
+            for (int i = 0; i < nd - 1; i++) strides[i] = in->strides[i] * ib / ob;
+            strides[nd - 1] = 1;
+        }
+        mxi_set_view(out, in, strides, 0, in->data_size * ib / ob);
+        return MX_OK;
+    }
+    mxi_buffer *buf = mxi_buffer_new((size_t)(in->size * ib));
+    if (!buf) return MX_ERR_MEMORY;
+    int rc = mxi_copy_to_contiguous(buf->ptr, in->dtype, mxi_data(in), in->dtype, in->shape,
+                                    in->strides, nd);
+    mxi_row_strides(strides, out->shape, nd);
+    if (rc == MX_OK) mxi_set_data(out, buf, 0, strides, out->size);
+    mxi_buffer_release(buf);
+    return rc;
+}
+
+/* Contiguous keeps the input's memory when it is already in order and does
+ * not pin a much larger buffer (as MLX: at most 16 KiB more than needed). */
+int mxi_cpu_contiguous(mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    const mxi_contiguous_params *p = node->params;
+    mx_array *in = inputs[0], *out = outputs[0];
+    size_t nbytes = (size_t)out->size * (size_t)mx_dtype_size(out->dtype);
+    bool ordered = (in->flags & MXI_ROW_CONTIGUOUS) ||
+                   (p->allow_col_major && (in->flags & MXI_COL_CONTIGUOUS));
+    if (ordered && in->buffer->nbytes <= nbytes + 16384) {
+        mxi_set_view(out, in, in->strides, 0, in->data_size);
+        return MX_OK;
+    }
+    return copy_out(out, in);
+}
+
+/* DynamicSlice: a view whose offset comes from the start indices, read now.
+ * A negative start counts from the end; starts are then clamped so the
+ * slice lies inside the array. */
+int mxi_cpu_dynamic_slice(mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    const mxi_dynamic_slice_params *p = node->params;
+    mx_array *in = inputs[0], *start = inputs[1], *out = outputs[0];
+    int64_t offset = 0;
+    if (out->size) {
+        const char *sp = mxi_data(start);
+        int64_t sstride = start->ndim ? start->strides[0] : 0;
+        int ssz = mx_dtype_size(start->dtype);
+        for (int i = 0; i < p->naxes; i++) {
+            int ax = p->axes[i];
+            int64_t v;
+            mxi_convert_element(&v, MX_INT64, sp + i * sstride * ssz, start->dtype);
+            int64_t dim = in->shape[ax], hi = dim - out->shape[ax];
+            if (v < 0) v += dim;
+            v = v < 0 ? 0 : v > hi ? hi : v;
+            offset += v * in->strides[ax];
+        }
+    }
+    mxi_set_view(out, in, in->strides, offset * mx_dtype_size(in->dtype),
+                 span_of(out->shape, in->strides, in->ndim));
+    return MX_OK;
+}
+
+int mxi_cpu_diagonal(mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    const mxi_diagonal_params *p = node->params;
+    mx_array *in = inputs[0], *out = outputs[0];
+    int64_t strides[64];
+    int k = 0;
+    for (int d = 0; d < in->ndim; d++)
+        if (d != p->axis1 && d != p->axis2) strides[k++] = in->strides[d];
+    int64_t s1 = in->strides[p->axis1], s2 = in->strides[p->axis2];
+    strides[k] = s1 + s2;
+    int64_t offset = 0;
+    if (out->size) offset = (p->offset < 0 ? -(int64_t)p->offset * s1 : (int64_t)p->offset * s2);
+    mxi_set_view(out, in, strides, offset * mx_dtype_size(in->dtype),
+                 span_of(out->shape, strides, out->ndim));
+    return MX_OK;
+}
+
+/* Depends: output i is input i; the inputs after them are only waited for. */
+int mxi_cpu_depends(mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    for (int i = 0; i < node->n_outputs; i++)
+        mxi_set_view(outputs[i], inputs[i], inputs[i]->strides, 0, inputs[i]->data_size);
+    return MX_OK;
+}
+
+int mxi_cpu_stop_gradient(mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    (void)node;
+    mxi_set_view(outputs[0], inputs[0], inputs[0]->strides, 0, inputs[0]->data_size);
     return MX_OK;
 }
 
