@@ -147,44 +147,43 @@ static int log2_floor(int64_t n) {
 
 #define SELECT_DEFS(NAME, E, LESS)                                                                 \
     static void NAME##_select(E *a, E *tmp, int64_t n, int64_t kth) {                              \
-        int64_t lo = 0, hi = n;                                                                    \
+        int64_t lo = 0, hi = n - 1; /* inclusive; holds kth */                                     \
         int budget = 2 * log2_floor(n) + 4;                                                        \
-        while (hi - lo > MERGE_RUN) {                                                              \
+        while (hi - lo >= MERGE_RUN) {                                                             \
             if (budget-- == 0) {                                                                   \
-                NAME##_mergesort(a + lo, tmp, hi - lo);                                            \
+                NAME##_mergesort(a + lo, tmp, hi - lo + 1);                                        \
                 return;                                                                            \
             }                                                                                      \
+            /* Median of three into a[mid]; a[lo] <= it <= a[hi] then guard the                    \
+             * scans. */                                                                           \
             int64_t mid = lo + (hi - lo) / 2;                                                      \
-            E x = a[lo], y = a[mid], z = a[hi - 1], p;                                             \
-            if (LESS(y, x)) {                                                                      \
-                E t = x;                                                                           \
-                x = y;                                                                             \
-                y = t;                                                                             \
+            E t;                                                                                   \
+            if (LESS(a[mid], a[lo])) t = a[mid], a[mid] = a[lo], a[lo] = t;                        \
+            if (LESS(a[hi], a[mid])) {                                                             \
+                t = a[mid], a[mid] = a[hi], a[hi] = t;                                             \
+                if (LESS(a[mid], a[lo])) t = a[mid], a[mid] = a[lo], a[lo] = t;                    \
             }                                                                                      \
-            p = LESS(z, y) ? (LESS(z, x) ? x : z) : y;                                             \
-            /* [lo, lt) < p, [lt, i) == p, [gt, hi) > p */                                         \
-            int64_t lt = lo, i = lo, gt = hi;                                                      \
-            while (i < gt) {                                                                       \
-                if (LESS(a[i], p)) {                                                               \
-                    E t = a[lt];                                                                   \
-                    a[lt++] = a[i];                                                                \
-                    a[i++] = t;                                                                    \
-                } else if (LESS(p, a[i])) {                                                        \
-                    E t = a[--gt];                                                                 \
-                    a[gt] = a[i];                                                                  \
-                    a[i] = t;                                                                      \
-                } else {                                                                           \
-                    i++;                                                                           \
-                }                                                                                  \
+            E p = a[mid];                                                                          \
+            /* Hoare: afterwards a[lo, i) <= p, a(j, hi] >= p, i >= j, and what                    \
+             * lies between equals p. Equal elements stop both scans, so runs                      \
+             * of equal keys still split evenly. */                                                \
+            int64_t i = lo, j = hi;                                                                \
+            for (;;) {                                                                             \
+                do i++;                                                                            \
+                while (LESS(a[i], p));                                                             \
+                do j--;                                                                            \
+                while (LESS(p, a[j]));                                                             \
+                if (i >= j) break;                                                                 \
+                t = a[i], a[i] = a[j], a[j] = t;                                                   \
             }                                                                                      \
-            if (kth < lt)                                                                          \
-                hi = lt;                                                                           \
-            else if (kth >= gt)                                                                    \
-                lo = gt;                                                                           \
+            if (kth <= j)                                                                          \
+                hi = j;                                                                            \
+            else if (kth >= i)                                                                     \
+                lo = i;                                                                            \
             else                                                                                   \
                 return;                                                                            \
         }                                                                                          \
-        NAME##_insertion(a + lo, hi - lo);                                                         \
+        NAME##_insertion(a + lo, hi - lo + 1);                                                     \
     }
 
 /* ---- binary search over a strided sorted sequence ---- */
@@ -223,17 +222,24 @@ static int log2_floor(int64_t n) {
  * counts its digits, then scatters them after the same digits of chunks
  * before it. The element movers are per type (see RADIX_DEFS). */
 typedef struct radix_pass {
+    /* Counts digit `shift` of chunk c's source into hist[256]. */
     void (*count)(const struct radix_pass *, int64_t c, uint32_t *hist);
+    /* Scatters chunk c from the given start offsets. */
     void (*scatter)(const struct radix_pass *, int64_t c, const uint32_t *offsets);
+    /* Reads chunk c of the input: counts every digit into h[nb][256]. */
+    void (*count_all)(const struct radix_pass *, int64_t c, uint32_t *h);
     int64_t n, nchunks;
-    const void *src;
-    int64_t ss; /* src stride (elements): 1 except a strided input */
-    void *dst;
+    const void *in; /* the row, stride is */
+    int64_t is;
+    const void *src; /* later passes' source: values or pairs */
+    void *dst;       /* destination: values, pairs, or the output (stride ds) */
     int64_t ds;
-    int shift;
-    bool arg;               /* an argsort: pairs move, indices come out */
-    int src_kind, dst_kind; /* argsorts: 0 input values, 1 pairs, 2 index output */
+    int shift, nb;
+    bool arg;               /* an argsort: (key, index) pairs move, indices come out */
+    bool first;             /* this pass reads the input itself */
+    bool last;              /* this pass writes the output */
     uint32_t (*hists)[256]; /* nchunks histograms */
+    uint32_t *all;          /* nchunks * nb * 256 counts */
 } radix_pass;
 
 static inline int64_t chunk_lo(const radix_pass *p, int64_t c) {
@@ -253,10 +259,20 @@ static void radix_scatter_range(void *ctx, int64_t b, int64_t e) {
     for (int64_t c = b; c < e; c++) p->scatter(p, c, p->hists[c]);
 }
 
-/* Counts every chunk, turns the counts into per-chunk start offsets (digit
- * major, chunk minor: stable), then scatters every chunk. */
-static void radix_run_pass(radix_pass *p) {
-    mxi_parallel_for(p->nchunks, 1, radix_count_range, p);
+static void radix_count_all_range(void *ctx, int64_t b, int64_t e) {
+    radix_pass *p = ctx;
+    for (int64_t c = b; c < e; c++) {
+        uint32_t *h = p->all + (size_t)c * (size_t)p->nb * 256;
+        memset(h, 0, (size_t)p->nb * 256 * sizeof *h);
+        p->count_all(p, c, h);
+    }
+}
+
+/* Counts every chunk (unless `counted`: hists already hold the counts),
+ * turns the counts into per-chunk start offsets (digit major, chunk minor:
+ * stable), then scatters every chunk. */
+static void radix_run_pass(radix_pass *p, bool counted) {
+    if (!counted) mxi_parallel_for(p->nchunks, 1, radix_count_range, p);
     uint32_t total = 0;
     for (int d = 0; d < 256; d++)
         for (int64_t c = 0; c < p->nchunks; c++) {
@@ -267,7 +283,13 @@ static void radix_run_pass(radix_pass *p) {
     mxi_parallel_for(p->nchunks, 1, radix_scatter_range, p);
 }
 
-/* ---- radix sorts per key width ---- */
+/* ---- radix sorts per key width ----
+ *
+ * Values sorts move the elements themselves and recompute their keys in
+ * each pass (measured faster than a pass writing the keys out first), so -0
+ * and NaN payloads come back exactly as they were. Argsorts move (key,
+ * index) pairs; their first pass reads the input and their last writes the
+ * indices straight to the output. */
 
 #define RADIX_DEFS(NAME, T, KEYF)                                                                  \
     typedef struct NAME##_pair {                                                                   \
@@ -292,8 +314,7 @@ static void radix_run_pass(radix_pass *p) {
     }                                                                                              \
                                                                                                    \
     /* The digits whose pass changes anything (not all keys alike). */                             \
-    static int NAME##_passes(const T *in, int64_t n, uint32_t(*hist)[256], int *passes) {          \
-        T k0 = KEYF(in[0]);                                                                        \
+    static int NAME##_passes(T k0, int64_t n, uint32_t(*hist)[256], int *passes) {                 \
         int np = 0;                                                                                \
         for (int b = 0; b < (int)sizeof(T); b++)                                                   \
             if (hist[b][(k0 >> (8 * b)) & 255] != (uint32_t)n) passes[np++] = b;                   \
@@ -306,13 +327,13 @@ static void radix_run_pass(radix_pass *p) {
         uint32_t hist[sizeof(T)][256];                                                             \
         int passes[sizeof(T)];                                                                     \
         NAME##_hist(in, is, n, hist);                                                              \
-        int np = NAME##_passes(in, n, hist, passes);                                               \
-        const T *src = in;                                                                         \
-        int64_t ss = is;                                                                           \
+        int np = NAME##_passes(KEYF(in[0]), n, hist, passes);                                      \
         if (np == 0) {                                                                             \
             for (int64_t i = 0; i < n; i++) out[i * os] = in[i * is];                              \
             return;                                                                                \
         }                                                                                          \
+        const T *src = in;                                                                         \
+        int64_t ss = is;                                                                           \
         for (int p = 0; p < np; p++) {                                                             \
             int sh = 8 * passes[p];                                                                \
             bool last = p == np - 1;                                                               \
@@ -343,7 +364,7 @@ static void radix_run_pass(radix_pass *p) {
         uint32_t hist[sizeof(T)][256];                                                             \
         int passes[sizeof(T)];                                                                     \
         NAME##_hist(in, is, n, hist);                                                              \
-        int np = NAME##_passes(in, n, hist, passes);                                               \
+        int np = NAME##_passes(KEYF(in[0]), n, hist, passes);                                      \
         if (np == 0) {                                                                             \
             for (int64_t i = 0; i < n; i++) out[i * os] = (uint32_t)i;                             \
             return;                                                                                \
@@ -377,29 +398,33 @@ static void radix_run_pass(radix_pass *p) {
         }                                                                                          \
     }                                                                                              \
                                                                                                    \
-    /* Parallel passes: elements move between the input (kind 0), a buffer                         \
-     * of values or pairs (kind 1) and the index output (kind 2). */                               \
+    /* ---- the same on several threads (one long row) ---- */                                     \
+                                                                                                   \
+    static void NAME##_pcount_all(const radix_pass *p, int64_t c, uint32_t *h) {                   \
+        int64_t lo = chunk_lo(p, c), hi = chunk_lo(p, c + 1);                                      \
+        NAME##_hist((const T *)p->in + lo * p->is, p->is, hi - lo, (uint32_t(*)[256])h);           \
+    }                                                                                              \
     static void NAME##_pcount(const radix_pass *p, int64_t c, uint32_t *hist) {                    \
         int64_t lo = chunk_lo(p, c), hi = chunk_lo(p, c + 1);                                      \
         int sh = p->shift;                                                                         \
-        if (!p->arg || p->src_kind == 0) {                                                         \
-            const T *s = p->src;                                                                   \
-            for (int64_t i = lo; i < hi; i++) hist[(KEYF(s[i * p->ss]) >> sh) & 255]++;            \
-        } else {                                                                                   \
+        if (p->arg) {                                                                              \
             const NAME##_pair *s = p->src;                                                         \
             for (int64_t i = lo; i < hi; i++) hist[(s[i].key >> sh) & 255]++;                      \
+        } else {                                                                                   \
+            const T *s = p->src;                                                                   \
+            for (int64_t i = lo; i < hi; i++) hist[(KEYF(s[i]) >> sh) & 255]++;                    \
         }                                                                                          \
     }                                                                                              \
-    /* Values passes: src and dst hold T. */                                                       \
     static void NAME##_pscatter_values(const radix_pass *p, int64_t c, const uint32_t *start) {    \
         int64_t lo = chunk_lo(p, c), hi = chunk_lo(p, c + 1);                                      \
         uint32_t off[256];                                                                         \
         memcpy(off, start, sizeof off);                                                            \
-        const T *s = p->src;                                                                       \
+        const T *s = p->first ? p->in : p->src;                                                    \
+        int64_t ss = p->first ? p->is : 1;                                                         \
         T *d = p->dst;                                                                             \
         int sh = p->shift;                                                                         \
         for (int64_t i = lo; i < hi; i++) {                                                        \
-            T v = s[i * p->ss];                                                                    \
+            T v = s[i * ss];                                                                       \
             d[(int64_t)off[(KEYF(v) >> sh) & 255]++ * p->ds] = v;                                  \
         }                                                                                          \
     }                                                                                              \
@@ -408,22 +433,22 @@ static void radix_run_pass(radix_pass *p) {
         uint32_t off[256];                                                                         \
         memcpy(off, start, sizeof off);                                                            \
         int sh = p->shift;                                                                         \
-        if (p->src_kind == 0) {                                                                    \
-            const T *s = p->src;                                                                   \
-            if (p->dst_kind == 2) {                                                                \
+        if (p->first) {                                                                            \
+            const T *s = p->in;                                                                    \
+            if (p->last) {                                                                         \
                 uint32_t *d = p->dst;                                                              \
                 for (int64_t i = lo; i < hi; i++)                                                  \
-                    d[(int64_t)off[(KEYF(s[i * p->ss]) >> sh) & 255]++ * p->ds] = (uint32_t)i;     \
+                    d[(int64_t)off[(KEYF(s[i * p->is]) >> sh) & 255]++ * p->ds] = (uint32_t)i;     \
             } else {                                                                               \
                 NAME##_pair *d = p->dst;                                                           \
                 for (int64_t i = lo; i < hi; i++) {                                                \
-                    NAME##_pair e = {KEYF(s[i * p->ss]), (uint32_t)i};                             \
+                    NAME##_pair e = {KEYF(s[i * p->is]), (uint32_t)i};                             \
                     d[off[(e.key >> sh) & 255]++] = e;                                             \
                 }                                                                                  \
             }                                                                                      \
         } else {                                                                                   \
             const NAME##_pair *s = p->src;                                                         \
-            if (p->dst_kind == 2) {                                                                \
+            if (p->last) {                                                                         \
                 uint32_t *d = p->dst;                                                              \
                 for (int64_t i = lo; i < hi; i++)                                                  \
                     d[(int64_t)off[(s[i].key >> sh) & 255]++ * p->ds] = s[i].idx;                  \
@@ -434,16 +459,35 @@ static void radix_run_pass(radix_pass *p) {
         }                                                                                          \
     }                                                                                              \
                                                                                                    \
-    /* One long row on several threads; buf as for the serial sorts.                               \
-     * hists has room for nchunks histograms. */                                                   \
+    /* One long row on several threads. buf holds 2n values or pairs; hists                        \
+     * room for nchunks histograms, all for nchunks * sizeof(T) of them. */                        \
     static void NAME##_radix_parallel(const void *in_, int64_t is, void *out, int64_t os,          \
                                       int64_t n, void *buf, bool arg, int64_t nchunks,             \
-                                      uint32_t(*hists)[256]) {                                     \
+                                      uint32_t(*hists)[256], uint32_t *all) {                      \
         const T *in = in_;                                                                         \
-        uint32_t hist[sizeof(T)][256];                                                             \
-        int passes[sizeof(T)];                                                                     \
-        NAME##_hist(in, is, n, hist);                                                              \
-        int np = NAME##_passes(in, n, hist, passes);                                               \
+        enum { NB = sizeof(T) };                                                                   \
+        size_t esz = arg ? sizeof(NAME##_pair) : sizeof(T);                                        \
+        radix_pass p = {.count = NAME##_pcount,                                                    \
+                        .scatter = arg ? NAME##_pscatter_pairs : NAME##_pscatter_values,           \
+                        .count_all = NAME##_pcount_all,                                            \
+                        .n = n,                                                                    \
+                        .nchunks = nchunks,                                                        \
+                        .in = in,                                                                  \
+                        .is = is,                                                                  \
+                        .nb = NB,                                                                  \
+                        .arg = arg,                                                                \
+                        .hists = hists,                                                            \
+                        .all = all};                                                               \
+        /* Every digit's counts per chunk, in parallel; their sums find the                        \
+         * passes that change anything. */                                                         \
+        mxi_parallel_for(nchunks, 1, radix_count_all_range, &p);                                   \
+        uint32_t hist[NB][256];                                                                    \
+        memset(hist, 0, sizeof hist);                                                              \
+        for (int64_t c = 0; c < nchunks; c++)                                                      \
+            for (int b = 0; b < NB; b++)                                                           \
+                for (int d = 0; d < 256; d++) hist[b][d] += all[((size_t)c * NB + b) * 256 + d];   \
+        int passes[NB];                                                                            \
+        int np = NAME##_passes(KEYF(in[0]), n, hist, passes);                                      \
         if (np == 0) {                                                                             \
             if (arg)                                                                               \
                 for (int64_t i = 0; i < n; i++) ((uint32_t *)out)[i * os] = (uint32_t)i;           \
@@ -451,26 +495,19 @@ static void radix_run_pass(radix_pass *p) {
                 for (int64_t i = 0; i < n; i++) ((T *)out)[i * os] = in[i * is];                   \
             return;                                                                                \
         }                                                                                          \
-        size_t esz = arg ? sizeof(NAME##_pair) : sizeof(T);                                        \
-        radix_pass p = {.count = NAME##_pcount,                                                    \
-                        .scatter = arg ? NAME##_pscatter_pairs : NAME##_pscatter_values,           \
-                        .n = n,                                                                    \
-                        .nchunks = nchunks,                                                        \
-                        .src = in,                                                                 \
-                        .ss = is,                                                                  \
-                        .ds = 1,                                                                   \
-                        .arg = arg,                                                                \
-                        .hists = hists};                                                           \
+        char *bufs[2] = {(char *)buf, (char *)buf + (size_t)n * esz};                              \
         for (int k = 0; k < np; k++) {                                                             \
-            bool last = k == np - 1;                                                               \
+            p.first = k == 0;                                                                      \
+            p.last = k == np - 1;                                                                  \
             p.shift = 8 * passes[k];                                                               \
-            p.dst = last ? out : (char *)buf + (size_t)(k & 1) * (size_t)n * esz;                  \
-            p.ds = last ? os : 1;                                                                  \
-            if (arg) p.dst_kind = last ? 2 : 1;                                                    \
-            radix_run_pass(&p);                                                                    \
+            p.dst = p.last ? out : bufs[k & 1];                                                    \
+            p.ds = p.last ? os : 1;                                                                \
+            /* The first pass's chunk counts are known already. */                                 \
+            if (k == 0)                                                                            \
+                for (int64_t c = 0; c < nchunks; c++)                                              \
+                    memcpy(hists[c], all + ((size_t)c * NB + passes[0]) * 256, sizeof hists[c]);   \
+            radix_run_pass(&p, k == 0);                                                            \
             p.src = p.dst;                                                                         \
-            p.ss = p.ds;                                                                           \
-            if (arg) p.src_kind = 1;                                                               \
         }                                                                                          \
     }
 
@@ -481,7 +518,7 @@ typedef void (*row_fn)(const void *in, int64_t is, void *out, int64_t os, int64_
 typedef void (*search_fn)(const void *seq, int64_t ss, int64_t m, const void *vals, int64_t vs,
                           uint32_t *out, int64_t count, int right);
 typedef void (*parallel_fn)(const void *in, int64_t is, void *out, int64_t os, int64_t n, void *buf,
-                            bool arg, int64_t nchunks, uint32_t (*hists)[256]);
+                            bool arg, int64_t nchunks, uint32_t (*hists)[256], uint32_t *all);
 
 typedef struct sort_fns {
     row_fn sort, argsort, partition, argpartition;
@@ -535,9 +572,11 @@ typedef struct sort_fns {
                                      int64_t n, int64_t kth, void *scratch) {                      \
         const T *in = in_;                                                                         \
         T *out = out_, *buf = scratch;                                                             \
-        for (int64_t i = 0; i < n; i++) buf[i] = in[i * is];                                       \
-        NAME##_v_select(buf, buf + n, n, kth);                                                     \
-        for (int64_t i = 0; i < n; i++) out[i * os] = buf[i];                                      \
+        T *work = os == 1 ? out : buf;                                                             \
+        for (int64_t i = 0; i < n; i++) work[i] = in[i * is];                                      \
+        NAME##_v_select(work, buf + n, n, kth);                                                    \
+        if (work != out)                                                                           \
+            for (int64_t i = 0; i < n; i++) out[i * os] = buf[i];                                  \
     }                                                                                              \
     static void NAME##_argpartition_row(const void *in_, int64_t is, void *out_, int64_t os,       \
                                         int64_t n, int64_t kth, void *scratch) {                   \
@@ -740,9 +779,11 @@ int mxi_cpu_sort(struct mxi_node *node, mx_array *const *inputs, mx_array *const
         int64_t nchunks = 4 * (int64_t)threads;
         void *buf = malloc(j.scratch_bytes);
         uint32_t(*hists)[256] = malloc((size_t)nchunks * sizeof *hists);
-        if (!buf || !hists) {
+        uint32_t *all = malloc((size_t)nchunks * j.isz * 256 * sizeof *all);
+        if (!buf || !hists || !all) {
             free(buf);
             free(hists);
+            free(all);
             return mxi_error(MX_ERR_MEMORY, "[%s] out of memory for a row of %lld elements", op,
                              (long long)j.n);
         }
@@ -750,11 +791,12 @@ int mxi_cpu_sort(struct mxi_node *node, mx_array *const *inputs, mx_array *const
         mxi_strided_seek(&j.rows, &p, 0);
         for (int64_t r = 0; r < nrows; r++) {
             f->parallel(j.in + p.off[0] * (int64_t)j.isz, j.is, j.out + p.off[1] * (int64_t)j.osz,
-                        j.os, j.n, buf, arg, nchunks, hists);
+                        j.os, j.n, buf, arg, nchunks, hists, all);
             if (r + 1 < nrows) mxi_strided_advance(&j.rows, &p, 1);
         }
         free(buf);
         free(hists);
+        free(all);
         return MX_OK;
     }
     int64_t grain = SORT_GRAIN / j.n;
