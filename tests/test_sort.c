@@ -271,7 +271,7 @@ static void run_sort_case(mx_dtype t, const int32_t *shape, int nd, int axis, bo
 /* ---- sort and argsort ---- */
 
 TEST(sort_all_dtypes_1d) {
-    const int32_t sizes[] = {0, 1, 2, 5, 17, 100, 255, 256, 300, 1000, 5000};
+    const int32_t sizes[] = {0, 1, 2, 5, 17, 47, 48, 100, 300, 2000};
     for (int di = 0; di < N_DTYPES; di++)
         for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
             for (int ties = 0; ties < 2; ties++)
@@ -307,7 +307,7 @@ TEST(sort_long_row_parallel) {
     int saved = mxi_num_threads();
     mxi_set_num_threads(3);
     const int32_t n = 140001;
-    mx_dtype ts[] = {MX_FLOAT32, MX_INT32, MX_UINT64, MX_INT16, MX_BOOL, MX_BFLOAT16};
+    mx_dtype ts[] = {MX_FLOAT32, MX_INT32, MX_UINT64, MX_BFLOAT16};
     for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) run_sort_case(ts[k], &n, 1, 0, k % 2);
     /* Two long rows along axis 0 (strided rows). */
     const int32_t s2[2] = {140000, 2};
@@ -505,7 +505,7 @@ static void check_partition(mx_dtype t, const void *src, int64_t n, int64_t kth,
 }
 
 TEST(partition_all_dtypes) {
-    const int32_t sizes[] = {1, 2, 10, 17, 100, 1000, 3000};
+    const int32_t sizes[] = {1, 2, 10, 17, 100, 1500};
     for (int di = 0; di < N_DTYPES; di++) {
         mx_dtype t = all_dtypes[di];
         for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
@@ -532,7 +532,7 @@ TEST(partition_all_dtypes) {
 
 /* Sorted input, reversed input and all-equal input: introselect's bad cases. */
 TEST(partition_adversarial) {
-    int32_t n = 50000;
+    int32_t n = 20000;
     int32_t *v = malloc((size_t)n * sizeof *v);
     for (int pass = 0; pass < 4; pass++) {
         for (int32_t k = 0; k < n; k++)
