@@ -763,7 +763,7 @@ static void scatter_case(int reduce, int64_t positions, const int32_t *ashape, i
 
 TEST(scatter_reference) {
     int saved = mxi_num_threads();
-    for (int threads = 1; threads <= 3; threads += 2) {
+    for (int threads = 1; threads <= 4; threads += 3) {
         mxi_set_num_threads(threads);
         for (int r = 0; r < 5; r++) {
             /* single elements, many duplicates: owner-partitioned */
@@ -780,6 +780,12 @@ TEST(scatter_reference) {
             /* overlapping windows (slice 3 on the indexed axis): serial */
             int32_t s4[2] = {3, 20};
             scatter_case(r, 500, a2, 2, ax, 1, s4, false);
+            /* a destination big enough to be split in blocks (single
+             * elements, then rows) */
+            int32_t a6[1] = {600000};
+            scatter_case(r, 100000, a6, 1, ax, 1, s1, false);
+            int32_t a7[2] = {1000, 600}, s7[2] = {1, 600};
+            scatter_case(r, 300, a7, 2, ax, 1, s7, true);
             /* one big slice per position, split across threads */
             int32_t a5[2] = {8, 70000}, s5[2] = {1, 70000};
             scatter_case(r, 5, a5, 2, ax, 1, s5, false);

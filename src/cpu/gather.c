@@ -84,24 +84,6 @@ static inline int64_t clamp_index(int64_t v, int64_t dim, int64_t hi) {
     return v < 0 ? 0 : v > hi ? hi : v;
 }
 
-/* Copies one element of `size` bytes. */
-static inline void copy_elem(char *dst, const char *src, size_t size) {
-    switch (size) {
-    case 1:
-        *dst = *src;
-        break;
-    case 2:
-        memcpy(dst, src, 2);
-        break;
-    case 4:
-        memcpy(dst, src, 4);
-        break;
-    default:
-        memcpy(dst, src, 8);
-        break;
-    }
-}
-
 /* n elements from src (stride ss elements) to contiguous dst. */
 static void copy_run(char *dst, const char *src, int64_t ss, int64_t n, size_t size) {
     if (ss == 1) {
@@ -121,6 +103,89 @@ static void copy_run(char *dst, const char *src, int64_t ss, int64_t n, size_t s
     default:
         for (int64_t i = 0; i < n; i++) memcpy(dst + 8 * i, src + 8 * i * ss, 8);
         break;
+    }
+}
+
+/* ---- fused single-index loops ----
+ *
+ * out[k] = src[k * sa + clamp(idx[k * si]) * astride] for k < n: the hot loop
+ * of take (one index array, one element per index) and of take_along_axis,
+ * one function per (index dtype, item size) so nothing is converted through
+ * a buffer. */
+
+typedef void (*take_fn)(char *out, const char *src, int64_t sa, const char *idx, int64_t si,
+                        int64_t n, int64_t dim, int64_t hi, int64_t astride);
+
+#define IDX_SIGNED(x)   ((int64_t)(x))
+#define IDX_UNSIGNED(x) ((x) > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)(x))
+
+#define TAKE_LOOP(NAME, IT, ET, CONV)                                                              \
+    static void NAME(char *out, const char *src, int64_t sa, const char *idx, int64_t si,          \
+                     int64_t n, int64_t dim, int64_t hi, int64_t astride) {                        \
+        ET *o = (ET *)out;                                                                         \
+        const ET *s = (const ET *)src;                                                             \
+        const IT *x = (const IT *)idx;                                                             \
+        for (int64_t k = 0; k < n; k++) {                                                          \
+            int64_t v = CONV(x[k * si]);                                                           \
+            v = v < 0 ? v + dim : v;                                                               \
+            v = v < 0 ? 0 : v > hi ? hi : v;                                                       \
+            o[k] = s[k * sa + v * astride];                                                        \
+        }                                                                                          \
+    }
+
+#define TAKE_LOOPS(TAG, IT, CONV)                                                                  \
+    TAKE_LOOP(take_##TAG##_1, IT, uint8_t, CONV)                                                   \
+    TAKE_LOOP(take_##TAG##_2, IT, uint16_t, CONV)                                                  \
+    TAKE_LOOP(take_##TAG##_4, IT, uint32_t, CONV)                                                  \
+    TAKE_LOOP(take_##TAG##_8, IT, uint64_t, CONV)
+
+TAKE_LOOPS(i8, int8_t, IDX_SIGNED)
+TAKE_LOOPS(i16, int16_t, IDX_SIGNED)
+TAKE_LOOPS(i32, int32_t, IDX_SIGNED)
+TAKE_LOOPS(i64, int64_t, IDX_SIGNED)
+TAKE_LOOPS(u8, uint8_t, IDX_SIGNED)
+TAKE_LOOPS(u16, uint16_t, IDX_SIGNED)
+TAKE_LOOPS(u32, uint32_t, IDX_SIGNED)
+TAKE_LOOPS(u64, uint64_t, IDX_UNSIGNED)
+
+#define TAKE_ROW(TAG)                                                                              \
+    { take_##TAG##_1, take_##TAG##_2, take_##TAG##_4, take_##TAG##_8 }
+
+/* By index dtype, then log2 of the item size. */
+static const take_fn take_table[MX_NUM_DTYPES][4] = {
+    [MX_INT8] = TAKE_ROW(i8),    [MX_INT16] = TAKE_ROW(i16),  [MX_INT32] = TAKE_ROW(i32),
+    [MX_INT64] = TAKE_ROW(i64),  [MX_UINT8] = TAKE_ROW(u8),   [MX_UINT16] = TAKE_ROW(u16),
+    [MX_UINT32] = TAKE_ROW(u32), [MX_UINT64] = TAKE_ROW(u64),
+};
+
+static take_fn take_pick(mx_dtype idx, size_t size) {
+    return take_table[idx][size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3];
+}
+
+/* Take: one index array, one element per index. it walks the indices
+ * (op 0); out is contiguous. */
+typedef struct take_job {
+    take_fn fn;
+    mxi_strided it;
+    const char *a, *idx;
+    size_t isz, size;
+    int64_t dim, hi, astride;
+    char *out;
+} take_job;
+
+static void take_range(void *ctx, int64_t b, int64_t e) {
+    const take_job *j = ctx;
+    const mxi_strided *it = &j->it;
+    int64_t si = it->strides[0][it->ndim - 1];
+    mxi_strided_pos p;
+    mxi_strided_seek(it, &p, b);
+    for (int64_t i = b; i < e;) {
+        int64_t run = mxi_strided_row_left(it, &p);
+        if (run > e - i) run = e - i;
+        j->fn(j->out + i * (int64_t)j->size, j->a, 0, j->idx + p.off[0] * (int64_t)j->isz, si, run,
+              j->dim, j->hi, j->astride);
+        i += run;
+        if (i < e) mxi_strided_advance(it, &p, run);
     }
 }
 
@@ -227,6 +292,31 @@ int mxi_cpu_gather(struct mxi_node *node, mx_array *const *inputs, mx_array *con
     if (rc) return rc;
     if (out->size == 0) return MX_OK;
 
+    int ind0 = out->ndim - nd;
+    if (m == 1 && out->size == mxi_shape_size(out->shape, ind0)) {
+        /* One index array and one element per index: the fused loop. */
+        mx_array *idx = inputs[1];
+        take_job t;
+        const int64_t *st[1] = {idx->strides};
+        rc = mxi_strided_init(&t.it, out->shape, ind0, st, 1, "gather");
+        if (rc) return rc;
+        t.a = mxi_data(a);
+        t.idx = mxi_data(idx);
+        t.isz = (size_t)mx_dtype_size(idx->dtype);
+        t.size = (size_t)mx_dtype_size(a->dtype);
+        t.fn = take_pick(idx->dtype, t.size);
+        t.dim = a->shape[axes[0]];
+        t.hi = t.dim - 1;
+        t.astride = a->strides[axes[0]];
+        t.out = mxi_data(out);
+        /* Element 0 of the slice: other axes start at 0. */
+        if (t.it.size >= 2 * MXI_ELEMWISE_GRAIN)
+            mxi_parallel_for(t.it.size, MXI_ELEMWISE_GRAIN, take_range, &t);
+        else
+            take_range(&t, 0, t.it.size);
+        return MX_OK;
+    }
+
     gather_job j;
     memset(&j, 0, sizeof j);
     j.m = m;
@@ -300,22 +390,15 @@ static void gather_axis_range(void *ctx, int64_t b, int64_t e) {
     const mxi_strided *it = &j->it;
     int last = it->ndim - 1;
     int64_t sa = it->strides[0][last], si = it->strides[1][last];
-    int64_t tmp[IDX_BATCH];
     size_t size = j->size;
+    take_fn fn = take_pick(j->idx_dtype, size);
     mxi_strided_pos p;
     mxi_strided_seek(it, &p, b);
     for (int64_t i = b; i < e;) {
         int64_t run = mxi_strided_row_left(it, &p);
         if (run > e - i) run = e - i;
-        if (run > IDX_BATCH) run = IDX_BATCH;
-        mxi_load_indices(tmp, j->idx + p.off[1] * (int64_t)j->isz, j->idx_dtype, si, run);
-        const char *arow = j->a + p.off[0] * (int64_t)size;
-        char *o = j->out + i * (int64_t)size;
-        for (int64_t k = 0; k < run; k++) {
-            int64_t v = clamp_index(tmp[k], j->dim, j->dim - 1);
-            copy_elem(o + k * (int64_t)size, arow + (k * sa + v * j->astride) * (int64_t)size,
-                      size);
-        }
+        fn(j->out + i * (int64_t)size, j->a + p.off[0] * (int64_t)size, sa,
+           j->idx + p.off[1] * (int64_t)j->isz, si, run, j->dim, j->dim - 1, j->astride);
         i += run;
         if (i < e) mxi_strided_advance(it, &p, run);
     }

@@ -11,9 +11,11 @@
  * Updates that may land on the same element are applied in their row-major
  * order, so repeated indices give the same result as one thread would:
  *   - Scatter: when every update slice is one element wide on the indexed
- *     axes, slices with distinct starts never overlap, so threads split the
- *     destination (each applies, in order, the updates whose start it owns);
- *     a large slice is split over threads one slice at a time; else serial.
+ *     axes, slices with distinct starts never overlap, so the destination is
+ *     split in blocks: a stable counting pass groups the updates by block
+ *     and each block's updates are applied, in order, by one thread (big
+ *     destinations, four threads or more); a large slice is split over
+ *     threads one slice at a time; otherwise serial.
  *   - ScatterAxis: updates can only meet within one line along the axis, so
  *     whole lines go to threads.
  *   - SliceUpdate, DynamicSliceUpdate: a slice has distinct elements; any
@@ -38,6 +40,13 @@
 void mxi_load_indices(int64_t *dst, const void *src, mx_dtype t, int64_t stride, int64_t n);
 
 #define IDX_BATCH 512
+/* Scatters are split over threads by output range only into outputs at
+ * least this big (smaller ones stay in cache: a serial pass is as fast),
+ * and only with this many threads: grouping the updates costs about half
+ * of a serial pass again (measured on one thread), so two threads gain
+ * little. */
+#define OWNED_MIN_BYTES    (2 << 20)
+#define BUCKET_MIN_THREADS 4
 
 /* ---- combinations ---- */
 
@@ -47,6 +56,8 @@ typedef void (*apply_run_fn)(char *out, int64_t os, const char *upd, int64_t us,
  * lo <= offs[i] < hi (a dropped update has a negative offset). */
 typedef void (*apply_scat_fn)(char *out, const int64_t *offs, const char *upd, int64_t us,
                               int64_t n, int64_t lo, int64_t hi);
+/* out[bo[2i]] = f(out[bo[2i]], upd[bo[2i + 1]]) for i < n. */
+typedef void (*apply_pairs_fn)(char *out, const int64_t *bo, const char *upd, int64_t n);
 
 #define APPLY_DEFS(NAME, T, COMBINE)                                                               \
     static void NAME##_run(char *out_, int64_t os, const char *upd_, int64_t us, int64_t n) {      \
@@ -65,6 +76,11 @@ typedef void (*apply_scat_fn)(char *out, const int64_t *offs, const char *upd, i
             int64_t f = offs[i];                                                                   \
             if (f >= lo && f < hi) o[f] = COMBINE(o[f], u[i * us]);                                \
         }                                                                                          \
+    }                                                                                              \
+    static void NAME##_pairs(char *out_, const int64_t *bo, const char *upd_, int64_t n) {         \
+        T *o = (T *)out_;                                                                          \
+        const T *u = (const T *)upd_;                                                              \
+        for (int64_t i = 0; i < n; i++) o[bo[2 * i]] = COMBINE(o[bo[2 * i]], u[bo[2 * i + 1]]);    \
     }
 
 typedef float _Complex cf;
@@ -189,10 +205,11 @@ APPLY_DEFS(min_c64, cf, c_min)
 typedef struct apply_fns {
     apply_run_fn run;
     apply_scat_fn scat;
+    apply_pairs_fn pairs;
 } apply_fns;
 
 #define A(NAME)                                                                                    \
-    { NAME##_run, NAME##_scat }
+    { NAME##_run, NAME##_scat, NAME##_pairs }
 
 static const apply_fns apply_table[MXI_SCATTER_REDUCE_COUNT][MX_NUM_DTYPES] = {
     [MXI_SCATTER_NONE] =
@@ -304,8 +321,16 @@ typedef struct scatter_job {
     mxi_strided it;
     int64_t slice_n, positions;
     const int64_t *base; /* per index position: offset in out, or -1 */
-    int64_t nchunks, out_size;
+    int64_t out_size;
     int64_t cur; /* the slice being split over threads */
+    /* Bucketed by owner (a range of the output): nchunks chunks of the
+     * positions count, then list, per owner and in position order, (start
+     * in out, update offset or position) pairs. */
+    int64_t nchunks, nowners;
+    int owner_shift;
+    int64_t *counts;      /* nchunks * nowners, then write cursors */
+    int64_t *owner_start; /* nowners + 1 */
+    int64_t *list;
 } scatter_job;
 
 /* Applies the update slices of positions [p0, p1) whose start lies in
@@ -343,13 +368,124 @@ static void scatter_positions(const scatter_job *j, int64_t p0, int64_t p1, int6
     }
 }
 
-/* Threads own ranges of the output. */
-static void scatter_owned_range(void *ctx, int64_t b, int64_t e) {
+/* Owner of an update starting at b: a block of 2^owner_shift output
+ * elements (a shift, not a division, per update). */
+static inline int64_t owner_of(const scatter_job *j, int64_t b) {
+    return b >> j->owner_shift;
+}
+
+static inline void chunk_bounds(const scatter_job *j, int64_t c, int64_t *p0, int64_t *p1) {
+    *p0 = j->positions * c / j->nchunks;
+    *p1 = j->positions * (c + 1) / j->nchunks;
+}
+
+static void bucket_count_range(void *ctx, int64_t b, int64_t e) {
     const scatter_job *j = ctx;
     for (int64_t c = b; c < e; c++) {
-        int64_t lo = j->out_size * c / j->nchunks, hi = j->out_size * (c + 1) / j->nchunks;
-        scatter_positions(j, 0, j->positions, lo, hi);
+        int64_t p0, p1, *cnt = j->counts + c * j->nowners;
+        chunk_bounds(j, c, &p0, &p1);
+        memset(cnt, 0, (size_t)j->nowners * sizeof *cnt);
+        for (int64_t q = p0; q < p1; q++)
+            if (j->base[q] >= 0) cnt[owner_of(j, j->base[q])]++;
     }
+}
+
+static void bucket_fill_range(void *ctx, int64_t b, int64_t e) {
+    const scatter_job *j = ctx;
+    const mxi_strided *it = &j->it;
+    int64_t us = it->strides[0][it->ndim - 1];
+    for (int64_t c = b; c < e; c++) {
+        int64_t p0, p1, *cur = j->counts + c * j->nowners;
+        chunk_bounds(j, c, &p0, &p1);
+        if (j->slice_n > 1) {
+            for (int64_t q = p0; q < p1; q++) {
+                int64_t bq = j->base[q];
+                if (bq < 0) continue;
+                int64_t k = cur[owner_of(j, bq)]++;
+                j->list[2 * k] = bq, j->list[2 * k + 1] = q;
+            }
+            continue;
+        }
+        /* One element per position: record the update's offset too. */
+        mxi_strided_pos p;
+        mxi_strided_seek(it, &p, p0);
+        for (int64_t q = p0; q < p1;) {
+            int64_t run = mxi_strided_row_left(it, &p);
+            if (run > p1 - q) run = p1 - q;
+            for (int64_t r = 0; r < run; r++) {
+                int64_t bq = j->base[q + r];
+                if (bq < 0) continue;
+                int64_t k = cur[owner_of(j, bq)]++;
+                j->list[2 * k] = bq, j->list[2 * k + 1] = p.off[0] + r * us;
+            }
+            q += run;
+            if (q < p1) mxi_strided_advance(it, &p, run);
+        }
+    }
+}
+
+static void bucket_apply_range(void *ctx, int64_t b, int64_t e) {
+    const scatter_job *j = ctx;
+    const mxi_strided *it = &j->it;
+    int last = it->ndim - 1;
+    int64_t us = it->strides[0][last], os = it->strides[1][last];
+    int64_t size = (int64_t)j->size;
+    for (int64_t o = b; o < e; o++) {
+        int64_t lo = j->owner_start[o], hi = j->owner_start[o + 1];
+        if (j->slice_n == 1) {
+            j->f.pairs(j->out, j->list + 2 * lo, j->upd, hi - lo);
+            continue;
+        }
+        for (int64_t k = lo; k < hi; k++) {
+            int64_t bq = j->list[2 * k], q = j->list[2 * k + 1];
+            mxi_strided_pos p;
+            mxi_strided_seek(it, &p, q * j->slice_n);
+            for (int64_t x = 0; x < j->slice_n;) {
+                int64_t run = mxi_strided_row_left(it, &p);
+                if (run > j->slice_n - x) run = j->slice_n - x;
+                j->f.run(j->out + (bq + p.off[1]) * size, os, j->upd + p.off[0] * size, us, run);
+                x += run;
+                if (x < j->slice_n) mxi_strided_advance(it, &p, run);
+            }
+        }
+    }
+}
+
+/* Updates grouped by the output range they land in (a stable counting
+ * pass), then each range applied by one thread in position order. */
+static int scatter_bucketed(scatter_job *j, int threads) {
+    /* About 4 owners per thread, each a power-of-two block. */
+    j->nchunks = 4 * (int64_t)threads;
+    j->owner_shift = 0;
+    while ((j->out_size >> j->owner_shift) > 4 * (int64_t)threads) j->owner_shift++;
+    j->nowners = ((j->out_size - 1) >> j->owner_shift) + 1;
+    j->counts = malloc((size_t)(j->nchunks * j->nowners) * sizeof(int64_t));
+    j->owner_start = malloc((size_t)(j->nowners + 1) * sizeof(int64_t));
+    mxi_buffer *lb = mxi_buffer_new((size_t)j->positions * 2 * sizeof(int64_t));
+    if (!j->counts || !j->owner_start || !lb) {
+        free(j->counts);
+        free(j->owner_start);
+        if (lb) mxi_buffer_release(lb);
+        return mxi_error(MX_ERR_MEMORY, "[scatter] out of memory");
+    }
+    j->list = lb->ptr;
+    mxi_parallel_for(j->nchunks, 1, bucket_count_range, j);
+    int64_t total = 0;
+    for (int64_t o = 0; o < j->nowners; o++) {
+        j->owner_start[o] = total;
+        for (int64_t c = 0; c < j->nchunks; c++) {
+            int64_t k = j->counts[c * j->nowners + o];
+            j->counts[c * j->nowners + o] = total;
+            total += k;
+        }
+    }
+    j->owner_start[j->nowners] = total;
+    mxi_parallel_for(j->nchunks, 1, bucket_fill_range, j);
+    mxi_parallel_for(j->nowners, 1, bucket_apply_range, j);
+    free(j->counts);
+    free(j->owner_start);
+    mxi_buffer_release(lb);
+    return MX_OK;
 }
 
 /* Elements [b, e) of the slice of position j->cur. */
@@ -470,14 +606,14 @@ int mxi_cpu_scatter(struct mxi_node *node, mx_array *const *inputs, mx_array *co
         for (j.cur = 0; j.cur < j.positions; j.cur++)
             if (base[j.cur] >= 0)
                 mxi_parallel_for(j.slice_n, MXI_ELEMWISE_GRAIN, scatter_slice_range, &j);
-    } else if (threads > 1 && narrow && work >= 2 * MXI_ELEMWISE_GRAIN) {
-        j.nchunks = 4 * (int64_t)threads;
-        mxi_parallel_for(j.nchunks, 1, scatter_owned_range, &j);
+    } else if (threads >= BUCKET_MIN_THREADS && narrow && work >= 2 * MXI_ELEMWISE_GRAIN &&
+               (int64_t)j.size * out->size >= OWNED_MIN_BYTES) {
+        rc = scatter_bucketed(&j, threads);
     } else {
         scatter_positions(&j, 0, j.positions, 0, INT64_MAX);
     }
     free(base);
-    return MX_OK;
+    return rc;
 }
 
 /* ---- ScatterAxis (put_along_axis, scatter_add_axis) ---- */
