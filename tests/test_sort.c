@@ -546,6 +546,25 @@ TEST(partition_adversarial) {
         mx_array_free(i);
     }
     free(v);
+    /* Long random rows (sampled pivots) of dtypes with few distinct values,
+     * NaNs or no key. */
+    mx_dtype ts[] = {MX_BOOL, MX_FLOAT16, MX_FLOAT32, MX_COMPLEX64, MX_UINT64};
+    int32_t m = 9000;
+    for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) {
+        void *src = malloc((size_t)m * (size_t)mx_dtype_size(ts[k]));
+        fill_random(ts[k], src, m, k % 2);
+        mx_array *a = make(ts[k], src, &m, 1), *p = NULL, *i = NULL;
+        int kths[3] = {0, m - 10, m / 2 + 1};
+        for (int q = 0; q < 3; q++) {
+            CHECK_OK(mx_partition(&p, a, kths[q], NULL));
+            CHECK_OK(mx_argpartition(&i, a, kths[q], NULL));
+            check_partition(ts[k], src, m, kths[q], p, i);
+        }
+        mx_array_free(a);
+        mx_array_free(p);
+        mx_array_free(i);
+        free(src);
+    }
 }
 
 TEST(partition_axes) {

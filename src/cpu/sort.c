@@ -43,6 +43,10 @@
 #define SORT_GRAIN 32768
 /* Runs sorted by insertion before merging. */
 #define MERGE_RUN 16
+/* Selection in ranges at least this long takes its pivot from a sample of
+ * SELECT_SAMPLE elements. */
+#define SELECT_SAMPLE_MIN 4096
+#define SELECT_SAMPLE     63
 
 /* ---- keys ---- */
 
@@ -155,28 +159,50 @@ static int log2_floor(int64_t n) {
                 NAME##_mergesort(a + lo, tmp, hi - lo + 1);                                        \
                 return;                                                                            \
             }                                                                                      \
-            /* Median of three into a[mid]; a[lo] <= it <= a[hi] then guard the                    \
-             * scans. */                                                                           \
-            int64_t mid = lo + (hi - lo) / 2;                                                      \
-            E t;                                                                                   \
-            if (LESS(a[mid], a[lo])) t = a[mid], a[mid] = a[lo], a[lo] = t;                        \
-            if (LESS(a[hi], a[mid])) {                                                             \
-                t = a[mid], a[mid] = a[hi], a[hi] = t;                                             \
+            int64_t len = hi - lo + 1, i, j;                                                       \
+            E t, p;                                                                                \
+            if (len >= SELECT_SAMPLE_MIN) {                                                        \
+                /* A long range: the pivot is the sample element whose rank in                     \
+                 * an evenly spaced sample matches kth's, so one pass usually                      \
+                 * leaves only a small range around kth. The scans check their                     \
+                 * bounds (no sentinels here). */                                                  \
+                E smp[SELECT_SAMPLE];                                                              \
+                for (int q = 0; q < SELECT_SAMPLE; q++)                                            \
+                    smp[q] = a[lo + (len - 1) * q / (SELECT_SAMPLE - 1)];                          \
+                NAME##_insertion(smp, SELECT_SAMPLE);                                              \
+                p = smp[(kth - lo) * (SELECT_SAMPLE - 1) / (len - 1)];                             \
+                i = lo - 1, j = hi + 1;                                                            \
+                for (;;) {                                                                         \
+                    do i++;                                                                        \
+                    while (i <= hi && LESS(a[i], p));                                              \
+                    do j--;                                                                        \
+                    while (j >= lo && LESS(p, a[j]));                                              \
+                    if (i >= j) break;                                                             \
+                    t = a[i], a[i] = a[j], a[j] = t;                                               \
+                }                                                                                  \
+            } else {                                                                               \
+                /* Median of three into a[mid]; a[lo] <= it <= a[hi] then guard                    \
+                 * the scans. */                                                                   \
+                int64_t mid = lo + (hi - lo) / 2;                                                  \
                 if (LESS(a[mid], a[lo])) t = a[mid], a[mid] = a[lo], a[lo] = t;                    \
+                if (LESS(a[hi], a[mid])) {                                                         \
+                    t = a[mid], a[mid] = a[hi], a[hi] = t;                                         \
+                    if (LESS(a[mid], a[lo])) t = a[mid], a[mid] = a[lo], a[lo] = t;                \
+                }                                                                                  \
+                p = a[mid];                                                                        \
+                i = lo, j = hi;                                                                    \
+                for (;;) {                                                                         \
+                    do i++;                                                                        \
+                    while (LESS(a[i], p));                                                         \
+                    do j--;                                                                        \
+                    while (LESS(p, a[j]));                                                         \
+                    if (i >= j) break;                                                             \
+                    t = a[i], a[i] = a[j], a[j] = t;                                               \
+                }                                                                                  \
             }                                                                                      \
-            E p = a[mid];                                                                          \
-            /* Hoare: afterwards a[lo, i) <= p, a(j, hi] >= p, i >= j, and what                    \
-             * lies between equals p. Equal elements stop both scans, so runs                      \
-             * of equal keys still split evenly. */                                                \
-            int64_t i = lo, j = hi;                                                                \
-            for (;;) {                                                                             \
-                do i++;                                                                            \
-                while (LESS(a[i], p));                                                             \
-                do j--;                                                                            \
-                while (LESS(p, a[j]));                                                             \
-                if (i >= j) break;                                                                 \
-                t = a[i], a[i] = a[j], a[j] = t;                                                   \
-            }                                                                                      \
+            /* Hoare: now a[lo, i) <= p, a(j, hi] >= p, i >= j, and what lies                      \
+             * between equals p. Equal elements stop both scans, so runs of                        \
+             * equal keys still split evenly. */                                                   \
             if (kth <= j)                                                                          \
                 hi = j;                                                                            \
             else if (kth >= i)                                                                     \
