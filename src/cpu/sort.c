@@ -15,8 +15,14 @@
  * recompute the key per pass (so -0 and NaN payloads come back unchanged);
  * argsorts move (key, index) pairs, the first pass reading the input and the
  * last writing the indices straight to the output. Short rows and complex64
- * use a stable merge sort. Partitions use introselect (median of three,
- * three-way partitioning, a merge sort once the depth budget is spent).
+ * use a stable merge sort. Partitions use introselect: Hoare partitioning
+ * around a median of three, or in long ranges around the element of a small
+ * sample whose rank matches kth's (so topk of a long row usually takes one
+ * pass), and a merge sort once the depth budget is spent.
+ *
+ * Not done yet: AVX-512 sorting networks for short rows, which NumPy uses
+ * (its np.sort of float32 rows up to about a thousand elements is faster
+ * than this radix sort on AVX-512 machines).
  *
  * Rows are independent and are shared over the thread pool; one long row
  * (a sort of a flattened array) is sorted by a parallel radix sort in which
