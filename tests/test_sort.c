@@ -294,7 +294,7 @@ TEST(sort_axes_2d_3d) {
 
 /* Many rows: the thread pool shares them. */
 TEST(sort_many_rows_parallel) {
-    const int32_t shape[2] = {400, 300};
+    const int32_t shape[2] = {220, 300};
     mx_dtype ts[] = {MX_FLOAT32, MX_INT64, MX_FLOAT16, MX_COMPLEX64};
     for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) {
         run_sort_case(ts[k], shape, 2, 1, false);
@@ -307,7 +307,7 @@ TEST(sort_long_row_parallel) {
     int saved = mxi_num_threads();
     mxi_set_num_threads(3);
     const int32_t n = 140001;
-    mx_dtype ts[] = {MX_FLOAT32, MX_INT32, MX_UINT64, MX_BFLOAT16};
+    mx_dtype ts[] = {MX_FLOAT32, MX_INT32, MX_UINT64};
     for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) run_sort_case(ts[k], &n, 1, 0, k % 2);
     /* Two long rows along axis 0 (strided rows). */
     const int32_t s2[2] = {140000, 2};
