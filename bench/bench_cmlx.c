@@ -296,6 +296,50 @@ done:
     mx_array_free(r);
 }
 
+/* ---- sort_1m / argsort_1m: one row of 1M random float32 ---- */
+
+enum { SORT_ELEMS = 1 << 20 };
+
+static void sort_workload(bench *b, bool arg) {
+    mx_array *a = NULL, *r = NULL;
+    float *host = malloc((size_t)SORT_ELEMS * sizeof *host);
+    void *got = malloc((size_t)SORT_ELEMS * 4);
+    if (!host || !got) FAIL("out of host memory");
+    fill_uniform(host, SORT_ELEMS, 5);
+    int32_t n = SORT_ELEMS;
+    CK(mx_array_from_data(&a, host, &n, 1, MX_FLOAT32));
+    CK(mx_eval(&a, 1));
+    for (int rep = -1; rep < b->reps; rep++) {
+        bench_time_start(b);
+        CK(arg ? mx_argsort_axis(&r, a, 0, NULL) : mx_sort_axis(&r, a, 0, NULL));
+        CK(mx_eval(&r, 1));
+        if (rep >= 0) bench_time_stop(b);
+        CK(mx_array_copy_to(r, got, (size_t)SORT_ELEMS * 4));
+        const float *v = got;
+        const uint32_t *idx = got;
+        for (int i = 1; i < SORT_ELEMS; i++) {
+            float x = arg ? host[idx[i - 1]] : v[i - 1], y = arg ? host[idx[i]] : v[i];
+            if (x > y) FAIL("not sorted at %d", i);
+        }
+        mx_array_free(r);
+        r = NULL;
+    }
+    bench_field(b, "melem_s", SORT_ELEMS / bench_median(b) / 1e6);
+done:
+    free(host);
+    free(got);
+    mx_array_free(a);
+    mx_array_free(r);
+}
+
+static void wl_sort_1m(bench *b) {
+    sort_workload(b, false);
+}
+
+static void wl_argsort_1m(bench *b) {
+    sort_workload(b, true);
+}
+
 /* ---- copy_bandwidth: the machine's memory limit ----
  *
  * Two ways to copy, each over every core: memcpy, and a loop of
@@ -527,7 +571,8 @@ static const workload workloads[] = {
     {"graph_chain", 5, wl_graph_chain}, {"donation_memory", 3, wl_donation_memory},
     {"add_16m", 20, wl_add_16m},        {"copy_bandwidth", 20, wl_copy_bandwidth},
     {"sgemm_blas", 5, wl_sgemm_blas},   {"matmul_2048", 5, wl_matmul_2048},
-    {"sum_16m", 20, wl_sum_16m},
+    {"sum_16m", 20, wl_sum_16m},        {"sort_1m", 15, wl_sort_1m},
+    {"argsort_1m", 15, wl_argsort_1m},
 };
 enum { NUM_WORKLOADS = sizeof workloads / sizeof *workloads };
 

@@ -154,6 +154,22 @@ def np_sum_16m(reps):
                    "gb_s": 4 * BIG_ELEMS / statistics.median(times) / 1e9}
 
 
+SORT_ELEMS = 1 << 20
+
+
+def np_sort_workload(reps, arg):
+    a = uniform(SORT_ELEMS, 5)
+    out = []
+
+    def run():
+        out[:] = [np.argsort(a) if arg else np.sort(a)]
+
+    times = timed(run, reps)
+    v = a[out[0]] if arg else out[0]
+    check(bool(np.all(v[1:] >= v[:-1])), "not sorted")
+    return times, {"melem_s": SORT_ELEMS / statistics.median(times) / 1e6}
+
+
 NUMPY = {
     "graph_chain": np_graph_chain,
     "donation_memory": np_donation_memory,
@@ -161,6 +177,9 @@ NUMPY = {
     "copy_bandwidth": np_copy_bandwidth,
     "matmul_2048": np_matmul_2048,
     "sum_16m": np_sum_16m,
+    # NumPy's default kinds (its argsort is not stable; MLX's and cmlx's are).
+    "sort_1m": lambda reps: np_sort_workload(reps, False),
+    "argsort_1m": lambda reps: np_sort_workload(reps, True),
 }
 
 # ---- MLX ----
@@ -268,12 +287,32 @@ def mlx_sum_16m(reps):
                    "gb_s": 4 * BIG_ELEMS / statistics.median(times) / 1e9}
 
 
+def mlx_sort_workload(reps, arg):
+    an = uniform(SORT_ELEMS, 5)
+    a = mx.array(an)
+    mx.eval(a)
+    out = []
+
+    def run():
+        r = mx.argsort(a) if arg else mx.sort(a)
+        mx.eval(r)
+        out[:] = [r]
+
+    times = timed(run, reps)
+    r = np.array(out[0])
+    v = an[r] if arg else r
+    check(bool(np.all(v[1:] >= v[:-1])), "not sorted")
+    return times, {"melem_s": SORT_ELEMS / statistics.median(times) / 1e6}
+
+
 MLX = {
     "graph_chain": mlx_graph_chain,
     "donation_memory": mlx_donation_memory,
     "add_16m": mlx_add_16m,
     "matmul_2048": mlx_matmul_2048,
     "sum_16m": mlx_sum_16m,
+    "sort_1m": lambda reps: mlx_sort_workload(reps, False),
+    "argsort_1m": lambda reps: mlx_sort_workload(reps, True),
 }
 
 # Same defaults as bench_cmlx.c.
@@ -285,6 +324,8 @@ DEFAULT_REPS = {
     "sgemm_blas": 5,
     "matmul_2048": 5,
     "sum_16m": 20,
+    "sort_1m": 15,
+    "argsort_1m": 15,
 }
 # MLX's CPU matmul takes seconds at this size: fewer repetitions keep the
 # whole run short.

@@ -64,6 +64,9 @@ SHOW = {
                         target=lambda v, pct: pct >= 90.0, target_text=">= 90% of sgemm"),
     # No limit: a sum only reads, so the copy figure (read + write) is no roof.
     "sum_16m": Show("gb_s", "GB/s"),
+    # Goal: at least NumPy's speed (the "vs numpy" column below 1).
+    "sort_1m": Show("melem_s", "Melem/s"),
+    "argsort_1m": Show("melem_s", "Melem/s"),
 }
 
 

@@ -10,6 +10,59 @@
 extern "C" {
 #endif
 
+/*
+ * Ordering used by every op here (MLX's): ascending; every dtype is accepted,
+ * bool (False < True) and complex64 included. NaN sorts after everything
+ * (+inf included) and all NaNs are equal to each other; -0.0 equals 0.0.
+ * complex64 compares lexicographically (real part, then imaginary part), and
+ * a complex number with a NaN in either part counts as NaN.
+ */
+
+/* ---- sort / argsort (stable: equal elements keep their order) ---- */
+
+/* A sorted copy of the flattened array (1-D, a's dtype). */
+MX_API int mx_sort(mx_array **out, const mx_array *a, const mx_stream *s);
+/* A copy of a sorted along axis (same shape and dtype). MX_ERR_INDEX for a
+ * bad axis (a 0-d array has none). */
+MX_API int mx_sort_axis(mx_array **out, const mx_array *a, int axis, const mx_stream *s);
+/* The indices (uint32) that sort the flattened array. */
+MX_API int mx_argsort(mx_array **out, const mx_array *a, const mx_stream *s);
+/* The indices (uint32, a's shape) that sort a along axis. */
+MX_API int mx_argsort_axis(mx_array **out, const mx_array *a, int axis, const mx_stream *s);
+
+/* ---- partition / argpartition / topk ---- */
+
+/* A copy of the flattened array, partitioned: element kth is the one a sort
+ * would put there, those before it are <= it and those after are >= it (their
+ * order is unspecified). kth may be negative (counted from the end);
+ * MX_ERR_VALUE unless -n <= kth < n. */
+MX_API int mx_partition(mx_array **out, const mx_array *a, int kth, const mx_stream *s);
+/* The same along axis; a's shape and dtype. */
+MX_API int mx_partition_axis(mx_array **out, const mx_array *a, int kth, int axis,
+                             const mx_stream *s);
+/* The indices (uint32) that partition the flattened array at kth. */
+MX_API int mx_argpartition(mx_array **out, const mx_array *a, int kth, const mx_stream *s);
+/* The indices (uint32, a's shape) that partition a along axis at kth. */
+MX_API int mx_argpartition_axis(mx_array **out, const mx_array *a, int kth, int axis,
+                                const mx_stream *s);
+/* The k largest elements of the flattened array (1-D, k long). As in MLX
+ * their order is unspecified, except that cmlx puts the smallest of them
+ * (the k-th largest) first. MX_ERR_VALUE unless 0 <= k <= size. */
+MX_API int mx_topk(mx_array **out, const mx_array *a, int k, const mx_stream *s);
+/* The k largest elements along axis: a's shape with k on that axis. */
+MX_API int mx_topk_axis(mx_array **out, const mx_array *a, int k, int axis, const mx_stream *s);
+
+/* ---- searchsorted ---- */
+
+/* For each element of values, the index at which inserting it keeps the 1-D
+ * sorted_sequence sorted: with side "left" (or NULL) the number of elements
+ * less than it, with "right" the number less than or equal to it. Both
+ * inputs are first promoted to their common dtype. Returns uint32 of values'
+ * shape, in [0, size]. MX_ERR_VALUE when sorted_sequence is not 1-D or side
+ * is neither "left" nor "right". The sequence is not checked to be sorted. */
+MX_API int mx_searchsorted(mx_array **out, const mx_array *sorted_sequence, const mx_array *values,
+                           const char *side, const mx_stream *s);
+
 #ifdef __cplusplus
 }
 #endif
