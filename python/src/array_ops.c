@@ -78,14 +78,21 @@ static PyObject *nb_inplace_true_divide(PyObject *a, PyObject *b) {
     return inplace(a, b, mx_divide, "inplace division");
 }
 
-/* a @ b takes arrays only, as in MLX. */
+static PyObject *matmul_type_error(PyObject *b) {
+    PyErr_Format(PyExc_TypeError, "unsupported operand type(s) for @: 'array' and '%s'",
+                 Py_TYPE(b)->tp_name);
+    return NULL;
+}
+
+/* a @ b takes arrays only, as in MLX (no NumPy fallback either). */
 static PyObject *nb_matmul(PyObject *a, PyObject *b) {
-    if (!mxp_is_array(a) || !mxp_is_array(b)) Py_RETURN_NOTIMPLEMENTED;
+    if (!mxp_is_array(a)) Py_RETURN_NOTIMPLEMENTED;
+    if (!mxp_is_array(b)) return matmul_type_error(b);
     return binop(a, b, mx_matmul, "matmul");
 }
 
 static PyObject *nb_inplace_matmul(PyObject *a, PyObject *b) {
-    if (!mxp_is_array(b)) Py_RETURN_NOTIMPLEMENTED;
+    if (!mxp_is_array(b)) return matmul_type_error(b);
     return inplace(a, b, mx_matmul, "matmul");
 }
 

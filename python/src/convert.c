@@ -103,6 +103,10 @@ static mx_array *from_array_like(PyObject *o) {
 }
 
 static PyObject *invalid_type(PyObject *o) {
+    if (o == Py_None) {
+        PyErr_SetString(PyExc_TypeError, "None cannot be converted to an array.");
+        return NULL;
+    }
     PyErr_Format(PyExc_ValueError, "Invalid type %s received in array initialization.",
                  Py_TYPE(o)->tp_name);
     return NULL;
@@ -117,8 +121,7 @@ mx_array *mxp_to_array(PyObject *o, mx_dtype dtype) {
     mx_array *a = from_array_like(o);
     if (a) return mxp_cast(a, dtype);
     if (PyErr_Occurred()) return NULL;
-    if (PyObject_CheckBuffer(o) && !PyBytes_Check(o) && !PyByteArray_Check(o))
-        return mxp_from_buffer(o, dtype);
+    if (PyObject_CheckBuffer(o)) return mxp_from_buffer(o, dtype);
     return (mx_array *)invalid_type(o);
 }
 
@@ -131,7 +134,7 @@ mx_array *mxp_to_array_weak(PyObject *o, mx_dtype other, const char *opname) {
     if (PyBool_Check(o)) return bool_scalar(o == Py_True, other);
     if (PyLong_Check(o)) {
         mx_dtype t = other == MX_BOOL ? MX_INT32 : other;
-        if (mx_dtype_is_integer(t) && mx_dtype_size(t) < 8) {
+        if (mx_dtype_is_integer(other) && mx_dtype_size(other) < 8) {
             /* MLX refuses a weak int that does not fit the array's dtype */
             int overflow;
             long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
@@ -158,7 +161,7 @@ mx_array *mxp_to_array_weak(PyObject *o, mx_dtype other, const char *opname) {
     if (PyComplex_Check(o)) return complex_scalar(o, MX_DTYPE_NONE);
     mx_array *a = from_array_like(o);
     if (a || PyErr_Occurred()) return a;
-    if (PyObject_CheckBuffer(o) && !PyBytes_Check(o) && !PyByteArray_Check(o))
+    if (PyObject_CheckBuffer(o))
         return mxp_from_buffer(o, other); /* MLX casts NumPy operands to the array's dtype */
 bad:
     if (o == Py_None) {

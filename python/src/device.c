@@ -319,6 +319,7 @@ static PyObject *f_device_info(PyObject *m, PyObject *args) {
     if (!PyArg_ParseTuple(args, "|O:device_info", &o)) return NULL;
     mx_device d = mx_default_device();
     if (o != Py_None && mxp_to_device(o, &d) < 0) return NULL;
+    if (!mx_device_is_available(d)) return PyDict_New();
     char buf[512];
     int rc = mx_device_info(d, buf, sizeof buf);
     if (rc) return mxp_raise(rc);

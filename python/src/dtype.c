@@ -96,9 +96,8 @@ static PyObject *issubdtype(PyObject *module, PyObject *const *args, Py_ssize_t 
         is_t[i] = PyObject_TypeCheck(args[i], &mxp_dtype_type);
         v[i] = is_t[i] ? (int)((mxp_dtype_object *)args[i])->dtype : category_of(args[i]);
         if (v[i] < 0) {
-            PyErr_Format(PyExc_TypeError,
-                         "issubdtype() arguments must be Dtype or DtypeCategory, not %s",
-                         Py_TYPE(args[i])->tp_name);
+            PyErr_Format(PyExc_ValueError, "[issubdtype] Received invalid type for %s input.",
+                         i ? "second" : "first");
             return NULL;
         }
     }
@@ -137,6 +136,10 @@ PyObject *mxp_make_enum(const char *name, const char *const *names, int n) {
     PyObject *args = members ? Py_BuildValue("(sO)", name, members) : NULL;
     PyObject *kw = args ? Py_BuildValue("{ss}", "module", "cmlx.core") : NULL;
     if (kw) cls = PyObject_Call(Enum, args, kw);
+    /* print members as MLX does: DeviceType.cpu, not <DeviceType.cpu: 0> */
+    PyObject *str = cls ? PyObject_GetAttrString(Enum, "__str__") : NULL;
+    if (cls && (!str || PyObject_SetAttrString(cls, "__repr__", str) < 0)) Py_CLEAR(cls);
+    Py_XDECREF(str);
     Py_XDECREF(kw);
     Py_XDECREF(args);
     Py_XDECREF(members);

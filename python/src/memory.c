@@ -6,15 +6,14 @@ static PyObject *size_result(size_t v) {
 }
 
 static int size_arg(PyObject *o, size_t *out) {
-    if (!PyLong_Check(o) && !PyIndex_Check(o)) {
-        PyErr_Format(PyExc_TypeError, "expected an int, got %s", Py_TYPE(o)->tp_name);
+    PyObject *i = PyIndex_Check(o) ? PyNumber_Index(o) : NULL;
+    size_t v = i ? PyLong_AsSize_t(i) : 0;
+    Py_XDECREF(i);
+    if (!i || (v == (size_t)-1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "expected a non-negative int, got %R", o);
         return -1;
     }
-    PyObject *i = PyNumber_Index(o);
-    if (!i) return -1;
-    size_t v = PyLong_AsSize_t(i);
-    Py_DECREF(i);
-    if (v == (size_t)-1 && PyErr_Occurred()) return -1;
     *out = v;
     return 0;
 }

@@ -27,6 +27,8 @@ PyObject *mxp_op_arange(PyObject *const *slots, const mx_stream *s) {
     if (stop == Py_None) { /* arange(stop, step=None, dtype=None) */
         stop = start;
         start = NULL;
+    } else if (start == Py_None) { /* arange(stop=5) */
+        start = NULL;
     }
     if (stop == Py_None) {
         PyErr_SetString(PyExc_TypeError, "arange() missing required argument 'stop'");

@@ -40,7 +40,7 @@
 /* Common parameter lists. */
 #define S_UNARY  "a, /, *, stream=None"
 #define M_UNARY  "*, stream=None"
-#define S_BINARY "a, b, stream=None"
+#define S_BINARY "a, b, /, *, stream=None"
 
 /* Docstring pieces. */
 #define RET_ARRAY "\n\nReturns:\n    array: "
