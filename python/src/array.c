@@ -29,10 +29,11 @@ void mxp_array_replace(PyObject *self, mx_array *a) {
 
 int mxp_eval_nogil(mx_array *a) {
     if (mx_array_get_status(a) == MX_ARRAY_AVAILABLE) return 0;
-    int rc;
+    a = mx_array_retain(a); /* the object holding it may change while we wait */
     PyThreadState *ts = PyEval_SaveThread();
-    rc = mx_eval(&a, 1);
+    int rc = mx_eval(&a, 1);
     PyEval_RestoreThread(ts);
+    mx_array_free(a);
     return rc ? mxp_raise_int(rc) : 0;
 }
 
@@ -87,9 +88,7 @@ static PyObject *get_nbytes(PyObject *self, void *c) {
     (void)c;
     return PyLong_FromSize_t(mx_array_nbytes(mxp_arr(self)));
 }
-static PyObject *get_shape(PyObject *self, void *c) {
-    (void)c;
-    mx_array *a = mxp_arr(self);
+PyObject *mxp_shape_tuple(const mx_array *a) {
     int nd = mx_array_ndim(a);
     const int32_t *shape = mx_array_shape(a);
     PyObject *t = PyTuple_New(nd);
@@ -101,6 +100,10 @@ static PyObject *get_shape(PyObject *self, void *c) {
             PyTuple_SET_ITEM(t, i, d);
     }
     return t;
+}
+static PyObject *get_shape(PyObject *self, void *c) {
+    (void)c;
+    return mxp_shape_tuple(mxp_arr(self));
 }
 static PyObject *get_dtype(PyObject *self, void *c) {
     (void)c;

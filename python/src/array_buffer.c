@@ -80,14 +80,18 @@ static int getbuffer(PyObject *self, Py_buffer *view, int flags) {
         PyErr_SetString(PyExc_BufferError, "cmlx arrays are not Fortran contiguous");
         return -1;
     }
-    if (mxp_eval_nogil(a) < 0) return -1;
     export_info *info = PyMem_Malloc(sizeof *info + 2 * (size_t)nd * sizeof(Py_ssize_t));
     if (!info) {
         PyErr_NoMemory();
         return -1;
     }
-    info->arr = mx_array_retain(a);
+    info->arr = a = mx_array_retain(a); /* also keeps a alive while the GIL is released */
     info->copy = NULL;
+    if (mxp_eval_nogil(a) < 0) {
+        mx_array_free(a);
+        PyMem_Free(info);
+        return -1;
+    }
     Py_ssize_t item = (Py_ssize_t)mx_array_itemsize(a), *shape = info->dims, *strides = shape + nd;
     const int32_t *sh = mx_array_shape(a);
     for (int i = 0; i < nd; i++) shape[i] = sh[i];
@@ -186,9 +190,8 @@ PyObject *mxp_array_dunder_array(PyObject *self, PyObject *const *args, Py_ssize
 
 /* ---- pickling ---- */
 
-PyObject *mxp_array_reduce(PyObject *self, PyObject *unused) {
-    (void)unused;
-    mx_array *a = mxp_arr(self);
+/* The raw bytes of a, row-major. */
+static PyObject *bytes_of(mx_array *a) {
     if (mxp_eval_nogil(a) < 0) return NULL;
     size_t nbytes = mx_array_nbytes(a);
     PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)nbytes);
@@ -200,7 +203,18 @@ PyObject *mxp_array_reduce(PyObject *self, PyObject *unused) {
         Py_DECREF(bytes);
         return mxp_raise(rc);
     }
-    PyObject *shape = PyObject_GetAttrString(self, "shape");
+    return bytes;
+}
+
+PyObject *mxp_array_reduce(PyObject *self, PyObject *unused) {
+    (void)unused;
+    mx_array *a = mx_array_retain(mxp_arr(self));
+    PyObject *bytes = bytes_of(a);
+    if (!bytes) {
+        mx_array_free(a);
+        return NULL;
+    }
+    PyObject *shape = mxp_shape_tuple(a);
     PyObject *mod = PyImport_ImportModule("cmlx.core");
     PyObject *fn = mod ? PyObject_GetAttrString(mod, "_unpickle") : NULL;
     PyObject *res = NULL;
@@ -210,6 +224,7 @@ PyObject *mxp_array_reduce(PyObject *self, PyObject *unused) {
     Py_XDECREF(mod);
     Py_XDECREF(shape);
     Py_DECREF(bytes);
+    mx_array_free(a);
     return res;
 }
 

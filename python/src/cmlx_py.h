@@ -65,6 +65,8 @@ static inline mx_array *mxp_arr(PyObject *o) {
 PyObject *mxp_array_wrap(mx_array *a);
 /* Replaces self's array (stealing a), used by in-place operators. */
 void mxp_array_replace(PyObject *self, mx_array *a);
+/* The shape of a as a tuple of ints. */
+PyObject *mxp_shape_tuple(const mx_array *a);
 /* Evaluates a with the GIL released. 0 or -1 with an exception set. */
 int mxp_eval_nogil(mx_array *a);
 int mxp_array_init_type(PyObject *module);

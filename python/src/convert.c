@@ -238,16 +238,22 @@ PyObject *mxp_elem_to_py(mx_dtype t, const char *p) {
     }
 }
 
+/* Both below hold their own reference to `a` while the GIL is released, so
+ * another thread replacing an array object's contents cannot free it. */
 PyObject *mxp_item(mx_array *a) {
     if (mx_array_size(a) != 1) {
         PyErr_SetString(PyExc_ValueError,
                         "[convert] Only length-1 arrays can be converted to Python scalars.");
         return NULL;
     }
-    if (mxp_eval_nogil(a) < 0) return NULL;
-    const char *p = mx_array_data(a);
-    if (!p) return mxp_raise(mx_last_error_code());
-    return mxp_elem_to_py(mx_array_dtype(a), p);
+    a = mx_array_retain(a);
+    PyObject *r = NULL;
+    if (mxp_eval_nogil(a) == 0) {
+        const char *p = mx_array_data(a);
+        r = p ? mxp_elem_to_py(mx_array_dtype(a), p) : mxp_raise(mx_last_error_code());
+    }
+    mx_array_free(a);
+    return r;
 }
 
 static PyObject *list_of(mx_array *a, const char *p, int dim) {
@@ -269,8 +275,12 @@ static PyObject *list_of(mx_array *a, const char *p, int dim) {
 
 PyObject *mxp_tolist(mx_array *a) {
     if (mx_array_ndim(a) == 0) return mxp_item(a);
-    if (mxp_eval_nogil(a) < 0) return NULL;
-    const char *p = mx_array_data(a);
-    if (!p && mx_array_size(a)) return mxp_raise(mx_last_error_code());
-    return list_of(a, p, 0);
+    a = mx_array_retain(a);
+    PyObject *r = NULL;
+    if (mxp_eval_nogil(a) == 0) {
+        const char *p = mx_array_data(a);
+        r = !p && mx_array_size(a) ? mxp_raise(mx_last_error_code()) : list_of(a, p, 0);
+    }
+    mx_array_free(a);
+    return r;
 }

@@ -129,8 +129,7 @@ static void put_subarray(strbuf *b, mx_array *a, const char *p, int dim) {
     puts_(b, "]");
 }
 
-PyObject *mxp_array_repr(PyObject *self) {
-    mx_array *a = mxp_arr(self);
+static PyObject *repr_of(mx_array *a) {
     if (mxp_eval_nogil(a) < 0) return NULL;
     const char *p = mx_array_data(a);
     if (!p && mx_array_size(a)) return mxp_raise(mx_last_error_code());
@@ -147,5 +146,12 @@ PyObject *mxp_array_repr(PyObject *self) {
     if (ts) PyEval_RestoreThread(ts);
     PyObject *r = b.failed ? PyErr_NoMemory() : PyUnicode_FromStringAndSize(b.s, (Py_ssize_t)b.len);
     PyMem_RawFree(b.s);
+    return r;
+}
+
+PyObject *mxp_array_repr(PyObject *self) {
+    mx_array *a = mx_array_retain(mxp_arr(self)); /* kept while the GIL is released */
+    PyObject *r = repr_of(a);
+    mx_array_free(a);
     return r;
 }
