@@ -7,6 +7,7 @@
  */
 #include "cmlx_py.h"
 
+#include <pthread.h>
 #include <structmember.h>
 
 PyObject *mxp_array_wrap(mx_array *a) {
@@ -27,14 +28,27 @@ void mxp_array_replace(PyObject *self, mx_array *a) {
     mx_array_free(old);
 }
 
+/* Scheduling is serialised across Python threads: the library's graph walk
+ * (mx_async_eval) is not safe when two threads schedule overlapping graphs
+ * at once. Execution and waiting stay concurrent. */
+static pthread_mutex_t schedule_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int mxp_eval_many(mx_array *const *arrays, size_t n, bool wait) {
+    PyThreadState *ts = PyEval_SaveThread();
+    pthread_mutex_lock(&schedule_lock);
+    int rc = mx_async_eval(arrays, n);
+    pthread_mutex_unlock(&schedule_lock);
+    for (size_t i = 0; wait && !rc && i < n; i++) rc = mx_array_wait(arrays[i]);
+    PyEval_RestoreThread(ts);
+    return rc ? mxp_raise_int(rc) : 0;
+}
+
 int mxp_eval_nogil(mx_array *a) {
     if (mx_array_get_status(a) == MX_ARRAY_AVAILABLE) return 0;
     a = mx_array_retain(a); /* the object holding it may change while we wait */
-    PyThreadState *ts = PyEval_SaveThread();
-    int rc = mx_eval(&a, 1);
-    PyEval_RestoreThread(ts);
+    int rc = mxp_eval_many(&a, 1, true);
     mx_array_free(a);
-    return rc ? mxp_raise_int(rc) : 0;
+    return rc;
 }
 
 static PyObject *array_new(PyTypeObject *type, PyObject *args, PyObject *kw) {

@@ -69,6 +69,9 @@ void mxp_array_replace(PyObject *self, mx_array *a);
 PyObject *mxp_shape_tuple(const mx_array *a);
 /* Evaluates a with the GIL released. 0 or -1 with an exception set. */
 int mxp_eval_nogil(mx_array *a);
+/* Schedules the arrays (and waits for them when `wait`) with the GIL
+ * released; the caller keeps them alive. 0 or -1 with an exception set. */
+int mxp_eval_many(mx_array *const *arrays, size_t n, bool wait);
 int mxp_array_init_type(PyObject *module);
 
 /* ---- array_ops.c / array_index.c / array_buffer.c / print.c ---- */

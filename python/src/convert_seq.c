@@ -161,25 +161,19 @@ static mx_array *stack(PyObject *o, mx_dtype dtype) {
         PyErr_Format(PyExc_ValueError, "arrays have at most %d dimensions", MXP_MAX_NDIM);
         goto done;
     }
-    int rc = 0;
-    for (Py_ssize_t i = 0; i < n && !rc; i++) {
+    for (Py_ssize_t i = 0; i < n; i++) {
         parts[i] = mxp_cast(parts[i], common);
         if (!parts[i]) goto done;
     }
-    PyThreadState *ts = PyEval_SaveThread();
-    rc = mx_eval(parts, (size_t)n);
-    PyEval_RestoreThread(ts);
-    if (rc) {
-        mxp_raise(rc);
-        goto done;
-    }
+    if (mxp_eval_many(parts, (size_t)n, true) < 0) goto done;
     size_t part_bytes = mx_array_nbytes(parts[0]);
     char *data = mxp_alloc_aligned(part_bytes * (size_t)n);
     if (!data) {
         PyErr_NoMemory();
         goto done;
     }
-    ts = PyEval_SaveThread();
+    int rc = 0;
+    PyThreadState *ts = PyEval_SaveThread();
     for (Py_ssize_t i = 0; i < n && !rc; i++)
         rc = mx_array_copy_to(parts[i], data + (size_t)i * part_bytes, part_bytes);
     PyEval_RestoreThread(ts);

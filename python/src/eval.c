@@ -53,10 +53,7 @@ static PyObject *run(PyObject *args, bool wait) {
     array_vec vec = {NULL, 0, 0};
     PyObject *result = NULL;
     if (collect(args, &vec, 0) == 0) {
-        PyThreadState *ts = PyEval_SaveThread();
-        int rc = wait ? mx_eval(vec.v, vec.n) : mx_async_eval(vec.v, vec.n);
-        PyEval_RestoreThread(ts);
-        result = rc ? mxp_raise(rc) : Py_NewRef(Py_None);
+        result = mxp_eval_many(vec.v, vec.n, wait) < 0 ? NULL : Py_NewRef(Py_None);
     }
     for (size_t i = 0; i < vec.n; i++) mx_array_free(vec.v[i]);
     PyMem_Free(vec.v);
