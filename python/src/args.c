@@ -13,7 +13,7 @@ bool mxp_is_intlike(PyObject *o) {
 static int index_value(PyObject *o, long long lo, long long hi, long long *out, const char *what) {
     PyObject *i = PyNumber_Index(o);
     if (!i) {
-        PyErr_Format(PyExc_TypeError, "%s must be integers, got %s", what, Py_TYPE(o)->tp_name);
+        PyErr_Format(PyExc_TypeError, "%s: expected integers, got %s", what, Py_TYPE(o)->tp_name);
         return -1;
     }
     int overflow;
@@ -21,7 +21,7 @@ static int index_value(PyObject *o, long long lo, long long hi, long long *out, 
     Py_DECREF(i);
     if (v == -1 && PyErr_Occurred()) return -1;
     if (overflow || v < lo || v > hi) {
-        PyErr_Format(PyExc_ValueError, "%s must fit in 32-bit integers", what);
+        PyErr_Format(PyExc_ValueError, "%s: values must fit in 32-bit integers", what);
         return -1;
     }
     *out = v;

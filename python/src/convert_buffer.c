@@ -52,6 +52,25 @@ static int format_dtype(const char *f, Py_ssize_t itemsize) {
     }
 }
 
+/* One row: n items of `size` bytes `step` bytes apart; the sizes are
+ * constants so the copies inline. */
+#define ROW_CASE(size)                                                                             \
+    case size:                                                                                     \
+        for (Py_ssize_t j = 0; j < n; j++, dst += size, src += step) memcpy(dst, src, size);       \
+        return dst;
+static char *copy_row(char *dst, const char *src, Py_ssize_t n, Py_ssize_t step, size_t item) {
+    switch (item) {
+        ROW_CASE(1)
+        ROW_CASE(2)
+        ROW_CASE(4)
+        ROW_CASE(8)
+        ROW_CASE(16)
+    default:
+        for (Py_ssize_t j = 0; j < n; j++, dst += item, src += step) memcpy(dst, src, item);
+        return dst;
+    }
+}
+
 /* Copies a strided buffer into dst in row-major order. */
 static void gather(char *dst, const Py_buffer *v) {
     size_t item = (size_t)v->itemsize;
@@ -68,11 +87,62 @@ static void gather(char *dst, const Py_buffer *v) {
     for (;;) {
         const char *p = src;
         for (int d = 0; d < nd - 1; d++) p += idx[d] * v->strides[d];
-        for (Py_ssize_t j = 0; j < inner; j++, dst += item) memcpy(dst, p + j * step, item);
+        dst = copy_row(dst, p, inner, step, item);
         int d = nd - 2;
         while (d >= 0 && ++idx[d] == v->shape[d]) idx[d--] = 0;
         if (d < 0) return;
     }
+}
+
+/* A buffer whose strides are a permutation of a dense row-major layout (a
+ * transposed or Fortran-order array) is copied by the library: its memory is
+ * borrowed in storage order, transposed back (a view) and copied out by the
+ * library's strided copy, which is much faster than gather(). NULL without an
+ * exception when the layout is not such a permutation. */
+static mx_array *permuted_copy(const Py_buffer *v, const int32_t *shape, mx_dtype dt) {
+    int nd = v->ndim, perm[MXP_MAX_NDIM], inv[MXP_MAX_NDIM];
+    int32_t storage[MXP_MAX_NDIM];
+    if (nd < 2) return NULL;
+    for (int i = 0; i < nd; i++) { /* axes by decreasing stride; length-1 axes last */
+        int j = i;
+        Py_ssize_t key = shape[i] == 1 ? -1 : v->strides[i];
+        while (j > 0 && (shape[perm[j - 1]] == 1 ? -1 : v->strides[perm[j - 1]]) < key) {
+            perm[j] = perm[j - 1];
+            j--;
+        }
+        perm[j] = i;
+    }
+    Py_ssize_t expected = v->itemsize;
+    for (int k = nd - 1; k >= 0; k--) {
+        int ax = perm[k];
+        if (shape[ax] == 1) continue;
+        if (v->strides[ax] != expected) return NULL;
+        expected *= shape[ax];
+    }
+    for (int k = 0; k < nd; k++) storage[k] = shape[perm[k]], inv[perm[k]] = k;
+    mx_array *borrowed = NULL, *t = NULL;
+    int rc = mx_array_from_data_borrowed(&borrowed, v->buf, storage, nd, dt, NULL, NULL);
+    if (!rc) rc = mx_transpose(&t, borrowed, inv, nd, NULL);
+    mx_array_free(borrowed);
+    if (rc) return (mx_array *)mxp_raise(rc);
+    size_t nbytes = mx_array_nbytes(t);
+    char *data = NULL;
+    if (mxp_eval_many(&t, 1, true) == 0) {
+        data = mxp_alloc_aligned(nbytes);
+        if (!data) PyErr_NoMemory();
+    }
+    if (data) {
+        PyThreadState *ts = nbytes >= MXP_NOGIL_BYTES ? PyEval_SaveThread() : NULL;
+        rc = mx_array_copy_to(t, data, nbytes);
+        if (ts) PyEval_RestoreThread(ts);
+    }
+    mx_array_free(t); /* nothing reads the borrowed memory after this */
+    if (!data) return NULL;
+    if (rc) {
+        mxp_free_aligned(data);
+        return (mx_array *)mxp_raise(rc);
+    }
+    return mxp_from_host(data, shape, nd, dt);
 }
 
 mx_array *mxp_from_buffer(PyObject *o, mx_dtype dtype) {
@@ -109,7 +179,9 @@ mx_array *mxp_from_buffer(PyObject *o, mx_dtype dtype) {
         int rc = mx_array_from_data(&out, v.buf, shape, v.ndim, mdt);
         if (ts) PyEval_RestoreThread(ts);
         if (rc) mxp_raise(rc);
-    } else {
+    } else if (src != COMPLEX128 && count && (out = permuted_copy(&v, shape, mdt))) {
+        /* copied by the library */
+    } else if (!PyErr_Occurred()) {
         char *data = mxp_alloc_aligned(nbytes);
         if (!data) {
             PyErr_NoMemory();
