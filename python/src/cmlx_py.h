@@ -13,7 +13,9 @@
  *   array_index.c __getitem__ and iteration
  *   array_buffer.c buffer protocol, __array__, pickling
  *   print.c       repr/str in MLX's format
- *   convert.c     Python objects -> mx_array, and mx_array -> Python scalars/lists
+ *   convert.c     Python objects -> mx_array (scalars, weak scalars), mx_array -> item/tolist
+ *   convert_seq.c nested lists/tuples -> mx_array (MLX's dtype inference)
+ *   convert_buffer.c buffer-protocol objects (NumPy) -> mx_array
  *   args.c        argument converters (shape, axes, dtype, stream, ...)
  *   function.c    the op callable type: parameter specs, binding, methods
  *   kinds.c       one generic caller per signature kind
