@@ -1,0 +1,233 @@
+/*
+ * Internal header of the cmlx.core extension: the object layouts and the
+ * helpers the source files share. Everything here is prefixed mxp_.
+ *
+ * Files:
+ *   module.c      module init: types, constants, submodules, the op table
+ *   errors.c      C status -> Python exception
+ *   dtype.c       Dtype objects, DtypeCategory, issubdtype
+ *   device.c      DeviceType, Device, Stream, StreamContext and their functions
+ *   memory.c      the memory API
+ *   array.c       the array type: construction, properties, scalars, copies
+ *   array_ops.c   operators (+ - * / @, reflected and in-place) with weak scalars
+ *   array_index.c __getitem__ and iteration
+ *   array_buffer.c buffer protocol, __array__, pickling
+ *   print.c       repr/str in MLX's format
+ *   convert.c     Python objects -> mx_array (scalars, weak scalars), mx_array -> item/tolist
+ *   convert_seq.c nested lists/tuples -> mx_array (MLX's dtype inference)
+ *   convert_buffer.c buffer-protocol objects (NumPy) -> mx_array
+ *   args.c        argument converters (shape, axes, dtype, stream, ...)
+ *   function.c    the op callable type: parameter specs, binding, methods
+ *   kinds.c       one generic caller per signature kind
+ *   ops_table.c   THE op table: one row per bound op
+ *   ops_custom.c  ops whose arguments need a hand-written caller (arange)
+ *   eval.c        eval and async_eval over trees of arrays
+ */
+#ifndef CMLX_PY_H
+#define CMLX_PY_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdbool.h>
+
+#include "cmlx.h"
+
+/* Most dimensions the bindings handle on the stack (the library's limit). */
+#define MXP_MAX_NDIM 64
+/* Copies of at least this many bytes run with the GIL released. */
+#define MXP_NOGIL_BYTES (1 << 16)
+/* Most parameters an op spec may have. */
+#define MXP_MAX_PARAMS 12
+
+/* ---- errors.c ---- */
+
+/* Sets the Python exception for a failed C call (status rc, message from
+ * mx_last_error) and returns NULL. */
+PyObject *mxp_raise(int rc);
+/* Like mxp_raise but returns -1, for int-returning helpers. */
+int mxp_raise_int(int rc);
+
+/* ---- array.c ---- */
+
+typedef struct {
+    PyObject_HEAD mx_array *arr; /* owned; never NULL once initialised */
+    PyObject *weakreflist;
+} mxp_array_object;
+
+extern PyTypeObject mxp_array_type;
+
+static inline bool mxp_is_array(PyObject *o) {
+    return PyObject_TypeCheck(o, &mxp_array_type);
+}
+static inline mx_array *mxp_arr(PyObject *o) {
+    return ((mxp_array_object *)o)->arr;
+}
+/* Wraps a (stealing the reference) in a new array object; NULL with an
+ * exception set (and a freed) on failure. a NULL gives NULL as well. */
+PyObject *mxp_array_wrap(mx_array *a);
+/* Replaces self's array (stealing a), used by in-place operators. */
+void mxp_array_replace(PyObject *self, mx_array *a);
+/* The shape of a as a tuple of ints. */
+PyObject *mxp_shape_tuple(const mx_array *a);
+/* Evaluates a with the GIL released. 0 or -1 with an exception set. */
+int mxp_eval_nogil(mx_array *a);
+/* Schedules the arrays (and waits for them when `wait`) with the GIL
+ * released; the caller keeps them alive. 0 or -1 with an exception set. */
+int mxp_eval_many(mx_array *const *arrays, size_t n, bool wait);
+int mxp_array_init_type(PyObject *module);
+
+/* ---- array_ops.c / array_index.c / array_buffer.c / print.c ---- */
+
+extern PyNumberMethods mxp_array_as_number;
+extern PyMappingMethods mxp_array_as_mapping;
+extern PyBufferProcs mxp_array_as_buffer;
+extern PyTypeObject mxp_array_iterator_type;
+PyObject *mxp_array_subscript(PyObject *self, PyObject *key);
+PyObject *mxp_array_iter(PyObject *self);
+PyObject *mxp_array_dunder_array(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                 PyObject *kwnames);
+PyObject *mxp_array_reduce(PyObject *self, PyObject *unused);
+PyObject *mxp_unpickle(PyObject *module, PyObject *args);
+PyObject *mxp_array_repr(PyObject *self);
+
+/* ---- dtype.c ---- */
+
+typedef struct {
+    PyObject_HEAD mx_dtype dtype;
+} mxp_dtype_object;
+
+extern PyTypeObject mxp_dtype_type;
+/* The Dtype object of a dtype (borrowed reference). */
+PyObject *mxp_dtype_obj(mx_dtype t);
+int mxp_dtype_init(PyObject *module);
+/* enum.Enum(name, names) with values 0..n-1, its module set to cmlx.core. */
+PyObject *mxp_make_enum(const char *name, const char *const *names, int n);
+
+/* ---- device.c ---- */
+
+extern PyTypeObject mxp_device_type;
+extern PyTypeObject mxp_stream_type;
+typedef struct {
+    PyObject_HEAD mx_device device;
+} mxp_device_object;
+typedef struct {
+    PyObject_HEAD mx_stream stream;
+} mxp_stream_object;
+PyObject *mxp_stream_new(mx_stream s);
+/* Reads a Device or DeviceType. 0, or -1 with TypeError set. */
+int mxp_to_device(PyObject *o, mx_device *out);
+int mxp_device_init(PyObject *module);
+
+/* ---- memory.c ---- */
+int mxp_memory_init(PyObject *module);
+
+/* ---- convert.c ---- */
+
+/* mx.array(obj, dtype) semantics: Python scalars (bool -> bool, int ->
+ * int32/int64, float -> float32, complex -> complex64), nested sequences,
+ * buffer-protocol objects (NumPy), arrays and objects with __mlx_array__.
+ * dtype MX_DTYPE_NONE infers. Returns a new reference or NULL with an
+ * exception set. */
+mx_array *mxp_to_array(PyObject *o, mx_dtype dtype);
+/* A Python scalar taking the dtype of the array it meets (MLX's weak
+ * scalars): o is converted as the other operand of an op on an array of
+ * dtype `other`. `opname` names the operation in the error raised for an
+ * unsupported type (NULL: the mx.array message). */
+mx_array *mxp_to_array_weak(PyObject *o, mx_dtype other, const char *opname);
+/* Converts both operands of a binary op with MLX's rules: an array meeting a
+ * Python scalar makes the scalar weak. 0, or -1 with an exception set. */
+int mxp_to_arrays(PyObject *a, PyObject *b, mx_array **ra, mx_array **rb, const char *opname);
+/* Whether o counts as an array operand (an array or has __mlx_array__). */
+bool mxp_is_array_like(PyObject *o);
+/* The value of a size-1 array as a Python scalar. */
+PyObject *mxp_item(mx_array *a);
+/* The array as nested lists (a scalar for 0-d). */
+PyObject *mxp_tolist(mx_array *a);
+
+/* ---- args.c ---- */
+
+/* A shape from an int or a sequence of ints. Returns ndim or -1. */
+int mxp_to_shape(PyObject *o, int32_t *dims, const char *what);
+/* Axes from an int or a sequence of ints. Returns the count or -1. */
+int mxp_to_axes(PyObject *o, int *axes, const char *what);
+/* A Dtype object, or None for MX_DTYPE_NONE when allow_none. */
+int mxp_to_dtype(PyObject *o, mx_dtype *out, bool allow_none);
+/* None -> *ps = NULL (default stream); a Stream; a Device or DeviceType ->
+ * that device's default stream. */
+int mxp_to_stream(PyObject *o, mx_stream *buf, const mx_stream **ps);
+int mxp_to_bool(PyObject *o, bool *out);
+int mxp_to_int(PyObject *o, int *out, const char *what);
+/* Whether o is a Python int (or has __index__) but not a bool. */
+bool mxp_is_intlike(PyObject *o);
+
+/* ---- function.c, kinds.c, ops_table.c ---- */
+
+/* Signature kinds: each has one generic caller in kinds.c. */
+typedef enum mxp_kind {
+    MXP_CUSTOM,            /* fn.custom(slots, stream): hand-written caller */
+    MXP_UNARY,             /* (a) */
+    MXP_BINARY,            /* (a, b) with weak Python scalars */
+    MXP_SHAPE_DTYPE,       /* (shape, dtype) */
+    MXP_SHAPE_ARRAY_DTYPE, /* (shape, vals, dtype): full */
+    MXP_ARRAY_DTYPE,       /* (a, dtype) */
+    MXP_ARRAY_SHAPE,       /* (a, shape) */
+    MXP_ARRAY_AXES_OPT,    /* (a, axes=None) */
+    MXP_REDUCE,            /* (a, axis=None, keepdims=False) */
+    MXP_NUM_KINDS
+} mxp_kind;
+
+typedef PyObject *(*mxp_custom_fn)(PyObject *const *slots, const mx_stream *s);
+
+typedef union mxp_cfn {
+    mxp_custom_fn custom;
+    int (*unary)(mx_array **, const mx_array *, const mx_stream *);
+    int (*binary)(mx_array **, const mx_array *, const mx_array *, const mx_stream *);
+    int (*shape_dtype)(mx_array **, const int32_t *, int, mx_dtype, const mx_stream *);
+    int (*shape_array_dtype)(mx_array **, const int32_t *, int, const mx_array *, mx_dtype,
+                             const mx_stream *);
+    int (*array_dtype)(mx_array **, const mx_array *, mx_dtype, const mx_stream *);
+    int (*array_shape)(mx_array **, const mx_array *, const int32_t *, int, const mx_stream *);
+    int (*array_axes)(mx_array **, const mx_array *, const int *, int, const mx_stream *);
+    int (*reduce)(mx_array **, const mx_array *, const int *, int, bool, const mx_stream *);
+} mxp_cfn;
+
+/* Row flags. */
+enum {
+    /* The array method takes its first parameter as separate positional
+     * ints too: a.reshape(2, 3) as a.reshape((2, 3)). */
+    MXP_METHOD_VARARGS = 1 << 0,
+};
+
+/* One row of the op table. */
+typedef struct mxp_op {
+    const char *name;   /* Python name; "linalg.norm" puts it in a submodule */
+    mxp_kind kind;      /* which generic caller parses and calls it */
+    mxp_cfn fn;         /* the C function */
+    const char *spec;   /* parameters as Python writes them: "a, /, axis=None, *, stream=None" */
+    const char *method; /* parameters of the array method (self left out), or NULL */
+    unsigned flags;
+    const char *doc;
+} mxp_op;
+
+extern const mxp_op mxp_ops[];
+extern const size_t mxp_num_ops;
+
+typedef PyObject *(*mxp_kind_call)(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+typedef struct {
+    const char *name;
+    int nparams; /* parameters before `stream` (-1: any, for custom) */
+    mxp_kind_call call;
+} mxp_kind_info;
+extern const mxp_kind_info mxp_kinds[MXP_NUM_KINDS];
+
+/* Adds every op of the table to the module (and its submodules) and the
+ * array methods to the array type. 0 or -1. */
+int mxp_ops_init(PyObject *module);
+
+/* ---- ops_custom.c / eval.c ---- */
+
+PyObject *mxp_op_arange(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_eval(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_async_eval(PyObject *const *slots, const mx_stream *s);
+
+#endif

@@ -1,0 +1,99 @@
+"""Shared helpers for the cmlx.core tests."""
+import sys
+
+import numpy as np
+
+import cmlx.core as mx
+
+DTYPES = [
+    "bool_", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32",
+    "int64", "float16", "float32", "float64", "bfloat16", "complex64",
+]
+INTS = ["uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64"]
+FLOATS = ["float16", "float32", "float64", "bfloat16"]
+# NumPy has no bfloat16: its values are compared through float32.
+NP_DTYPE = {d: (np.dtype(d.rstrip("_")) if d != "bfloat16" else None) for d in DTYPES}
+
+
+def dt(name, module=mx):
+    return getattr(module, name)
+
+
+def to_numpy(a):
+    """cmlx (or MLX) array -> NumPy, bfloat16 through float32."""
+    module = sys.modules[type(a).__module__]
+    if a.dtype == module.bfloat16:
+        a = a.astype(module.float32)
+    return np.array(a)
+
+
+def tolerance(dtype_name):
+    return {
+        "float16": 1e-3, "bfloat16": 1e-2, "float32": 1e-6,
+        "complex64": 1e-6, "float64": 1e-12,
+    }.get(dtype_name, 0)
+
+
+def check(a, expected, dtype=None, rtol=None):
+    """a is a cmlx array equal to `expected` (NumPy-convertible)."""
+    assert isinstance(a, mx.array), type(a)
+    if dtype is not None:
+        assert a.dtype == dtype, (a.dtype, dtype)
+    e = np.asarray(expected)
+    assert a.shape == e.shape, (a.shape, e.shape)
+    name = str(a.dtype).split(".")[-1]
+    got = to_numpy(a)
+    tol = tolerance(name) if rtol is None else rtol
+    if tol:
+        np.testing.assert_allclose(got, e.astype(got.dtype), rtol=tol, atol=tol)
+    else:
+        np.testing.assert_array_equal(got, e.astype(got.dtype))
+
+
+def random(shape, dtype_name, seed=0, low=-5, high=5):
+    """Random NumPy data suited to a dtype (small values, no overflow)."""
+    rng = np.random.default_rng(seed)
+    if dtype_name == "bool_":
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype_name.startswith("uint"):
+        return rng.integers(max(low, 0), high, shape).astype(dtype_name)
+    if dtype_name.startswith("int"):
+        return rng.integers(low, high, shape).astype(dtype_name)
+    if dtype_name == "complex64":
+        return (rng.uniform(low, high, shape) + 1j * rng.uniform(low, high, shape)).astype(
+            np.complex64)
+    vals = rng.uniform(low, high, shape)
+    if dtype_name == "bfloat16":
+        return vals.astype(np.float32)
+    return vals.astype(dtype_name)
+
+
+def from_numpy(x, dtype_name):
+    """A cmlx array of dtype `dtype_name` holding NumPy data x."""
+    return mx.array(x, dt(dtype_name))
+
+
+def outcome(fn, module):
+    """("array", dtype name, shape, values), ("value", python value) or
+    ("error", exception type name)."""
+    try:
+        r = fn(module)
+    except Exception as e:  # compared by type name across the two libraries
+        return ("error", type(e).__name__)
+    if type(r).__name__ == "array":
+        return ("array", str(r.dtype).split(".")[-1], r.shape, to_numpy(r))
+    if isinstance(r, np.ndarray):
+        return ("array", "numpy." + str(r.dtype), r.shape, r)
+    return ("value", r)
+
+
+def same_outcome(fn, mlx):
+    """fn(cmlx.core) and fn(mlx.core) give arrays of the same dtype, shape and
+    values, equal Python values, or the same exception type."""
+    a, b = outcome(fn, mx), outcome(fn, mlx)
+    assert a[0] == b[0], (a, b)
+    if a[0] != "array":
+        assert a == b
+        return
+    assert a[1:3] == b[1:3], (a, b)
+    np.testing.assert_array_equal(a[3], b[3], strict=True)
