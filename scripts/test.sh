@@ -17,3 +17,6 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 bash scripts/build.sh tsan
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 (cd build/tsan && ctest --output-on-failure -R 'test_(threadpool|scheduler)')
+
+# The Python package (cmlx.core) and its tests against NumPy and real MLX.
+bash scripts/test_python.sh

@@ -7,7 +7,6 @@
  */
 #include "cmlx_py.h"
 
-#include <pthread.h>
 #include <structmember.h>
 
 PyObject *mxp_array_wrap(mx_array *a) {
@@ -28,17 +27,11 @@ void mxp_array_replace(PyObject *self, mx_array *a) {
     mx_array_free(old);
 }
 
-/* Scheduling is serialised across Python threads: the library's graph walk
- * (mx_async_eval) is not safe when two threads schedule overlapping graphs
- * at once. Execution and waiting stay concurrent. */
-static pthread_mutex_t schedule_lock = PTHREAD_MUTEX_INITIALIZER;
-
+/* Evaluates (or, without wait, schedules) with the GIL released: kernels
+ * and waiting never need Python. */
 int mxp_eval_many(mx_array *const *arrays, size_t n, bool wait) {
     PyThreadState *ts = PyEval_SaveThread();
-    pthread_mutex_lock(&schedule_lock);
-    int rc = mx_async_eval(arrays, n);
-    pthread_mutex_unlock(&schedule_lock);
-    for (size_t i = 0; wait && !rc && i < n; i++) rc = mx_array_wait(arrays[i]);
+    int rc = wait ? mx_eval(arrays, n) : mx_async_eval(arrays, n);
     PyEval_RestoreThread(ts);
     return rc ? mxp_raise_int(rc) : 0;
 }

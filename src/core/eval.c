@@ -4,6 +4,7 @@
  * stream, and on the stream's worker run the kernel, mark the outputs
  * finished and detach them from the graph so memory goes as soon as it can.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,9 +229,13 @@ static int check_args(mx_array *const *arrays, size_t n, const char *op) {
     return MX_OK;
 }
 
-int mx_async_eval(mx_array *const *arrays, size_t n) {
-    int rc = check_args(arrays, n, "async_eval");
-    if (rc) return rc;
+/* Scheduling is serialised: two threads evaluating overlapping graphs must
+ * not both claim a node. Only ordering and queueing happen under the lock;
+ * kernels run and callers wait outside it. */
+static pthread_mutex_t schedule_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int schedule(mx_array *const *arrays, size_t n) {
+    int rc = MX_OK;
     vec tape = {0};
     rc = build_tape(arrays, n, &tape);
     mxi_node **nodes = tape.data;
@@ -248,6 +253,15 @@ int mx_async_eval(mx_array *const *arrays, size_t n) {
     }
     rc = submit_tape(nodes, tape.len);
     free(tape.data);
+    return rc;
+}
+
+int mx_async_eval(mx_array *const *arrays, size_t n) {
+    int rc = check_args(arrays, n, "async_eval");
+    if (rc) return rc;
+    pthread_mutex_lock(&schedule_lock);
+    rc = schedule(arrays, n);
+    pthread_mutex_unlock(&schedule_lock);
     return rc;
 }
 
