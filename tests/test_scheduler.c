@@ -152,11 +152,41 @@ TEST(dropping_handles_while_running) {
     CHECK_OK(mx_synchronize(NULL));
 }
 
+/* Two threads evaluating the same unevaluated graph at once: each node is
+ * scheduled once and both see the result. */
+static mx_array *shared_graph;
+
+static void *eval_shared(void *arg) {
+    (void)arg;
+    double v = 0;
+    if (mx_eval(&shared_graph, 1) != MX_OK) return (void *)1;
+    if (mx_array_item_double(&v, shared_graph) != MX_OK || v != 200.0) return (void *)1;
+    return NULL;
+}
+
+TEST(same_graph_from_two_threads) {
+    for (int round = 0; round < 50; round++) {
+        mx_array *x = test_scalar_f32(0), *one = test_scalar_f32(1);
+        for (int i = 0; i < 200; i++) CHECK_OK(mx_add(&x, x, one, NULL));
+        shared_graph = x;
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, eval_shared, NULL);
+        for (int i = 0; i < 2; i++) {
+            void *bad;
+            pthread_join(t[i], &bad);
+            CHECK(bad == NULL);
+        }
+        mx_array_free(x);
+        mx_array_free(one);
+    }
+}
+
 int main(void) {
     RUN(streams);
     RUN(default_stream_per_thread);
     RUN(async_eval_many_threads_waiting);
     RUN(concurrent_threads);
     RUN(dropping_handles_while_running);
+    RUN(same_graph_from_two_threads);
     return TEST_SUMMARY();
 }

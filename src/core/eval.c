@@ -128,9 +128,11 @@ static int vec_push(vec *v, const void *item, size_t size) {
 /* Visit marks: a node is on this call's tape when mark == epoch. */
 static _Atomic uint64_t epoch_counter;
 
+/* Status first: only an unscheduled array's node is stable to read (a
+ * worker clears it once the array is scheduled and run). */
 static bool needs_run(const mx_array *a) {
-    return a->node &&
-           atomic_load_explicit(&a->status, memory_order_acquire) == MX_ARRAY_UNSCHEDULED;
+    return atomic_load_explicit(&a->status, memory_order_acquire) == MX_ARRAY_UNSCHEDULED &&
+           a->node;
 }
 
 /* Depth-first post-order over unscheduled nodes reachable from the roots. */
@@ -297,8 +299,12 @@ static int collect_siblings(mx_array *const *roots, size_t n, vec *sibs) {
 int mx_eval(mx_array *const *arrays, size_t n) {
     int rc = check_args(arrays, n, "eval");
     vec sibs = {0};
-    if (!rc) rc = collect_siblings(arrays, n, &sibs);
-    if (!rc) rc = mx_async_eval(arrays, n);
+    if (!rc) {
+        pthread_mutex_lock(&schedule_lock);
+        rc = collect_siblings(arrays, n, &sibs);
+        if (!rc) rc = schedule(arrays, n);
+        pthread_mutex_unlock(&schedule_lock);
+    }
     for (size_t i = 0; rc == MX_OK && i < n; i++) {
         mxi_array_wait_finished(arrays[i]);
         rc = array_result(arrays[i]);
