@@ -1315,5 +1315,17 @@ int main(void) {
     RUN(test_vmath_accuracy);
     RUN(test_large_and_chains);
     RUN(test_identities);
+    /* Again with every output written through staged streaming stores, as
+     * outputs larger than the last-level cache are. */
+    mxi_stream_set_threshold(0);
+    RUN(test_float32_values);
+    RUN(test_half_values);
+    RUN(test_complex_values);
+    RUN(test_nan_to_num);
+    RUN(test_clip);
+    RUN(test_layouts);
+    RUN(test_simd_levels);
+    RUN(test_large_and_chains);
+    mxi_stream_set_threshold(-1);
     return TEST_SUMMARY();
 }

@@ -44,9 +44,26 @@ typedef struct unary_job {
     mxi_clip_loop clip;
     double vals[3];
     int64_t isz, osz;
+    bool stream; /* stage pieces in the cache and write them with streaming stores */
     const char *in[3];
     char *out;
 } unary_job;
+
+/* One run of n elements into o (contiguous). */
+static void run_piece(const unary_job *j, const char *a, int64_t sa, const char *lo, int64_t sl,
+                      const char *hi, int64_t sh, char *o, int64_t n) {
+    switch (j->kind) {
+    case JOB_UNARY:
+        j->loop(a, sa, o, n);
+        break;
+    case JOB_NAN_TO_NUM:
+        j->ntn(a, sa, o, n, j->vals);
+        break;
+    case JOB_CLIP:
+        j->clip(a, sa, lo, sl, hi, sh, o, n);
+        break;
+    }
+}
 
 static void unary_range(void *ctx, int64_t begin, int64_t end) {
     const unary_job *j = ctx;
@@ -58,22 +75,33 @@ static void unary_range(void *ctx, int64_t begin, int64_t end) {
         int64_t run = mxi_strided_row_left(it, &p);
         if (run > end - i) run = end - i;
         char *o = j->out + i * j->osz;
+        int64_t sa = it->strides[0][last];
         const char *a = j->in[0] + p.off[0] * j->isz;
-        switch (j->kind) {
-        case JOB_UNARY:
-            j->loop(a, it->strides[0][last], o, run);
-            break;
-        case JOB_NAN_TO_NUM:
-            j->ntn(a, it->strides[0][last], o, run, j->vals);
-            break;
-        case JOB_CLIP:
-            j->clip(a, it->strides[0][last], j->in[1] + p.off[1] * j->isz, it->strides[1][last],
-                    j->in[2] + p.off[2] * j->isz, it->strides[2][last], o, run);
-            break;
+        int64_t sl = 0, sh = 0;
+        const char *lo = NULL, *hi = NULL;
+        if (j->kind == JOB_CLIP) {
+            sl = it->strides[1][last], sh = it->strides[2][last];
+            lo = j->in[1] + p.off[1] * j->isz, hi = j->in[2] + p.off[2] * j->isz;
+        }
+        if (!j->stream) {
+            run_piece(j, a, sa, lo, sl, hi, sh, o, run);
+        } else {
+            /* Results go to a cache-resident buffer, then to memory with
+             * streaming stores: the destination lines are never read. */
+            _Alignas(64) char tmp[MXI_STREAM_CHUNK];
+            int64_t chunk = MXI_STREAM_CHUNK / j->osz;
+            for (int64_t k = 0; k < run; k += chunk) {
+                int64_t c = run - k < chunk ? run - k : chunk;
+                const char *lk = lo, *hk = hi;
+                if (j->kind == JOB_CLIP) lk += k * sl * j->isz, hk += k * sh * j->isz;
+                run_piece(j, a + k * sa * j->isz, sa, lk, sl, hk, sh, tmp, c);
+                mxi_stream_store(o + k * j->osz, tmp, c * j->osz);
+            }
         }
         i += run;
         mxi_strided_advance(it, &p, run);
     }
+    if (j->stream) mxi_stream_fence();
 }
 
 static void run_job(unary_job *j) {
@@ -285,6 +313,7 @@ int mxi_cpu_unary(struct mxi_node *node, mx_array *const *inputs, mx_array *cons
     j.isz = mx_dtype_size(dt);
     j.osz = mx_dtype_size(out->dtype);
     j.out = mxi_data(out);
+    j.stream = j.it.size * j.osz >= mxi_stream_threshold();
     run_job(&j);
     return MX_OK;
 

@@ -27,20 +27,28 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline uint32_t mxi_vm_bits(float f) {
+/* Forced inlining: a loop calling an out-of-line copy does not vectorise,
+ * and gcc stops inlining these once a file uses them in many loops. */
+#if defined(__GNUC__)
+#define MXI_VM_INLINE static inline __attribute__((always_inline))
+#else
+#define MXI_VM_INLINE static inline
+#endif
+
+MXI_VM_INLINE uint32_t mxi_vm_bits(float f) {
     uint32_t u;
     memcpy(&u, &f, 4);
     return u;
 }
 
-static inline float mxi_vm_float(uint32_t u) {
+MXI_VM_INLINE float mxi_vm_float(uint32_t u) {
     float f;
     memcpy(&f, &u, 4);
     return f;
 }
 
 /* c ? a : b, through the bits (see the file comment). */
-static inline float mxi_vm_sel(int c, float a, float b) {
+MXI_VM_INLINE float mxi_vm_sel(int c, float a, float b) {
     uint32_t m = (uint32_t)0 - (uint32_t)(c != 0);
     return mxi_vm_float((mxi_vm_bits(a) & m) | (mxi_vm_bits(b) & ~m));
 }
@@ -49,18 +57,18 @@ static inline float mxi_vm_sel(int c, float a, float b) {
 #define MXI_VM_NAN mxi_vm_float(0x7fc00000u)
 
 /* Round to nearest (ties to even) for |x| < 2^22, without a libm call. */
-static inline float mxi_vm_rint_small(float x) {
+MXI_VM_INLINE float mxi_vm_rint_small(float x) {
     return (x + 0x1.8p23f) - 0x1.8p23f;
 }
 
 /* 2^n for n in [-126, 127]. */
-static inline float mxi_vm_pow2i(int32_t n) {
+MXI_VM_INLINE float mxi_vm_pow2i(int32_t n) {
     return mxi_vm_float((uint32_t)(n + 127) << 23);
 }
 
 /* expm1(r) for |r| <= ln2/2: r + r^2/2 + r^3 q(r), relative error 4e-10
  * before rounding. */
-static inline float mxi_vm_expm1_kernel(float r) {
+MXI_VM_INLINE float mxi_vm_expm1_kernel(float r) {
     float q = 0.00019824117771349847f;
     q = 0.0013933252776041627f + r * q;
     q = 0.0083334194496274f + r * q;
@@ -72,7 +80,7 @@ static inline float mxi_vm_expm1_kernel(float r) {
 
 /* x = k ln2 + r with |r| <= ln2/2 (Cody-Waite: k ln2_hi is exact for the
  * |k| <= 150 used here). */
-static inline float mxi_vm_reduce_ln2(float x, float *k) {
+MXI_VM_INLINE float mxi_vm_reduce_ln2(float x, float *k) {
     float kk = mxi_vm_rint_small(x * 1.44269504088896341f);
     *k = kk;
     float r = x - kk * 0.693359375f;
@@ -81,7 +89,7 @@ static inline float mxi_vm_reduce_ln2(float x, float *k) {
 
 /* e^x. Max error 1 ulp; overflow gives inf, underflow rounds through the
  * subnormals to 0; exp(NaN) is NaN. */
-static inline float mxi_vm_expf(float x) {
+MXI_VM_INLINE float mxi_vm_expf(float x) {
     float xc = mxi_vm_sel(x < 88.8f, x, 88.8f);
     xc = mxi_vm_sel(xc > -104.0f, xc, -104.0f); /* NaN goes to -104, fixed below */
     float k;
@@ -96,7 +104,7 @@ static inline float mxi_vm_expf(float x) {
 }
 
 /* e^x - 1, accurate near 0. Max error 1 ulp. */
-static inline float mxi_vm_expm1f(float x) {
+MXI_VM_INLINE float mxi_vm_expm1f(float x) {
     float xc = mxi_vm_sel(x < 88.8f, x, 88.8f);
     xc = mxi_vm_sel(xc > -30.0f, xc, -30.0f); /* below -17.4 the result is -1 */
     float k;
@@ -118,7 +126,7 @@ static inline float mxi_vm_expm1f(float x) {
 /* Splits finite x > 0 into x = 2^e m, m in [sqrt(1/2), sqrt(2)), and
  * returns log(m) as f + *lo, f = m - 1 exact (callers add the parts in
  * double); e comes back through *e. Subnormals are scaled first. */
-static inline float mxi_vm_log_kernel(float x, float *e, float *lo) {
+MXI_VM_INLINE float mxi_vm_log_kernel(float x, float *e, float *lo) {
     int sub = x < 0x1p-126f;
     float xs = mxi_vm_sel(sub, x * 0x1p25f, x);
     uint32_t u = mxi_vm_bits(xs) - 0x3f3504f3u; /* bits of sqrt(1/2) */
@@ -142,14 +150,14 @@ static inline float mxi_vm_log_kernel(float x, float *e, float *lo) {
 
 /* The value for x outside (0, inf): log of 0 is -inf, of inf is inf, of a
  * negative number or NaN is NaN. */
-static inline float mxi_vm_log_special(float x, float y) {
+MXI_VM_INLINE float mxi_vm_log_special(float x, float y) {
     float s = mxi_vm_sel(x == 0.0f, -MXI_VM_INF, mxi_vm_sel(x == MXI_VM_INF, x, MXI_VM_NAN));
     return mxi_vm_sel((x > 0.0f) & (x < MXI_VM_INF), y, s);
 }
 
 /* Natural logarithm. e ln2 + log(m) is summed in double and rounded once.
  * Max error 1 ulp. */
-static inline float mxi_vm_logf(float x) {
+MXI_VM_INLINE float mxi_vm_logf(float x) {
     float e, lo;
     float f = mxi_vm_log_kernel(x, &e, &lo);
     float y = (float)((double)e * 0.69314718055994530942 + ((double)f + (double)lo));
@@ -157,7 +165,7 @@ static inline float mxi_vm_logf(float x) {
 }
 
 /* Base-2 logarithm: exact at powers of two. Max error 1 ulp. */
-static inline float mxi_vm_log2f(float x) {
+MXI_VM_INLINE float mxi_vm_log2f(float x) {
     float e, lo;
     float f = mxi_vm_log_kernel(x, &e, &lo);
     float y = (float)((double)e + ((double)f + (double)lo) * 1.44269504088896340736);
@@ -165,7 +173,7 @@ static inline float mxi_vm_log2f(float x) {
 }
 
 /* Base-10 logarithm. Max error 1 ulp. */
-static inline float mxi_vm_log10f(float x) {
+MXI_VM_INLINE float mxi_vm_log10f(float x) {
     float e, lo;
     float f = mxi_vm_log_kernel(x, &e, &lo);
     float y = (float)((double)e * 0.30102999566398119521 +
@@ -176,7 +184,7 @@ static inline float mxi_vm_log10f(float x) {
 /* log(1 + x), accurate near 0: with u = 1 + x rounded, log1p(x) =
  * log(u) + (x - (u - 1)) / u to first order in the rounding error of u;
  * the parts are summed in double. Max error 1 ulp. */
-static inline float mxi_vm_log1pf(float x) {
+MXI_VM_INLINE float mxi_vm_log1pf(float x) {
     float u = 1.0f + x;
     float c = (x - (u - 1.0f)) / u;
     float e, lo;
@@ -190,7 +198,7 @@ static inline float mxi_vm_log1pf(float x) {
 
 /* tanh: x + x^3 P(x^2) for |x| < 0.625, else 1 - 2 / (e^2|x| + 1) with
  * the sign restored. Max error 1 ulp. */
-static inline float mxi_vm_tanhf(float x) {
+MXI_VM_INLINE float mxi_vm_tanhf(float x) {
     float ax = fabsf(x);
     float z = x * x;
     float p = -0.0057044620625674725f;
@@ -206,14 +214,14 @@ static inline float mxi_vm_tanhf(float x) {
 
 /* 1 / (1 + e^-x), as e / (1 + e) with e = exp(-|x|) for x < 0 so that the
  * tiny results for very negative x keep their precision. Max error 2 ulp. */
-static inline float mxi_vm_sigmoidf(float x) {
+MXI_VM_INLINE float mxi_vm_sigmoidf(float x) {
     float e = mxi_vm_expf(-fabsf(x));
     return mxi_vm_sel(x < 0.0f, e, 1.0f) / (1.0f + e);
 }
 
 /* Error function. |x| < 1: x S(x^2), S(0) = 2/sqrt(pi). Beyond: 1 - exp(L(|x|)) with L a fit
  * of log(erfc) on [1, 3.95]; past 3.95 erf rounds to +-1. Max error 2 ulp. */
-static inline float mxi_vm_erff(float x) {
+MXI_VM_INLINE float mxi_vm_erff(float x) {
     float ax = fabsf(x);
     float z = x * x;
     float s = 7.85314550739713e-05f;
@@ -242,7 +250,7 @@ static inline float mxi_vm_erff(float x) {
  * ("Approximating the erfinv function", GPU Computing Gems, 2011), the one
  * MLX uses, with both branches computed and selected. erfinv(+-1) = +-inf,
  * |x| > 1 gives NaN. Relative error a few ulp (see tests). */
-static inline float mxi_vm_erfinvf(float x) {
+MXI_VM_INLINE float mxi_vm_erfinvf(float x) {
     float w = -mxi_vm_logf((1.0f - x) * (1.0f + x));
     float a = w - 2.5f;
     float p = 2.81022636e-08f;
