@@ -1325,8 +1325,9 @@ int main(void) {
     RUN(test_vmath_accuracy);
     RUN(test_large_and_chains);
     RUN(test_identities);
-    /* Again with every output written through staged streaming stores, as
-     * outputs larger than the last-level cache are. */
+    /* Again with the outputs of the ops that stream (the cheap ones) written
+     * through staged streaming stores, as outputs larger than the last-level
+     * cache are. */
     mxi_stream_set_threshold(0);
     RUN(test_float32_values);
     RUN(test_half_values);

@@ -200,6 +200,35 @@ static int op_index(const mxi_node *node) {
     }
 }
 
+/* Ops that cost about a memory access per element. */
+static bool cheap_op(const mxi_node *node) {
+    switch (node->kind) {
+    case MXI_PRIM_ABS:
+    case MXI_PRIM_SIGN:
+    case MXI_PRIM_NEGATIVE:
+    case MXI_PRIM_SQUARE:
+    case MXI_PRIM_FLOOR:
+    case MXI_PRIM_CEIL:
+    case MXI_PRIM_ROUND:
+    case MXI_PRIM_TRUNC:
+    case MXI_PRIM_CONJUGATE:
+    case MXI_PRIM_LOGICAL_NOT:
+    case MXI_PRIM_BITWISE_INVERT:
+    case MXI_PRIM_REAL:
+    case MXI_PRIM_IMAG:
+    case MXI_PRIM_ISNAN:
+    case MXI_PRIM_ISINF:
+    case MXI_PRIM_ISPOSINF:
+    case MXI_PRIM_ISNEGINF:
+    case MXI_PRIM_ISFINITE:
+    case MXI_PRIM_NAN_TO_NUM:
+    case MXI_PRIM_CLIP:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static const char *kind_name(const mxi_node *node) {
     return mxi_primitives[node->kind].name;
 }
@@ -313,7 +342,11 @@ int mxi_cpu_unary(struct mxi_node *node, mx_array *const *inputs, mx_array *cons
     j.isz = mx_dtype_size(dt);
     j.osz = mx_dtype_size(out->dtype);
     j.out = mxi_data(out);
-    j.stream = j.it.size * j.osz >= mxi_stream_threshold();
+    /* Streaming pays where memory is the limit (cheap ops); the
+     * transcendentals are compute-bound at these sizes and staging only
+     * costs them (measured: exp of 16M float32 3.9 ms direct, 5.0 ms
+     * staged, on 2 threads). */
+    j.stream = j.it.size * j.osz >= mxi_stream_threshold() && cheap_op(node);
     run_job(&j);
     return MX_OK;
 
