@@ -336,8 +336,8 @@ static const fop fops[] = {
     {"expm1", mx_expm1, expm1, -20, 89, 1.5},
     {"erf", mx_erf, erf, -5, 5, 1.5},
     {"erfinv", mx_erfinv, r_erfinv, -1, 1, 4},
-    {"sin", mx_sin, sin, -10, 10, 1},
-    {"cos", mx_cos, cos, -10, 10, 1},
+    {"sin", mx_sin, sin, -10, 10, 1.6},
+    {"cos", mx_cos, cos, -10, 10, 1.6},
     {"tan", mx_tan, tan, -1.5, 1.5, 2},
     {"arcsin", mx_arcsin, asin, -1, 1, 1},
     {"arccos", mx_arccos, acos, -1, 1, 1},
@@ -1172,6 +1172,13 @@ TEST(test_simd_levels) {
 
 /* ---- the vector math against libm over the whole float32 range ---- */
 
+static float vm_sin(float x) {
+    return fabsf(x) <= MXI_VM_SINCOS_MAX ? mxi_vm_sincos_small(x, 0) : sinf(x);
+}
+static float vm_cos(float x) {
+    return fabsf(x) <= MXI_VM_SINCOS_MAX ? mxi_vm_sincos_small(x, 1) : cosf(x);
+}
+
 typedef struct vmfn {
     const char *name;
     float (*f)(float);
@@ -1180,11 +1187,18 @@ typedef struct vmfn {
 } vmfn;
 
 static const vmfn vmfns[] = {
-    {"exp", mxi_vm_expf, exp, 1.0},       {"expm1", mxi_vm_expm1f, expm1, 1.5},
-    {"log", mxi_vm_logf, log, 1.0},       {"log2", mxi_vm_log2f, log2, 1.0},
-    {"log10", mxi_vm_log10f, log10, 1.0}, {"log1p", mxi_vm_log1pf, log1p, 1.0},
-    {"tanh", mxi_vm_tanhf, tanh, 1.5},    {"sigmoid", mxi_vm_sigmoidf, r_sigmoid, 2.5},
-    {"erf", mxi_vm_erff, erf, 1.5},       {"erfinv", mxi_vm_erfinvf, r_erfinv, 4.0},
+    {"exp", mxi_vm_expf, exp, 1.0},
+    {"expm1", mxi_vm_expm1f, expm1, 1.5},
+    {"log", mxi_vm_logf, log, 1.0},
+    {"log2", mxi_vm_log2f, log2, 1.0},
+    {"log10", mxi_vm_log10f, log10, 1.0},
+    {"log1p", mxi_vm_log1pf, log1p, 1.0},
+    {"tanh", mxi_vm_tanhf, tanh, 1.5},
+    {"sigmoid", mxi_vm_sigmoidf, r_sigmoid, 2.5},
+    {"erf", mxi_vm_erff, erf, 1.5},
+    {"erfinv", mxi_vm_erfinvf, r_erfinv, 4.0},
+    {"sin", vm_sin, sin, 1.6},
+    {"cos", vm_cos, cos, 1.6},
 };
 
 TEST(test_vmath_accuracy) {
@@ -1238,6 +1252,8 @@ TEST(test_vmath_accuracy) {
     CHECK(isnan(mxi_vm_erfinvf(2.0f)) && isnan(mxi_vm_erfinvf(NAN)));
     CHECK(same_f(mxi_vm_erfinvf(-0.0f), -0.0f));
     CHECK_NEAR(mxi_vm_erfinvf(0.5f), 0.4769362807273865, 2e-7); /* MLX */
+    CHECK(same_f(mxi_vm_sincos_small(-0.0f, 0), -0.0f) && mxi_vm_sincos_small(0.0f, 1) == 1);
+    CHECK(mxi_vm_sincos_small(MXI_VM_SINCOS_MAX, 0) == sinf(MXI_VM_SINCOS_MAX));
 }
 
 /* ---- threads, chains and donation ---- */

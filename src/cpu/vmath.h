@@ -291,4 +291,32 @@ MXI_VM_INLINE float mxi_vm_erfinvf(float x) {
     return mxi_vm_sel(ax <= 1.0f, y, MXI_VM_NAN);
 }
 
+/* Largest |x| the sine and cosine below take; callers send larger |x|
+ * (and inf, NaN) to libm. */
+#define MXI_VM_SINCOS_MAX 32768.0f
+
+/* sin x (cosine: odd = 1) for |x| <= MXI_VM_SINCOS_MAX: x = j pi/2 + r with
+ * |r| <= pi/4, reduced in double (pi/2 as 33 bits + the rest, so j * the
+ * first part is exact), then the sine or cosine polynomial of r (Cephes'
+ * sinf and cosf coefficients) picked by the quadrant. */
+MXI_VM_INLINE float mxi_vm_sincos_small(float x, int odd) { /* max error 1.6 ulp */
+    float j = mxi_vm_rint_small(x * 0.636619772367581343f);
+    double rd = (double)x - (double)j * 1.57079631090164184570e+00;
+    rd = rd - (double)j * 1.58932547735281966916e-08;
+    float r = (float)rd;
+    uint32_t q = (uint32_t)(int32_t)j + (uint32_t)odd;
+    float z = r * r;
+    float sp = -1.9515295891e-4f;
+    sp = MXI_VM_FMA(sp, z, 8.3321608736e-3f);
+    sp = MXI_VM_FMA(sp, z, -1.6666654611e-1f);
+    float sn = MXI_VM_FMA(r * z, sp, r);
+    float cp = 2.443315711809948e-5f;
+    cp = MXI_VM_FMA(cp, z, -1.388731625493765e-3f);
+    cp = MXI_VM_FMA(cp, z, 4.166664568298827e-2f);
+    float cs = MXI_VM_FMA(z * z, cp, 1.0f - 0.5f * z);
+    float y = mxi_vm_sel((int)(q & 1u), cs, sn);
+    y = mxi_vm_float(mxi_vm_bits(y) ^ ((q & 2u) << 30));
+    return mxi_vm_sel((x == 0.0f) & !odd, x, y); /* sin(-0) = -0 */
+}
+
 #endif
