@@ -75,12 +75,12 @@ static inline int64_t tile_ld(int64_t nj, int64_t isz) {
 }
 
 #if defined(__SSE2__)
-/* Prefetches columns j .. j+3 of a jumping operand's tile (ni elements of
- * isz bytes each, along stride 1). */
-static inline void prefetch_cols(const char *s, int64_t sc_bytes, int64_t j, int64_t nj,
-                                 int64_t ni_bytes) {
-    if (j + 4 > nj) return;
-    for (int64_t k = 0; k < 4; k++)
+/* Prefetches columns j .. j+cnt-1 of a jumping operand's tile (ni_bytes
+ * each, along its stride-1 axis). */
+static inline void prefetch_cols(const char *s, int64_t sc_bytes, int64_t j, int64_t cnt,
+                                 int64_t nj, int64_t ni_bytes) {
+    if (j + cnt > nj) return;
+    for (int64_t k = 0; k < cnt; k++)
         for (int64_t b = 0; b < ni_bytes; b += 64) TILE_PREFETCH(s + (j + k) * sc_bytes + b);
 }
 
@@ -91,7 +91,7 @@ static void stage_t4(char *buf, const char *src, int64_t sc, int64_t ni, int64_t
     const float *s = (const float *)src;
     int64_t i4 = ni & ~(int64_t)3, j4 = nj & ~(int64_t)3;
     for (int64_t j = 0; j < j4; j += 4) {
-        prefetch_cols(src, sc * 4, j + TILE_PF_COLS, nj, ni * 4);
+        prefetch_cols(src, sc * 4, j + TILE_PF_COLS, 4, nj, ni * 4);
         const float *c0 = s + j * sc, *c1 = c0 + sc, *c2 = c1 + sc, *c3 = c2 + sc;
         for (int64_t i = 0; i < i4; i += 4) {
             __m128 r0 = _mm_loadu_ps(c0 + i), r1 = _mm_loadu_ps(c1 + i);
@@ -109,13 +109,83 @@ static void stage_t4(char *buf, const char *src, int64_t sc, int64_t ni, int64_t
         for (int64_t i = 0; i < ni; i++) d[i * ld + j] = s[i + j * sc];
 }
 
+/* 1-byte items (bool conditions, int8) in 8x8 blocks: 8-byte loads, three
+ * rounds of unpacking, 8-byte stores. */
+static void stage_t1(char *buf, const char *src, int64_t sc, int64_t ni, int64_t nj, int64_t ld) {
+    uint8_t *d = (uint8_t *)buf;
+    const uint8_t *s = (const uint8_t *)src;
+    int64_t i8 = ni & ~(int64_t)7, j8 = nj & ~(int64_t)7;
+    for (int64_t j = 0; j < j8; j += 8) {
+        prefetch_cols(src, sc, j + TILE_PF_COLS, 8, nj, ni);
+        const uint8_t *c = s + j * sc;
+        for (int64_t i = 0; i < i8; i += 8) {
+            __m128i r[8];
+            for (int k = 0; k < 8; k++) r[k] = _mm_loadl_epi64((const __m128i *)(c + k * sc + i));
+            __m128i t0 = _mm_unpacklo_epi8(r[0], r[1]), t1 = _mm_unpacklo_epi8(r[2], r[3]);
+            __m128i t2 = _mm_unpacklo_epi8(r[4], r[5]), t3 = _mm_unpacklo_epi8(r[6], r[7]);
+            __m128i u0 = _mm_unpacklo_epi16(t0, t1), u1 = _mm_unpackhi_epi16(t0, t1);
+            __m128i u2 = _mm_unpacklo_epi16(t2, t3), u3 = _mm_unpackhi_epi16(t2, t3);
+            __m128i v[4] = {_mm_unpacklo_epi32(u0, u2), _mm_unpackhi_epi32(u0, u2),
+                            _mm_unpacklo_epi32(u1, u3), _mm_unpackhi_epi32(u1, u3)};
+            for (int k = 0; k < 4; k++) {
+                _mm_storel_epi64((__m128i *)(d + (i + 2 * k) * ld + j), v[k]);
+                _mm_storel_epi64((__m128i *)(d + (i + 2 * k + 1) * ld + j),
+                                 _mm_srli_si128(v[k], 8));
+            }
+        }
+        for (int64_t i = i8; i < ni; i++)
+            for (int64_t k = 0; k < 8; k++) d[i * ld + j + k] = s[i + (j + k) * sc];
+    }
+    for (int64_t j = j8; j < nj; j++)
+        for (int64_t i = 0; i < ni; i++) d[i * ld + j] = s[i + j * sc];
+}
+
+/* 2-byte items (float16, bfloat16, int16) in 8x8 blocks. */
+static void stage_t2(char *buf, const char *src, int64_t sc, int64_t ni, int64_t nj, int64_t ld) {
+    uint16_t *d = (uint16_t *)buf;
+    const uint16_t *s = (const uint16_t *)src;
+    int64_t i8 = ni & ~(int64_t)7, j8 = nj & ~(int64_t)7;
+    for (int64_t j = 0; j < j8; j += 8) {
+        prefetch_cols(src, sc * 2, j + TILE_PF_COLS, 8, nj, ni * 2);
+        const uint16_t *c = s + j * sc;
+        for (int64_t i = 0; i < i8; i += 8) {
+            __m128i r[8];
+            for (int k = 0; k < 8; k++) r[k] = _mm_loadu_si128((const __m128i *)(c + k * sc + i));
+            __m128i t[8], u[8];
+            for (int k = 0; k < 4; k++) {
+                t[k] = _mm_unpacklo_epi16(r[2 * k], r[2 * k + 1]);
+                t[k + 4] = _mm_unpackhi_epi16(r[2 * k], r[2 * k + 1]);
+            }
+            /* t[k]: rows i..i+3 of columns 2k, 2k+1; t[k+4]: rows i+4..i+7 */
+            for (int h = 0; h < 2; h++) {
+                u[4 * h] = _mm_unpacklo_epi32(t[4 * h], t[4 * h + 1]);
+                u[4 * h + 1] = _mm_unpackhi_epi32(t[4 * h], t[4 * h + 1]);
+                u[4 * h + 2] = _mm_unpacklo_epi32(t[4 * h + 2], t[4 * h + 3]);
+                u[4 * h + 3] = _mm_unpackhi_epi32(t[4 * h + 2], t[4 * h + 3]);
+            }
+            for (int h = 0; h < 2; h++)
+                for (int k = 0; k < 2; k++) {
+                    int64_t row = i + 4 * h + 2 * k;
+                    __m128i lo = u[4 * h + k], hi = u[4 * h + 2 + k];
+                    _mm_storeu_si128((__m128i *)(d + row * ld + j), _mm_unpacklo_epi64(lo, hi));
+                    _mm_storeu_si128((__m128i *)(d + (row + 1) * ld + j),
+                                     _mm_unpackhi_epi64(lo, hi));
+                }
+        }
+        for (int64_t i = i8; i < ni; i++)
+            for (int64_t k = 0; k < 8; k++) d[i * ld + j + k] = s[i + (j + k) * sc];
+    }
+    for (int64_t j = j8; j < nj; j++)
+        for (int64_t i = 0; i < ni; i++) d[i * ld + j] = s[i + j * sc];
+}
+
 /* The same for 8-byte items in 2x2 blocks. */
 static void stage_t8(char *buf, const char *src, int64_t sc, int64_t ni, int64_t nj, int64_t ld) {
     double *d = (double *)buf;
     const double *s = (const double *)src;
     int64_t i2 = ni & ~(int64_t)1, j2 = nj & ~(int64_t)1;
     for (int64_t j = 0; j < j2; j += 2) {
-        if ((j & 3) == 0) prefetch_cols(src, sc * 8, j + TILE_PF_COLS, nj, ni * 8);
+        prefetch_cols(src, sc * 8, j + TILE_PF_COLS, 2, nj, ni * 8);
         const double *c0 = s + j * sc, *c1 = c0 + sc;
         for (int64_t i = 0; i < i2; i += 2) {
             __m128d r0 = _mm_loadu_pd(c0 + i), r1 = _mm_loadu_pd(c1 + i);
@@ -151,6 +221,14 @@ static void stage_t8(char *buf, const char *src, int64_t sc, int64_t ni, int64_t
 static void stage_tile(char *buf, const char *src, int64_t sr, int64_t sc, int64_t ni, int64_t nj,
                        int64_t ld, int64_t isz) {
 #if defined(__SSE2__)
+    if (sr == 1 && isz == 1) {
+        stage_t1(buf, src, sc, ni, nj, ld);
+        return;
+    }
+    if (sr == 1 && isz == 2) {
+        stage_t2(buf, src, sc, ni, nj, ld);
+        return;
+    }
     if (sr == 1 && isz == 4) {
         stage_t4(buf, src, sc, ni, nj, ld);
         return;
@@ -176,6 +254,8 @@ static void stage_tile(char *buf, const char *src, int64_t sr, int64_t sc, int64
     }
 }
 
+/* A tile computed column by column (along the rows axis, the operands'
+ * short strides) into a local buffer, then copied out transposed. */
 static void tiled_range(void *ctx, int64_t u0, int64_t u1) {
     const mxi_tiled *t = ctx;
     const mxi_strided *it = t->it;
