@@ -254,8 +254,6 @@ static void stage_tile(char *buf, const char *src, int64_t sr, int64_t sc, int64
     }
 }
 
-/* A tile computed column by column (along the rows axis, the operands'
- * short strides) into a local buffer, then copied out transposed. */
 static void tiled_range(void *ctx, int64_t u0, int64_t u1) {
     const mxi_tiled *t = ctx;
     const mxi_strided *it = t->it;
