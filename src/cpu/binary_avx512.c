@@ -1,3 +1,3 @@
-/* Elementwise binary arithmetic loops, AVX-512 F/BW/DQ/VL. */
+/* Elementwise binary loops, AVX-512 F/BW/DQ/VL. */
 #define MXI_LEVEL avx512
 #include "binary_kernels.inc"

@@ -1,3 +1,3 @@
-/* Elementwise binary arithmetic loops, the scalar reference (built without vectorisation). */
+/* Elementwise binary loops, the scalar reference (built without vectorisation). */
 #define MXI_LEVEL scalar
 #include "binary_kernels.inc"

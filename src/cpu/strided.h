@@ -107,11 +107,15 @@ void mxi_stream_fence(void);
 
 /* ---- raw entry points of the kernel families ---- */
 
-/* out = a <op> b elementwise for op one of MXI_PRIM_ADD, _SUBTRACT,
- * _MULTIPLY, _DIVIDE. a, b point at element 0 of operands of `dtype` laid
- * out by their strides over `shape`; out is row-contiguous and may be the
- * same memory as a or b when that operand is row-contiguous. Large inputs
- * run on the thread pool. Returns MX_OK or an error (recorded). */
+/* out = a <op> b elementwise for op any single-output binary elementwise
+ * primitive (the rows of defs/binary.def run by mxi_cpu_binary: arithmetic,
+ * comparisons, bitwise, ...). a, b point at element 0 of operands of `dtype`
+ * laid out by their strides over `shape`; out, of `dtype` or bool for the
+ * comparisons, is row-contiguous and may be the same memory as a or b when
+ * that operand is row-contiguous with out's itemsize. Large inputs run on
+ * the thread pool. Returns MX_OK, MX_ERR_TYPE for a dtype the op has no
+ * kernel for, or another error (recorded). More entry points of the family
+ * are in binary.h. */
 int mxi_binary_strided(mxi_prim_kind op, mx_dtype dtype, void *out, const void *a,
                        const int64_t *a_strides, const void *b, const int64_t *b_strides,
                        const int32_t *shape, int ndim);

@@ -27,6 +27,11 @@ int mxi_shapes_broadcast(const mxi_node *node, mx_array *const *inputs, int32_t 
         shapes[0][d] = dim;
     }
     ndims[0] = nd;
+    /* Multi-output elementwise primitives (DivMod) give every output it. */
+    for (int o = 1; o < node->n_outputs; o++) {
+        memcpy(shapes[o], shapes[0], (size_t)nd * sizeof(int32_t));
+        ndims[o] = nd;
+    }
     return MX_OK;
 }
 
