@@ -645,11 +645,996 @@ TEST(test_logsumexp_median_all_dtypes) {
     check_reductions(R_MEDIAN);
 }
 
+/* ---- argmin, argmax ---- */
+
+/* First index of the minimum / maximum of n values (pairs), the first NaN
+ * winning; complex by real then imaginary part. */
+static double ref_arg(bool mx, const double *v, int64_t n) {
+    int64_t bi = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (isnan(v[2 * i])) return (double)i;
+        if (i == 0) continue;
+        bool better = mx ? cless(v[2 * bi], v[2 * bi + 1], v[2 * i], v[2 * i + 1])
+                         : cless(v[2 * i], v[2 * i + 1], v[2 * bi], v[2 * bi + 1]);
+        if (better) bi = i;
+    }
+    return (double)bi;
+}
+
+TEST(test_argmin_argmax_all_dtypes) {
+    static const int32_t shape[3] = {3, 4, 5};
+    for (int t = 0; t < MX_NUM_DTYPES; t++)
+        for (int layout = 0; layout < L_COUNT; layout++)
+            for (int axis = -1; axis <= 3; axis++)
+                for (int mx = 0; mx < 2; mx++)
+                    for (int keep = 0; keep < 2; keep++) {
+                        mx_dtype dt = (mx_dtype)t;
+                        lg *x = calloc(1, sizeof *x);
+                        set_shape(x, 3, shape);
+                        fill(x, dt, true); /* many ties */
+                        if (mx_dtype_is_floating(dt) && axis == 2) x->re[7] = NAN_, x->re[9] = NAN_;
+                        mx_array *a = make(x, dt, layout), *r = NULL;
+                        bool flat = axis == 3;
+                        int ax = axis < 0 ? axis + 3 : axis;
+                        if (flat)
+                            CHECK_OK(mx ? mx_argmax(&r, a, keep, NULL)
+                                        : mx_argmin(&r, a, keep, NULL));
+                        else
+                            CHECK_OK(mx ? mx_argmax_axis(&r, a, axis, keep, NULL)
+                                        : mx_argmin_axis(&r, a, axis, keep, NULL));
+                        /* reference: gather each line */
+                        double want[64], got[64], gi[64], line[2 * 64];
+                        int64_t nout = 0;
+                        if (flat) {
+                            for (int64_t i = 0; i < x->size; i++) {
+                                line[2 * i] = x->re[i];
+                                line[2 * i + 1] = x->im[i];
+                            }
+                            want[nout++] = ref_arg(mx, line, x->size);
+                        } else {
+                            int32_t os[3];
+                            memcpy(os, shape, sizeof os);
+                            os[ax] = 1;
+                            int64_t n_out = prod_shape(os, 3);
+                            for (int64_t o = 0; o < n_out; o++) {
+                                int32_t idx[3];
+                                unravel(o, os, 3, idx);
+                                for (int k = 0; k < shape[ax]; k++) {
+                                    idx[ax] = k;
+                                    int64_t q = ravel(idx, shape, 3);
+                                    line[2 * k] = x->re[q];
+                                    line[2 * k + 1] = x->im[q];
+                                }
+                                want[nout++] = ref_arg(mx, line, shape[ax]);
+                            }
+                        }
+                        int32_t es[3];
+                        int en = 0;
+                        for (int d = 0; d < 3; d++) {
+                            bool rd = flat || d == ax;
+                            if (!rd)
+                                es[en++] = shape[d];
+                            else if (keep)
+                                es[en++] = 1;
+                        }
+                        bool ok = r && same_shape(r, es, en) && mx_array_dtype(r) == MX_UINT32 &&
+                                  read_vals(r, got, gi, nout);
+                        for (int64_t o = 0; ok && o < nout; o++) ok = got[o] == want[o];
+                        if (!ok)
+                            fprintf(stderr, "  arg%s %s layout %s axis %d keep %d\n",
+                                    mx ? "max" : "min", mx_dtype_name(dt), layout_name[layout],
+                                    axis, keep);
+                        CHECK(ok);
+                        mx_array_free(r);
+                        mx_array_free(a);
+                        free(x);
+                    }
+}
+
+/* ---- softmax ---- */
+
+/* An integer softmax result is the float result truncated; near an
+ * integer the float rounding can fall either way. */
+static bool got_int_ok(double got, double exact, double truncated) {
+    if (got == truncated) return true;
+    return fabs(exact - round(exact)) < 1e-4 && got == round(exact);
+}
+
+/* Reference softmax of x over the sorted axes, in double. */
+static void ref_softmax(const lg *x, const int *axes, int naxes, double *ore, double *oim) {
+    bool red[6] = {0};
+    for (int i = 0; i < naxes; i++) red[axes[i]] = true;
+    int32_t os[6], idx[6];
+    for (int d = 0; d < x->ndim; d++) os[d] = red[d] ? 1 : x->shape[d];
+    int64_t n_out = prod_shape(os, x->ndim);
+    double *mr = malloc(sizeof(double) * (size_t)n_out),
+           *mi = malloc(sizeof(double) * (size_t)n_out);
+    double complex *sum = calloc((size_t)n_out, sizeof(double complex));
+    for (int64_t o = 0; o < n_out; o++) mr[o] = -INF_, mi[o] = -INF_;
+    for (int pass = 0; pass < 3; pass++)
+        for (int64_t k = 0; k < x->size; k++) {
+            unravel(k, x->shape, x->ndim, idx);
+            for (int d = 0; d < x->ndim; d++)
+                if (red[d]) idx[d] = 0;
+            int64_t o = ravel(idx, os, x->ndim);
+            double complex z = CMPLX(x->re[k], x->im[k]);
+            if (pass == 0) {
+                if (isnan(x->re[k]) || cless(mr[o], mi[o], x->re[k], x->im[k]))
+                    if (!isnan(mr[o])) mr[o] = x->re[k], mi[o] = x->im[k];
+            } else {
+                double complex e = cexp(z - CMPLX(mr[o], mi[o]));
+                if (pass == 1) {
+                    sum[o] += e;
+                } else {
+                    double complex v = e / sum[o];
+                    ore[k] = creal(v);
+                    oim[k] = cimag(v);
+                }
+            }
+        }
+    free(mr);
+    free(mi);
+    free(sum);
+}
+
+TEST(test_softmax_all_dtypes) {
+    static const int32_t shape[3] = {3, 4, 5};
+    static const struct {
+        int n;
+        int ax[3];
+        bool all;
+        bool last; /* MLX's Softmax primitive path: float result */
+    } sets[] = {{0, {0}, true, false},     {1, {-1}, false, true},      {1, {2}, false, true},
+                {1, {0}, false, false},    {1, {1}, false, false},      {2, {1, 2}, false, false},
+                {2, {0, 2}, false, false}, {3, {0, 1, 2}, false, false}};
+    for (int t = 0; t < MX_NUM_DTYPES; t++)
+        for (int layout = 0; layout < L_COUNT; layout++)
+            for (size_t si = 0; si < sizeof sets / sizeof sets[0]; si++)
+                for (int precise = 0; precise < 2; precise++) {
+                    mx_dtype dt = (mx_dtype)t;
+                    lg *x = calloc(1, sizeof *x);
+                    set_shape(x, 3, shape);
+                    fill(x, dt, false);
+                    mx_array *a = make(x, dt, layout), *r = NULL;
+                    int naxes = sets[si].all ? 3 : sets[si].n, axes[3];
+                    for (int i = 0; i < naxes; i++) {
+                        int v = sets[si].all ? i : sets[si].ax[i];
+                        axes[i] = v < 0 ? v + 3 : v;
+                    }
+                    if (sets[si].all)
+                        CHECK_OK(mx_softmax(&r, a, precise, NULL));
+                    else
+                        CHECK_OK(mx_softmax_axes(&r, a, sets[si].ax, sets[si].n, precise, NULL));
+                    /* MLX: float result over the last axis, else the input's dtype. */
+                    mx_dtype want_dt = sets[si].last && dt != MX_COMPLEX64 ? float_dt(dt) : dt;
+                    double wr[60], wi[60], gr[60], gi[60];
+                    ref_softmax(x, axes, naxes, wr, wi);
+                    bool ok = r && same_shape(r, shape, 3) && mx_array_dtype(r) == want_dt &&
+                              read_vals(r, gr, gi, 60);
+                    double tol = tol_of(want_dt == MX_COMPLEX64 ? MX_COMPLEX64 : want_dt);
+                    for (int64_t k = 0; ok && k < 60; k++) {
+                        double w = wr[k], wim = wi[k];
+                        if (!mx_dtype_is_inexact(want_dt)) {
+                            /* cast back to an integer type: truncation */
+                            w = want_dt == MX_BOOL ? (w != 0) : trunc(w);
+                            wim = 0;
+                            ok = got_int_ok(gr[k], wr[k], w);
+                        } else {
+                            ok = close_to(gr[k], w, tol) && close_to(gi[k], wim, tol);
+                        }
+                        if (!ok)
+                            fprintf(
+                                stderr,
+                                "  softmax %s %s set %zu precise %d at %lld: %g%+gi vs %g%+gi\n",
+                                mx_dtype_name(dt), layout_name[layout], si, precise, (long long)k,
+                                gr[k], gi[k], w, wim);
+                    }
+                    if (!ok && r && mx_array_dtype(r) != want_dt)
+                        fprintf(stderr, "  softmax %s set %zu: dtype %s\n", mx_dtype_name(dt), si,
+                                mx_dtype_name(mx_array_dtype(r)));
+                    CHECK(ok);
+                    mx_array_free(r);
+                    mx_array_free(a);
+                    free(x);
+                }
+}
+
+/* ---- trace ---- */
+
+TEST(test_trace) {
+    /* arange(24).reshape(2, 3, 4) as MLX's examples. */
+    int32_t shape[3] = {2, 3, 4};
+    double v[24], z[24] = {0};
+    for (int i = 0; i < 24; i++) v[i] = i;
+    mx_array *a = physical(v, z, 24, shape, 3, MX_INT32), *r = NULL;
+    double got[8], gi[8];
+    struct {
+        int off, a1, a2, n;
+        double want[4];
+    } cases[] = {
+        {0, 0, 1, 4, {16, 18, 20, 22}},  {1, 0, 1, 4, {24, 26, 28, 30}},
+        {-1, 0, 1, 4, {12, 13, 14, 15}}, {10, 0, 1, 4, {0, 0, 0, 0}},
+        {-10, 0, 1, 4, {0, 0, 0, 0}},    {0, 1, 2, 2, {15, 51}},
+        {1, 2, 1, 2, {13, 37}},          {0, -1, 0, 3, {13, 21, 29}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        CHECK_OK(mx_trace(&r, a, cases[c].off, cases[c].a1, cases[c].a2, MX_DTYPE_NONE, NULL));
+        CHECK(mx_array_dtype(r) == MX_INT32 && mx_array_ndim(r) == 1);
+        if (read_vals(r, got, gi, cases[c].n))
+            for (int i = 0; i < cases[c].n; i++) CHECK(got[i] == cases[c].want[i]);
+    }
+    /* The same on a transposed view (strides, no copy). */
+    mx_array *t = NULL, *tt = NULL;
+    int perm[3] = {2, 0, 1};
+    CHECK_OK(mx_transpose(&t, a, perm, 3, NULL));
+    CHECK_OK(mx_trace(&r, t, 0, 1, 2, MX_DTYPE_NONE, NULL));
+    if (read_vals(r, got, gi, 4))
+        for (int i = 0; i < 4; i++) CHECK(got[i] == cases[0].want[i]);
+    /* dtype: cast each element first; sums widen as sum does. */
+    CHECK_OK(mx_astype(&tt, a, MX_INT8, NULL));
+    CHECK_OK(mx_trace(&r, tt, 0, 0, 1, MX_DTYPE_NONE, NULL));
+    CHECK(mx_array_dtype(r) == MX_INT32);
+    CHECK_OK(mx_trace(&r, tt, 0, 0, 1, MX_FLOAT16, NULL));
+    CHECK(mx_array_dtype(r) == MX_FLOAT16);
+    if (read_vals(r, got, gi, 4))
+        for (int i = 0; i < 4; i++) CHECK(got[i] == cases[0].want[i]);
+    mx_array_free(tt);
+    tt = NULL;
+    int32_t s33[2] = {3, 3};
+    double f17[9] = {1.7, 0, 0, 0, 1.7, 0, 0, 0, 1.7};
+    mx_array *f = physical(f17, z, 9, s33, 2, MX_FLOAT32);
+    CHECK_OK(mx_trace(&r, f, 0, 0, 1, MX_INT8, NULL));
+    CHECK(mx_array_dtype(r) == MX_INT32);
+    if (read_vals(r, got, gi, 1)) CHECK(got[0] == 3);
+    CHECK_OK(mx_trace(&r, f, 0, 0, 1, MX_BOOL, NULL));
+    CHECK(mx_array_dtype(r) == MX_INT32);
+    if (read_vals(r, got, gi, 1)) CHECK(got[0] == 3);
+    CHECK_OK(mx_astype(&tt, f, MX_UINT8, NULL));
+    CHECK_OK(mx_trace(&r, tt, 0, 0, 1, MX_DTYPE_NONE, NULL));
+    CHECK(mx_array_dtype(r) == MX_UINT32);
+    mx_array_free(tt);
+    /* complex */
+    double cr[4] = {1, 0, 0, 0}, ci[4] = {1, 0, 0, 2};
+    int32_t s22[2] = {2, 2};
+    mx_array *cx = physical(cr, ci, 4, s22, 2, MX_COMPLEX64);
+    CHECK_OK(mx_trace(&r, cx, 0, 0, 1, MX_DTYPE_NONE, NULL));
+    if (read_vals(r, got, gi, 1)) CHECK(got[0] == 1 && gi[0] == 3);
+    mx_array_free(cx);
+    /* empty: (0, 3) gives 0.0 */
+    mx_array *e = NULL;
+    int32_t s03[2] = {0, 3};
+    CHECK_OK(mx_zeros(&e, s03, 2, MX_FLOAT32, NULL));
+    CHECK_OK(mx_trace(&r, e, 0, 0, 1, MX_DTYPE_NONE, NULL));
+    CHECK(mx_array_ndim(r) == 0 && mx_array_dtype(r) == MX_FLOAT32);
+    if (read_vals(r, got, gi, 1)) CHECK(got[0] == 0);
+    /* errors */
+    CHECK_ERR(mx_trace(&r, a, 0, 1, 1, MX_DTYPE_NONE, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_trace(&r, a, 0, 3, 1, MX_DTYPE_NONE, NULL), MX_ERR_INDEX);
+    CHECK_ERR(mx_trace(&r, a, 0, 0, -4, MX_DTYPE_NONE, NULL), MX_ERR_INDEX);
+    mx_array *one = NULL;
+    CHECK_OK(mx_arange(&one, 0, 3, 1, MX_FLOAT32, NULL));
+    CHECK_ERR(mx_trace(&r, one, 0, 0, 1, MX_DTYPE_NONE, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_trace(&r, a, 0, 0, 1, (mx_dtype)99, NULL), MX_ERR_TYPE);
+    mx_array *arr[] = {a, t, f, e, one, r};
+    for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++) mx_array_free(arr[i]);
+}
+
+/* ---- cases checked against MLX 0.32.4 ---- */
+
+static mx_array *vec(const double *v, int32_t n, mx_dtype dt) {
+    double im[32] = {0};
+    return physical(v, im, n, &n, 1, dt);
+}
+
+static mx_array *mat(const double *v, int32_t r, int32_t c, mx_dtype dt) {
+    double im[64] = {0};
+    int32_t s[2] = {r, c};
+    return physical(v, im, (int64_t)r * c, s, 2, dt);
+}
+
+/* Evaluates r and compares with want (n values, NaN equal to NaN, zero's
+ * sign checked), its dtype and ndim. */
+static void expect(mx_array *r, mx_dtype dt, int ndim, const double *want, int64_t n) {
+    double got[64], gi[64];
+    CHECK(r != NULL);
+    if (!r) return;
+    CHECK(mx_array_dtype(r) == dt);
+    CHECK(mx_array_ndim(r) == ndim);
+    if (!read_vals(r, got, gi, n)) return;
+    for (int64_t i = 0; i < n; i++) {
+        bool ok = isnan(want[i]) ? isnan(got[i])
+                                 : got[i] == want[i] && signbit(got[i]) == signbit(want[i]);
+        if (!ok)
+            fprintf(stderr, "  element %lld: got %.9g want %.9g\n", (long long)i, got[i], want[i]);
+        CHECK(ok);
+    }
+}
+
+static void expect_near(mx_array *r, mx_dtype dt, const double *want, int64_t n, double tol) {
+    double got[64], gi[64];
+    CHECK(r && mx_array_dtype(r) == dt);
+    if (!r || !read_vals(r, got, gi, n)) return;
+    for (int64_t i = 0; i < n; i++) CHECK_NEAR(got[i], want[i], tol);
+}
+
+TEST(test_reduce_mlx_cases) {
+    mx_array *a = NULL, *r = NULL;
+    int ax0 = 0, ax1 = 1, axm1 = -1;
+    /* NaN: min/max propagate; argmin/argmax take the first NaN. */
+    a = vec((double[]){1, NAN_, 2, -1}, 4, MX_FLOAT32);
+    CHECK_OK(mx_max(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){NAN_}, 1);
+    CHECK_OK(mx_min(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){NAN_}, 1);
+    CHECK_OK(mx_argmax(&r, a, false, NULL));
+    expect(r, MX_UINT32, 0, (double[]){1}, 1);
+    CHECK_OK(mx_argmin(&r, a, false, NULL));
+    expect(r, MX_UINT32, 0, (double[]){1}, 1);
+    CHECK_OK(mx_all(&r, a, false, NULL));
+    expect(r, MX_BOOL, 0, (double[]){1}, 1);
+    mx_array_free(a);
+    a = vec((double[]){NAN_, 1, 2}, 3, MX_FLOAT32);
+    CHECK_OK(mx_argmin(&r, a, false, NULL));
+    expect(r, MX_UINT32, 0, (double[]){0}, 1);
+    mx_array_free(a);
+    /* Ties keep the first index. */
+    a = vec((double[]){1, 3, 3, 2}, 4, MX_INT32);
+    CHECK_OK(mx_argmax(&r, a, false, NULL));
+    expect(r, MX_UINT32, 0, (double[]){1}, 1);
+    mx_array_free(a);
+    a = vec((double[]){1, 0, 3, 0}, 4, MX_INT32);
+    CHECK_OK(mx_argmin(&r, a, false, NULL));
+    expect(r, MX_UINT32, 0, (double[]){1}, 1);
+    mx_array_free(a);
+    /* argmax over everything with keepdims keeps every axis as 1. */
+    a = mat((double[]){1, 5, 7, 2}, 2, 2, MX_INT32);
+    CHECK_OK(mx_argmax(&r, a, true, NULL));
+    CHECK(mx_array_ndim(r) == 2 && mx_array_shape(r)[0] == 1 && mx_array_shape(r)[1] == 1);
+    expect(r, MX_UINT32, 2, (double[]){2}, 1);
+    CHECK_OK(mx_argmin_axis(&r, a, -1, true, NULL));
+    expect(r, MX_UINT32, 2, (double[]){0, 1}, 2);
+    mx_array_free(a);
+    a = mat((double[]){3, 1}, 1, 2, MX_INT32);
+    CHECK_OK(mx_argmin_axis(&r, a, 0, false, NULL)); /* size-1 axis: zeros */
+    expect(r, MX_UINT32, 1, (double[]){0, 0}, 2);
+    mx_array_free(a);
+    /* -0 and 0: the first one found stays (sequential order). */
+    a = vec((double[]){-0.0, 0.0}, 2, MX_FLOAT32);
+    CHECK_OK(mx_max(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){-0.0}, 1);
+    mx_array_free(a);
+    a = vec((double[]){0.0, -0.0}, 2, MX_FLOAT32);
+    CHECK_OK(mx_min(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){0.0}, 1);
+    mx_array_free(a);
+    /* all/any: -0 is false, NaN true (also for float16's bits). */
+    a = vec((double[]){-0.0}, 1, MX_FLOAT16);
+    CHECK_OK(mx_all(&r, a, false, NULL));
+    expect(r, MX_BOOL, 0, (double[]){0}, 1);
+    CHECK_OK(mx_any(&r, a, false, NULL));
+    expect(r, MX_BOOL, 0, (double[]){0}, 1);
+    mx_array_free(a);
+    /* Empty reductions. */
+    a = mat(NULL, 0, 3, MX_FLOAT32);
+    CHECK_OK(mx_sum_axes(&r, a, &ax0, 1, false, NULL));
+    expect(r, MX_FLOAT32, 1, (double[]){0, 0, 0}, 3);
+    CHECK_OK(mx_prod_axes(&r, a, &ax0, 1, false, NULL));
+    expect(r, MX_FLOAT32, 1, (double[]){1, 1, 1}, 3);
+    CHECK_OK(mx_all(&r, a, false, NULL));
+    expect(r, MX_BOOL, 0, (double[]){1}, 1);
+    CHECK_OK(mx_any(&r, a, false, NULL));
+    expect(r, MX_BOOL, 0, (double[]){0}, 1);
+    CHECK_OK(mx_mean_axes(&r, a, &ax0, 1, false, NULL));
+    expect(r, MX_FLOAT32, 1, (double[]){NAN_, NAN_, NAN_}, 3);
+    CHECK_OK(mx_var_axes(&r, a, &ax0, 1, false, 0, NULL));
+    expect(r, MX_FLOAT32, 1, (double[]){NAN_, NAN_, NAN_}, 3);
+    CHECK_OK(mx_max_axes(&r, a, &ax1, 1, false, NULL)); /* (0,) result: fine */
+    CHECK_OK(mx_eval(&r, 1));
+    CHECK(mx_array_size(r) == 0);
+    CHECK_ERR(mx_max_axes(&r, a, &ax0, 1, false, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_min(&r, a, false, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_argmax_axis(&r, a, 1, false, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_argmin(&r, a, false, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_logsumexp_axes(&r, a, &ax1, 1, false, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_median_axes(&r, a, &ax0, 1, false, NULL), MX_ERR_VALUE);
+    CHECK_OK(mx_median_axes(&r, a, &ax1, 1, false, NULL)); /* (0,) result */
+    CHECK_OK(mx_softmax_axis(&r, a, -1, false, NULL));     /* empty: returned as is */
+    CHECK(mx_array_dtype(r) == MX_FLOAT32 && mx_array_size(r) == 0);
+    mx_array_free(a);
+    a = mat(NULL, 0, 3, MX_INT32);
+    CHECK_OK(mx_mean(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){NAN_}, 1);
+    CHECK_OK(mx_softmax_axis(&r, a, -1, false, NULL));
+    CHECK(mx_array_dtype(r) == MX_INT32);
+    mx_array_free(a);
+    /* No axes: sum/prod/min/max give the input itself; all/any cast. */
+    a = vec((double[]){1, 2}, 2, MX_INT8);
+    int none[1] = {0};
+    CHECK_OK(mx_sum_axes(&r, a, none, 0, false, NULL));
+    expect(r, MX_INT8, 1, (double[]){1, 2}, 2);
+    CHECK_OK(mx_prod_axes(&r, a, none, 0, false, NULL));
+    expect(r, MX_INT8, 1, (double[]){1, 2}, 2);
+    CHECK_OK(mx_max_axes(&r, a, none, 0, false, NULL));
+    expect(r, MX_INT8, 1, (double[]){1, 2}, 2);
+    CHECK_OK(mx_all_axes(&r, a, none, 0, false, NULL));
+    expect(r, MX_BOOL, 1, (double[]){1, 1}, 2);
+    CHECK_OK(mx_mean_axes(&r, a, none, 0, false, NULL));
+    expect(r, MX_FLOAT32, 1, (double[]){1, 2}, 2);
+    CHECK_OK(mx_count_nonzero_axes(&r, a, none, 0, false, NULL));
+    expect(r, MX_INT32, 1, (double[]){1, 1}, 2);
+    CHECK_OK(mx_logsumexp_axes(&r, a, none, 0, false, NULL));
+    expect(r, MX_FLOAT32, 1, (double[]){1, 2}, 2);
+    mx_array_free(a);
+    /* Size-1 axes: a cast, not a reduction (sum of int8 is int32). */
+    a = mat((double[]){1, 2}, 1, 2, MX_INT8);
+    CHECK_OK(mx_sum_axes(&r, a, &ax0, 1, false, NULL));
+    expect(r, MX_INT32, 1, (double[]){1, 2}, 2);
+    CHECK_OK(mx_prod_axes(&r, a, &ax0, 1, false, NULL));
+    expect(r, MX_INT32, 1, (double[]){1, 2}, 2);
+    CHECK_OK(mx_logsumexp_axes(&r, a, &ax0, 1, false, NULL));
+    expect(r, MX_FLOAT32, 1, (double[]){1, 2}, 2);
+    mx_array_free(a);
+    a = NULL;
+    /* 0-d */
+    CHECK_OK(mx_array_from_int(&a, 3, MX_INT8));
+    CHECK_OK(mx_sum(&r, a, false, NULL));
+    expect(r, MX_INT8, 0, (double[]){3}, 1);
+    CHECK_OK(mx_max(&r, a, true, NULL));
+    expect(r, MX_INT8, 0, (double[]){3}, 1);
+    CHECK_OK(mx_mean(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){3}, 1);
+    CHECK_OK(mx_var(&r, a, false, 0, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){0}, 1);
+    CHECK_OK(mx_var(&r, a, false, 1, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){NAN_}, 1);
+    CHECK_OK(mx_argmax(&r, a, false, NULL));
+    expect(r, MX_UINT32, 0, (double[]){0}, 1);
+    CHECK_OK(mx_argmax(&r, a, true, NULL)); /* MLX fails here; cmlx gives a 0-d 0 */
+    expect(r, MX_UINT32, 0, (double[]){0}, 1);
+    CHECK_OK(mx_median(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){3}, 1);
+    CHECK_OK(mx_logsumexp(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){3}, 1);
+    CHECK_OK(mx_count_nonzero(&r, a, false, NULL));
+    expect(r, MX_INT32, 0, (double[]){1}, 1);
+    CHECK_OK(mx_softmax(&r, a, false, NULL)); /* composite path: the input's dtype */
+    expect(r, MX_INT8, 0, (double[]){1}, 1);
+    CHECK_ERR(mx_argmax_axis(&r, a, 0, false, NULL), MX_ERR_INDEX);
+    CHECK_ERR(mx_sum_axes(&r, a, &ax0, 1, false, NULL), MX_ERR_INDEX);
+    CHECK_ERR(mx_logsumexp_axes(&r, a, &ax0, 1, false, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_softmax_axis(&r, a, 0, false, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_median_axis(&r, a, 0, false, NULL), MX_ERR_INDEX);
+    CHECK_ERR(mx_trace(&r, a, 0, 0, 1, MX_DTYPE_NONE, NULL), MX_ERR_VALUE);
+    mx_array_free(a);
+    a = NULL;
+    /* var: ddof past n gives inf (x / 0); negative ddof divides by more. */
+    a = vec((double[]){1, 2}, 2, MX_FLOAT32);
+    CHECK_OK(mx_var(&r, a, false, 3, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){INF_}, 1);
+    CHECK_OK(mx_var(&r, a, false, 2, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){INF_}, 1);
+    CHECK_OK(mx_var(&r, a, false, -1, NULL));
+    expect_near(r, MX_FLOAT32, (double[]){0.1666666716337204}, 1, 1e-7);
+    CHECK_OK(mx_var_axes(&r, a, none, 0, false, 1, NULL));
+    expect(r, MX_FLOAT32, 1, (double[]){NAN_, NAN_}, 2);
+    mx_array_free(a);
+    a = vec((double[]){1, 2, 4}, 3, MX_FLOAT32);
+    CHECK_OK(mx_std(&r, a, false, 1, NULL));
+    expect_near(r, MX_FLOAT32, (double[]){1.5275251865386963}, 1, 1e-6);
+    mx_array_free(a);
+    a = vec((double[]){1, 2, 2}, 3, MX_INT8);
+    CHECK_OK(mx_var(&r, a, false, 0, NULL));
+    expect_near(r, MX_FLOAT32, (double[]){0.2222222089767456}, 1, 1e-7);
+    mx_array_free(a);
+    a = vec((double[]){1, 0}, 2, MX_BOOL);
+    CHECK_OK(mx_var(&r, a, false, 0, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){0.25}, 1);
+    mx_array_free(a);
+    /* complex: var and std are float32, of |x - mean|^2 */
+    {
+        double re[3] = {1, 2, 5}, im[3] = {1, 0, -3};
+        int32_t n3 = 3;
+        a = physical(re, im, 3, &n3, 1, MX_COMPLEX64);
+        CHECK_OK(mx_var(&r, a, false, 0, NULL));
+        expect_near(r, MX_FLOAT32, (double[]){5.777778148651123}, 1, 1e-5);
+        CHECK_OK(mx_var(&r, a, false, 1, NULL));
+        expect_near(r, MX_FLOAT32, (double[]){8.666666984558105}, 1, 1e-5);
+        CHECK_OK(mx_std(&r, a, false, 1, NULL));
+        expect_near(r, MX_FLOAT32, (double[]){2.943920373916626}, 1, 1e-6);
+        mx_array_free(a);
+        a = NULL;
+    }
+    /* float16: sums round once, so 70000 ones overflow to inf, and so
+     * does their mean (inf * (1/n)). */
+    {
+        int32_t n = 70000;
+        CHECK_OK(mx_ones(&a, &n, 1, MX_FLOAT16, NULL));
+        CHECK_OK(mx_sum(&r, a, false, NULL));
+        expect(r, MX_FLOAT16, 0, (double[]){INF_}, 1);
+        CHECK_OK(mx_mean(&r, a, false, NULL));
+        expect(r, MX_FLOAT16, 0, (double[]){INF_}, 1);
+        mx_array_free(a);
+        a = NULL;
+    }
+    a = vec((double[]){1, 1, 1}, 3, MX_FLOAT16);
+    CHECK_OK(mx_mean(&r, a, false, NULL));
+    expect(r, MX_FLOAT16, 0, (double[]){1}, 1);
+    mx_array_free(a);
+    a = vec((double[]){300, 300}, 2, MX_FLOAT16);
+    CHECK_OK(mx_prod(&r, a, false, NULL));
+    expect(r, MX_FLOAT16, 0, (double[]){INF_}, 1);
+    mx_array_free(a);
+    /* logsumexp: infinities and NaN. */
+    a = vec((double[]){-INF_, -INF_}, 2, MX_FLOAT32);
+    CHECK_OK(mx_logsumexp(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){-INF_}, 1);
+    mx_array_free(a);
+    a = vec((double[]){INF_, 1}, 2, MX_FLOAT32);
+    CHECK_OK(mx_logsumexp(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){INF_}, 1);
+    mx_array_free(a);
+    a = vec((double[]){INF_, -INF_}, 2, MX_FLOAT32);
+    CHECK_OK(mx_logsumexp(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){INF_}, 1);
+    mx_array_free(a);
+    a = vec((double[]){NAN_, 1}, 2, MX_FLOAT32);
+    CHECK_OK(mx_logsumexp(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){NAN_}, 1);
+    mx_array_free(a);
+    a = vec((double[]){1, 2}, 2, MX_INT8);
+    CHECK_OK(mx_logsumexp(&r, a, false, NULL));
+    expect_near(r, MX_FLOAT32, (double[]){2.3132617473602295}, 1, 1e-6);
+    mx_array_free(a);
+    a = vec((double[]){1, 2}, 2, MX_FLOAT16);
+    CHECK_OK(mx_logsumexp(&r, a, false, NULL));
+    expect(r, MX_FLOAT16, 0, (double[]){2.3125}, 1);
+    mx_array_free(a);
+    a = mat((double[]){1, 2, 3, 4}, 2, 2, MX_FLOAT32);
+    CHECK_OK(mx_logsumexp_axis(&r, a, 0, true, NULL));
+    CHECK(mx_array_ndim(r) == 2);
+    expect_near(r, MX_FLOAT32, (double[]){3.1269280910491943, 4.126927852630615}, 2, 1e-6);
+    mx_array_free(a);
+    {
+        double re[3] = {1, 2, 2}, im[3] = {5, 0, -1};
+        int32_t n3 = 3;
+        a = physical(re, im, 3, &n3, 1, MX_COMPLEX64);
+        double gr[1], gi[1];
+        CHECK_OK(mx_logsumexp(&r, a, false, NULL));
+        CHECK(mx_array_dtype(r) == MX_COMPLEX64);
+        if (read_vals(r, gr, gi, 1)) {
+            CHECK_NEAR(gr[0], 2.7092719078063965, 1e-6);
+            CHECK_NEAR(gi[0], -0.628050684928894, 1e-6);
+        }
+        /* min/max/argmax order complex by real, then imaginary part */
+        CHECK_OK(mx_max(&r, a, false, NULL));
+        if (read_vals(r, gr, gi, 1)) CHECK(gr[0] == 2 && gi[0] == 0);
+        CHECK_OK(mx_min(&r, a, false, NULL));
+        if (read_vals(r, gr, gi, 1)) CHECK(gr[0] == 1 && gi[0] == 5);
+        CHECK_OK(mx_argmax(&r, a, false, NULL));
+        expect(r, MX_UINT32, 0, (double[]){1}, 1);
+        CHECK_OK(mx_mean(&r, a, false, NULL));
+        if (read_vals(r, gr, gi, 1)) {
+            CHECK_NEAR(gr[0], 5.0 / 3, 1e-6);
+            CHECK_NEAR(gi[0], 4.0 / 3, 1e-6);
+        }
+        mx_array_free(a);
+    }
+    /* median */
+    a = vec((double[]){3, 1, 2, 4}, 4, MX_INT32);
+    CHECK_OK(mx_median(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){2.5}, 1);
+    mx_array_free(a);
+    a = vec((double[]){65504, 65504}, 2, MX_FLOAT16); /* the sum overflows, as in MLX */
+    CHECK_OK(mx_median(&r, a, false, NULL));
+    expect(r, MX_FLOAT16, 0, (double[]){INF_}, 1);
+    mx_array_free(a);
+    a = vec((double[]){1, NAN_, 3, 4, 5}, 5, MX_FLOAT32);
+    CHECK_OK(mx_median(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){NAN_}, 1);
+    mx_array_free(a);
+    a = vec((double[]){16777217, 16777219}, 2, MX_INT32); /* each cast to float32 first */
+    CHECK_OK(mx_median(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){16777218}, 1);
+    mx_array_free(a);
+    a = vec((double[]){1, 0, 1, 1}, 4, MX_BOOL);
+    CHECK_OK(mx_median(&r, a, false, NULL));
+    expect(r, MX_FLOAT32, 0, (double[]){1}, 1);
+    mx_array_free(a);
+    {
+        double re[4] = {1, 3, 2, 2}, im[4] = {1, 0, 5, -1}, gr[1], gi[1];
+        int32_t n4 = 4;
+        a = physical(re, im, 4, &n4, 1, MX_COMPLEX64);
+        CHECK_OK(mx_median(&r, a, false, NULL));
+        if (read_vals(r, gr, gi, 1)) CHECK(gr[0] == 2 && gi[0] == 2);
+        mx_array_free(a);
+    }
+    /* count_nonzero: NaN counts, -0 does not; complex when either part. */
+    a = vec((double[]){NAN_, -0.0, 0.0, 1.0}, 4, MX_FLOAT32);
+    CHECK_OK(mx_count_nonzero(&r, a, false, NULL));
+    expect(r, MX_INT32, 0, (double[]){2}, 1);
+    mx_array_free(a);
+    a = mat((double[]){0, 1, 2, 0, 0, 3}, 2, 3, MX_INT32);
+    CHECK_OK(mx_count_nonzero_axis(&r, a, 1, true, NULL));
+    CHECK(mx_array_ndim(r) == 2);
+    expect(r, MX_INT32, 2, (double[]){2, 1}, 2);
+    mx_array_free(a);
+    /* softmax dtypes and values */
+    a = vec((double[]){1, 2, 3}, 3, MX_INT32);
+    CHECK_OK(mx_softmax_axis(&r, a, 0, false, NULL));
+    expect_near(r, MX_FLOAT32,
+                (double[]){0.09003057330846786, 0.2447284758090973, 0.6652409434318542}, 3, 1e-7);
+    CHECK_OK(mx_softmax(&r, a, false, NULL));
+    CHECK(mx_array_dtype(r) == MX_FLOAT32);
+    mx_array_free(a);
+    a = mat((double[]){1, 2, 3}, 1, 3, MX_INT32);
+    CHECK_OK(mx_softmax(&r, a, false, NULL)); /* (1, 3), axes (0, 1): last-axis path */
+    CHECK(mx_array_dtype(r) == MX_FLOAT32);
+    int rev[2] = {1, 0}, neg[2] = {-2, -1}, mixed[2] = {-2, 1};
+    CHECK_OK(mx_softmax_axes(&r, a, rev, 2, false, NULL)); /* given order matters */
+    expect(r, MX_INT32, 2, (double[]){0, 0, 0}, 3);
+    CHECK_OK(mx_softmax_axes(&r, a, neg, 2, false, NULL));
+    CHECK(mx_array_dtype(r) == MX_FLOAT32);
+    CHECK_OK(mx_softmax_axes(&r, a, mixed, 2, false, NULL));
+    CHECK(mx_array_dtype(r) == MX_INT32);
+    mx_array_free(a);
+    a = mat((double[]){1, 2, 3, 3, 4, 5}, 2, 3, MX_INT32);
+    CHECK_OK(mx_softmax_axis(&r, a, 0, false, NULL));
+    expect(r, MX_INT32, 2, (double[]){0, 0, 0, 0, 0, 0}, 6);
+    mx_array_free(a);
+    a = vec((double[]){1, 0}, 2, MX_BOOL);
+    CHECK_OK(mx_softmax_axis(&r, a, 0, false, NULL));
+    expect_near(r, MX_FLOAT32, (double[]){0.7310585975646973, 0.2689414322376251}, 2, 1e-7);
+    mx_array_free(a);
+    a = vec((double[]){INF_, 1}, 2, MX_FLOAT32);
+    CHECK_OK(mx_softmax_axis(&r, a, 0, false, NULL));
+    expect(r, MX_FLOAT32, 1, (double[]){NAN_, NAN_}, 2);
+    mx_array_free(a);
+    a = vec((double[]){-INF_, -INF_}, 2, MX_FLOAT32);
+    CHECK_OK(mx_softmax_axis(&r, a, 0, false, NULL));
+    expect(r, MX_FLOAT32, 1, (double[]){NAN_, NAN_}, 2);
+    CHECK_OK(mx_softmax_axes(&r, a, none, 0, false, NULL)); /* over no axes: exp(x - x) */
+    expect(r, MX_FLOAT32, 1, (double[]){NAN_, NAN_}, 2);
+    mx_array_free(a);
+    a = vec((double[]){1, 2}, 2, MX_FLOAT32);
+    CHECK_OK(mx_softmax_axes(&r, a, none, 0, false, NULL));
+    expect(r, MX_FLOAT32, 1, (double[]){1, 1}, 2);
+    mx_array_free(a);
+    a = vec((double[]){1, 2}, 2, MX_FLOAT16);
+    CHECK_OK(mx_softmax(&r, a, true, NULL));
+    expect(r, MX_FLOAT16, 1, (double[]){0.26904296875, 0.73095703125}, 2);
+    CHECK_OK(mx_softmax(&r, a, false, NULL));
+    expect(r, MX_FLOAT16, 1, (double[]){0.26904296875, 0.73095703125}, 2);
+    mx_array_free(a);
+    {
+        double re[2] = {1, 2}, im[2] = {1, 0}, gr[2], gi[2];
+        int32_t n2 = 2;
+        a = physical(re, im, 2, &n2, 1, MX_COMPLEX64);
+        CHECK_OK(mx_softmax_axis(&r, a, 0, false, NULL));
+        CHECK(mx_array_dtype(r) == MX_COMPLEX64);
+        if (read_vals(r, gr, gi, 2)) {
+            CHECK_NEAR(gr[0], 0.21795842051506042, 1e-6);
+            CHECK_NEAR(gi[0], 0.20194824039936066, 1e-6);
+            CHECK_NEAR(gr[1], 0.7820415496826172, 1e-6);
+            CHECK_NEAR(gi[1], -0.20194822549819946, 1e-6);
+        }
+        mx_array_free(a);
+    }
+    (void)axm1;
+    mx_array_free(r);
+}
+
+/* ---- wrong calls ---- */
+
+TEST(test_reduce_errors) {
+    int32_t s[2] = {2, 3};
+    mx_array *a = NULL, *r = NULL;
+    CHECK_OK(mx_zeros(&a, s, 2, MX_FLOAT32, NULL));
+    int bad[1] = {2}, badneg[1] = {-3}, dup[2] = {0, 0}, dupneg[2] = {1, -1};
+    /* Each axes form: out of range is an index error, repeats a value
+     * error. */
+#define AXES_ERRORS(NAME)                                                                          \
+    CHECK_ERR(mx_##NAME##_axes(&r, a, bad, 1, false, NULL), MX_ERR_INDEX);                         \
+    CHECK_ERR(mx_##NAME##_axes(&r, a, badneg, 1, false, NULL), MX_ERR_INDEX);                      \
+    CHECK_ERR(mx_##NAME##_axes(&r, a, dup, 2, false, NULL), MX_ERR_VALUE);                         \
+    CHECK_ERR(mx_##NAME##_axes(&r, a, dupneg, 2, false, NULL), MX_ERR_VALUE);                      \
+    CHECK_ERR(mx_##NAME##_axis(&r, a, 2, false, NULL), MX_ERR_INDEX);                              \
+    CHECK_ERR(mx_##NAME##_axes(&r, a, NULL, 1, false, NULL), MX_ERR_VALUE);                        \
+    CHECK_ERR(mx_##NAME(&r, NULL, false, NULL), MX_ERR_VALUE);                                     \
+    CHECK_ERR(mx_##NAME(NULL, a, false, NULL), MX_ERR_VALUE);
+    AXES_ERRORS(all)
+    AXES_ERRORS(any)
+    AXES_ERRORS(sum)
+    AXES_ERRORS(prod)
+    AXES_ERRORS(min)
+    AXES_ERRORS(max)
+    AXES_ERRORS(mean)
+    AXES_ERRORS(median)
+    AXES_ERRORS(logsumexp)
+    AXES_ERRORS(count_nonzero)
+#undef AXES_ERRORS
+    CHECK_ERR(mx_var_axes(&r, a, bad, 1, false, 0, NULL), MX_ERR_INDEX);
+    CHECK_ERR(mx_var_axes(&r, a, dup, 2, false, 0, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_var_axis(&r, a, -3, false, 0, NULL), MX_ERR_INDEX);
+    CHECK_ERR(mx_std_axes(&r, a, bad, 1, false, 1, NULL), MX_ERR_INDEX);
+    CHECK_ERR(mx_std_axes(&r, a, dupneg, 2, false, 1, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_std(&r, NULL, false, 0, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_argmax_axis(&r, a, 2, false, NULL), MX_ERR_INDEX);
+    CHECK_ERR(mx_argmin_axis(&r, a, -3, false, NULL), MX_ERR_INDEX);
+    CHECK_ERR(mx_argmin(&r, NULL, false, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_softmax_axes(&r, a, bad, 1, false, NULL), MX_ERR_INDEX);
+    CHECK_ERR(mx_softmax_axes(&r, a, dup, 2, false, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_softmax_axis(&r, a, 5, false, NULL), MX_ERR_INDEX);
+    CHECK_ERR(mx_softmax(&r, NULL, false, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_trace(&r, NULL, 0, 0, 1, MX_DTYPE_NONE, NULL), MX_ERR_VALUE);
+    /* The library still works afterwards. */
+    CHECK_OK(mx_sum(&r, a, false, NULL));
+    double v, vi;
+    if (read_vals(r, &v, &vi, 1)) CHECK(v == 0);
+    mx_array_free(a);
+    mx_array_free(r);
+}
+
+/* ---- large inputs: threads, split reductions, SIMD levels ---- */
+
+/* Runs f at every SIMD level the CPU has and checks the results are the
+ * same bytes as the scalar level's; returns the scalar result. */
+typedef int (*op_fn)(mx_array **out, const mx_array *a, const void *arg);
+
+static mx_array *levels_agree(op_fn f, const mx_array *a, const void *arg, const char *what) {
+    int top = mxi_simd_detected();
+    mx_array *first = NULL;
+    for (int level = 0; level <= top; level++) {
+        if (mxi_simd_set_active((mxi_simd_level)level) != 0) continue;
+        mx_array *r = NULL;
+        CHECK_OK(f(&r, a, arg));
+        CHECK_OK(mx_eval(&r, 1));
+        if (!first) {
+            first = r;
+            continue;
+        }
+        size_t n = mx_array_nbytes(r);
+        bool same =
+            n == mx_array_nbytes(first) && memcmp(mx_array_data(r), mx_array_data(first), n) == 0;
+        if (!same) fprintf(stderr, "  %s: level %d differs from scalar\n", what, level);
+        CHECK(same);
+        mx_array_free(r);
+    }
+    mxi_simd_set_active((mxi_simd_level)top);
+    return first;
+}
+
+static int f_lse(mx_array **o, const mx_array *a, const void *arg) {
+    return mx_logsumexp_axes(o, a, arg, 1, false, NULL);
+}
+static int f_softmax(mx_array **o, const mx_array *a, const void *arg) {
+    return mx_softmax_axes(o, a, arg, 1, false, NULL);
+}
+static int f_max(mx_array **o, const mx_array *a, const void *arg) {
+    return mx_max_axes(o, a, arg, 1, false, NULL);
+}
+static int f_argmax(mx_array **o, const mx_array *a, const void *arg) {
+    return mx_argmax_axis(o, a, *(const int *)arg, false, NULL);
+}
+static int f_argmin(mx_array **o, const mx_array *a, const void *arg) {
+    return mx_argmin_axis(o, a, *(const int *)arg, false, NULL);
+}
+static int f_median(mx_array **o, const mx_array *a, const void *arg) {
+    return mx_median_axes(o, a, arg, 1, false, NULL);
+}
+
+TEST(test_large_and_levels) {
+    /* (300, 1000): rows long enough for the vector loops, enough work for
+     * the thread pool; columns reduce through the column kernels. */
+    enum { R = 160, C = 700 };
+    int32_t shape[2] = {R, C};
+    double *re = malloc(sizeof(double) * R * C), *im = calloc(R * C, sizeof(double));
+    for (int64_t i = 0; i < (int64_t)R * C; i++) re[i] = ((int64_t)(rnd() % 2001) - 1000) / 64.0;
+    re[5 * C + 17] = NAN_; /* one NaN in row 5 */
+    mx_dtype dts[4] = {MX_FLOAT32, MX_FLOAT16, MX_BFLOAT16, MX_FLOAT64};
+    for (int di = 0; di < 4; di++)
+        for (int axis = 0; axis < 2; axis++)
+            for (int tr = 0; tr < 2; tr++) {
+                mx_dtype dt = dts[di];
+                mx_array *p = physical(re, im, (int64_t)R * C, shape, 2, dt), *a = p;
+                int ax = axis;
+                if (tr) {
+                    /* a transposed view of the transposed data: same values */
+                    int32_t ts[2] = {C, R};
+                    double *tre = malloc(sizeof(double) * R * C);
+                    for (int i = 0; i < R; i++)
+                        for (int j = 0; j < C; j++) tre[j * R + i] = re[i * C + j];
+                    mx_array *q = physical(tre, im, (int64_t)R * C, ts, 2, dt);
+                    a = NULL;
+                    CHECK_OK(mx_transpose(&a, q, NULL, 0, NULL));
+                    mx_array_free(q);
+                    free(tre);
+                }
+                double tol = tol_of(dt) * 4;
+                int64_t n_out = axis ? R : C, n_red = axis ? C : R;
+                double *got = malloc(sizeof(double) * (size_t)R * C);
+                double *gi = malloc(sizeof(double) * (size_t)R * C);
+                /* logsumexp */
+                mx_array *r = levels_agree(f_lse, a, &ax, "logsumexp");
+                if (read_vals(r, got, gi, n_out))
+                    for (int64_t o = 0, bad = 0; o < n_out && bad < 3; o++) {
+                        double m = -INF_, sum = 0;
+                        for (int64_t k = 0; k < n_red; k++) {
+                            double v = axis ? re[o * C + k] : re[k * C + o];
+                            v = dt == MX_FLOAT16 ? mx_half_to_float(mx_float_to_half((float)v)) : v;
+                            m = isnan(v) || v > m ? v : m;
+                        }
+                        for (int64_t k = 0; k < n_red && !isnan(m); k++) {
+                            double v = axis ? re[o * C + k] : re[k * C + o];
+                            v = dt == MX_FLOAT16 ? mx_half_to_float(mx_float_to_half((float)v)) : v;
+                            sum += exp(v - m);
+                        }
+                        double w = isnan(m) ? m : m + log(sum);
+                        if (!close_to(got[o], w, tol)) {
+                            fprintf(stderr, "  lse %s axis %d tr %d out %lld: %g vs %g\n",
+                                    mx_dtype_name(dt), axis, tr, (long long)o, got[o], w);
+                            bad++;
+                            CHECK(0);
+                        }
+                    }
+                mx_array_free(r);
+                /* softmax: rows sum to one (NaN rows are NaN) */
+                r = levels_agree(f_softmax, a, &ax, "softmax");
+                if (read_vals(r, got, gi, (int64_t)R * C))
+                    for (int64_t o = 0; o < n_out; o++) {
+                        double sum = 0;
+                        for (int64_t k = 0; k < n_red; k++)
+                            sum += axis ? got[o * C + k] : got[k * C + o];
+                        bool nan_line = axis ? o == 5 : o == 17;
+                        if (nan_line)
+                            CHECK(isnan(sum));
+                        else
+                            CHECK(fabs(sum - 1) < 0.02 + n_red * tol_of(dt));
+                    }
+                mx_array_free(r);
+                /* max, argmax, argmin */
+                r = levels_agree(f_max, a, &ax, "max");
+                mx_array_free(r);
+                mx_array *am = levels_agree(f_argmax, a, &ax, "argmax");
+                mx_array *an = levels_agree(f_argmin, a, &ax, "argmin");
+                double *gmax = malloc(sizeof(double) * (size_t)n_out);
+                if (read_vals(am, gmax, gi, n_out) && read_vals(an, got, gi, n_out))
+                    for (int64_t o = 0; o < n_out; o++) {
+                        double line[2 * (R > C ? R : C)];
+                        for (int64_t k = 0; k < n_red; k++) {
+                            double v = axis ? re[o * C + k] : re[k * C + o];
+                            if (dt == MX_FLOAT16) v = mx_half_to_float(mx_float_to_half((float)v));
+                            if (dt == MX_BFLOAT16)
+                                v = mx_bfloat16_to_float(mx_float_to_bfloat16((float)v));
+                            line[2 * k] = v;
+                            line[2 * k + 1] = 0;
+                        }
+                        CHECK(gmax[o] == ref_arg(true, line, n_red));
+                        CHECK(got[o] == ref_arg(false, line, n_red));
+                    }
+                free(gmax);
+                mx_array_free(am);
+                mx_array_free(an);
+                /* median */
+                r = levels_agree(f_median, a, &ax, "median");
+                if (read_vals(r, got, gi, n_out))
+                    for (int64_t o = 0; o < n_out; o++) {
+                        double line[2 * (R > C ? R : C)];
+                        bool nan = false;
+                        for (int64_t k = 0; k < n_red; k++) {
+                            double v = axis ? re[o * C + k] : re[k * C + o];
+                            if (dt == MX_FLOAT16) v = mx_half_to_float(mx_float_to_half((float)v));
+                            if (dt == MX_BFLOAT16)
+                                v = mx_bfloat16_to_float(mx_float_to_bfloat16((float)v));
+                            nan |= isnan(v);
+                            line[2 * k] = v;
+                            line[2 * k + 1] = 0;
+                        }
+                        double w, wi;
+                        ref_one(R_MEDIAN, dt, dt, line, n_red, 0, &w, &wi);
+                        CHECK(close_to(got[o], nan ? NAN_ : w, tol_of(dt)));
+                    }
+                mx_array_free(r);
+                free(got);
+                free(gi);
+                if (a != p) mx_array_free(a);
+                mx_array_free(p);
+            }
+    free(re);
+    free(im);
+}
+
+/* Complex min/max at every level. */
+TEST(test_complex_minmax_levels) {
+    enum { R = 64, C = 130 };
+    int32_t shape[2] = {R, C};
+    double *re = malloc(sizeof(double) * R * C), *im = malloc(sizeof(double) * R * C);
+    for (int64_t i = 0; i < R * C; i++) {
+        re[i] = (double)(rnd() % 7);
+        im[i] = (double)(rnd() % 100);
+    }
+    mx_array *a = physical(re, im, R * C, shape, 2, MX_COMPLEX64);
+    for (int axis = 0; axis < 2; axis++) {
+        mx_array *r = levels_agree(f_max, a, &axis, "complex max");
+        int64_t n_out = axis ? R : C, n_red = axis ? C : R;
+        double gr[R > C ? R : C], gi[R > C ? R : C];
+        if (read_vals(r, gr, gi, n_out))
+            for (int64_t o = 0; o < n_out; o++) {
+                double br = -INF_, bi = -INF_;
+                for (int64_t k = 0; k < n_red; k++) {
+                    int64_t q = axis ? o * C + k : k * C + o;
+                    if (cless(br, bi, re[q], im[q])) br = re[q], bi = im[q];
+                }
+                CHECK(gr[o] == br && gi[o] == bi);
+            }
+        mx_array_free(r);
+    }
+    mx_array_free(a);
+    free(re);
+    free(im);
+}
+
+/* Few outputs over many elements: the reduction is split in blocks whose
+ * log-sum-exp accumulators are combined (and softmax's statistics too). */
+TEST(test_logsumexp_split) {
+    struct {
+        int32_t r, c;
+        int axis;
+    } cases[] = {{1, 300000, 1}, {3000, 100, 0}, {2, 140000, 1}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        int32_t shape[2] = {cases[ci].r, cases[ci].c};
+        int64_t n = (int64_t)shape[0] * shape[1];
+        double *re = malloc(sizeof(double) * (size_t)n), *im = calloc((size_t)n, sizeof(double));
+        for (int64_t i = 0; i < n; i++) re[i] = ((int64_t)(rnd() % 4001) - 2000) / 100.0;
+        /* a large value late in the range, so blocks see different maxima */
+        re[n - 3] = 80;
+        mx_array *a = physical(re, im, n, shape, 2, MX_FLOAT32);
+        int ax = cases[ci].axis;
+        int64_t n_out = ax ? shape[0] : shape[1], n_red = ax ? shape[1] : shape[0];
+        mx_array *r = levels_agree(f_lse, a, &ax, "split logsumexp");
+        double *got = malloc(sizeof(double) * (size_t)n), *gi = malloc(sizeof(double) * (size_t)n);
+        if (read_vals(r, got, gi, n_out))
+            for (int64_t o = 0; o < n_out; o++) {
+                double m = -INF_, sum = 0;
+                for (int64_t k = 0; k < n_red; k++) {
+                    double v = (float)(ax ? re[o * shape[1] + k] : re[k * shape[1] + o]);
+                    m = v > m ? v : m;
+                }
+                for (int64_t k = 0; k < n_red; k++)
+                    sum += exp((float)(ax ? re[o * shape[1] + k] : re[k * shape[1] + o]) - m);
+                CHECK(close_to(got[o], m + log(sum), 1e-5));
+            }
+        mx_array_free(r);
+        /* softmax along the same axis sums to one per line */
+        r = levels_agree(f_softmax, a, &ax, "split softmax");
+        if (read_vals(r, got, gi, n))
+            for (int64_t o = 0; o < n_out; o++) {
+                double sum = 0;
+                for (int64_t k = 0; k < n_red; k++)
+                    sum += ax ? got[o * shape[1] + k] : got[k * shape[1] + o];
+                CHECK(fabs(sum - 1) < 1e-3);
+            }
+        mx_array_free(r);
+        mx_array_free(a);
+        free(got);
+        free(gi);
+        free(re);
+        free(im);
+    }
+}
+
 int main(void) {
     RUN(test_sum_prod_all_dtypes);
     RUN(test_min_max_all_dtypes);
     RUN(test_all_any_count_all_dtypes);
     RUN(test_mean_var_std_all_dtypes);
     RUN(test_logsumexp_median_all_dtypes);
+    RUN(test_argmin_argmax_all_dtypes);
+    RUN(test_softmax_all_dtypes);
+    RUN(test_trace);
+    RUN(test_reduce_mlx_cases);
+    RUN(test_reduce_errors);
+    RUN(test_large_and_levels);
+    RUN(test_complex_minmax_levels);
+    RUN(test_logsumexp_split);
     return TEST_SUMMARY();
 }
