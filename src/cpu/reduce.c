@@ -47,7 +47,9 @@ static const void *const reduce_tables[MXI_SIMD_LEVELS] = MXI_SIMD_TABLES(reduce
 /* Bytes of accumulators per column task, on the stack: whole rows up to
  * 4096 columns of 8-byte accumulators, so each reduced position is read as
  * one long contiguous run. */
-#define REDUCE_ACC_BYTES 32768
+/* Most blocks a column reduction is split into. */
+#define REDUCE_MAX_BLOCKS 32
+#define REDUCE_ACC_BYTES  32768
 
 typedef union racc {
     uint64_t u;
@@ -354,7 +356,15 @@ static void reduce_output_blocks(void *ctx, int64_t tb, int64_t te) {
 /* ---- columns ---- */
 
 static void fill_identity(const reduce_job *j, unsigned char *acc, int64_t n) {
-    for (int64_t i = 0; i < n; i++) memcpy(acc + i * j->asz, &j->id, (size_t)j->asz);
+    /* One element, then doubling copies: a few memcpy calls, not n. */
+    if (n <= 0) return;
+    int64_t bytes = n * j->asz, have = j->asz;
+    memcpy(acc, &j->id, (size_t)j->asz);
+    while (have < bytes) {
+        int64_t c = have < bytes - have ? have : bytes - have;
+        memcpy(acc + have, acc, (size_t)c);
+        have += c;
+    }
 }
 
 /* Task t is reduced block t % nb of unit t / nb, a unit being up to
@@ -452,10 +462,10 @@ static int reduce_by_columns(reduce_job *j) {
     j->units = j->n_out / j->kn * j->nchunks;
     j->nb = 1;
     if (j->units < REDUCE_FEW_UNITS && j->n_red * j->width >= 4 * REDUCE_SPLIT) {
-        /* At most 32 blocks, and no more than 4 MiB of partial rows. */
+        /* At most REDUCE_MAX_BLOCKS blocks, and no more than 4 MiB of partial rows. */
         int64_t nb = ceil_div(j->n_red * j->width, REDUCE_SPLIT);
         int64_t cap = (4 << 20) / (j->units * j->width * j->asz);
-        if (nb > 32) nb = 32;
+        if (nb > REDUCE_MAX_BLOCKS) nb = REDUCE_MAX_BLOCKS;
         if (nb > cap) nb = cap;
         if (nb > 1) j->nb = nb;
     }
