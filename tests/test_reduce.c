@@ -1622,6 +1622,53 @@ TEST(test_logsumexp_split) {
     }
 }
 
+/* argmin/argmax over long rows and wide columns of every dtype (the two-
+ * pass vector paths), with many ties. */
+TEST(test_arg_long_lines) {
+    enum { R = 90, C = 70 };
+    int32_t shape[2] = {R, C};
+    double *re = malloc(sizeof(double) * R * C), *im = malloc(sizeof(double) * R * C);
+    for (int t = 0; t < MX_NUM_DTYPES; t++) {
+        mx_dtype dt = (mx_dtype)t;
+        for (int64_t i = 0; i < R * C; i++) {
+            lg tmp;
+            tmp.size = 1;
+            fill(&tmp, dt, true);
+            re[i] = tmp.re[0];
+            im[i] = tmp.im[0];
+        }
+        if (mx_dtype_is_floating(dt)) re[3 * C + 5] = NAN_, re[40 * C + 66] = NAN_;
+        mx_array *a = physical(re, im, R * C, shape, 2, dt);
+        for (int axis = 0; axis < 2; axis++)
+            for (int mx = 0; mx < 2; mx++) {
+                mx_array *r = NULL;
+                CHECK_OK(mx ? mx_argmax_axis(&r, a, axis, false, NULL)
+                            : mx_argmin_axis(&r, a, axis, false, NULL));
+                int64_t n_out = axis ? R : C, n_red = axis ? C : R;
+                double got[R > C ? R : C], gi[R > C ? R : C];
+                if (!read_vals(r, got, gi, n_out)) continue;
+                for (int64_t o = 0; o < n_out; o++) {
+                    double line[2 * (R > C ? R : C)];
+                    for (int64_t k = 0; k < n_red; k++) {
+                        int64_t q = axis ? o * C + k : k * C + o;
+                        line[2 * k] = re[q];
+                        line[2 * k + 1] = im[q];
+                    }
+                    double w = ref_arg(mx, line, n_red);
+                    if (got[o] != w)
+                        fprintf(stderr, "  arg%s %s axis %d out %lld: %g vs %g\n",
+                                mx ? "max" : "min", mx_dtype_name(dt), axis, (long long)o, got[o],
+                                w);
+                    CHECK(got[o] == w);
+                }
+                mx_array_free(r);
+            }
+        mx_array_free(a);
+    }
+    free(re);
+    free(im);
+}
+
 int main(void) {
     RUN(test_sum_prod_all_dtypes);
     RUN(test_min_max_all_dtypes);
@@ -1636,5 +1683,6 @@ int main(void) {
     RUN(test_large_and_levels);
     RUN(test_complex_minmax_levels);
     RUN(test_logsumexp_split);
+    RUN(test_arg_long_lines);
     return TEST_SUMMARY();
 }

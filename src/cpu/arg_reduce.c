@@ -7,10 +7,12 @@
  * complex values are ordered by real part, then imaginary part. 16-bit
  * floats compare in float32 (exact).
  *
- * Two layouts: when the innermost kept axis is contiguous in the input and
- * the reduced axis is not, a row of (best value, index) pairs is updated
- * with each line of the axis at once (selects that vectorise); otherwise
- * each output walks its own line.
+ * Three layouts: when the innermost kept axis is contiguous in the input
+ * and the reduced axis is not, a row of (best value, index) pairs is
+ * updated with each line of the axis at once (selects that vectorise);
+ * contiguous lines take two passes, the extreme value from the vector
+ * min/max kernels of the reductions, then the first index holding it (the
+ * line is in cache); other lines are walked once.
  */
 #include <complex.h>
 #include <stdlib.h>
@@ -23,8 +25,13 @@
 #include "primitives/params_reduce.h"
 #include "strided.h"
 
-/* Columns per block of the column layout (pairs on the stack). */
-#define ARG_COLS 512
+#define MXI_KERNELS_DECLARE_ONLY
+#include "reduce_kernels.inc"
+#undef MXI_KERNELS_DECLARE_ONLY
+
+/* Columns per block of the column layout (pairs on the stack); the same
+ * as the vector kernels' block. */
+#define ARG_COLS MXI_RD_ARGCOLS
 
 typedef struct arg_job {
     int type;
@@ -113,6 +120,97 @@ ARG_TYPE(f64, double, double, LD_int, BETTER_MAX, BETTER_MIN)
 ARG_TYPE(c64, float _Complex, float _Complex, LD_int, CBETTER_MAX, CBETTER_MIN)
 
 typedef uint32_t (*line_fn)(const void *, int64_t, int64_t);
+
+/* The first index of a contiguous line of n elements equal to the extreme
+ * m (an accumulator of the min/max reduction kernel for the dtype), or of
+ * its first NaN when m is NaN. */
+#define FIND_FIRST(T, LD, MT)                                                                      \
+    {                                                                                              \
+        const T *x_ = xv;                                                                          \
+        MT m_;                                                                                     \
+        memcpy(&m_, acc, sizeof m_);                                                               \
+        if (m_ != m_) {                                                                            \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                if (LD(x_[i]) != LD(x_[i])) return (uint32_t)i;                                    \
+        } else {                                                                                   \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                if ((MT)LD(x_[i]) == m_) return (uint32_t)i;                                       \
+        }                                                                                          \
+        return 0;                                                                                  \
+    }
+#define FIND_FIRST_INT(T, MT)                                                                      \
+    {                                                                                              \
+        const T *x_ = xv;                                                                          \
+        MT m_;                                                                                     \
+        memcpy(&m_, acc, sizeof m_);                                                               \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            if ((MT)x_[i] == m_) return (uint32_t)i;                                               \
+        return 0;                                                                                  \
+    }
+
+static uint32_t find_first(mx_dtype dt, const void *xv, int64_t n, const void *acc) {
+    switch (dt) {
+    case MX_BOOL:
+        FIND_FIRST_INT(uint8_t, uint8_t)
+    case MX_UINT8:
+        FIND_FIRST_INT(uint8_t, uint64_t)
+    case MX_UINT16:
+        FIND_FIRST_INT(uint16_t, uint64_t)
+    case MX_UINT32:
+        FIND_FIRST_INT(uint32_t, uint64_t)
+    case MX_UINT64:
+        FIND_FIRST_INT(uint64_t, uint64_t)
+    case MX_INT8:
+        FIND_FIRST_INT(int8_t, int64_t)
+    case MX_INT16:
+        FIND_FIRST_INT(int16_t, int64_t)
+    case MX_INT32:
+        FIND_FIRST_INT(int32_t, int64_t)
+    case MX_INT64:
+        FIND_FIRST_INT(int64_t, int64_t)
+    case MX_FLOAT16:
+        FIND_FIRST(uint16_t, LD_f16, float)
+    case MX_BFLOAT16:
+        FIND_FIRST(uint16_t, LD_bf16, float)
+    case MX_FLOAT32:
+        FIND_FIRST(float, LD_int, float)
+    case MX_FLOAT64:
+        FIND_FIRST(double, LD_int, double)
+    default:
+        return 0;
+    }
+}
+
+/* The identity the min/max kernels start from (their accumulator). */
+static void extreme_identity(int max, mxi_racc_class cls, mx_dtype dt, void *acc) {
+    memset(acc, 0, 16);
+    switch (cls) {
+    case MXI_RACC_F32: {
+        float v = max ? -__builtin_inff() : __builtin_inff();
+        memcpy(acc, &v, 4);
+        return;
+    }
+    case MXI_RACC_F64: {
+        double v = max ? -__builtin_inf() : __builtin_inf();
+        memcpy(acc, &v, 8);
+        return;
+    }
+    case MXI_RACC_BOOL:
+        *(uint8_t *)acc = !max;
+        return;
+    case MXI_RACC_U64: {
+        uint64_t v = max ? 0 : UINT64_MAX;
+        memcpy(acc, &v, 8);
+        return;
+    }
+    default: {
+        int64_t v = max ? INT64_MIN : INT64_MAX;
+        (void)dt;
+        memcpy(acc, &v, 8);
+        return;
+    }
+    }
+}
 typedef void (*cols_fn)(const void *, int64_t, int64_t, int64_t, uint32_t *);
 
 #define ARG_TABLE(P, OP)                                                                           \
@@ -137,10 +235,25 @@ static const cols_fn colfns[2][MX_NUM_DTYPES] = {
 static void arg_lines(void *ctx, int64_t b, int64_t e) {
     const arg_job *j = ctx;
     line_fn fn = lines[j->type][j->dtype];
+    int rtype = j->type == MXI_ARG_REDUCE_MAX ? MXI_REDUCE_MAX : MXI_REDUCE_MIN;
+    mxi_reduce_row_fn row = j->as == 1 && j->dtype != MX_COMPLEX64 && j->n >= 64
+                                ? mxi_reduce_kernels()->row[rtype][j->dtype]
+                                : NULL;
+    mxi_racc_class cls = mxi_racc_class_of(rtype, j->dtype);
+    unsigned char id[16];
+    extreme_identity(rtype == MXI_REDUCE_MAX, cls, j->dtype, id);
     mxi_strided_pos p;
     mxi_strided_seek(&j->kit, &p, b);
     for (int64_t o = b; o < e; o++) {
-        j->out[o] = fn(j->in + p.off[0] * j->isz, j->n, j->as);
+        const char *x = j->in + p.off[0] * j->isz;
+        if (row) {
+            _Alignas(16) unsigned char acc[16];
+            memcpy(acc, id, sizeof acc);
+            row(x, j->n, 1, acc);
+            j->out[o] = find_first(j->dtype, x, j->n, acc);
+        } else {
+            j->out[o] = fn(x, j->n, j->as);
+        }
         mxi_strided_advance(&j->kit, &p, 1);
     }
 }
@@ -150,12 +263,31 @@ static void arg_lines(void *ctx, int64_t b, int64_t e) {
 static void arg_columns(void *ctx, int64_t b, int64_t e) {
     const arg_job *j = ctx;
     cols_fn fn = colfns[j->type][j->dtype];
+    const mxi_reduce_table *t = mxi_reduce_kernels();
+    int rtype = j->type == MXI_ARG_REDUCE_MAX ? MXI_REDUCE_MAX : MXI_REDUCE_MIN;
+    mxi_argfind_fn find = t->argfind[j->dtype];
+    mxi_reduce_col_fn col = t->col[rtype][j->dtype];
+    mxi_racc_class cls = mxi_racc_class_of(rtype, j->dtype);
+    int64_t asz = mxi_racc_size(cls);
+    unsigned char id[16];
+    extreme_identity(rtype == MXI_REDUCE_MAX, cls, j->dtype, id);
     for (int64_t t = b; t < e; t++) {
         int64_t outer = t / j->nchunks, c0 = (t % j->nchunks) * ARG_COLS;
         int64_t len = j->kn - c0 < ARG_COLS ? j->kn - c0 : ARG_COLS;
         mxi_strided_pos p;
         mxi_strided_seek(&j->kit, &p, outer * j->kn);
-        fn(j->in + (p.off[0] + c0) * j->isz, len, j->n, j->as, j->out + outer * j->kn + c0);
+        const char *x = j->in + (p.off[0] + c0) * j->isz;
+        uint32_t *idx = j->out + outer * j->kn + c0;
+        if (find) {
+            /* the extremes by the vector column kernel, then their first
+             * lines */
+            _Alignas(64) unsigned char acc[ARG_COLS * 8];
+            for (int64_t i = 0; i < len; i++) memcpy(acc + i * asz, id, (size_t)asz);
+            col(acc, x, len, j->n, j->as);
+            find(x, len, j->n, j->as, acc, idx);
+        } else {
+            fn(x, len, j->n, j->as, idx);
+        }
     }
 }
 

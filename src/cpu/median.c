@@ -2,7 +2,7 @@
  * Median over any set of axes, by selection rather than sorting: each
  * output gathers its elements into a scratch array of keys (int64, uint64,
  * double, or a (real, imaginary) pair for complex64, all exact), and a
- * three-way quickselect finds the middle one; for an even count the lower
+ * quickselect finds the middle one; for an even count the lower
  * middle is the largest key left of it. The result is MLX's: the middle
  * element cast to the output dtype, or the two middle elements cast, added
  * and halved in the output dtype (so float16 can overflow where the true
@@ -64,45 +64,60 @@ static key_kind key_kind_of(mx_dtype t) {
 #define KLESS_C(a, b)   ((a).re < (b).re || ((a).re == (b).re && (a).im < (b).im))
 
 /* After SELECT(v, n, k), v[k] holds the k-th smallest key, smaller keys
- * are left of it and larger ones right. Median-of-three pivots; the
- * three-way partition keeps runs of equal keys linear. */
-#define SELECT(NAME, K, LESS)                                                                      \
+ * are left of it and larger ones right (equal ones on either side).
+ * Quickselect with a median-of-three pivot and branch-free partitions
+ * (the element is always swapped, the boundary moves by the comparison):
+ * first keys < pivot, then, when k lies past them, keys == pivot, so runs
+ * of equal keys end the search at once. After 64 rounds (an adversarial
+ * input) the rest is sorted instead, so the worst case is n log n. */
+#define SELECT(NAME, K, LESS, CMP)                                                                 \
+    static int NAME##_cmp(const void *a, const void *b) {                                          \
+        K x = *(const K *)a, y = *(const K *)b;                                                    \
+        return CMP(x, y);                                                                          \
+    }                                                                                              \
     static void NAME(K *v, int64_t n, int64_t k) {                                                 \
-        int64_t lo = 0, hi = n - 1;                                                                \
-        while (hi > lo) {                                                                          \
+        int64_t lo = 0, hi = n; /* [lo, hi) holds the k-th */                                      \
+        for (int round = 0; hi - lo > 1; round++) {                                                \
+            if (round == 64) {                                                                     \
+                qsort(v + lo, (size_t)(hi - lo), sizeof(K), NAME##_cmp);                           \
+                return;                                                                            \
+            }                                                                                      \
             int64_t mid = lo + (hi - lo) / 2;                                                      \
-            K a = v[lo], b = v[mid], c = v[hi], pv;                                                \
+            K a = v[lo], b = v[mid], c = v[hi - 1], pv;                                            \
             if (LESS(a, b))                                                                        \
                 pv = LESS(b, c) ? b : (LESS(a, c) ? c : a);                                        \
             else                                                                                   \
                 pv = LESS(a, c) ? a : (LESS(b, c) ? c : b);                                        \
-            /* [lo, lt) < pv, [lt, i) == pv, (gt, hi] > pv */                                      \
-            int64_t lt = lo, i = lo, gt = hi;                                                      \
-            while (i <= gt) {                                                                      \
+            int64_t lt = lo;                                                                       \
+            for (int64_t i = lo; i < hi; i++) {                                                    \
                 K x = v[i];                                                                        \
-                if (LESS(x, pv)) {                                                                 \
-                    v[i++] = v[lt];                                                                \
-                    v[lt++] = x;                                                                   \
-                } else if (LESS(pv, x)) {                                                          \
-                    v[i] = v[gt];                                                                  \
-                    v[gt--] = x;                                                                   \
-                } else {                                                                           \
-                    i++;                                                                           \
-                }                                                                                  \
+                v[i] = v[lt];                                                                      \
+                v[lt] = x;                                                                         \
+                lt += LESS(x, pv);                                                                 \
             }                                                                                      \
-            if (k < lt)                                                                            \
-                hi = lt - 1;                                                                       \
-            else if (k > gt)                                                                       \
-                lo = gt + 1;                                                                       \
-            else                                                                                   \
-                return;                                                                            \
+            if (k < lt) {                                                                          \
+                hi = lt;                                                                           \
+                continue;                                                                          \
+            }                                                                                      \
+            int64_t le = lt;                                                                       \
+            for (int64_t i = lt; i < hi; i++) {                                                    \
+                K x = v[i];                                                                        \
+                v[i] = v[le];                                                                      \
+                v[le] = x;                                                                         \
+                le += !LESS(pv, x);                                                                \
+            }                                                                                      \
+            if (k < le) return; /* v[k] == pivot */                                                \
+            lo = le;                                                                               \
         }                                                                                          \
     }
 
-SELECT(select_i64, int64_t, KLESS_NUM)
-SELECT(select_u64, uint64_t, KLESS_NUM)
-SELECT(select_f64, double, KLESS_NUM)
-SELECT(select_c, ckey, KLESS_C)
+#define KCMP_NUM(a, b) (((a) > (b)) - ((a) < (b)))
+#define KCMP_C(a, b)   (KLESS_C(b, a) - KLESS_C(a, b))
+
+SELECT(select_i64, int64_t, KLESS_NUM, KCMP_NUM)
+SELECT(select_u64, uint64_t, KLESS_NUM, KCMP_NUM)
+SELECT(select_f64, double, KLESS_NUM, KCMP_NUM)
+SELECT(select_c, ckey, KLESS_C, KCMP_C)
 
 /* ---- casts in the output dtype ---- */
 
@@ -210,34 +225,76 @@ static void median_one(const median_job *j, void *scratch, int64_t n, char *dst)
     }
 }
 
-/* Reads element `off` of the input as a key into scratch[i]. */
-static void gather(const median_job *j, void *scratch, int64_t i, int64_t off) {
-    const char *p = j->in + off * j->isz;
-    switch (j->kind) {
-    case KEY_I64: {
-        int64_t v = 0;
-        mxi_convert_element(&v, MX_INT64, p, j->in_dtype);
-        ((int64_t *)scratch)[i] = v;
+/* Reads n elements from p, st elements apart, as keys into dst. */
+#define GATHER(KT, T, CONV)                                                                        \
+    do {                                                                                           \
+        const T *x_ = (const T *)p;                                                                \
+        KT *d_ = dst;                                                                              \
+        for (int64_t k = 0; k < n; k++) d_[k] = (KT)CONV(x_[k * st]);                              \
+    } while (0)
+#define NOCONV(x) (x)
+
+static void gather_run(const median_job *j, void *dst, const char *p, int64_t n, int64_t st) {
+    switch (j->in_dtype) {
+    case MX_BOOL:
+    case MX_UINT8:
+        GATHER(uint64_t, uint8_t, NOCONV);
+        return;
+    case MX_UINT16:
+        GATHER(uint64_t, uint16_t, NOCONV);
+        return;
+    case MX_UINT32:
+        GATHER(uint64_t, uint32_t, NOCONV);
+        return;
+    case MX_UINT64:
+        GATHER(uint64_t, uint64_t, NOCONV);
+        return;
+    case MX_INT8:
+        GATHER(int64_t, int8_t, NOCONV);
+        return;
+    case MX_INT16:
+        GATHER(int64_t, int16_t, NOCONV);
+        return;
+    case MX_INT32:
+        GATHER(int64_t, int32_t, NOCONV);
+        return;
+    case MX_INT64:
+        GATHER(int64_t, int64_t, NOCONV);
+        return;
+    case MX_FLOAT16:
+        GATHER(double, uint16_t, mxi_f16_to_f32);
+        return;
+    case MX_BFLOAT16:
+        GATHER(double, uint16_t, mxi_bf16_to_f32);
+        return;
+    case MX_FLOAT32:
+        GATHER(double, float, NOCONV);
+        return;
+    case MX_FLOAT64:
+        GATHER(double, double, NOCONV);
+        return;
+    default: {
+        const float *x = (const float *)p;
+        ckey *d = dst;
+        for (int64_t k = 0; k < n; k++) d[k] = (ckey){x[2 * k * st], x[2 * k * st + 1]};
         return;
     }
-    case KEY_U64: {
-        uint64_t v = 0;
-        mxi_convert_element(&v, MX_UINT64, p, j->in_dtype);
-        ((uint64_t *)scratch)[i] = v;
-        return;
     }
-    case KEY_F64: {
-        double v = 0;
-        mxi_convert_element(&v, MX_FLOAT64, p, j->in_dtype);
-        ((double *)scratch)[i] = v;
-        return;
-    }
-    case KEY_C: {
-        float _Complex c;
-        memcpy(&c, p, sizeof c);
-        ((ckey *)scratch)[i] = (ckey){crealf(c), cimagf(c)};
-        return;
-    }
+}
+
+/* Gathers the reduced elements of the output at kept position kp. */
+static void gather(const median_job *j, void *scratch, const mxi_strided_pos *kp) {
+    const mxi_strided *red = &j->sp.red;
+    size_t ksz = j->kind == KEY_C ? sizeof(ckey) : 8;
+    int64_t st = red->strides[0][red->ndim - 1];
+    mxi_strided_pos q;
+    mxi_strided_seek(red, &q, 0);
+    for (int64_t r = 0; r < j->sp.n_red;) {
+        int64_t run = mxi_strided_row_left(red, &q);
+        gather_run(j, (char *)scratch + (size_t)r * ksz, j->in + (kp->off[0] + q.off[0]) * j->isz,
+                   run, st);
+        r += run;
+        mxi_strided_advance(red, &q, run);
     }
 }
 
@@ -252,8 +309,7 @@ static void median_range(void *ctx, int64_t b, int64_t e) {
     mxi_strided_pos p;
     mxi_strided_seek(&j->sp.kept, &p, b);
     for (int64_t o = b; o < e; o++) {
-        int64_t i = 0;
-        MXI_REDUCE_SPLIT_FOREACH(&j->sp, p, off, off1, gather(j, scratch, i++, off));
+        gather(j, scratch, &p);
         median_one(j, scratch, j->sp.n_red, j->out + o * j->osz);
         mxi_strided_advance(&j->sp.kept, &p, 1);
     }
