@@ -140,10 +140,9 @@ static double half_sum(mx_dtype t, double a, double b) {
     return round_out(t, round_out(t, a + b) * 0.5);
 }
 
-/* An integer key cast to the float output dtype as a cast of the integer
- * would: through float32 for float32 and the 16-bit types. */
-static double int_to_out(mx_dtype t, double exact_or_near, int64_t i, uint64_t u, bool is_signed) {
-    (void)exact_or_near;
+/* An integer key cast to the output dtype (float32: integers' median is
+ * float32) as a cast of the integer would. */
+static double int_to_out(mx_dtype t, int64_t i, uint64_t u, bool is_signed) {
     if (t == MX_FLOAT64) return is_signed ? (double)i : (double)u;
     float f = is_signed ? (float)i : (float)u;
     return round_out(t, f);
@@ -172,7 +171,7 @@ static void median_one(const median_job *j, void *scratch, int64_t n, char *dst)
             select_i64(vi, n, k);
         else
             select_u64(vu, n, k);
-        double hi = int_to_out(t, 0, vi[k], vu[k], sg), r = hi;
+        double hi = int_to_out(t, vi[k], vu[k], sg), r = hi;
         if (n % 2 == 0) {
             int64_t mi = vi[0];
             uint64_t mu = vu[0];
@@ -180,7 +179,7 @@ static void median_one(const median_job *j, void *scratch, int64_t n, char *dst)
                 if (sg && vi[i] > mi) mi = vi[i];
                 if (!sg && vu[i] > mu) mu = vu[i];
             }
-            r = half_sum(t, hi, int_to_out(t, 0, mi, mu, sg));
+            r = half_sum(t, hi, int_to_out(t, mi, mu, sg));
         }
         store(j, dst, r, 0);
         return;
