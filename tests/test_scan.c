@@ -14,6 +14,19 @@
 #include "cpu/simd.h"
 #include "test.h"
 
+/* C11's CMPLX/CMPLXF, for C libraries that define them only for some
+ * compilers (glibc with clang). */
+#ifndef CMPLX
+#define CMPLX(x, y) t_cmplx((x), (y))
+static inline double _Complex t_cmplx(double x, double y) {
+    union {
+        double _Complex c;
+        double f[2];
+    } u = {.f = {x, y}};
+    return u.c;
+}
+#endif
+
 #define NAN_ __builtin_nan("")
 #define INF_ __builtin_inf()
 

@@ -22,6 +22,19 @@
 #include "primitives/params_reduce.h"
 #include "reduce_split.h"
 
+/* C11's CMPLX/CMPLXF, for C libraries that define them only for some
+ * compilers (glibc with clang). */
+#ifndef CMPLXF
+#define CMPLXF(x, y) md_cmplxf((x), (y))
+static inline float _Complex md_cmplxf(float x, float y) {
+    union {
+        float _Complex c;
+        float f[2];
+    } u = {.f = {x, y}};
+    return u.c;
+}
+#endif
+
 typedef enum key_kind { KEY_I64, KEY_U64, KEY_F64, KEY_C } key_kind;
 
 typedef struct ckey {

@@ -139,13 +139,13 @@ static int reduce(mx_array **out, const mx_array *a, const int *axes, int naxes,
     if (ax.noop) {
         rc = mxi_astype_if(&r, a, dtype, s);
     } else {
-        struct {
+        union {
             mxi_reduce_params p;
-            int32_t axes[MXI_MAX_NDIM];
+            int32_t room[4 + MXI_MAX_NDIM];
         } params;
         params.p.type = type;
         params.p.naxes = ax.n;
-        memcpy(params.axes, ax.ax, (size_t)ax.n * sizeof(int32_t));
+        memcpy(params.p.axes, ax.ax, (size_t)ax.n * sizeof(int32_t));
         rc = make_reduced(&r, a, &ax, dtype, MXI_PRIM_REDUCE, &params,
                           sizeof(mxi_reduce_params) + (size_t)ax.n * sizeof(int32_t), s);
     }
@@ -324,12 +324,12 @@ static int median_impl(mx_array **out, const mx_array *a, const int *axes, int n
     if (rc) return rc;
     if (ax.n_red == 0)
         return mxi_error(MX_ERR_VALUE, "[median] cannot take the median along an empty axis");
-    struct {
+    union {
         mxi_axes_params p;
-        int32_t axes[MXI_MAX_NDIM];
+        int32_t room[4 + MXI_MAX_NDIM];
     } params;
     params.p.naxes = ax.n;
-    memcpy(params.axes, ax.ax, (size_t)ax.n * sizeof(int32_t));
+    memcpy(params.p.axes, ax.ax, (size_t)ax.n * sizeof(int32_t));
     mx_array *r = NULL;
     rc = make_reduced(&r, a, &ax, mx_at_least_float(a->dtype), MXI_PRIM_MEDIAN, &params,
                       sizeof(mxi_axes_params) + (size_t)ax.n * sizeof(int32_t), s);
@@ -370,12 +370,12 @@ static int logsumexp_impl(mx_array **out, const mx_array *a, const int *axes, in
         r = in;
         in = NULL;
     } else {
-        struct {
+        union {
             mxi_axes_params p;
-            int32_t axes[MXI_MAX_NDIM];
+            int32_t room[4 + MXI_MAX_NDIM];
         } params;
         params.p.naxes = ax.n;
-        memcpy(params.axes, ax.ax, (size_t)ax.n * sizeof(int32_t));
+        memcpy(params.p.axes, ax.ax, (size_t)ax.n * sizeof(int32_t));
         rc = make_reduced(&r, in, &ax, in->dtype, MXI_PRIM_LOGSUMEXP, &params,
                           sizeof(mxi_axes_params) + (size_t)ax.n * sizeof(int32_t), s);
     }
@@ -531,13 +531,13 @@ static int softmax_impl(mx_array **out, const mx_array *a, const int *axes, int 
     bool cplx = a->dtype == MX_COMPLEX64;
     mx_dtype cdt = cplx ? MX_COMPLEX64 : mx_at_least_float(a->dtype);
     mx_dtype out_dtype = last && !cplx ? cdt : a->dtype;
-    struct {
+    union {
         mxi_softmax_params p;
-        int32_t axes[MXI_MAX_NDIM];
+        int32_t room[4 + MXI_MAX_NDIM];
     } params;
     params.p.precise = precise;
     params.p.naxes = ax.n;
-    memcpy(params.axes, ax.ax, (size_t)ax.n * sizeof(int32_t));
+    memcpy(params.p.axes, ax.ax, (size_t)ax.n * sizeof(int32_t));
     mx_array *in = NULL, *r = NULL;
     rc = mxi_astype_if(&in, a, cdt, s);
     if (!rc)
