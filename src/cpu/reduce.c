@@ -1,6 +1,8 @@
 /*
- * Reductions (sum, prod, min, max, all/and, any/or) over any set of axes of
- * an input with any strides.
+ * Reductions (sum, prod, min, max, all/and, any/or, and the log-sum-exp
+ * accumulators behind LogSumExp and Softmax) over any set of axes of an
+ * input with any strides; also the Trace kernel (a sum over a strided
+ * diagonal view) and the stop-gap StdSqrt.
  *
  * The input's axes split into kept ones (the output's, in order) and reduced
  * ones (ordered by decreasing stride, so the innermost reduced axis is the
