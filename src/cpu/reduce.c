@@ -1,6 +1,8 @@
 /*
- * Reductions (sum, prod, min, max, all/and, any/or) over any set of axes of
- * an input with any strides.
+ * Reductions (sum, prod, min, max, all/and, any/or, and the log-sum-exp
+ * accumulators behind LogSumExp and Softmax) over any set of axes of an
+ * input with any strides; also the Trace kernel (a sum over a strided
+ * diagonal view) and the stop-gap StdSqrt.
  *
  * The input's axes split into kept ones (the output's, in order) and reduced
  * ones (ordered by decreasing stride, so the innermost reduced axis is the
@@ -21,15 +23,17 @@
 #include "strided.h"
 
 #include <complex.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "copy.h"
 #include "core/array_impl.h"
 #include "core/error.h"
+#include "core/half.h"
 #include "core/threadpool.h"
 #include "cpu/simd.h"
-#include "primitives/params.h"
+#include "primitives/params_reduce.h"
 
 #define MXI_KERNELS_DECLARE_ONLY
 #include "reduce_kernels.inc"
@@ -45,7 +49,9 @@ static const void *const reduce_tables[MXI_SIMD_LEVELS] = MXI_SIMD_TABLES(reduce
 /* Bytes of accumulators per column task, on the stack: whole rows up to
  * 4096 columns of 8-byte accumulators, so each reduced position is read as
  * one long contiguous run. */
-#define REDUCE_ACC_BYTES 32768
+/* Most blocks a column reduction is split into. */
+#define REDUCE_MAX_BLOCKS 32
+#define REDUCE_ACC_BYTES  32768
 
 typedef union racc {
     uint64_t u;
@@ -54,6 +60,7 @@ typedef union racc {
     double d;
     float _Complex c;
     double c2[2];
+    double lse[2]; /* running maximum, sum of exp(x - maximum) */
     uint8_t b;
 } racc;
 
@@ -74,6 +81,8 @@ typedef struct reduce_job {
     int64_t kn, width, nchunks, units;
     /* partial results when nb > 1 */
     unsigned char *partials;
+    /* store the accumulators themselves, not the values they give */
+    bool raw;
 } reduce_job;
 
 static const char *reduce_name(int type) {
@@ -90,6 +99,8 @@ static const char *reduce_name(int type) {
         return "min";
     case MXI_REDUCE_MAX:
         return "max";
+    case MXI_REDUCE_LOGSUMEXP:
+        return "logsumexp";
     default:
         return "reduce";
     }
@@ -158,7 +169,11 @@ static racc racc_identity(int type, mxi_racc_class cls, mx_dtype dt) {
         if (cls == MXI_RACC_F64) a.d = 1;
         if (cls == MXI_RACC_C64) a.c = 1;
         break;
+    case MXI_REDUCE_LOGSUMEXP:
+        a.lse[0] = -__builtin_inf();
+        break;
     case MXI_REDUCE_MIN:
+        if (cls == MXI_RACC_C64) a.c = CMPLXF(__builtin_inff(), __builtin_inff());
         if (cls == MXI_RACC_BOOL) a.b = 1;
         if (cls == MXI_RACC_U64) a.u = hi;
         if (cls == MXI_RACC_I64) a.i = (int64_t)hi;
@@ -166,6 +181,7 @@ static racc racc_identity(int type, mxi_racc_class cls, mx_dtype dt) {
         if (cls == MXI_RACC_F64) a.d = __builtin_inf();
         break;
     case MXI_REDUCE_MAX:
+        if (cls == MXI_RACC_C64) a.c = CMPLXF(-__builtin_inff(), -__builtin_inff());
         if (cls == MXI_RACC_U64) a.u = 0;
         if (cls == MXI_RACC_I64) a.i = lo;
         if (cls == MXI_RACC_F32) a.f = -__builtin_inff();
@@ -178,6 +194,8 @@ static racc racc_identity(int type, mxi_racc_class cls, mx_dtype dt) {
 }
 
 #define NANPICK(cond, m, v) ((cond) || (v) != (v) ? (v) : (m))
+/* Whether complex v comes before m, ordered by real part then imaginary. */
+#define CLESS(v, m) (crealf(v) < crealf(m) || (crealf(v) == crealf(m) && cimagf(v) < cimagf(m)))
 
 /* *a = *a <op> *b for one accumulator. */
 static void racc_combine(int type, mxi_racc_class cls, racc *a, const racc *b) {
@@ -205,6 +223,7 @@ static void racc_combine(int type, mxi_racc_class cls, racc *a, const racc *b) {
         if (cls == MXI_RACC_I64) a->i = b->i < a->i ? b->i : a->i;
         if (cls == MXI_RACC_F32) a->f = NANPICK(b->f < a->f, a->f, b->f);
         if (cls == MXI_RACC_F64) a->d = NANPICK(b->d < a->d, a->d, b->d);
+        if (cls == MXI_RACC_C64 && CLESS(b->c, a->c)) a->c = b->c;
         return;
     case MXI_REDUCE_MAX:
         if (cls == MXI_RACC_BOOL) a->b |= b->b;
@@ -212,6 +231,10 @@ static void racc_combine(int type, mxi_racc_class cls, racc *a, const racc *b) {
         if (cls == MXI_RACC_I64) a->i = b->i > a->i ? b->i : a->i;
         if (cls == MXI_RACC_F32) a->f = NANPICK(b->f > a->f, a->f, b->f);
         if (cls == MXI_RACC_F64) a->d = NANPICK(b->d > a->d, a->d, b->d);
+        if (cls == MXI_RACC_C64 && CLESS(a->c, b->c)) a->c = b->c;
+        return;
+    case MXI_REDUCE_LOGSUMEXP:
+        mxi_lse_combine(a->lse, b->lse[0], b->lse[1]);
         return;
     default:
         return;
@@ -221,10 +244,27 @@ static void racc_combine(int type, mxi_racc_class cls, racc *a, const racc *b) {
 /* a[i] = a[i] <op> b[i] for n packed accumulators. */
 static void racc_combine_row(int type, mxi_racc_class cls, int64_t asz, unsigned char *a,
                              const unsigned char *b, int64_t n) {
-    if (type == MXI_REDUCE_SUM && cls == MXI_RACC_F64) {
+    /* Typed loops for the common cases (the partial rows of a split column
+     * reduction can be large); the generic path for the rest. */
+    if (cls == MXI_RACC_F64 &&
+        (type == MXI_REDUCE_SUM || type == MXI_REDUCE_MAX || type == MXI_REDUCE_MIN)) {
         double *x = (double *)a;
         const double *y = (const double *)b;
-        for (int64_t i = 0; i < n; i++) x[i] += y[i];
+        if (type == MXI_REDUCE_SUM)
+            for (int64_t i = 0; i < n; i++) x[i] += y[i];
+        else if (type == MXI_REDUCE_MAX)
+            for (int64_t i = 0; i < n; i++) x[i] = NANPICK(y[i] > x[i], x[i], y[i]);
+        else
+            for (int64_t i = 0; i < n; i++) x[i] = NANPICK(y[i] < x[i], x[i], y[i]);
+        return;
+    }
+    if (cls == MXI_RACC_F32 && (type == MXI_REDUCE_MAX || type == MXI_REDUCE_MIN)) {
+        float *x = (float *)a;
+        const float *y = (const float *)b;
+        if (type == MXI_REDUCE_MAX)
+            for (int64_t i = 0; i < n; i++) x[i] = NANPICK(y[i] > x[i], x[i], y[i]);
+        else
+            for (int64_t i = 0; i < n; i++) x[i] = NANPICK(y[i] < x[i], x[i], y[i]);
         return;
     }
     for (int64_t i = 0; i < n; i++) {
@@ -245,6 +285,18 @@ static void racc_load(racc *a, const unsigned char *p, int64_t asz) {
 
 /* Writes n accumulators (packed, asz bytes each) as out_dtype. */
 static void racc_store_row(const reduce_job *j, char *dst, const void *acc, int64_t n) {
+    if (j->raw) {
+        memcpy(dst, acc, (size_t)(n * j->asz));
+        return;
+    }
+    if (j->cls == MXI_RACC_LSE) {
+        const double *a = acc;
+        for (int64_t i = 0; i < n; i++) {
+            double m = a[2 * i], v = isinf(m) || isnan(m) ? m : m + log(a[2 * i + 1]);
+            mxi_convert_element(dst + i * j->osz, j->out_dtype, &v, MX_FLOAT64);
+        }
+        return;
+    }
     if (j->cls != MXI_RACC_C128) {
         if (n == 1)
             mxi_convert_element(dst, j->out_dtype, acc, racc_dtype(j->cls));
@@ -306,7 +358,15 @@ static void reduce_output_blocks(void *ctx, int64_t tb, int64_t te) {
 /* ---- columns ---- */
 
 static void fill_identity(const reduce_job *j, unsigned char *acc, int64_t n) {
-    for (int64_t i = 0; i < n; i++) memcpy(acc + i * j->asz, &j->id, (size_t)j->asz);
+    /* One element, then doubling copies: a few memcpy calls, not n. */
+    if (n <= 0) return;
+    int64_t bytes = n * j->asz, have = j->asz;
+    memcpy(acc, &j->id, (size_t)j->asz);
+    while (have < bytes) {
+        int64_t c = have < bytes - have ? have : bytes - have;
+        memcpy(acc + have, acc, (size_t)c);
+        have += c;
+    }
 }
 
 /* Task t is reduced block t % nb of unit t / nb, a unit being up to
@@ -404,10 +464,10 @@ static int reduce_by_columns(reduce_job *j) {
     j->units = j->n_out / j->kn * j->nchunks;
     j->nb = 1;
     if (j->units < REDUCE_FEW_UNITS && j->n_red * j->width >= 4 * REDUCE_SPLIT) {
-        /* At most 32 blocks, and no more than 4 MiB of partial rows. */
+        /* At most REDUCE_MAX_BLOCKS blocks, and no more than 4 MiB of partial rows. */
         int64_t nb = ceil_div(j->n_red * j->width, REDUCE_SPLIT);
         int64_t cap = (4 << 20) / (j->units * j->width * j->asz);
-        if (nb > 32) nb = 32;
+        if (nb > REDUCE_MAX_BLOCKS) nb = REDUCE_MAX_BLOCKS;
         if (nb > cap) nb = cap;
         if (nb > 1) j->nb = nb;
     }
@@ -435,9 +495,9 @@ static int reduce_by_columns(reduce_job *j) {
     return MX_OK;
 }
 
-int mxi_reduce_strided(int type, void *out, mx_dtype out_dtype, const void *in, mx_dtype in_dtype,
-                       const int32_t *shape, const int64_t *in_strides, int ndim,
-                       const int32_t *axes, int naxes) {
+static int reduce_strided(int type, bool raw, void *out, mx_dtype out_dtype, const void *in,
+                          mx_dtype in_dtype, const int32_t *shape, const int64_t *in_strides,
+                          int ndim, const int32_t *axes, int naxes) {
     const char *name = reduce_name(type);
     if (type < 0 || type >= MXI_REDUCE_TYPES)
         return mxi_error(MX_ERR_RUNTIME, "[reduce] unknown reduction %d", type);
@@ -478,8 +538,9 @@ int mxi_reduce_strided(int type, void *out, mx_dtype out_dtype, const void *in, 
     j.in_dtype = in_dtype;
     j.out_dtype = out_dtype;
     j.isz = mx_dtype_size(in_dtype);
-    j.osz = mx_dtype_size(out_dtype);
     j.asz = mxi_racc_size(cls);
+    j.raw = raw;
+    j.osz = raw ? j.asz : mx_dtype_size(out_dtype);
     j.id = racc_identity(type, cls, in_dtype);
     j.in = in;
     j.out = out;
@@ -511,6 +572,23 @@ int mxi_reduce_strided(int type, void *out, mx_dtype out_dtype, const void *in, 
     return reduce_per_output(&j);
 }
 
+int mxi_reduce_strided(int type, void *out, mx_dtype out_dtype, const void *in, mx_dtype in_dtype,
+                       const int32_t *shape, const int64_t *in_strides, int ndim,
+                       const int32_t *axes, int naxes) {
+    return reduce_strided(type, false, out, out_dtype, in, in_dtype, shape, in_strides, ndim, axes,
+                          naxes);
+}
+
+int mxi_lse_stats_strided(double *stats, const void *in, mx_dtype in_dtype, const int32_t *shape,
+                          const int64_t *in_strides, int ndim, const int32_t *axes, int naxes) {
+    return reduce_strided(MXI_REDUCE_LOGSUMEXP, true, stats, MX_FLOAT64, in, in_dtype, shape,
+                          in_strides, ndim, axes, naxes);
+}
+
+const mxi_reduce_table *mxi_reduce_kernels(void) {
+    return mxi_simd_pick(reduce_tables);
+}
+
 int mxi_cpu_reduce(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
     const mxi_reduce_params *p = node->params;
     mx_array *in = inputs[0], *out = outputs[0];
@@ -519,4 +597,100 @@ int mxi_cpu_reduce(struct mxi_node *node, mx_array *const *inputs, mx_array *con
     if (out->size == 0) return MX_OK;
     return mxi_reduce_strided(p->type, mxi_data(out), out->dtype, in->size ? mxi_data(in) : NULL,
                               in->dtype, in->shape, in->strides, in->ndim, p->axes, p->naxes);
+}
+
+/* ---- Trace ---- */
+
+/* The diagonal is a strided view of the input: the other axes, then the
+ * diagonal with the sum of the two axes' strides. When a cast comes first
+ * the diagonal is copied out converted (it is small next to the input). */
+int mxi_cpu_trace(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    const mxi_trace_params *p = node->params;
+    mx_array *in = inputs[0], *out = outputs[0];
+    int rc = mxi_alloc_data(out);
+    if (rc != MX_OK || out->size == 0) return rc;
+    int nd = in->ndim, k = 0;
+    int64_t d1 = in->shape[p->axis1], d2 = in->shape[p->axis2];
+    int64_t s1 = in->strides[p->axis1], s2 = in->strides[p->axis2];
+    int64_t off = p->offset, len, start;
+    if (off >= 0) {
+        len = d2 - off < d1 ? d2 - off : d1;
+        start = off * s2;
+    } else {
+        len = d1 + off < d2 ? d1 + off : d2;
+        start = -off * s1;
+    }
+    if (len < 0) len = 0;
+    if (len > INT32_MAX) len = INT32_MAX; /* cannot happen: both dims are int32 */
+    int32_t shape[MXI_STRIDED_MAX_DIMS + 1];
+    int64_t strides[MXI_STRIDED_MAX_DIMS + 1];
+    if (nd - 1 > MXI_STRIDED_MAX_DIMS)
+        return mxi_error(MX_ERR_VALUE, "[trace] too many dimensions");
+    for (int i = 0; i < nd; i++)
+        if (i != p->axis1 && i != p->axis2) {
+            shape[k] = in->shape[i];
+            strides[k++] = in->strides[i];
+        }
+    shape[k] = (int32_t)len;
+    strides[k] = s1 + s2;
+    int32_t last = k;
+    if (len == 0)
+        return mxi_reduce_strided(MXI_REDUCE_SUM, mxi_data(out), out->dtype, NULL, p->dtype, shape,
+                                  strides, k + 1, &last, 1);
+    const char *base = (const char *)mxi_data(in) + start * mx_dtype_size(in->dtype);
+    if (p->dtype == (int32_t)in->dtype)
+        return mxi_reduce_strided(MXI_REDUCE_SUM, mxi_data(out), out->dtype, base, in->dtype, shape,
+                                  strides, k + 1, &last, 1);
+    int64_t n = mxi_shape_size(shape, k + 1);
+    void *tmp = malloc((size_t)(n * mx_dtype_size((mx_dtype)p->dtype)));
+    if (!tmp) return mxi_error(MX_ERR_MEMORY, "[trace] out of memory for the diagonal");
+    rc = mxi_copy_to_contiguous(tmp, (mx_dtype)p->dtype, base, in->dtype, shape, strides, k + 1);
+    if (rc == MX_OK) {
+        int64_t cstr[MXI_STRIDED_MAX_DIMS + 1];
+        mxi_row_strides(cstr, shape, k + 1);
+        rc = mxi_reduce_strided(MXI_REDUCE_SUM, mxi_data(out), out->dtype, tmp, (mx_dtype)p->dtype,
+                                shape, cstr, k + 1, &last, 1);
+    }
+    free(tmp);
+    return rc;
+}
+
+/* ---- StdSqrt: elementwise square root of a float array (std's last
+ * step until the unary family's Sqrt is merged) ---- */
+
+static void sqrt_range(void *ctx, int64_t b, int64_t e) {
+    mx_array *out = ctx;
+    void *d = mxi_data(out);
+    switch (out->dtype) {
+    case MX_FLOAT16:
+        for (int64_t i = b; i < e; i++)
+            ((uint16_t *)d)[i] = mxi_f32_to_f16(sqrtf(mxi_f16_to_f32(((uint16_t *)d)[i])));
+        break;
+    case MX_BFLOAT16:
+        for (int64_t i = b; i < e; i++)
+            ((uint16_t *)d)[i] = mxi_f32_to_bf16(sqrtf(mxi_bf16_to_f32(((uint16_t *)d)[i])));
+        break;
+    case MX_FLOAT64:
+        for (int64_t i = b; i < e; i++) ((double *)d)[i] = sqrt(((double *)d)[i]);
+        break;
+    default:
+        for (int64_t i = b; i < e; i++) ((float *)d)[i] = sqrtf(((float *)d)[i]);
+        break;
+    }
+}
+
+int mxi_cpu_std_sqrt(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    (void)node;
+    mx_array *in = inputs[0], *out = outputs[0];
+    if (!mx_dtype_is_floating(in->dtype))
+        return mxi_error(MX_ERR_TYPE, "[std] sqrt of %s", mx_dtype_name(in->dtype));
+    int rc = mxi_alloc_or_donate(out, inputs, 1);
+    if (rc != MX_OK || out->size == 0) return rc;
+    if (out->buffer != in->buffer) {
+        rc = mxi_copy_to_contiguous(mxi_data(out), out->dtype, mxi_data(in), in->dtype, in->shape,
+                                    in->strides, in->ndim);
+        if (rc != MX_OK) return rc;
+    }
+    run_tasks(out->size, 1, sqrt_range, out);
+    return MX_OK;
 }
