@@ -2,7 +2,7 @@
  * Reductions (sum, prod, min, max, all/and, any/or, and the log-sum-exp
  * accumulators behind LogSumExp and Softmax) over any set of axes of an
  * input with any strides; also the Trace kernel (a sum over a strided
- * diagonal view) and the stop-gap StdSqrt.
+ * diagonal view).
  *
  * The input's axes split into kept ones (the output's, in order) and reduced
  * ones (ordered by decreasing stride, so the innermost reduced axis is the
@@ -653,44 +653,4 @@ int mxi_cpu_trace(struct mxi_node *node, mx_array *const *inputs, mx_array *cons
     }
     free(tmp);
     return rc;
-}
-
-/* ---- StdSqrt: elementwise square root of a float array (std's last
- * step until the unary family's Sqrt is merged) ---- */
-
-static void sqrt_range(void *ctx, int64_t b, int64_t e) {
-    mx_array *out = ctx;
-    void *d = mxi_data(out);
-    switch (out->dtype) {
-    case MX_FLOAT16:
-        for (int64_t i = b; i < e; i++)
-            ((uint16_t *)d)[i] = mxi_f32_to_f16(sqrtf(mxi_f16_to_f32(((uint16_t *)d)[i])));
-        break;
-    case MX_BFLOAT16:
-        for (int64_t i = b; i < e; i++)
-            ((uint16_t *)d)[i] = mxi_f32_to_bf16(sqrtf(mxi_bf16_to_f32(((uint16_t *)d)[i])));
-        break;
-    case MX_FLOAT64:
-        for (int64_t i = b; i < e; i++) ((double *)d)[i] = sqrt(((double *)d)[i]);
-        break;
-    default:
-        for (int64_t i = b; i < e; i++) ((float *)d)[i] = sqrtf(((float *)d)[i]);
-        break;
-    }
-}
-
-int mxi_cpu_std_sqrt(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
-    (void)node;
-    mx_array *in = inputs[0], *out = outputs[0];
-    if (!mx_dtype_is_floating(in->dtype))
-        return mxi_error(MX_ERR_TYPE, "[std] sqrt of %s", mx_dtype_name(in->dtype));
-    int rc = mxi_alloc_or_donate(out, inputs, 1);
-    if (rc != MX_OK || out->size == 0) return rc;
-    if (out->buffer != in->buffer) {
-        rc = mxi_copy_to_contiguous(mxi_data(out), out->dtype, mxi_data(in), in->dtype, in->shape,
-                                    in->strides, in->ndim);
-        if (rc != MX_OK) return rc;
-    }
-    run_tasks(out->size, 1, sqrt_range, out);
-    return MX_OK;
 }

@@ -226,7 +226,6 @@ int mx_mean_axis(mx_array **out, const mx_array *a, int axis, bool keepdims, con
     return mean_impl(out, a, &axis, 1, false, keepdims, "mean", s);
 }
 
-static int std_sqrt(mx_array **out, mx_array *v, const mx_stream *s);
 
 static int var_impl(mx_array **out, const mx_array *a, const int *axes, int naxes, bool all,
                     bool keepdims, int ddof, bool sd, const char *op, const mx_stream *s) {
@@ -268,7 +267,7 @@ static int var_impl(mx_array **out, const mx_array *a, const int *axes, int naxe
     }
     if (!rc) {
         if (sd) {
-            rc = std_sqrt(out, r, s);
+            rc = mx_sqrt(out, r, s);
         } else {
             mxi_set_out(out, r);
             r = NULL;
@@ -293,11 +292,7 @@ int mx_var_axis(mx_array **out, const mx_array *a, int axis, bool keepdims, int 
     return var_impl(out, a, &axis, 1, false, keepdims, ddof, false, "var", s);
 }
 
-/* std is sqrt(var). The unary family's mx_sqrt is not on this branch yet:
- * until it is, the square root is a small primitive of this family. */
-static int std_sqrt(mx_array **out, mx_array *v, const mx_stream *s) {
-    return mxi_make(out, v->dtype, v->shape, v->ndim, MXI_PRIM_STD_SQRT, NULL, 0, &v, 1, s);
-}
+/* std is sqrt(var). */
 
 int mx_std(mx_array **out, const mx_array *a, bool keepdims, int ddof, const mx_stream *s) {
     return var_impl(out, a, NULL, 0, true, keepdims, ddof, true, "std", s);
