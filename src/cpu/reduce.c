@@ -29,6 +29,7 @@
 
 #include "copy.h"
 #include "core/array_impl.h"
+#include "cmlx/dtype_info.h"
 #include "core/error.h"
 #include "core/half.h"
 #include "core/threadpool.h"
@@ -125,31 +126,11 @@ static mx_dtype racc_dtype(mxi_racc_class c) {
 
 /* Largest and smallest values of integer dtypes, for min/max identities. */
 static void int_limits(mx_dtype dt, int64_t *lo, uint64_t *hi) {
-    switch (dt) {
-    case MX_UINT8:
-        *lo = 0, *hi = UINT8_MAX;
-        break;
-    case MX_UINT16:
-        *lo = 0, *hi = UINT16_MAX;
-        break;
-    case MX_UINT32:
-        *lo = 0, *hi = UINT32_MAX;
-        break;
-    case MX_UINT64:
-        *lo = 0, *hi = UINT64_MAX;
-        break;
-    case MX_INT8:
-        *lo = INT8_MIN, *hi = INT8_MAX;
-        break;
-    case MX_INT16:
-        *lo = INT16_MIN, *hi = INT16_MAX;
-        break;
-    case MX_INT32:
-        *lo = INT32_MIN, *hi = INT32_MAX;
-        break;
-    default:
+    mx_iinfo info;
+    if (mx_dtype_is_integer(dt) && mx_iinfo_get(&info, dt) == MX_OK) {
+        *lo = info.min, *hi = info.max;
+    } else {
         *lo = INT64_MIN, *hi = INT64_MAX;
-        break;
     }
 }
 
