@@ -565,14 +565,140 @@ done:
     mx_array_free(r);
 }
 
+/* ---- op workloads of the op library: one generic runner, a row each ----
+ * Inputs are uniform in [0.1, 1.1) (valid for every op here); an op's
+ * result is checked only for its shape, the tests check values. */
+
+typedef enum { OP_UNARY, OP_BINARY, OP_WHERE, OP_REDUCE } op_kind;
+
+typedef struct op_workload {
+    const char *name;
+    op_kind kind;
+    int (*unary)(mx_array **, const mx_array *, const mx_stream *);
+    int (*binary)(mx_array **, const mx_array *, const mx_array *, const mx_stream *);
+    int (*reduce)(mx_array **, const mx_array *, int, bool, const mx_stream *);
+    int axis;         /* reductions: 1 = along rows, 0 = along columns */
+    bool transposed;  /* first operand is a transposed view */
+    double bytes_per; /* bytes moved per input element (read + written) */
+} op_workload;
+
+enum { OP_SIDE = 4096 };
+
+static void run_op_workload(bench *b, const op_workload *w) {
+    float *host = malloc((size_t)OP_SIDE * OP_SIDE * sizeof *host);
+    mx_array *x = NULL, *y = NULL, *c = NULL, *xt = NULL, *r = NULL, *half = NULL;
+    if (!host) FAIL("out of host memory");
+    fill_uniform(host, (size_t)OP_SIDE * OP_SIDE, 7);
+    for (size_t i = 0; i < (size_t)OP_SIDE * OP_SIDE; i++) host[i] += 0.1f;
+    int32_t shape[2] = {OP_SIDE, OP_SIDE};
+    CK(mx_array_from_data(&x, host, shape, 2, MX_FLOAT32));
+    fill_uniform(host, (size_t)OP_SIDE * OP_SIDE, 8);
+    CK(mx_array_from_data(&y, host, shape, 2, MX_FLOAT32));
+    CK(mx_array_from_float(&half, 0.5, MX_FLOAT32));
+    CK(mx_greater(&c, y, half, NULL));
+    CK(mx_eval((mx_array *[]){x, y, c}, 3));
+    if (w->transposed) {
+        CK(mx_transpose(&xt, x, NULL, 0, NULL));
+    } else {
+        xt = mx_array_retain(x);
+    }
+    for (int rep = -1; rep < b->reps; rep++) {
+        bench_time_start(b);
+        switch (w->kind) {
+        case OP_UNARY:
+            CK(w->unary(&r, xt, NULL));
+            break;
+        case OP_BINARY:
+            CK(w->binary(&r, xt, y, NULL));
+            break;
+        case OP_WHERE:
+            CK(mx_where(&r, c, xt, y, NULL));
+            break;
+        case OP_REDUCE:
+            CK(w->reduce(&r, xt, w->axis, false, NULL));
+            break;
+        }
+        CK(mx_eval(&r, 1));
+        if (rep >= 0) bench_time_stop(b);
+        size_t want = w->kind == OP_REDUCE ? OP_SIDE : (size_t)OP_SIDE * OP_SIDE;
+        if (mx_array_size(r) != want) FAIL("result has %zu elements", mx_array_size(r));
+        mx_array_free(r);
+        r = NULL;
+    }
+    bench_field(b, "gb_s", w->bytes_per * OP_SIDE * OP_SIDE / bench_median(b) / 1e9);
+    bench_field(b, "melem_s", (double)OP_SIDE * OP_SIDE / bench_median(b) / 1e6);
+done:
+    free(host);
+    mx_array *all[] = {x, y, c, xt, r, half};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
+}
+
+#define UNARY_WL(n, f)                                                                             \
+    { n, OP_UNARY, f, NULL, NULL, 0, false, 8 }
+#define BINARY_WL(n, f, t)                                                                         \
+    { n, OP_BINARY, NULL, f, NULL, 0, t, 12 }
+#define REDUCE_WL(n, f, ax)                                                                        \
+    { n, OP_REDUCE, NULL, NULL, f, ax, false, 4 }
+
+static const op_workload op_workloads[] = {
+    UNARY_WL("exp_16m", mx_exp),
+    UNARY_WL("tanh_16m", mx_tanh),
+    UNARY_WL("sigmoid_16m", mx_sigmoid),
+    UNARY_WL("erf_16m", mx_erf),
+    UNARY_WL("log_16m", mx_log),
+    BINARY_WL("multiply_16m", mx_multiply, false),
+    BINARY_WL("maximum_16m", mx_maximum, false),
+    BINARY_WL("add_transposed_16m", mx_add, true),
+    {"where_16m", OP_WHERE, NULL, NULL, NULL, 0, false, 13},
+    REDUCE_WL("sum_rows_4096", mx_sum_axis, 1),
+    REDUCE_WL("sum_cols_4096", mx_sum_axis, 0),
+    REDUCE_WL("max_rows_4096", mx_max_axis, 1),
+    REDUCE_WL("max_cols_4096", mx_max_axis, 0),
+};
+
+#define OP_WL(i)                                                                                   \
+    static void wl_op_##i(bench *b) {                                                              \
+        run_op_workload(b, &op_workloads[i]);                                                      \
+    }
+OP_WL(0)
+OP_WL(1)
+OP_WL(2)
+OP_WL(3)
+OP_WL(4)
+OP_WL(5)
+OP_WL(6)
+OP_WL(7)
+OP_WL(8)
+OP_WL(9)
+OP_WL(10)
+OP_WL(11)
+OP_WL(12)
+
 /* ---- the table ---- */
 
 static const workload workloads[] = {
-    {"graph_chain", 5, wl_graph_chain}, {"donation_memory", 3, wl_donation_memory},
-    {"add_16m", 20, wl_add_16m},        {"copy_bandwidth", 20, wl_copy_bandwidth},
-    {"sgemm_blas", 5, wl_sgemm_blas},   {"matmul_2048", 5, wl_matmul_2048},
-    {"sum_16m", 20, wl_sum_16m},        {"sort_1m", 15, wl_sort_1m},
+    {"graph_chain", 5, wl_graph_chain},
+    {"donation_memory", 3, wl_donation_memory},
+    {"add_16m", 20, wl_add_16m},
+    {"copy_bandwidth", 20, wl_copy_bandwidth},
+    {"sgemm_blas", 5, wl_sgemm_blas},
+    {"matmul_2048", 5, wl_matmul_2048},
+    {"sum_16m", 20, wl_sum_16m},
+    {"sort_1m", 15, wl_sort_1m},
     {"argsort_1m", 15, wl_argsort_1m},
+    {"exp_16m", 10, wl_op_0},
+    {"tanh_16m", 10, wl_op_1},
+    {"sigmoid_16m", 10, wl_op_2},
+    {"erf_16m", 10, wl_op_3},
+    {"log_16m", 10, wl_op_4},
+    {"multiply_16m", 10, wl_op_5},
+    {"maximum_16m", 10, wl_op_6},
+    {"add_transposed_16m", 10, wl_op_7},
+    {"where_16m", 10, wl_op_8},
+    {"sum_rows_4096", 10, wl_op_9},
+    {"sum_cols_4096", 10, wl_op_10},
+    {"max_rows_4096", 10, wl_op_11},
+    {"max_cols_4096", 10, wl_op_12},
 };
 enum { NUM_WORKLOADS = sizeof workloads / sizeof *workloads };
 

@@ -15,6 +15,7 @@ Adding a workload: write a function taking (reps) that returns
 the derived field names must match bench_cmlx.c.
 """
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -327,6 +328,76 @@ DEFAULT_REPS = {
     "sort_1m": 15,
     "argsort_1m": 15,
 }
+# ---- op-library workloads (same names, inputs and byte counts as
+# bench_cmlx.c's op_workloads table) ----
+
+OP_SIDE = 4096
+
+
+# name -> (kind, numpy function, mlx function name, bytes per element, axis)
+OPS = {
+    "exp_16m": ("unary", np.exp, "exp", 8, None),
+    "tanh_16m": ("unary", np.tanh, "tanh", 8, None),
+    "sigmoid_16m": ("unary", lambda x: 1 / (1 + np.exp(-x)), "sigmoid", 8, None),
+    "erf_16m": ("unary", None, "erf", 8, None),
+    "log_16m": ("unary", np.log, "log", 8, None),
+    "multiply_16m": ("binary", np.multiply, "multiply", 12, None),
+    "maximum_16m": ("binary", np.maximum, "maximum", 12, None),
+    "add_transposed_16m": ("binary_t", np.add, "add", 12, None),
+    "where_16m": ("where", np.where, "where", 13, None),
+    "sum_rows_4096": ("reduce", np.sum, "sum", 4, 1),
+    "sum_cols_4096": ("reduce", np.sum, "sum", 4, 0),
+    "max_rows_4096": ("reduce", np.max, "max", 4, 1),
+    "max_cols_4096": ("reduce", np.max, "max", 4, 0),
+}
+
+
+def _op_inputs():
+    x = (uniform(OP_SIDE * OP_SIDE, 7) + np.float32(0.1)).reshape(OP_SIDE, OP_SIDE)
+    y = uniform(OP_SIDE * OP_SIDE, 8).reshape(OP_SIDE, OP_SIDE)
+    return x, y, y > 0.5
+
+
+def _op_fields(name, times):
+    per = OPS[name][3]
+    med = statistics.median(times)
+    return {"gb_s": per * OP_SIDE * OP_SIDE / med / 1e9,
+            "melem_s": OP_SIDE * OP_SIDE / med / 1e6}
+
+
+def np_op(name, reps):
+    kind, fn, _, _, axis = OPS[name]
+    x, y, c = _op_inputs()
+    xt = x.T if kind == "binary_t" else x
+    calls = {"unary": lambda: fn(x), "binary": lambda: fn(x, y), "binary_t": lambda: fn(xt, y),
+             "where": lambda: fn(c, x, y), "reduce": lambda: fn(x, axis=axis)}
+    times = timed(calls[kind], reps)
+    return times, _op_fields(name, times)
+
+
+def mlx_op(name, reps):
+    kind, _, fname, _, axis = OPS[name]
+    xn, yn, cn = _op_inputs()
+    x, y, c = mx.array(xn), mx.array(yn), mx.array(cn)
+    mx.eval(x, y, c)
+    f = getattr(mx, fname)
+    xt = mx.transpose(x) if kind == "binary_t" else x
+    calls = {"unary": lambda: f(x), "binary": lambda: f(x, y), "binary_t": lambda: f(xt, y),
+             "where": lambda: f(c, x, y), "reduce": lambda: f(x, axis=axis)}
+
+    def run():
+        mx.eval(calls[kind]())
+
+    times = timed(run, reps)
+    return times, _op_fields(name, times)
+
+
+for _name in OPS:
+    if OPS[_name][1] is not None:  # NumPy has no erf (SciPy may be absent)
+        NUMPY[_name] = functools.partial(np_op, _name)
+    MLX[_name] = functools.partial(mlx_op, _name)
+    DEFAULT_REPS[_name] = 10
+
 # MLX's CPU matmul takes seconds at this size: fewer repetitions keep the
 # whole run short.
 MLX_DEFAULT_REPS = {"matmul_2048": 3}

@@ -67,6 +67,16 @@ SHOW = {
     # Goal: at least NumPy's speed (the "vs numpy" column below 1).
     "sort_1m": Show("melem_s", "Melem/s"),
     "argsort_1m": Show("melem_s", "Melem/s"),
+    # Op library: transcendentals aim at >= 2x NumPy; memory-bound ops at
+    # >= 80% of copy bandwidth; row/column reductions read only (no roof).
+    **{n: Show("melem_s", "Melem/s") for n in
+       ("exp_16m", "tanh_16m", "sigmoid_16m", "erf_16m", "log_16m")},
+    **{n: Show("gb_s", "GB/s", limit=("copy_bandwidth", "gb_s"),
+               target=lambda v, pct: pct >= 80.0, target_text=">= 80% of copy")
+       for n in ("multiply_16m", "maximum_16m", "where_16m")},
+    "add_transposed_16m": Show("gb_s", "GB/s", limit=("copy_bandwidth", "gb_s")),
+    **{n: Show("gb_s", "GB/s", limit=("copy_bandwidth", "gb_s")) for n in
+       ("sum_rows_4096", "sum_cols_4096", "max_rows_4096", "max_cols_4096")},
 }
 
 
