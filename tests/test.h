@@ -7,6 +7,7 @@
 #define CMLX_TEST_H
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,6 +93,42 @@ static inline void test_read_f32(mx_array *a, float *dst, size_t n) {
     CHECK_OK(mx_eval(&a, 1));
     CHECK(mx_array_size(a) == n);
     CHECK_OK(mx_array_copy_to(a, dst, n * sizeof(float)));
+}
+
+/* Row-major index <-> coordinates over a shape. */
+static inline void test_unravel(int64_t k, const int32_t *shape, int nd, int32_t *idx) {
+    for (int d = nd - 1; d >= 0; d--) {
+        idx[d] = (int32_t)(k % shape[d]);
+        k /= shape[d];
+    }
+}
+
+static inline int64_t test_ravel(const int32_t *idx, const int32_t *shape, int nd) {
+    int64_t k = 0;
+    for (int d = 0; d < nd; d++) k = k * shape[d] + idx[d];
+    return k;
+}
+
+/* An evaluated array of dtype dt holding n values given in double (real
+ * and, for complex64, imaginary parts), of the given shape. */
+static inline mx_array *test_array_of(const double *re, const double *im, int64_t n,
+                                      const int32_t *shape, int nd, mx_dtype dt) {
+    mx_array *a = NULL, *c = NULL;
+    if (dt == MX_COMPLEX64) {
+        float *f = malloc(sizeof(float) * 2 * (size_t)(n ? n : 1));
+        for (int64_t i = 0; i < n; i++) {
+            f[2 * i] = (float)re[i];
+            f[2 * i + 1] = (float)im[i];
+        }
+        CHECK_OK(mx_array_from_data(&a, f, shape, nd, MX_COMPLEX64));
+        free(f);
+        return a;
+    }
+    CHECK_OK(mx_array_from_data(&a, re, shape, nd, MX_FLOAT64));
+    CHECK_OK(mx_astype(&c, a, dt, NULL));
+    CHECK_OK(mx_eval(&c, 1));
+    mx_array_free(a);
+    return c;
 }
 
 #endif

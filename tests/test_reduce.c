@@ -51,41 +51,6 @@ static int64_t prod_shape(const int32_t *s, int n) {
     return p;
 }
 
-static void unravel(int64_t k, const int32_t *shape, int nd, int32_t *idx) {
-    for (int d = nd - 1; d >= 0; d--) {
-        idx[d] = (int32_t)(k % shape[d]);
-        k /= shape[d];
-    }
-}
-
-static int64_t ravel(const int32_t *idx, const int32_t *shape, int nd) {
-    int64_t k = 0;
-    for (int d = 0; d < nd; d++) k = k * shape[d] + idx[d];
-    return k;
-}
-
-/* A physical float64 (or complex64) array holding `vals` (n elements of
- * shape), cast to dt. */
-static mx_array *physical(const double *re, const double *im, int64_t n, const int32_t *shape,
-                          int nd, mx_dtype dt) {
-    mx_array *a = NULL, *c = NULL;
-    if (dt == MX_COMPLEX64) {
-        float *f = malloc(sizeof(float) * 2 * (size_t)(n ? n : 1));
-        for (int64_t i = 0; i < n; i++) {
-            f[2 * i] = (float)re[i];
-            f[2 * i + 1] = (float)im[i];
-        }
-        CHECK_OK(mx_array_from_data(&a, f, shape, nd, MX_COMPLEX64));
-        free(f);
-        return a;
-    }
-    CHECK_OK(mx_array_from_data(&a, re, shape, nd, MX_FLOAT64));
-    CHECK_OK(mx_astype(&c, a, dt, NULL));
-    CHECK_OK(mx_eval(&c, 1));
-    mx_array_free(a);
-    return c;
-}
-
 /* An array of dtype dt with the logical values of x, laid out as asked.
  * L_BROADCAST first makes x constant along axis 0 (it changes x). */
 static mx_array *make(lg *x, mx_dtype dt, int layout) {
@@ -100,26 +65,26 @@ static mx_array *make(lg *x, mx_dtype dt, int layout) {
     case L_TRANSPOSED: {
         for (int d = 0; d < nd; d++) ps[d] = x->shape[nd - 1 - d];
         for (int64_t k = 0; k < x->size; k++) {
-            unravel(k, x->shape, nd, idx);
+            test_unravel(k, x->shape, nd, idx);
             for (int d = 0; d < nd; d++) pidx[d] = idx[nd - 1 - d];
-            int64_t q = ravel(pidx, ps, nd);
+            int64_t q = test_ravel(pidx, ps, nd);
             pre[q] = x->re[k];
             pim[q] = x->im[k];
         }
-        p = physical(pre, pim, x->size, ps, nd, dt);
+        p = test_array_of(pre, pim, x->size, ps, nd, dt);
         CHECK_OK(mx_transpose(&r, p, NULL, 0, NULL));
         break;
     }
     case L_REVERSED: {
         memcpy(ps, x->shape, sizeof ps);
         for (int64_t k = 0; k < x->size; k++) {
-            unravel(k, x->shape, nd, idx);
+            test_unravel(k, x->shape, nd, idx);
             idx[0] = x->shape[0] - 1 - idx[0];
-            int64_t q = ravel(idx, ps, nd);
+            int64_t q = test_ravel(idx, ps, nd);
             pre[q] = x->re[k];
             pim[q] = x->im[k];
         }
-        p = physical(pre, pim, x->size, ps, nd, dt);
+        p = test_array_of(pre, pim, x->size, ps, nd, dt);
         int32_t start[6] = {0}, stop[6], step[6];
         for (int d = 0; d < nd; d++) {
             stop[d] = x->shape[d];
@@ -139,7 +104,7 @@ static mx_array *make(lg *x, mx_dtype dt, int layout) {
         }
         memcpy(ps, x->shape, sizeof ps);
         ps[0] = 1;
-        p = physical(x->re, x->im, inner, ps, nd, dt);
+        p = test_array_of(x->re, x->im, inner, ps, nd, dt);
         CHECK_OK(mx_broadcast_to(&r, p, x->shape, nd, NULL));
         break;
     }
@@ -150,13 +115,13 @@ static mx_array *make(lg *x, mx_dtype dt, int layout) {
         int64_t pn = prod_shape(ps, nd);
         for (int64_t q = 0; q < pn; q++) pre[q] = 99; /* never read */
         for (int64_t k = 0; k < x->size; k++) {
-            unravel(k, x->shape, nd, idx);
+            test_unravel(k, x->shape, nd, idx);
             idx[nd - 1] = 2 * idx[nd - 1] + 1;
-            int64_t q = ravel(idx, ps, nd);
+            int64_t q = test_ravel(idx, ps, nd);
             pre[q] = x->re[k];
             pim[q] = x->im[k];
         }
-        p = physical(pre, pim, pn, ps, nd, dt);
+        p = test_array_of(pre, pim, pn, ps, nd, dt);
         int32_t start[6] = {0}, stop[6], step[6];
         for (int d = 0; d < nd; d++) {
             stop[d] = ps[d];
@@ -168,7 +133,7 @@ static mx_array *make(lg *x, mx_dtype dt, int layout) {
         break;
     }
     default:
-        r = physical(x->re, x->im, x->size, x->shape, nd, dt);
+        r = test_array_of(x->re, x->im, x->size, x->shape, nd, dt);
         break;
     }
     mx_array_free(p);
@@ -479,10 +444,10 @@ static int64_t ref_reduce(int op, mx_dtype t, mx_dtype ot, const lg *x, const in
     int64_t *cnt = calloc((size_t)(n_out ? n_out : 1), sizeof(int64_t));
     int32_t idx[6];
     for (int64_t k = 0; k < x->size; k++) {
-        unravel(k, x->shape, x->ndim, idx);
+        test_unravel(k, x->shape, x->ndim, idx);
         for (int d = 0; d < x->ndim; d++)
             if (red[d]) idx[d] = 0;
-        int64_t o = ravel(idx, oshape, x->ndim);
+        int64_t o = test_ravel(idx, oshape, x->ndim);
         double *slot = v + 2 * (o * n_red + cnt[o]++);
         slot[0] = x->re[k];
         slot[1] = x->im[k];
@@ -711,10 +676,10 @@ TEST(test_argmin_argmax_all_dtypes) {
                             int64_t n_out = prod_shape(os, 3);
                             for (int64_t o = 0; o < n_out; o++) {
                                 int32_t idx[3];
-                                unravel(o, os, 3, idx);
+                                test_unravel(o, os, 3, idx);
                                 for (int k = 0; k < shape[ax]; k++) {
                                     idx[ax] = k;
-                                    int64_t q = ravel(idx, shape, 3);
+                                    int64_t q = test_ravel(idx, shape, 3);
                                     line[2 * k] = x->re[q];
                                     line[2 * k + 1] = x->im[q];
                                 }
@@ -766,10 +731,10 @@ static void ref_softmax(const lg *x, const int *axes, int naxes, double *ore, do
     for (int64_t o = 0; o < n_out; o++) mr[o] = -INF_, mi[o] = -INF_;
     for (int pass = 0; pass < 3; pass++)
         for (int64_t k = 0; k < x->size; k++) {
-            unravel(k, x->shape, x->ndim, idx);
+            test_unravel(k, x->shape, x->ndim, idx);
             for (int d = 0; d < x->ndim; d++)
                 if (red[d]) idx[d] = 0;
-            int64_t o = ravel(idx, os, x->ndim);
+            int64_t o = test_ravel(idx, os, x->ndim);
             double complex z = CMPLX(x->re[k], x->im[k]);
             if (pass == 0) {
                 if (isnan(x->re[k]) || cless(mr[o], mi[o], x->re[k], x->im[k]))
@@ -859,7 +824,7 @@ TEST(test_trace) {
     int32_t shape[3] = {2, 3, 4};
     double v[24], z[24] = {0};
     for (int i = 0; i < 24; i++) v[i] = i;
-    mx_array *a = physical(v, z, 24, shape, 3, MX_INT32), *r = NULL;
+    mx_array *a = test_array_of(v, z, 24, shape, 3, MX_INT32), *r = NULL;
     double got[8], gi[8];
     struct {
         int off, a1, a2, n;
@@ -895,7 +860,7 @@ TEST(test_trace) {
     tt = NULL;
     int32_t s33[2] = {3, 3};
     double f17[9] = {1.7, 0, 0, 0, 1.7, 0, 0, 0, 1.7};
-    mx_array *f = physical(f17, z, 9, s33, 2, MX_FLOAT32);
+    mx_array *f = test_array_of(f17, z, 9, s33, 2, MX_FLOAT32);
     CHECK_OK(mx_trace(&r, f, 0, 0, 1, MX_INT8, NULL));
     CHECK(mx_array_dtype(r) == MX_INT32);
     if (read_vals(r, got, gi, 1)) CHECK(got[0] == 3);
@@ -909,7 +874,7 @@ TEST(test_trace) {
     /* complex */
     double cr[4] = {1, 0, 0, 0}, ci[4] = {1, 0, 0, 2};
     int32_t s22[2] = {2, 2};
-    mx_array *cx = physical(cr, ci, 4, s22, 2, MX_COMPLEX64);
+    mx_array *cx = test_array_of(cr, ci, 4, s22, 2, MX_COMPLEX64);
     CHECK_OK(mx_trace(&r, cx, 0, 0, 1, MX_DTYPE_NONE, NULL));
     if (read_vals(r, got, gi, 1)) CHECK(got[0] == 1 && gi[0] == 3);
     mx_array_free(cx);
@@ -936,13 +901,13 @@ TEST(test_trace) {
 
 static mx_array *vec(const double *v, int32_t n, mx_dtype dt) {
     double im[32] = {0};
-    return physical(v, im, n, &n, 1, dt);
+    return test_array_of(v, im, n, &n, 1, dt);
 }
 
 static mx_array *mat(const double *v, int32_t r, int32_t c, mx_dtype dt) {
     double im[64] = {0};
     int32_t s[2] = {r, c};
-    return physical(v, im, (int64_t)r * c, s, 2, dt);
+    return test_array_of(v, im, (int64_t)r * c, s, 2, dt);
 }
 
 /* Evaluates r and compares with want (n values, NaN equal to NaN, zero's
@@ -1147,7 +1112,7 @@ TEST(test_reduce_mlx_cases) {
     {
         double re[3] = {1, 2, 5}, im[3] = {1, 0, -3};
         int32_t n3 = 3;
-        a = physical(re, im, 3, &n3, 1, MX_COMPLEX64);
+        a = test_array_of(re, im, 3, &n3, 1, MX_COMPLEX64);
         CHECK_OK(mx_var(&r, a, false, 0, NULL));
         expect_near(r, MX_FLOAT32, (double[]){5.777778148651123}, 1, 1e-5);
         CHECK_OK(mx_var(&r, a, false, 1, NULL));
@@ -1210,7 +1175,7 @@ TEST(test_reduce_mlx_cases) {
     {
         double re[3] = {1, 2, 2}, im[3] = {5, 0, -1};
         int32_t n3 = 3;
-        a = physical(re, im, 3, &n3, 1, MX_COMPLEX64);
+        a = test_array_of(re, im, 3, &n3, 1, MX_COMPLEX64);
         double gr[1], gi[1];
         CHECK_OK(mx_logsumexp(&r, a, false, NULL));
         CHECK(mx_array_dtype(r) == MX_COMPLEX64);
@@ -1256,7 +1221,7 @@ TEST(test_reduce_mlx_cases) {
     {
         double re[4] = {1, 3, 2, 2}, im[4] = {1, 0, 5, -1}, gr[1], gi[1];
         int32_t n4 = 4;
-        a = physical(re, im, 4, &n4, 1, MX_COMPLEX64);
+        a = test_array_of(re, im, 4, &n4, 1, MX_COMPLEX64);
         CHECK_OK(mx_median(&r, a, false, NULL));
         if (read_vals(r, gr, gi, 1)) CHECK(gr[0] == 2 && gi[0] == 2);
         mx_array_free(a);
@@ -1321,7 +1286,7 @@ TEST(test_reduce_mlx_cases) {
     {
         double re[2] = {1, 2}, im[2] = {1, 0}, gr[2], gi[2];
         int32_t n2 = 2;
-        a = physical(re, im, 2, &n2, 1, MX_COMPLEX64);
+        a = test_array_of(re, im, 2, &n2, 1, MX_COMPLEX64);
         CHECK_OK(mx_softmax_axis(&r, a, 0, false, NULL));
         CHECK(mx_array_dtype(r) == MX_COMPLEX64);
         if (read_vals(r, gr, gi, 2)) {
@@ -1448,7 +1413,7 @@ TEST(test_large_and_levels) {
         for (int axis = 0; axis < 2; axis++)
             for (int tr = 0; tr < 2; tr++) {
                 mx_dtype dt = dts[di];
-                mx_array *p = physical(re, im, (int64_t)R * C, shape, 2, dt), *a = p;
+                mx_array *p = test_array_of(re, im, (int64_t)R * C, shape, 2, dt), *a = p;
                 int ax = axis;
                 if (tr) {
                     /* a transposed view of the transposed data: same values */
@@ -1456,7 +1421,7 @@ TEST(test_large_and_levels) {
                     double *tre = malloc(sizeof(double) * R * C);
                     for (int i = 0; i < R; i++)
                         for (int j = 0; j < C; j++) tre[j * R + i] = re[i * C + j];
-                    mx_array *q = physical(tre, im, (int64_t)R * C, ts, 2, dt);
+                    mx_array *q = test_array_of(tre, im, (int64_t)R * C, ts, 2, dt);
                     a = NULL;
                     CHECK_OK(mx_transpose(&a, q, NULL, 0, NULL));
                     mx_array_free(q);
@@ -1565,7 +1530,7 @@ TEST(test_complex_minmax_levels) {
         re[i] = (double)(rnd() % 7);
         im[i] = (double)(rnd() % 100);
     }
-    mx_array *a = physical(re, im, R * C, shape, 2, MX_COMPLEX64);
+    mx_array *a = test_array_of(re, im, R * C, shape, 2, MX_COMPLEX64);
     for (int axis = 0; axis < 2; axis++) {
         mx_array *r = levels_agree(f_max, a, &axis, "complex max");
         int64_t n_out = axis ? R : C, n_red = axis ? C : R;
@@ -1600,7 +1565,7 @@ TEST(test_logsumexp_split) {
         for (int64_t i = 0; i < n; i++) re[i] = ((int64_t)(rnd() % 4001) - 2000) / 100.0;
         /* a large value late in the range, so blocks see different maxima */
         re[n - 3] = 80;
-        mx_array *a = physical(re, im, n, shape, 2, MX_FLOAT32);
+        mx_array *a = test_array_of(re, im, n, shape, 2, MX_FLOAT32);
         int ax = cases[ci].axis;
         int64_t n_out = ax ? shape[0] : shape[1], n_red = ax ? shape[1] : shape[0];
         mx_array *r = levels_agree(f_lse, a, &ax, "split logsumexp");
@@ -1651,7 +1616,7 @@ TEST(test_arg_long_lines) {
             im[i] = tmp.im[0];
         }
         if (mx_dtype_is_floating(dt)) re[3 * C + 5] = NAN_, re[40 * C + 66] = NAN_;
-        mx_array *a = physical(re, im, R * C, shape, 2, dt);
+        mx_array *a = test_array_of(re, im, R * C, shape, 2, dt);
         for (int axis = 0; axis < 2; axis++)
             for (int mx = 0; mx < 2; mx++) {
                 mx_array *r = NULL;

@@ -56,39 +56,6 @@ static void lg_free(lg *x) {
     free(x);
 }
 
-static void unravel(int64_t k, const int32_t *shape, int nd, int32_t *idx) {
-    for (int d = nd - 1; d >= 0; d--) {
-        idx[d] = (int32_t)(k % shape[d]);
-        k /= shape[d];
-    }
-}
-
-static int64_t ravel(const int32_t *idx, const int32_t *shape, int nd) {
-    int64_t k = 0;
-    for (int d = 0; d < nd; d++) k = k * shape[d] + idx[d];
-    return k;
-}
-
-static mx_array *physical(const double *re, const double *im, int64_t n, const int32_t *shape,
-                          int nd, mx_dtype dt) {
-    mx_array *a = NULL, *c = NULL;
-    if (dt == MX_COMPLEX64) {
-        float *f = malloc(sizeof(float) * 2 * (size_t)(n ? n : 1));
-        for (int64_t i = 0; i < n; i++) {
-            f[2 * i] = (float)re[i];
-            f[2 * i + 1] = (float)im[i];
-        }
-        CHECK_OK(mx_array_from_data(&a, f, shape, nd, MX_COMPLEX64));
-        free(f);
-        return a;
-    }
-    CHECK_OK(mx_array_from_data(&a, re, shape, nd, MX_FLOAT64));
-    CHECK_OK(mx_astype(&c, a, dt, NULL));
-    CHECK_OK(mx_eval(&c, 1));
-    mx_array_free(a);
-    return c;
-}
-
 enum { L_CONTIG, L_TRANSPOSED, L_REVERSED, L_BROADCAST, L_GAPS, L_COUNT };
 
 /* An array with x's logical values in the given layout (L_BROADCAST makes
@@ -105,25 +72,25 @@ static mx_array *make(lg *x, mx_dtype dt, int layout) {
     case L_TRANSPOSED:
         for (int d = 0; d < nd; d++) ps[d] = x->shape[nd - 1 - d];
         for (int64_t k = 0; k < x->size; k++) {
-            unravel(k, x->shape, nd, idx);
+            test_unravel(k, x->shape, nd, idx);
             for (int d = 0; d < nd; d++) pidx[d] = idx[nd - 1 - d];
-            int64_t q = ravel(pidx, ps, nd);
+            int64_t q = test_ravel(pidx, ps, nd);
             pre[q] = x->re[k];
             pim[q] = x->im[k];
         }
-        p = physical(pre, pim, x->size, ps, nd, dt);
+        p = test_array_of(pre, pim, x->size, ps, nd, dt);
         CHECK_OK(mx_transpose(&r, p, NULL, 0, NULL));
         break;
     case L_REVERSED:
         memcpy(ps, x->shape, sizeof ps);
         for (int64_t k = 0; k < x->size; k++) {
-            unravel(k, x->shape, nd, idx);
+            test_unravel(k, x->shape, nd, idx);
             idx[0] = x->shape[0] - 1 - idx[0];
-            int64_t q = ravel(idx, ps, nd);
+            int64_t q = test_ravel(idx, ps, nd);
             pre[q] = x->re[k];
             pim[q] = x->im[k];
         }
-        p = physical(pre, pim, x->size, ps, nd, dt);
+        p = test_array_of(pre, pim, x->size, ps, nd, dt);
         for (int d = 0; d < nd; d++) stop[d] = x->shape[d], step[d] = 1;
         start[0] = x->shape[0] - 1;
         stop[0] = -x->shape[0] - 1;
@@ -138,7 +105,7 @@ static mx_array *make(lg *x, mx_dtype dt, int layout) {
         }
         memcpy(ps, x->shape, sizeof ps);
         ps[0] = 1;
-        p = physical(x->re, x->im, inner, ps, nd, dt);
+        p = test_array_of(x->re, x->im, inner, ps, nd, dt);
         CHECK_OK(mx_broadcast_to(&r, p, x->shape, nd, NULL));
         break;
     }
@@ -148,13 +115,13 @@ static mx_array *make(lg *x, mx_dtype dt, int layout) {
         int64_t pn = x->size / x->shape[nd - 1] * ps[nd - 1];
         for (int64_t q = 0; q < pn; q++) pre[q] = 99;
         for (int64_t k = 0; k < x->size; k++) {
-            unravel(k, x->shape, nd, idx);
+            test_unravel(k, x->shape, nd, idx);
             idx[nd - 1] = 2 * idx[nd - 1] + 1;
-            int64_t q = ravel(idx, ps, nd);
+            int64_t q = test_ravel(idx, ps, nd);
             pre[q] = x->re[k];
             pim[q] = x->im[k];
         }
-        p = physical(pre, pim, pn, ps, nd, dt);
+        p = test_array_of(pre, pim, pn, ps, nd, dt);
         for (int d = 0; d < nd; d++) stop[d] = ps[d], step[d] = 1;
         start[nd - 1] = 1;
         step[nd - 1] = 2;
@@ -162,7 +129,7 @@ static mx_array *make(lg *x, mx_dtype dt, int layout) {
         break;
     }
     default:
-        r = physical(x->re, x->im, x->size, x->shape, nd, dt);
+        r = test_array_of(x->re, x->im, x->size, x->shape, nd, dt);
     }
     mx_array_free(p);
     free(pre);
@@ -529,7 +496,7 @@ TEST(test_logcumsumexp_all_dtypes) {
 
 static mx_array *vec(const double *v, int32_t n, mx_dtype dt) {
     double im[16] = {0};
-    return physical(v, im, n, &n, 1, dt);
+    return test_array_of(v, im, n, &n, 1, dt);
 }
 
 /* Evaluates r and compares it with want (n values, NaN equal to NaN, the
@@ -643,7 +610,7 @@ TEST(test_scan_mlx_cases) {
     /* Axis: a (2, 3) int32 array. */
     int32_t s23[2] = {2, 3};
     double v23[6] = {1, 2, 3, 4, 5, 6}, z6[6] = {0};
-    a = physical(v23, z6, 6, s23, 2, MX_INT32);
+    a = test_array_of(v23, z6, 6, s23, 2, MX_INT32);
     CHECK_OK(mx_cumsum(&r, a, false, true, MX_DTYPE_NONE, NULL));
     expect(r, MX_INT32, (double[]){1, 3, 6, 10, 15, 21}, 6);
     CHECK_OK(mx_cumsum_axis(&r, a, 0, false, true, MX_DTYPE_NONE, NULL));
@@ -662,7 +629,7 @@ TEST(test_scan_mlx_cases) {
     /* Complex: sums, products, maxima, logcumsumexp. */
     double cre[3] = {1, 2, 1}, cim[3] = {1, 0, 5};
     int32_t n3 = 3, n2 = 2;
-    a = physical(cre, cim, 2, &n2, 1, MX_COMPLEX64);
+    a = test_array_of(cre, cim, 2, &n2, 1, MX_COMPLEX64);
     double wre[2], wim[2];
     CHECK_OK(mx_cumsum(&r, a, false, true, MX_DTYPE_NONE, NULL));
     if (read_vals(r, wre, wim, 2)) CHECK(wre[1] == 3 && wim[1] == 1);
@@ -674,7 +641,7 @@ TEST(test_scan_mlx_cases) {
     CHECK_OK(mx_logcumsumexp(&r, a, false, false, NULL));
     if (read_vals(r, wre, wim, 2)) CHECK(wre[0] == -INF_ && wim[0] == 0);
     mx_array_free(a);
-    a = physical(cre, cim, 3, &n3, 1, MX_COMPLEX64);
+    a = test_array_of(cre, cim, 3, &n3, 1, MX_COMPLEX64);
     CHECK_OK(mx_cummax(&r, a, false, true, NULL));
     double mre[3], mim[3];
     if (read_vals(r, mre, mim, 3)) CHECK(mre[2] == 2 && mim[2] == 0);
@@ -826,7 +793,7 @@ TEST(test_diff) {
     /* 2-d, along axis 0 twice and along -2; transposed input. */
     int32_t s32[2] = {3, 2};
     double v[6] = {1, 2, 4, 8, 9, 20}, z[6] = {0};
-    a = physical(v, z, 6, s32, 2, MX_INT32);
+    a = test_array_of(v, z, 6, s32, 2, MX_INT32);
     CHECK_OK(mx_diff(&r, a, 2, 0, NULL));
     CHECK(mx_array_ndim(r) == 2 && mx_array_shape(r)[0] == 1 && mx_array_shape(r)[1] == 2);
     expect(r, MX_INT32, (double[]){2, 6}, 2);
