@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmlx/dtype_info.h"
+#include "cpu/copy.h"
 #include "core/array_impl.h"
 #include "core/error.h"
 #include "core/half.h"
@@ -83,78 +85,18 @@ static void scan_identity(int type, mx_dtype dt, void *dst) {
     }
     if (inf && !mx_dtype_is_floating(dt)) {
         /* Integer extremes (bool: false for max, true for min). */
-        bool mx = type == MXI_SCAN_MAX;
-        switch (dt) {
-        case MX_BOOL:
-            *(uint8_t *)dst = !mx;
-            return;
-        case MX_UINT8:
-            *(uint8_t *)dst = mx ? 0 : UINT8_MAX;
-            return;
-        case MX_UINT16:
-            *(uint16_t *)dst = mx ? 0 : UINT16_MAX;
-            return;
-        case MX_UINT32:
-            *(uint32_t *)dst = mx ? 0 : UINT32_MAX;
-            return;
-        case MX_UINT64:
-            *(uint64_t *)dst = mx ? 0 : UINT64_MAX;
-            return;
-        case MX_INT8:
-            *(int8_t *)dst = mx ? INT8_MIN : INT8_MAX;
-            return;
-        case MX_INT16:
-            *(int16_t *)dst = mx ? INT16_MIN : INT16_MAX;
-            return;
-        case MX_INT32:
-            *(int32_t *)dst = mx ? INT32_MIN : INT32_MAX;
-            return;
-        default:
-            *(int64_t *)dst = mx ? INT64_MIN : INT64_MAX;
-            return;
+        bool is_max = type == MXI_SCAN_MAX;
+        mx_iinfo info;
+        if (dt == MX_BOOL || mx_iinfo_get(&info, dt) != MX_OK) {
+            *(uint8_t *)dst = !is_max;
+        } else if (is_max) {
+            mxi_convert_element(dst, dt, &info.min, MX_INT64);
+        } else {
+            mxi_convert_element(dst, dt, &info.max, MX_UINT64);
         }
-    }
-    switch (dt) {
-    case MX_BOOL:
-        *(uint8_t *)dst = v != 0;
-        return;
-    case MX_UINT8:
-        *(uint8_t *)dst = (uint8_t)v;
-        return;
-    case MX_UINT16:
-        *(uint16_t *)dst = (uint16_t)v;
-        return;
-    case MX_UINT32:
-        *(uint32_t *)dst = (uint32_t)v;
-        return;
-    case MX_UINT64:
-        *(uint64_t *)dst = (uint64_t)v;
-        return;
-    case MX_INT8:
-        *(int8_t *)dst = (int8_t)v;
-        return;
-    case MX_INT16:
-        *(int16_t *)dst = (int16_t)v;
-        return;
-    case MX_INT32:
-        *(int32_t *)dst = (int32_t)v;
-        return;
-    case MX_INT64:
-        *(int64_t *)dst = (int64_t)v;
-        return;
-    case MX_FLOAT16:
-        *(uint16_t *)dst = mxi_f32_to_f16((float)v);
-        return;
-    case MX_BFLOAT16:
-        *(uint16_t *)dst = mxi_f32_to_bf16((float)v);
-        return;
-    case MX_FLOAT32:
-        *(float *)dst = (float)v;
-        return;
-    default:
-        *(double *)dst = v;
         return;
     }
+    mxi_convert_element(dst, dt, &v, MX_FLOAT64);
 }
 
 /* Scans along an innermost axis: one sequential scan per outer position. */

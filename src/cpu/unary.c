@@ -15,6 +15,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "cmlx/dtype_info.h"
+#include "cpu/copy.h"
 #include "core/array_impl.h"
 #include "core/error.h"
 #include "core/half.h"
@@ -236,49 +238,18 @@ static const char *kind_name(const mxi_node *node) {
 /* The smallest (which = 0) or largest (1) value of a dtype, as a neutral
  * clip bound: clipping to it changes nothing, NaN included. */
 static void extreme_value(void *dst, mx_dtype t, int which) {
-    switch (t) {
-    case MX_BOOL:
-    case MX_UINT8:
-        *(uint8_t *)dst = which ? UINT8_MAX : 0;
-        break;
-    case MX_UINT16:
-        *(uint16_t *)dst = which ? UINT16_MAX : 0;
-        break;
-    case MX_UINT32:
-        *(uint32_t *)dst = which ? UINT32_MAX : 0;
-        break;
-    case MX_UINT64:
-        *(uint64_t *)dst = which ? UINT64_MAX : 0;
-        break;
-    case MX_INT8:
-        *(int8_t *)dst = which ? INT8_MAX : INT8_MIN;
-        break;
-    case MX_INT16:
-        *(int16_t *)dst = which ? INT16_MAX : INT16_MIN;
-        break;
-    case MX_INT32:
-        *(int32_t *)dst = which ? INT32_MAX : INT32_MIN;
-        break;
-    case MX_INT64:
-        *(int64_t *)dst = which ? INT64_MAX : INT64_MIN;
-        break;
-    case MX_FLOAT16:
-        *(uint16_t *)dst = which ? 0x7c00u : 0xfc00u;
-        break;
-    case MX_BFLOAT16:
-        *(uint16_t *)dst = which ? 0x7f80u : 0xff80u;
-        break;
-    case MX_FLOAT32:
-        *(float *)dst = which ? INFINITY : -INFINITY;
-        break;
-    case MX_FLOAT64:
-        *(double *)dst = which ? INFINITY : -INFINITY;
-        break;
-    default: {
-        float *c = dst;
-        c[0] = c[1] = which ? INFINITY : -INFINITY;
-        break;
-    }
+    mx_iinfo info;
+    if (mx_dtype_is_integer(t) && mx_iinfo_get(&info, t) == MX_OK) {
+        if (which)
+            mxi_convert_element(dst, t, &info.max, MX_UINT64);
+        else
+            mxi_convert_element(dst, t, &info.min, MX_INT64);
+    } else if (t == MX_BOOL) {
+        *(uint8_t *)dst = which ? 1 : 0;
+    } else {
+        /* Inexact types: +-inf (complex: in both parts). */
+        mx_complex64 c = {which ? INFINITY : -INFINITY, which ? INFINITY : -INFINITY};
+        mxi_convert_element(dst, t, &c, MX_COMPLEX64);
     }
 }
 
