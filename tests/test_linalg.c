@@ -274,6 +274,7 @@ TEST(test_inv) {
     CHECK_OK(mx_zeros(&z, zs, 2, MX_FLOAT64, &cpu));
     CHECK_OK(mx_linalg_tri_inv(&zi, z, true, &cpu));
     CHECK_ERR(mx_eval(&zi, 1), MX_ERR_RUNTIME);
+    CHECK(strstr(mx_last_error(), "[linalg::tri_inv] the matrix is singular") != NULL);
     /* 0 x 0 matrices invert to themselves. */
     int32_t es[3] = {2, 0, 0};
     mx_array *em = NULL, *ei = NULL;
@@ -561,8 +562,16 @@ TEST(test_solve) {
     CHECK_NEAR(got[0], 0.075, 1e-6);
     CHECK_NEAR(got[1], 0.3, 1e-6);
     CHECK_NEAR(got[2], 0.2, 1e-6);
-    mx_array *all[] = {a, o, x};
-    free_all(all, 3);
+    /* A singular a fails at evaluation, naming solve. */
+    double sing[4] = {1, 2, 2, 4};
+    mx_array *sm = mat(sing, 2, 2, MX_FLOAT32), *sb = NULL;
+    int32_t two = 2;
+    CHECK_OK(mx_ones(&sb, &two, 1, MX_FLOAT32, &cpu));
+    CHECK_OK(mx_linalg_solve(&x, sm, sb, &cpu));
+    CHECK_ERR(mx_eval(&x, 1), MX_ERR_RUNTIME);
+    CHECK(strstr(mx_last_error(), "[linalg::solve] the matrix is singular") != NULL);
+    mx_array *all[] = {a, o, x, sm, sb};
+    free_all(all, 5);
 }
 
 TEST(test_det) {

@@ -27,7 +27,7 @@ int mxi_cpu_cholesky(struct mxi_node *node, mx_array *const *inputs, mx_array *c
                              "[linalg::cholesky] the matrix is not positive definite (the "
                              "leading minor of order %d is not)",
                              (int)info);
-        if (info < 0) return mxi_lapack_error("[linalg::cholesky]", "Cholesky factorization", info);
+        if (info < 0) return mxi_lapack_error("linalg::cholesky", "Cholesky factorization", info);
         mxi_lapack_zero_triangle(A, n, isz, p->upper);
     }
     return MX_OK;

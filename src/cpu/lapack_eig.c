@@ -91,7 +91,7 @@ int mxi_cpu_eig(struct mxi_node *node, mx_array *const *inputs, mx_array *const 
                                       "[linalg::eig] the eigensolver did not converge (error "
                                       "code %d)",
                                       (int)info)
-                          : mxi_lapack_error("[linalg::eig]", "eigendecomposition", info);
+                          : mxi_lapack_error("linalg::eig", "eigendecomposition", info);
             break;
         }
     }

@@ -46,7 +46,7 @@ int mxi_cpu_eigh(struct mxi_node *node, mx_array *const *inputs, mx_array *const
                                       "[linalg::eigh] the eigensolver did not converge (error "
                                       "code %d)",
                                       (int)info)
-                          : mxi_lapack_error("[linalg::eigh]", "eigendecomposition", info);
+                          : mxi_lapack_error("linalg::eigh", "eigendecomposition", info);
             break;
         }
     }

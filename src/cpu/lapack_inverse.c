@@ -11,31 +11,31 @@
 #include "core/error.h"
 #include "primitives/params_lapack.h"
 
-static int invert_general(mx_dtype dt, lapack_int n, void *A, lapack_int *ipiv) {
+static int invert_general(mx_dtype dt, lapack_int n, void *A, lapack_int *ipiv, const char *op) {
     lapack_int info = dt == MX_FLOAT64 ? LAPACKE_dgetrf(LAPACK_ROW_MAJOR, n, n, A, n, ipiv)
                                        : LAPACKE_sgetrf(LAPACK_ROW_MAJOR, n, n, A, n, ipiv);
     if (info > 0)
         return mxi_error(MX_ERR_RUNTIME,
-                         "[linalg::inv] the matrix is singular (LU factorization failed with "
+                         "[%s] the matrix is singular (LU factorization failed with "
                          "error code %d)",
-                         (int)info);
-    if (info < 0) return mxi_lapack_error("[linalg::inv]", "LU factorization", info);
+                         op, (int)info);
+    if (info < 0) return mxi_lapack_error(op, "LU factorization", info);
     info = dt == MX_FLOAT64 ? LAPACKE_dgetri(LAPACK_ROW_MAJOR, n, A, n, ipiv)
                             : LAPACKE_sgetri(LAPACK_ROW_MAJOR, n, A, n, ipiv);
-    if (info) return mxi_lapack_error("[linalg::inv]", "inversion", info);
+    if (info) return mxi_lapack_error(op, "inversion", info);
     return MX_OK;
 }
 
-static int invert_triangular(mx_dtype dt, lapack_int n, void *A, bool upper) {
+static int invert_triangular(mx_dtype dt, lapack_int n, void *A, bool upper, const char *op) {
     char uplo = upper ? 'U' : 'L';
     lapack_int info = dt == MX_FLOAT64 ? LAPACKE_dtrtri(LAPACK_ROW_MAJOR, uplo, 'N', n, A, n)
                                        : LAPACKE_strtri(LAPACK_ROW_MAJOR, uplo, 'N', n, A, n);
     if (info > 0)
         return mxi_error(MX_ERR_RUNTIME,
-                         "[linalg::tri_inv] the matrix is singular (triangular inversion failed "
+                         "[%s] the matrix is singular (triangular inversion failed "
                          "with error code %d)",
-                         (int)info);
-    if (info < 0) return mxi_lapack_error("[linalg::tri_inv]", "triangular inversion", info);
+                         op, (int)info);
+    if (info < 0) return mxi_lapack_error(op, "triangular inversion", info);
     mxi_lapack_zero_triangle(A, n, mx_dtype_size(dt), upper);
     return MX_OK;
 }
@@ -52,8 +52,9 @@ int mxi_cpu_inverse(struct mxi_node *node, mx_array *const *inputs, mx_array *co
     if (!p->tri && !ipiv) return MX_ERR_MEMORY;
     for (int64_t b = 0; b < batch && !rc; b++) {
         char *A = (char *)mxi_data(out) + b * n * n * isz;
-        rc = p->tri ? invert_triangular(a->dtype, n, A, p->upper)
-                    : invert_general(a->dtype, n, A, ipiv);
+        const char *op = mxi_inverse_caller_name(p->caller);
+        rc = p->tri ? invert_triangular(a->dtype, n, A, p->upper, op)
+                    : invert_general(a->dtype, n, A, ipiv, op);
     }
     if (ipiv) mxi_free(ipiv, piv_bytes);
     return rc;

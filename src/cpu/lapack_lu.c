@@ -35,7 +35,7 @@ int mxi_cpu_luf(struct mxi_node *node, mx_array *const *inputs, mx_array *const 
                                   ? LAPACKE_dgetrf(LAPACK_ROW_MAJOR, m, n, A, n, ipiv)
                                   : LAPACKE_sgetrf(LAPACK_ROW_MAJOR, m, n, A, n, ipiv);
             if (info < 0) {
-                rc = mxi_lapack_error("[linalg::lu]", "LU factorization", info);
+                rc = mxi_lapack_error("linalg::lu", "LU factorization", info);
                 break;
             }
         }

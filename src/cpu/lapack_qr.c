@@ -37,7 +37,7 @@ int mxi_cpu_qrf(struct mxi_node *node, mx_array *const *inputs, mx_array *const 
                               ? LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, m, n, (double *)A, n, tau)
                               : LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, m, n, (float *)A, n, tau);
         if (info) {
-            rc = mxi_lapack_error("[linalg::qr]", "QR factorization", info);
+            rc = mxi_lapack_error("linalg::qr", "QR factorization", info);
             break;
         }
         /* R is the upper triangle of the first K rows. */
@@ -48,7 +48,7 @@ int mxi_cpu_qrf(struct mxi_node *node, mx_array *const *inputs, mx_array *const 
                    ? LAPACKE_dorgqr(LAPACK_ROW_MAJOR, m, k, k, (double *)A, n, tau)
                    : LAPACKE_sorgqr(LAPACK_ROW_MAJOR, m, k, k, (float *)A, n, tau);
         if (info) {
-            rc = mxi_lapack_error("[linalg::qr]", "forming Q", info);
+            rc = mxi_lapack_error("linalg::qr", "forming Q", info);
             break;
         }
         for (lapack_int i = 0; i < m; i++)

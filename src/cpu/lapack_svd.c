@@ -63,7 +63,7 @@ int mxi_cpu_svd(struct mxi_node *node, mx_array *const *inputs, mx_array *const 
             rc = info > 0
                      ? mxi_error(MX_ERR_RUNTIME,
                                  "[linalg::svd] SVD did not converge (error code %d)", (int)info)
-                     : mxi_lapack_error("[linalg::svd]", "SVD", info);
+                     : mxi_lapack_error("linalg::svd", "SVD", info);
             break;
         }
     }

@@ -63,7 +63,7 @@ void mxi_lapack_identity(void *a, int64_t n, mx_dtype dtype) {
 int mxi_lapack_error(const char *op, const char *what, int info) {
     if (info < 0)
         return mxi_error(MX_ERR_RUNTIME,
-                         "%s %s failed: LAPACK rejected argument %d (a NaN in the input?)", op,
+                         "[%s] %s failed: LAPACK rejected argument %d (a NaN in the input?)", op,
                          what, -info);
-    return mxi_error(MX_ERR_RUNTIME, "%s %s failed with error code %d", op, what, info);
+    return mxi_error(MX_ERR_RUNTIME, "[%s] %s failed with error code %d", op, what, info);
 }

@@ -32,7 +32,7 @@ void mxi_lapack_zero_triangle(void *a, int64_t n, int64_t isz, bool keep_upper);
 /* Writes the n x n identity in dtype (float32, float64 or complex64). */
 void mxi_lapack_identity(void *a, int64_t n, mx_dtype dtype);
 
-/* Records the failure of a LAPACK call made for op ("[linalg::svd]"): what
+/* Records the failure of a LAPACK call made for op ("linalg::svd"): what
  * failed and info. A negative info names a rejected argument; from LAPACKE
  * it usually means its check found a NaN in the input matrix. Returns MX_ERR_RUNTIME. */
 int mxi_lapack_error(const char *op, const char *what, int info);

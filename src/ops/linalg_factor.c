@@ -58,23 +58,23 @@ int mx_linalg_svd(mx_array **u, mx_array **sv, mx_array **vt, const mx_array *a,
     return MX_OK;
 }
 
-static int inverse(mx_array **out, const mx_array *a, bool tri, bool upper, const char *op,
-                   const mx_stream *s) {
+int mxi_linalg_inverse(mx_array **out, const mx_array *a, bool tri, bool upper, int caller,
+                       const mx_stream *s) {
     mx_stream st;
-    int rc = mxi_linalg_validate(&st, out, a, s, op, false,
+    int rc = mxi_linalg_validate(&st, out, a, s, mxi_inverse_caller_name(caller), false,
                                  "Inverses are only defined for square matrices.");
     if (rc) return rc;
-    mxi_inverse_params p = {tri, upper};
+    mxi_inverse_params p = {tri, upper, caller};
     mx_array *in[1] = {(mx_array *)a};
     return mxi_make(out, a->dtype, a->shape, a->ndim, MXI_PRIM_INVERSE, &p, sizeof p, in, 1, &st);
 }
 
 int mx_linalg_inv(mx_array **out, const mx_array *a, const mx_stream *s) {
-    return inverse(out, a, false, false, "linalg::inv", s);
+    return mxi_linalg_inverse(out, a, false, false, MXI_INV_FOR_INV, s);
 }
 
 int mx_linalg_tri_inv(mx_array **out, const mx_array *a, bool upper, const mx_stream *s) {
-    return inverse(out, a, true, upper, "linalg::tri_inv", s);
+    return mxi_linalg_inverse(out, a, true, upper, MXI_INV_FOR_TRI_INV, s);
 }
 
 int mx_linalg_cholesky(mx_array **out, const mx_array *a, bool upper, const mx_stream *s) {
@@ -94,7 +94,7 @@ int mx_linalg_cholesky_inv(mx_array **out, const mx_array *factor, bool upper, c
     if (rc) return rc;
     /* a^-1 = L^-T L^-1 (or U^-1 U^-T). */
     mx_array *li = NULL, *lt = NULL;
-    rc = mx_linalg_tri_inv(&li, factor, upper, &st);
+    rc = mxi_linalg_inverse(&li, factor, true, upper, MXI_INV_FOR_CHOLESKY_INV, &st);
     if (!rc) rc = mx_swapaxes(&lt, li, -1, -2, &st);
     if (!rc) rc = upper ? mx_matmul(out, li, lt, &st) : mx_matmul(out, lt, li, &st);
     mx_array_free(li);

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "linalg_util.h"
+#include "primitives/params_lapack.h"
 
 /* The three outputs of LUF: lu, pivots, row_idx. */
 static int luf(mx_array **outs, const mx_array *a, const mx_stream *st) {
@@ -113,20 +114,26 @@ static int validate_solve(mx_stream *st, mx_array **out, const mx_array *a, cons
     return MX_OK;
 }
 
-int mx_linalg_solve_triangular(mx_array **out, const mx_array *a, const mx_array *b, bool upper,
-                               const mx_stream *s) {
+/* a^-1 b through the triangular inverse, as MLX; caller names the op. */
+static int tri_solve(mx_array **out, const mx_array *a, const mx_array *b, bool upper, int caller,
+                     const mx_stream *s) {
     mx_stream st;
     mx_dtype dt;
-    int rc = validate_solve(&st, out, a, b, s, "linalg::solve_triangular", &dt);
+    int rc = validate_solve(&st, out, a, b, s, mxi_inverse_caller_name(caller), &dt);
     if (rc) return rc;
     mx_array *ai = NULL, *bc = NULL;
     rc = mxi_astype_if(&ai, a, dt, &st);
     if (!rc) rc = mxi_astype_if(&bc, b, dt, &st);
-    if (!rc) rc = mx_linalg_tri_inv(&ai, ai, upper, &st);
+    if (!rc) rc = mxi_linalg_inverse(&ai, ai, true, upper, caller, &st);
     if (!rc) rc = mx_matmul(out, ai, bc, &st);
     mx_array_free(ai);
     mx_array_free(bc);
     return rc;
+}
+
+int mx_linalg_solve_triangular(mx_array **out, const mx_array *a, const mx_array *b, bool upper,
+                               const mx_stream *s) {
+    return tri_solve(out, a, b, upper, MXI_INV_FOR_SOLVE_TRIANGULAR, s);
 }
 
 int mx_linalg_solve(mx_array **out, const mx_array *a, const mx_array *b, const mx_stream *s) {
@@ -159,8 +166,8 @@ int mx_linalg_solve(mx_array **out, const mx_array *a, const mx_array *b, const 
     if (!rc) rc = mx_argsort_axis(&rows, rows, -1, &st);
     if (!rc) rc = mx_expand_dims(&rows, rows, -1, &st);
     if (!rc) rc = mx_take_along_axis(&x, B, rows, -2, &st);
-    if (!rc) rc = mx_linalg_solve_triangular(&x, L, x, false, &st);
-    if (!rc) rc = mx_linalg_solve_triangular(&x, U, x, true, &st);
+    if (!rc) rc = tri_solve(&x, L, x, false, MXI_INV_FOR_SOLVE, &st);
+    if (!rc) rc = tri_solve(&x, U, x, true, MXI_INV_FOR_SOLVE, &st);
     if (!rc && vec) rc = mx_squeeze_axis(&x, x, -1, &st);
     if (!rc) mxi_set_out(out, x), x = NULL;
     mx_array_free(A);

@@ -23,6 +23,11 @@ int mxi_linalg_check_ndim(const mx_array *a, const char *prefix);
  * NULL, square matrices (else MX_ERR_VALUE "[prefix] square_msg"). */
 int mxi_linalg_validate(mx_stream *st, mx_array **out, const mx_array *a, const mx_stream *s,
                         const char *prefix, bool complex_ok, const char *square_msg);
+/* The Inverse primitive (general, or triangular reading the upper/lower
+ * triangle) for the public op `caller` (an mxi_inverse_caller), which its
+ * messages name. */
+int mxi_linalg_inverse(mx_array **out, const mx_array *a, bool tri, bool upper, int caller,
+                       const mx_stream *s);
 /* dtype if inexact, else its promotion with float32 (MLX's at_least_float). */
 mx_dtype mxi_linalg_at_least_float(mx_dtype dt);
 
