@@ -1,0 +1,588 @@
+/*
+ * Quantization kernels on the CPU: Quantize, Dequantize, ToFP8/FromFP8 and
+ * QuantizedMatmul (primitives/defs/quantized.def).
+ *
+ * Quantize and Dequantize reproduce MLX 0.32's CPU results bit for bit:
+ * "affine" picks per group the scale and bias of MLX's kernel in float32;
+ * the fp modes follow MLX's composition of ops in w's dtype, so every
+ * intermediate is rounded to that dtype as MLX rounds it.
+ *
+ * QuantizedMatmul never expands the whole weight. With few rows of x
+ * (decode) the per-level dot_rows kernels (quantized_kernels.inc) expand one
+ * group of codes at a time in registers, split over rows of w on the thread
+ * pool. With many rows (prefill) a strip of w is expanded into a float
+ * buffer and multiplied with sgemm, strip by strip.
+ */
+#include <cblas.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "copy.h"
+#include "core/allocator.h"
+#include "core/array_impl.h"
+#include "core/error.h"
+#include "core/threadpool.h"
+#include "cpu/quantized_formats.h"
+#include "cpu/simd.h"
+#include "primitives/params_quantized.h"
+
+/* Elements per task of the elementwise conversions. */
+#define MXI_QUANT_ELEM_GRAIN 65536
+
+#define MXI_KERNELS_DECLARE_ONLY
+#include "quantized_kernels.inc"
+#undef MXI_KERNELS_DECLARE_ONLY
+
+static const void *const quantized_tables[MXI_SIMD_LEVELS] = MXI_SIMD_TABLES(quantized);
+
+/* ---- inputs as row-contiguous memory ---- */
+
+/* An input's data in row-major order: the array's own memory when it is
+ * row-contiguous, else a copy the caller frees with release_rows. */
+typedef struct rows_view {
+    const void *data;
+    void *owned;
+    size_t bytes;
+} rows_view;
+
+static int get_rows(rows_view *v, const mx_array *a) {
+    memset(v, 0, sizeof *v);
+    if (a->size == 0) return MX_OK;
+    if (a->flags & MXI_ROW_CONTIGUOUS) {
+        v->data = mxi_data(a);
+        return MX_OK;
+    }
+    v->bytes = (size_t)a->size * (size_t)mx_dtype_size(a->dtype);
+    if (!(v->owned = mxi_alloc(v->bytes))) return MX_ERR_MEMORY;
+    int rc = mxi_copy_to_contiguous(v->owned, a->dtype, mxi_data(a), a->dtype, a->shape, a->strides,
+                                    a->ndim);
+    v->data = v->owned;
+    return rc;
+}
+
+static void release_rows(rows_view *v) {
+    if (v->owned) mxi_free(v->owned, v->bytes);
+    v->owned = NULL;
+}
+
+static void store_f(void *p, int64_t i, mx_dtype t, float f) {
+    switch (t) {
+    case MX_FLOAT16:
+        ((uint16_t *)p)[i] = mxi_f32_to_f16(f);
+        break;
+    case MX_BFLOAT16:
+        ((uint16_t *)p)[i] = mxi_f32_to_bf16(f);
+        break;
+    default:
+        ((float *)p)[i] = f;
+        break;
+    }
+}
+
+/* ---- Quantize ---- */
+
+typedef struct quant_job {
+    mxi_quant_params p;
+    mx_dtype dtype;
+    const void *w;
+    uint8_t *wq;
+    void *scales, *biases;
+} quant_job;
+
+/* Appends n codes to the bit stream at out (n * bits a multiple of 8). */
+static void pack_codes(uint8_t *out, const uint8_t *codes, int bits, int n) {
+    uint32_t acc = 0;
+    int have = 0;
+    for (int i = 0; i < n; i++) {
+        acc |= (uint32_t)codes[i] << have;
+        have += bits;
+        while (have >= 8) {
+            *out++ = (uint8_t)acc;
+            acc >>= 8;
+            have -= 8;
+        }
+    }
+}
+
+static void quantize_affine_group(const quant_job *j, int64_t gi) {
+    int g = j->p.group_size, bits = j->p.bits;
+    float n_bins = (float)((1 << bits) - 1);
+    float w[128];
+    for (int k = 0; k < g; k++) w[k] = mxi_load_f(j->w, gi * g + k, j->dtype);
+    float lo = INFINITY, hi = -INFINITY;
+    for (int k = 0; k < g; k++) {
+        hi = hi < w[k] ? w[k] : hi;
+        lo = w[k] < lo ? w[k] : lo;
+    }
+    /* Above 1 bit, the edge of larger magnitude maps exactly onto a code (0
+     * or n_bins), and a zero edge gives bias 0, so zeros stay exact; 1 bit
+     * takes the range as it is. */
+    float scale = (hi - lo) / n_bins, bias = lo;
+    scale = scale < 1e-7f ? 1e-7f : scale;
+    if (bits > 1) {
+        bool lo_edge = fabsf(lo) > fabsf(hi);
+        if (!lo_edge) scale = -scale;
+        float edge = lo_edge ? lo : hi;
+        float q0 = rintf(edge / scale);
+        bias = 0.0f;
+        if (q0 != 0.0f) {
+            scale = edge / q0;
+            bias = edge;
+        }
+    }
+    uint8_t codes[128];
+    for (int k = 0; k < g; k++) {
+        float q = rintf((w[k] - bias) / scale);
+        q = q < 0.0f ? 0.0f : q;
+        q = n_bins < q ? n_bins : q;
+        codes[k] = (uint8_t)q;
+    }
+    pack_codes(j->wq + gi * g * bits / 8, codes, bits, g);
+    store_f(j->scales, gi, j->dtype, scale);
+    store_f(j->biases, gi, j->dtype, bias);
+}
+
+/* The fp modes, step by step as MLX's ops compute them in dtype t. */
+static void quantize_fp_group(const quant_job *j, int64_t gi) {
+    int g = j->p.group_size;
+    mx_dtype t = j->dtype;
+    bool fp8 = j->p.mode == MXI_QUANT_MXFP8;
+    float w[32], amax = 0.0f;
+    for (int k = 0; k < g; k++) {
+        w[k] = mxi_load_f(j->w, gi * g + k, t);
+        float a = fabsf(w[k]);
+        amax = amax < a ? a : amax;
+    }
+    float scale = mxi_round_to(amax / (fp8 ? 448.0f : 6.0f), t), div;
+    uint8_t sbyte;
+    if (j->p.mode == MXI_QUANT_NVFP4) {
+        sbyte = mxi_to_fp8(scale);
+        div = mxi_round_to(mxi_from_fp8(sbyte), t);
+    } else {
+        int32_t e = 0;
+        /* The smallest power of two that keeps amax within the largest
+         * element value. */
+        if (scale != 0.0f) e = (int32_t)ceilf(log2f(scale));
+        div = mxi_round_to(exp2f((float)e), t);
+        sbyte = (uint8_t)(e + 127);
+    }
+    uint8_t codes[32];
+    for (int k = 0; k < g; k++) {
+        float v = mxi_round_to(w[k] / div, t);
+        if (fp8) {
+            codes[k] = mxi_to_fp8(v);
+            continue;
+        }
+        /* The nearest FP4 value, distances rounded to t, first on ties (an
+         * argmin); NaN picks code 0. */
+        int best = 0;
+        float bd = fabsf(mxi_round_to(v - mxi_fp4_values[0], t));
+        for (int c = 1; c < 16; c++) {
+            float d = fabsf(mxi_round_to(v - mxi_fp4_values[c], t));
+            if (d < bd) bd = d, best = c;
+        }
+        codes[k] = (uint8_t)best;
+    }
+    pack_codes(j->wq + gi * g * (fp8 ? 8 : 4) / 8, codes, fp8 ? 8 : 4, g);
+    ((uint8_t *)j->scales)[gi] = sbyte;
+}
+
+static void quantize_range(void *ctx, int64_t begin, int64_t end) {
+    const quant_job *j = ctx;
+    for (int64_t gi = begin; gi < end; gi++) {
+        if (j->p.mode == MXI_QUANT_AFFINE)
+            quantize_affine_group(j, gi);
+        else
+            quantize_fp_group(j, gi);
+    }
+}
+
+int mxi_cpu_quantize(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    const mxi_quant_params *p = node->params;
+    mx_array *w = inputs[0];
+    int nout = p->mode == MXI_QUANT_AFFINE ? 3 : 2;
+    for (int i = 0; i < nout; i++) {
+        int rc = mxi_alloc_data(outputs[i]);
+        if (rc != MX_OK) return rc;
+    }
+    if (w->size == 0) return MX_OK;
+    rows_view wv;
+    int rc = get_rows(&wv, w);
+    if (rc != MX_OK) return rc;
+    quant_job j = {.p = *p, .dtype = w->dtype, .w = wv.data, .wq = mxi_data(outputs[0])};
+    j.scales = mxi_data(outputs[1]);
+    j.biases = nout == 3 ? mxi_data(outputs[2]) : NULL;
+    mxi_parallel_for(w->size / p->group_size, 1024, quantize_range, &j);
+    release_rows(&wv);
+    return MX_OK;
+}
+
+/* ---- Dequantize ---- */
+
+typedef struct dequant_job {
+    mxi_quant_params p;
+    const uint8_t *w;
+    const void *scales, *biases;
+    mx_dtype sdt, bdt, odt;
+    void *out;
+} dequant_job;
+
+static void dequant_range(void *ctx, int64_t begin, int64_t end) {
+    const dequant_job *j = ctx;
+    int g = j->p.group_size, bits = j->p.bits;
+    /* MLX multiplies in the scales' dtype, adds in the promoted dtype of
+     * scales and biases, then casts: each step rounds. */
+    mx_dtype cdt = j->biases ? mx_promote_types(j->sdt, j->bdt) : j->odt;
+    uint8_t codes[128];
+    for (int64_t gi = begin; gi < end; gi++) {
+        mxi_unpack_codes(codes, j->w + gi * g * bits / 8, bits, g);
+        int64_t o = gi * g;
+        if (j->p.mode == MXI_QUANT_AFFINE) {
+            float s = mxi_load_f(j->scales, gi, j->sdt), b = mxi_load_f(j->biases, gi, j->bdt);
+            for (int k = 0; k < g; k++) {
+                float v = mxi_round_to(mxi_round_to((float)codes[k] * s, j->sdt) + b, cdt);
+                store_f(j->out, o + k, j->odt, v);
+            }
+        } else {
+            uint8_t sb = ((const uint8_t *)j->scales)[gi];
+            float s = j->p.mode == MXI_QUANT_NVFP4 ? mxi_from_fp8(sb) : mxi_from_e8m0(sb);
+            for (int k = 0; k < g; k++) {
+                float q = j->p.mode == MXI_QUANT_MXFP8 ? mxi_from_fp8(codes[k])
+                                                       : mxi_fp4_values[codes[k] & 15];
+                store_f(j->out, o + k, j->odt, q * s);
+            }
+        }
+    }
+}
+
+int mxi_cpu_dequantize(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    const mxi_quant_params *p = node->params;
+    mx_array *out = outputs[0];
+    int rc = mxi_alloc_data(out);
+    if (rc != MX_OK || out->size == 0) return rc;
+    bool affine = p->mode == MXI_QUANT_AFFINE;
+    rows_view v[3] = {0};
+    for (int i = 0; i < (affine ? 3 : 2) && rc == MX_OK; i++) rc = get_rows(&v[i], inputs[i]);
+    if (rc == MX_OK) {
+        dequant_job j = {.p = *p, .w = v[0].data, .scales = v[1].data, .biases = v[2].data};
+        j.sdt = inputs[1]->dtype, j.bdt = affine ? inputs[2]->dtype : MX_UINT8;
+        j.odt = out->dtype, j.out = mxi_data(out);
+        mxi_parallel_for(out->size / p->group_size, 256, dequant_range, &j);
+    }
+    for (int i = 0; i < 3; i++) release_rows(&v[i]);
+    return rc;
+}
+
+/* ---- ToFP8 / FromFP8 ---- */
+
+typedef struct fp8_job {
+    bool to;
+    mx_dtype t;
+    const void *in;
+    void *out;
+} fp8_job;
+
+static void fp8_range(void *ctx, int64_t begin, int64_t end) {
+    const fp8_job *j = ctx;
+    if (j->to) {
+        for (int64_t i = begin; i < end; i++)
+            ((uint8_t *)j->out)[i] = mxi_to_fp8(mxi_load_f(j->in, i, j->t));
+    } else {
+        for (int64_t i = begin; i < end; i++)
+            store_f(j->out, i, j->t, mxi_from_fp8(((const uint8_t *)j->in)[i]));
+    }
+}
+
+int mxi_cpu_fp8_convert(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    mx_array *in = inputs[0], *out = outputs[0];
+    int rc = mxi_alloc_data(out);
+    if (rc != MX_OK || out->size == 0) return rc;
+    rows_view v;
+    if ((rc = get_rows(&v, in)) != MX_OK) return rc;
+    bool to = node->kind == MXI_PRIM_TO_FP8;
+    fp8_job j = {.to = to, .t = to ? in->dtype : out->dtype, .in = v.data, .out = mxi_data(out)};
+    mxi_parallel_for(out->size, MXI_QUANT_ELEM_GRAIN, fp8_range, &j);
+    release_rows(&v);
+    return MX_OK;
+}
+
+/* ---- QuantizedMatmul ---- */
+
+/* Rows of x up to which the register kernels beat expanding strips for
+ * sgemm. */
+#define QMM_DIRECT_MAX_M 16
+/* Floats in one expanded strip of w (the sgemm path): 4 MiB. */
+#define QMM_STRIP_FLOATS (1 << 20)
+
+static pthread_once_t qmm_blas_once = PTHREAD_ONCE_INIT;
+
+/* The pool is idle while BLAS runs: give BLAS as many threads as the pool. */
+static void qmm_blas_init(void) {
+    openblas_set_num_threads(mxi_num_threads());
+}
+
+typedef struct qmm_plan {
+    const mxi_quantized_table *tab;
+    mxi_quant_params p;
+    int64_t M, N, K, ng;
+    int64_t w_row_bytes;   /* bytes of one packed row of w */
+    int64_t s_row;         /* scales per row of w */
+    mx_dtype sdt;          /* affine scales/biases dtype */
+    float *xf, *xsum, *of; /* temporaries: x as floats, group sums, float output */
+    float *strip;          /* the sgemm path's expanded strip */
+    size_t xf_bytes, xsum_bytes, of_bytes, strip_bytes;
+} qmm_plan;
+
+typedef struct qmm_pass {
+    const qmm_plan *pl;
+    mxi_qdot_job job;
+    /* transpose = false direct path and strips */
+    const uint8_t *w;
+    const void *scales, *biases;
+    const float *x;
+    float *out;
+    int64_t n0, nb; /* strip: first output column, width */
+} qmm_pass;
+
+static void qmm_rows_range(void *ctx, int64_t begin, int64_t end) {
+    const qmm_pass *ps = ctx;
+    ps->pl->tab->dot_rows(&ps->job, begin, end);
+}
+
+/* Expands rows [begin, end) of a strip of w into ps->pl->strip. transpose:
+ * rows n0 + r of w, K wide; else columns [n0, n0 + nb) of rows r of w. */
+static void qmm_strip_range(void *ctx, int64_t begin, int64_t end) {
+    const qmm_pass *ps = ctx;
+    const qmm_plan *pl = ps->pl;
+    int64_t isz = pl->p.mode == MXI_QUANT_AFFINE ? mx_dtype_size(pl->sdt) : 1;
+    int g = pl->p.group_size, bits = pl->p.bits;
+    for (int64_t r = begin; r < end; r++) {
+        int64_t row = pl->p.transpose ? ps->n0 + r : r;
+        int64_t col = pl->p.transpose ? 0 : ps->n0;
+        int64_t len = pl->p.transpose ? pl->K : ps->nb;
+        const uint8_t *w = ps->w + row * pl->w_row_bytes + col * bits / 8;
+        const char *s = (const char *)ps->scales + (row * pl->s_row + col / g) * isz;
+        const char *b =
+            ps->biases ? (const char *)ps->biases + (row * pl->s_row + col / g) * isz : NULL;
+        pl->tab->dequant_row(pl->strip + r * len, w, s, b, pl->sdt, pl->p.mode, bits, g, len);
+    }
+}
+
+/* transpose = false, few rows: columns [begin, end) (in groups) of out += x
+ * @ w, expanding one row segment of w at a time. */
+static void qmm_cols_range(void *ctx, int64_t begin, int64_t end) {
+    const qmm_pass *ps = ctx;
+    const qmm_plan *pl = ps->pl;
+    int g = pl->p.group_size, bits = pl->p.bits;
+    int64_t isz = pl->p.mode == MXI_QUANT_AFFINE ? mx_dtype_size(pl->sdt) : 1;
+    _Alignas(64) float seg[512];
+    int64_t per = 512 / g;
+    for (int64_t c0 = begin; c0 < end; c0 += per) {
+        int64_t c1 = c0 + per < end ? c0 + per : end, n0 = c0 * g, len = (c1 - c0) * g;
+        for (int64_t m = 0; m < pl->M; m++) memset(ps->out + m * pl->N + n0, 0, len * 4);
+        for (int64_t k = 0; k < pl->K; k++) {
+            const uint8_t *w = ps->w + k * pl->w_row_bytes + n0 * bits / 8;
+            const char *s = (const char *)ps->scales + (k * pl->s_row + c0) * isz;
+            const char *b =
+                ps->biases ? (const char *)ps->biases + (k * pl->s_row + c0) * isz : NULL;
+            pl->tab->dequant_row(seg, w, s, b, pl->sdt, pl->p.mode, bits, g, len);
+            for (int64_t m = 0; m < pl->M; m++) {
+                float xv = ps->x[m * pl->K + k];
+                float *o = ps->out + m * pl->N + n0;
+                for (int64_t i = 0; i < len; i++) o[i] += xv * seg[i];
+            }
+        }
+    }
+}
+
+/* x rows (float, natural order) into the lane layout of the kernels. */
+static void permute_x(float *dst, const float *src, int64_t K, int lanes, int bits) {
+    int p = 8 / bits;
+    int64_t chunk = (int64_t)lanes * p;
+    for (int64_t c = 0; c < K; c += chunk)
+        for (int s = 0; s < p; s++)
+            for (int i = 0; i < lanes; i++) dst[c + s * lanes + i] = src[c + i * p + s];
+}
+
+/* One batch entry: out (M x N, float) from x (M x K floats) and w. */
+static void qmm_one(const qmm_plan *pl, const float *x, const uint8_t *w, const void *scales,
+                    const void *biases, float *out) {
+    const mxi_quant_params *p = &pl->p;
+    int64_t M = pl->M, N = pl->N, K = pl->K, g = p->group_size;
+    qmm_pass ps = {.pl = pl, .w = w, .scales = scales, .biases = biases, .x = x, .out = out};
+    if (M >= QMM_DIRECT_MAX_M) {
+        /* Strips of nb output columns, expanded, then one sgemm each. */
+        int64_t nb = QMM_STRIP_FLOATS / K;
+        nb = nb < 16 ? 16 : nb;
+        if (!p->transpose) nb = (nb + g - 1) / g * g;
+        if (nb > N) nb = N;
+        pthread_once(&qmm_blas_once, qmm_blas_init);
+        for (int64_t n0 = 0; n0 < N; n0 += nb) {
+            ps.n0 = n0;
+            ps.nb = N - n0 < nb ? N - n0 : nb;
+            int64_t rows = p->transpose ? ps.nb : K;
+            mxi_parallel_for(rows, 8, qmm_strip_range, &ps);
+            if (p->transpose)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)ps.nb, (int)K,
+                            1.0f, x, (int)K, pl->strip, (int)K, 0.0f, out + n0, (int)N);
+            else
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)ps.nb, (int)K,
+                            1.0f, x, (int)K, pl->strip, (int)ps.nb, 0.0f, out + n0, (int)N);
+        }
+        return;
+    }
+    if (!p->transpose) {
+        mxi_parallel_for(N / g, 512 / g > 1 ? 512 / g : 1, qmm_cols_range, &ps);
+        return;
+    }
+    /* Group sums of x for the biases, then x in the kernels' layout. */
+    int lanes = pl->tab->x_lanes(p->mode, p->bits, p->group_size);
+    for (int64_t m = 0; m < M; m++) {
+        const float *xr = x + m * K;
+        if (p->mode == MXI_QUANT_AFFINE)
+            for (int64_t gi = 0; gi < pl->ng; gi++) {
+                float s = 0.0f;
+                for (int64_t k = 0; k < g; k++) s += xr[gi * g + k];
+                pl->xsum[m * pl->ng + gi] = s;
+            }
+    }
+    const float *xk = x;
+    if (lanes) {
+        int bits = p->mode == MXI_QUANT_AFFINE ? p->bits : p->mode == MXI_QUANT_MXFP8 ? 8 : 4;
+        /* x itself may be the caller's float32 input: permute into of's
+         * spare room, the xf temporary. */
+        for (int64_t m = 0; m < M; m++)
+            permute_x(pl->xf + M * K + m * K, x + m * K, K, lanes, bits);
+        xk = pl->xf + M * K;
+    }
+    ps.job = (mxi_qdot_job){.mode = p->mode,
+                            .bits = p->bits,
+                            .group = p->group_size,
+                            .K = K,
+                            .M = M,
+                            .x = xk,
+                            .xsum = pl->xsum,
+                            .w = w,
+                            .w_stride = pl->w_row_bytes,
+                            .scales = scales,
+                            .biases = biases,
+                            .s_stride = pl->s_row,
+                            .sdtype = pl->sdt,
+                            .out = out,
+                            .ldo = N};
+    mxi_parallel_for(N, 16, qmm_rows_range, &ps);
+}
+
+static void plan_free(qmm_plan *pl) {
+    if (pl->xf) mxi_free(pl->xf, pl->xf_bytes);
+    if (pl->xsum) mxi_free(pl->xsum, pl->xsum_bytes);
+    if (pl->of) mxi_free(pl->of, pl->of_bytes);
+    if (pl->strip) mxi_free(pl->strip, pl->strip_bytes);
+}
+
+/* Byte offset of batch entry b of an array whose last two axes are the
+ * matrix (batch axes of out's shape, broadcast arrays have stride 0). */
+static int64_t batch_offset(const mx_array *a, const int32_t *bshape, int nb, int64_t b) {
+    if (a->ndim == 2) return 0;
+    int64_t off = 0;
+    for (int d = nb - 1; d >= 0; d--) {
+        off += (b % bshape[d]) * a->strides[d];
+        b /= bshape[d];
+    }
+    return off * mx_dtype_size(a->dtype);
+}
+
+static bool matrix_rows(const mx_array *a) {
+    int n = a->ndim;
+    return a->strides[n - 1] == 1 && (a->shape[n - 2] <= 1 || a->strides[n - 2] == a->shape[n - 1]);
+}
+
+int mxi_cpu_quantized_matmul(struct mxi_node *node, mx_array *const *inputs,
+                             mx_array *const *outputs) {
+    const mxi_quant_params *p = node->params;
+    mx_array *x = inputs[0], *out = outputs[0];
+    bool affine = p->mode == MXI_QUANT_AFFINE;
+    int nin = affine ? 4 : 3;
+    int rc = mxi_alloc_data(out);
+    if (rc != MX_OK || out->size == 0) return rc;
+    int nd = out->ndim, nb = nd - 2;
+    qmm_plan pl = {.tab = mxi_simd_pick(quantized_tables), .p = *p};
+    pl.M = out->shape[nd - 2], pl.N = out->shape[nd - 1], pl.K = x->shape[nd - 1];
+    pl.ng = pl.K / p->group_size;
+    mx_array *w = inputs[1];
+    pl.w_row_bytes = (int64_t)w->shape[w->ndim - 1] * 4;
+    pl.s_row = inputs[2]->shape[w->ndim - 1];
+    pl.sdt = affine ? inputs[2]->dtype : MX_UINT8;
+    int64_t nbatch = out->size / (pl.M * pl.N);
+    if (pl.K == 0) {
+        memset(mxi_data(out), 0, (size_t)out->size * (size_t)mx_dtype_size(out->dtype));
+        return MX_OK;
+    }
+    /* w, scales, biases: matrices must be row-major; copy if not. */
+    rows_view v[4] = {0};
+    mx_array *src[4] = {NULL, w, inputs[2], affine ? inputs[3] : NULL};
+    bool copied[4] = {false};
+    for (int i = 1; i < nin && rc == MX_OK; i++) {
+        if (!matrix_rows(src[i])) {
+            rc = get_rows(&v[i], src[i]);
+            copied[i] = true;
+        }
+    }
+    /* Temporaries: x of one batch entry as floats (twice: natural and
+     * permuted), group sums, the float output, the strip. */
+    int64_t MK = pl.M * pl.K;
+    int64_t mchunk = pl.M < QMM_DIRECT_MAX_M ? pl.M : 0;
+    pl.xf_bytes = (size_t)(2 * MK) * 4;
+    pl.xsum_bytes = (size_t)(pl.M * pl.ng + 1) * 4;
+    if (rc == MX_OK && !(pl.xf = mxi_alloc(pl.xf_bytes))) rc = MX_ERR_MEMORY;
+    if (rc == MX_OK && !(pl.xsum = mxi_alloc(pl.xsum_bytes))) rc = MX_ERR_MEMORY;
+    if (rc == MX_OK && out->dtype != MX_FLOAT32) {
+        pl.of_bytes = (size_t)(pl.M * pl.N) * 4;
+        if (!(pl.of = mxi_alloc(pl.of_bytes))) rc = MX_ERR_MEMORY;
+    }
+    if (rc == MX_OK && !mchunk) {
+        int64_t nbw = QMM_STRIP_FLOATS / pl.K;
+        nbw = nbw < 16 ? 16 : nbw;
+        nbw = (nbw + p->group_size - 1) / p->group_size * p->group_size;
+        pl.strip_bytes = (size_t)(nbw * pl.K) * 4;
+        if (!(pl.strip = mxi_alloc(pl.strip_bytes))) rc = MX_ERR_MEMORY;
+    }
+    const int32_t *bshape = out->shape;
+    int64_t osz = mx_dtype_size(out->dtype);
+    for (int64_t b = 0; b < nbatch && rc == MX_OK; b++) {
+        /* x's matrix of this entry as row-major floats. */
+        const char *xb = (const char *)mxi_data(x) + batch_offset(x, bshape, nb, b);
+        int32_t xshape[2] = {(int32_t)pl.M, (int32_t)pl.K};
+        int64_t xst[2] = {x->strides[nd - 2], x->strides[nd - 1]};
+        const float *xf;
+        if (x->dtype == MX_FLOAT32 && xst[1] == 1 && (pl.M == 1 || xst[0] == pl.K)) {
+            xf = (const float *)xb;
+        } else {
+            rc = mxi_copy_to_contiguous(pl.xf, MX_FLOAT32, xb, x->dtype, xshape, xst, 2);
+            xf = pl.xf;
+        }
+        const void *ptr[4];
+        for (int i = 1; i < nin; i++) {
+            if (copied[i]) {
+                /* The copy is row-major over src's full shape. */
+                int64_t msz = (int64_t)src[i]->shape[src[i]->ndim - 2] *
+                              src[i]->shape[src[i]->ndim - 1] * mx_dtype_size(src[i]->dtype);
+                int64_t idx = src[i]->ndim == 2 ? 0 : b;
+                ptr[i] = (const char *)v[i].data + idx * msz;
+            } else {
+                ptr[i] = (const char *)mxi_data(src[i]) + batch_offset(src[i], bshape, nb, b);
+            }
+        }
+        float *ob = out->dtype == MX_FLOAT32
+                        ? (float *)((char *)mxi_data(out) + b * pl.M * pl.N * osz)
+                        : pl.of;
+        if (rc != MX_OK) break;
+        qmm_one(&pl, xf, ptr[1], ptr[2], affine ? ptr[3] : NULL, ob);
+        if (out->dtype != MX_FLOAT32)
+            mxi_convert_contiguous((char *)mxi_data(out) + b * pl.M * pl.N * osz, out->dtype, pl.of,
+                                   MX_FLOAT32, pl.M * pl.N);
+    }
+    plan_free(&pl);
+    for (int i = 0; i < 4; i++) release_rows(&v[i]);
+    return rc;
+}
