@@ -2,7 +2,8 @@
  * Quantization: packed bytes, scales and biases equal to MLX 0.32's for
  * fixed inputs (tests/data/quant_vectors.h, from tests/gen_quant_vectors.py),
  * FP8 conversions, round-trip error, quantized_matmul against dequantize +
- * matmul for every mode, x dtype, transpose, batch and layout, each SIMD
+ * matmul for every mode, x dtype, transpose, batch and layout, gather_qmm
+ * against the products it gathers, each SIMD
  * level against the scalar reference, and the error cases.
  */
 #include <math.h>
@@ -328,6 +329,97 @@ TEST(test_qmm_batched_and_layouts) {
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
 }
 
+/* Matrix i of a 3-d array, as a 2-d array. */
+static mx_array *matrix_of(const mx_array *a, int i) {
+    int32_t st[3] = {i, 0, 0}, sp[3] = {i + 1, mx_array_dim(a, 1), mx_array_dim(a, 2)};
+    int32_t shape[2] = {sp[1], sp[2]};
+    mx_array *sl = NULL, *r = NULL;
+    CHECK_OK(mx_slice(&sl, a, st, sp, NULL, 3, NULL));
+    CHECK_OK(mx_reshape(&r, sl, shape, 2, NULL));
+    mx_array_free(sl);
+    return r;
+}
+
+/* gather_qmm(x, w, lhs, rhs) against quantized_matmul of the matrices the
+ * indices name (x 3-d or 2-d, w 3-d). */
+static void check_gather(const mx_array *x, const mx_array *wq, const mx_array *s,
+                         const mx_array *b, const int32_t *lhs, const int32_t *rhs, int n,
+                         bool transpose, int g, int bits, const char *mode) {
+    mx_array *li = NULL, *ri = NULL, *o = NULL;
+    if (lhs) CHECK_OK(mx_array_from_data(&li, lhs, &n, 1, MX_INT32));
+    if (rhs) CHECK_OK(mx_array_from_data(&ri, rhs, &n, 1, MX_INT32));
+    CHECK_OK(mx_gather_qmm(&o, x, wq, s, b, li, ri, transpose, g, bits, mode, false, NULL));
+    size_t no;
+    float *ov = read_f32(o, &no);
+    CHECK(mx_array_ndim(o) == 3 && mx_array_dim(o, 0) == n);
+    size_t per = no / (size_t)n;
+    for (int i = 0; i < n; i++) {
+        int xi = lhs ? lhs[i] : i, wi = rhs ? rhs[i] : i;
+        mx_array *xm = mx_array_ndim(x) == 3 ? matrix_of(x, xi) : mx_array_retain((mx_array *)x);
+        mx_array *wm = matrix_of(wq, wi), *sm = matrix_of(s, wi), *bm = b ? matrix_of(b, wi) : NULL;
+        mx_array *r = NULL;
+        CHECK_OK(mx_quantized_matmul(&r, xm, wm, sm, bm, transpose, g, bits, mode, NULL));
+        size_t nr;
+        float *rv = read_f32(r, &nr);
+        CHECK(nr == per);
+        for (size_t k = 0; k < per && nr == per; k++)
+            CHECK_NEAR(ov[i * per + k], rv[k], 1e-5 * (1 + fabsf(rv[k])));
+        free(rv);
+        mx_array *all[] = {xm, wm, sm, bm, r};
+        for (size_t k = 0; k < sizeof all / sizeof *all; k++) mx_array_free(all[k]);
+    }
+    free(ov);
+    mx_array_free(li);
+    mx_array_free(ri);
+    mx_array_free(o);
+}
+
+TEST(test_gather_qmm) {
+    int32_t ws[3] = {4, 32, 64}, xs[3] = {2, 3, 64}, x2s[2] = {3, 64}, wts[3] = {4, 64, 64};
+    mx_array *w = rand_array(ws, 3, MX_FLOAT32, 1400), *x = rand_array(xs, 3, MX_FLOAT32, 1401);
+    mx_array *x2 = rand_array(x2s, 2, MX_BFLOAT16, 1402),
+             *wt = rand_array(wts, 3, MX_FLOAT32, 1403);
+    mx_array *wq = NULL, *s = NULL, *b = NULL, *q4 = NULL, *s4 = NULL, *n4 = NULL;
+    mx_array *tq = NULL, *tsc = NULL, *tb = NULL;
+    CHECK_OK(mx_quantize(&wq, &s, &b, w, 32, 4, NULL, NULL));
+    CHECK_OK(mx_quantize(&q4, &s4, &n4, w, 0, 0, "mxfp4", NULL));
+    CHECK_OK(mx_quantize(&tq, &tsc, &tb, wt, 64, 3, NULL, NULL));
+    int32_t l3[3] = {0, 1, 1}, r3[3] = {1, 3, 2}, r5[5] = {0, 2, 2, 3, 1}, r2[2] = {1, 3};
+    mx_array *li = NULL, *ri = NULL, *o = NULL;
+    int32_t n = 2;
+    /* rhs only: lhs is arange over x's 2 matrices. */
+    CHECK_OK(mx_array_from_data(&ri, r2, &n, 1, MX_INT32));
+    CHECK_OK(mx_gather_qmm(&o, x, wq, s, b, NULL, ri, true, 32, 4, NULL, false, NULL));
+    CHECK(mx_array_ndim(o) == 3 && mx_array_dim(o, 0) == 2 && mx_array_dim(o, 2) == 32);
+    int32_t l2[2] = {0, 1};
+    check_gather(x, wq, s, b, l2, r2, 2, true, 32, 4, NULL);
+    check_gather(x, wq, s, b, l3, r3, 3, true, 32, 4, NULL);
+    check_gather(x2, wq, s, b, NULL, r5, 5, true, 32, 4, NULL);
+    check_gather(x2, q4, s4, NULL, NULL, r5, 5, true, 0, 0, "mxfp4");
+    check_gather(x2, tq, tsc, tb, NULL, r5, 5, false, 64, 3, NULL);
+    /* Out of range fails at eval; float indices and 1-d x at build. */
+    int32_t bad[2] = {1, 4};
+    mx_array *bi = NULL, *fi = NULL, *ob = NULL, *x1 = NULL;
+    CHECK_OK(mx_array_from_data(&bi, bad, &n, 1, MX_INT32));
+    CHECK_OK(mx_gather_qmm(&ob, x, wq, s, b, NULL, bi, true, 32, 4, NULL, false, NULL));
+    CHECK_ERR(mx_eval(&ob, 1), MX_ERR_INDEX);
+    CHECK_OK(mx_astype(&fi, ri, MX_FLOAT32, NULL));
+    mx_array *none = NULL;
+    CHECK_ERR(mx_gather_qmm(&none, x, wq, s, b, NULL, fi, true, 32, 4, NULL, false, NULL),
+              MX_ERR_VALUE);
+    int32_t st[2] = {0, 0}, sp[2] = {1, 64};
+    CHECK_OK(mx_slice(&x1, x2, st, sp, NULL, 2, NULL));
+    CHECK_OK(mx_reshape(&x1, x1, &sp[1], 1, NULL));
+    CHECK_ERR(mx_gather_qmm(&none, x1, wq, s, b, NULL, ri, true, 32, 4, NULL, false, NULL),
+              MX_ERR_VALUE);
+    /* Without indices, both default to aranges that must broadcast. */
+    CHECK_ERR(mx_gather_qmm(&none, x, wq, s, b, NULL, NULL, true, 32, 4, NULL, false, NULL),
+              MX_ERR_VALUE);
+    CHECK(none == NULL);
+    mx_array *all[] = {w, x, x2, wt, wq, s, b, q4, s4, n4, tq, tsc, tb, li, ri, o, bi, fi, ob, x1};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
+}
+
 TEST(test_simd_levels_agree) {
     static const char *modes[] = {"affine", "mxfp4", "mxfp8", "nvfp4"};
     mxi_simd_level saved = mxi_simd_active();
@@ -448,6 +540,7 @@ int main(void) {
     RUN(test_qmm_affine);
     RUN(test_qmm_modes_dtypes_rows);
     RUN(test_qmm_batched_and_layouts);
+    RUN(test_gather_qmm);
     RUN(test_simd_levels_agree);
     RUN(test_quantize_shapes_and_empty);
     RUN(test_wrong_calls);

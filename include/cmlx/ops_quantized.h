@@ -50,6 +50,20 @@ MX_API int mx_quantized_matmul(mx_array **out, const mx_array *x, const mx_array
                                const mx_array *scales, const mx_array *biases, bool transpose,
                                int group_size, int bits, const char *mode, const mx_stream *s);
 
+/* quantized_matmul with a gather over matrices: entry i of the broadcast
+ * index arrays multiplies x's matrix lhs_indices[i] (flat over x's leading
+ * axes) with w's matrix rhs_indices[i] (flat over w's leading axes; scales
+ * and biases follow w). A NULL index array means every matrix in turn
+ * (arange over the leading axes, shaped like them). x has at least 2 axes;
+ * the result has shape broadcast(lhs, rhs) + (M, N). sorted_indices is a
+ * hint and changes nothing. Indices out of range fail at eval with
+ * MX_ERR_INDEX. Returns a new reference. */
+MX_API int mx_gather_qmm(mx_array **out, const mx_array *x, const mx_array *w,
+                         const mx_array *scales, const mx_array *biases,
+                         const mx_array *lhs_indices, const mx_array *rhs_indices, bool transpose,
+                         int group_size, int bits, const char *mode, bool sorted_indices,
+                         const mx_stream *s);
+
 /* Converts a float16, bfloat16 or float32 array to FP8 E4M3 bytes (uint8),
  * rounding to nearest even and saturating at +-448 (NaN too, as MLX).
  * Returns a new reference. */

@@ -480,16 +480,26 @@ static void plan_free(qmm_plan *pl) {
     if (pl->strip) mxi_free(pl->strip, pl->strip_bytes);
 }
 
-/* Byte offset of batch entry b of an array whose last two axes are the
- * matrix (batch axes of out's shape, broadcast arrays have stride 0). */
-static int64_t batch_offset(const mx_array *a, const int32_t *bshape, int nb, int64_t b) {
-    if (a->ndim == 2) return 0;
+/* Byte offset of matrix `flat` (row-major over the axes before the last
+ * two) of an array; broadcast axes have stride 0. */
+static int64_t matrix_offset(const mx_array *a, int64_t flat) {
     int64_t off = 0;
-    for (int d = nb - 1; d >= 0; d--) {
-        off += (b % bshape[d]) * a->strides[d];
-        b /= bshape[d];
+    for (int d = a->ndim - 3; d >= 0; d--) {
+        off += (flat % a->shape[d]) * a->strides[d];
+        flat /= a->shape[d];
     }
     return off * mx_dtype_size(a->dtype);
+}
+
+/* Entry b (row-major over out's batch axes) of an index array broadcast to
+ * them. */
+static int64_t index_at(const mx_array *idx, const mx_array *out, int64_t b) {
+    int64_t off = 0;
+    for (int d = out->ndim - 3; d >= 0; d--) {
+        off += (b % out->shape[d]) * idx->strides[d];
+        b /= out->shape[d];
+    }
+    return ((const uint32_t *)mxi_data(idx))[off];
 }
 
 static bool matrix_rows(const mx_array *a) {
@@ -497,17 +507,25 @@ static bool matrix_rows(const mx_array *a) {
     return a->strides[n - 1] == 1 && (a->shape[n - 2] <= 1 || a->strides[n - 2] == a->shape[n - 1]);
 }
 
-int mxi_cpu_quantized_matmul(struct mxi_node *node, mx_array *const *inputs,
-                             mx_array *const *outputs) {
-    const mxi_quant_params *p = node->params;
-    mx_array *x = inputs[0], *out = outputs[0];
+static int64_t batch_count(const mx_array *a) {
+    int64_t n = 1;
+    for (int d = 0; d < a->ndim - 2; d++) n *= a->shape[d];
+    return n;
+}
+
+/* out's matrices: for each batch entry b, x's matrix lhs[b] times w's
+ * matrix rhs[b] (b itself for both when lhs and rhs are NULL: the inputs are
+ * then broadcast to out's batch axes, or w is 2-d). */
+static int qmm_run(const mxi_quant_params *p, mx_array *const *inputs, mx_array *out,
+                   const mx_array *lhs, const mx_array *rhs) {
+    mx_array *x = inputs[0];
     bool affine = p->mode == MXI_QUANT_AFFINE;
     int nin = affine ? 4 : 3;
     int rc = mxi_alloc_data(out);
     if (rc != MX_OK || out->size == 0) return rc;
-    int nd = out->ndim, nb = nd - 2;
+    int nd = out->ndim;
     qmm_plan pl = {.tab = mxi_simd_pick(quantized_tables), .p = *p};
-    pl.M = out->shape[nd - 2], pl.N = out->shape[nd - 1], pl.K = x->shape[nd - 1];
+    pl.M = out->shape[nd - 2], pl.N = out->shape[nd - 1], pl.K = x->shape[x->ndim - 1];
     pl.ng = pl.K / p->group_size;
     mx_array *w = inputs[1];
     pl.w_row_bytes = (int64_t)w->shape[w->ndim - 1] * 4;
@@ -518,6 +536,7 @@ int mxi_cpu_quantized_matmul(struct mxi_node *node, mx_array *const *inputs,
         memset(mxi_data(out), 0, (size_t)out->size * (size_t)mx_dtype_size(out->dtype));
         return MX_OK;
     }
+    int64_t nx = batch_count(x), nw = batch_count(w);
     /* w, scales, biases: matrices must be row-major; copy if not. */
     rows_view v[4] = {0};
     mx_array *src[4] = {NULL, w, inputs[2], affine ? inputs[3] : NULL};
@@ -531,7 +550,6 @@ int mxi_cpu_quantized_matmul(struct mxi_node *node, mx_array *const *inputs,
     /* Temporaries: x of one batch entry as floats (twice: natural and
      * permuted), group sums, the float output, the strip. */
     int64_t MK = pl.M * pl.K;
-    int64_t mchunk = pl.M < QMM_DIRECT_MAX_M ? pl.M : 0;
     pl.xf_bytes = (size_t)(2 * MK) * 4;
     pl.xsum_bytes = (size_t)(pl.M * pl.ng + 1) * 4;
     if (rc == MX_OK && !(pl.xf = mxi_alloc(pl.xf_bytes))) rc = MX_ERR_MEMORY;
@@ -540,20 +558,28 @@ int mxi_cpu_quantized_matmul(struct mxi_node *node, mx_array *const *inputs,
         pl.of_bytes = (size_t)(pl.M * pl.N) * 4;
         if (!(pl.of = mxi_alloc(pl.of_bytes))) rc = MX_ERR_MEMORY;
     }
-    if (rc == MX_OK && !mchunk) {
+    if (rc == MX_OK && pl.M >= QMM_DIRECT_MAX_M) {
         int64_t nbw = QMM_STRIP_FLOATS / pl.K;
         nbw = nbw < 16 ? 16 : nbw;
         nbw = (nbw + p->group_size - 1) / p->group_size * p->group_size;
         pl.strip_bytes = (size_t)(nbw * pl.K) * 4;
         if (!(pl.strip = mxi_alloc(pl.strip_bytes))) rc = MX_ERR_MEMORY;
     }
-    const int32_t *bshape = out->shape;
     int64_t osz = mx_dtype_size(out->dtype);
     for (int64_t b = 0; b < nbatch && rc == MX_OK; b++) {
+        int64_t xi = lhs ? index_at(lhs, out, b) : b;
+        int64_t wi = rhs ? index_at(rhs, out, b) : w->ndim == 2 ? 0 : b;
+        if (xi >= nx || wi >= nw) {
+            rc = mxi_error(MX_ERR_INDEX,
+                           "[gather_qmm] index %lld is out of range for %lld matrices of %s",
+                           (long long)(xi >= nx ? xi : wi), (long long)(xi >= nx ? nx : nw),
+                           xi >= nx ? "x" : "w");
+            break;
+        }
         /* x's matrix of this entry as row-major floats. */
-        const char *xb = (const char *)mxi_data(x) + batch_offset(x, bshape, nb, b);
+        const char *xb = (const char *)mxi_data(x) + matrix_offset(x, xi);
         int32_t xshape[2] = {(int32_t)pl.M, (int32_t)pl.K};
-        int64_t xst[2] = {x->strides[nd - 2], x->strides[nd - 1]};
+        int64_t xst[2] = {x->strides[x->ndim - 2], x->strides[x->ndim - 1]};
         const float *xf;
         if (x->dtype == MX_FLOAT32 && xst[1] == 1 && (pl.M == 1 || xst[0] == pl.K)) {
             xf = (const float *)xb;
@@ -561,23 +587,22 @@ int mxi_cpu_quantized_matmul(struct mxi_node *node, mx_array *const *inputs,
             rc = mxi_copy_to_contiguous(pl.xf, MX_FLOAT32, xb, x->dtype, xshape, xst, 2);
             xf = pl.xf;
         }
-        const void *ptr[4];
+        const void *ptr[4] = {NULL, NULL, NULL, NULL};
         for (int i = 1; i < nin; i++) {
             if (copied[i]) {
                 /* The copy is row-major over src's full shape. */
                 int64_t msz = (int64_t)src[i]->shape[src[i]->ndim - 2] *
                               src[i]->shape[src[i]->ndim - 1] * mx_dtype_size(src[i]->dtype);
-                int64_t idx = src[i]->ndim == 2 ? 0 : b;
-                ptr[i] = (const char *)v[i].data + idx * msz;
+                ptr[i] = (const char *)v[i].data + wi * msz;
             } else {
-                ptr[i] = (const char *)mxi_data(src[i]) + batch_offset(src[i], bshape, nb, b);
+                ptr[i] = (const char *)mxi_data(src[i]) + matrix_offset(src[i], wi);
             }
         }
         float *ob = out->dtype == MX_FLOAT32
                         ? (float *)((char *)mxi_data(out) + b * pl.M * pl.N * osz)
                         : pl.of;
         if (rc != MX_OK) break;
-        qmm_one(&pl, xf, ptr[1], ptr[2], affine ? ptr[3] : NULL, ob);
+        qmm_one(&pl, xf, ptr[1], ptr[2], ptr[3], ob);
         if (out->dtype != MX_FLOAT32)
             mxi_convert_contiguous((char *)mxi_data(out) + b * pl.M * pl.N * osz, out->dtype, pl.of,
                                    MX_FLOAT32, pl.M * pl.N);
@@ -585,4 +610,15 @@ int mxi_cpu_quantized_matmul(struct mxi_node *node, mx_array *const *inputs,
     plan_free(&pl);
     for (int i = 0; i < 4; i++) release_rows(&v[i]);
     return rc;
+}
+
+int mxi_cpu_quantized_matmul(struct mxi_node *node, mx_array *const *inputs,
+                             mx_array *const *outputs) {
+    return qmm_run(node->params, inputs, outputs[0], NULL, NULL);
+}
+
+int mxi_cpu_gather_qmm(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    const mxi_quant_params *p = node->params;
+    int n = p->mode == MXI_QUANT_AFFINE ? 4 : 3;
+    return qmm_run(p, inputs, outputs[0], inputs[n], inputs[n + 1]);
 }

@@ -187,6 +187,42 @@ int mx_dequantize(mx_array **out, const mx_array *w, const mx_array *scales, con
     return rc;
 }
 
+/* K and N of x @ w (expanded, transposed as asked) after checking x's last
+ * axis against w. */
+static int matmul_dims(const char *op, const mx_array *x, const mx_array *w,
+                       const mxi_quant_params *p, int32_t *K, int32_t *N) {
+    int wn = w->ndim;
+    int32_t rows = w->shape[wn - 2];
+    int32_t cols = (int32_t)((int64_t)w->shape[wn - 1] * 32 / p->bits);
+    *K = p->transpose ? cols : rows, *N = p->transpose ? rows : cols;
+    if (x->shape[x->ndim - 1] != *K) {
+        char sw[MXI_SHAPE_STR_LEN];
+        return mxi_error(MX_ERR_VALUE,
+                         "[%s] Last dimension of first input with shape (..., %d) does not match "
+                         "the expanded quantized matrix (%d, %d) computed from shape %s with "
+                         "group_size=%d, bits=%d and transpose=%s",
+                         op, x->shape[x->ndim - 1], *K, *N,
+                         mxi_shape_str(sw, sizeof sw, w->shape, wn), p->group_size, p->bits,
+                         p->transpose ? "true" : "false");
+    }
+    return MX_OK;
+}
+
+/* The output dtype of a quantized product, checked. */
+static int product_dtype(const char *op, const mx_array *x, const mx_array *scales,
+                         const mx_array *biases, const mxi_quant_params *p, mx_dtype *out) {
+    mx_dtype dtype = x->dtype;
+    if (p->mode == MXI_QUANT_AFFINE)
+        dtype = mx_promote_types(mx_promote_types(x->dtype, scales->dtype), biases->dtype);
+    if (!is_quant_float(dtype))
+        return mxi_error(MX_ERR_VALUE,
+                         "[%s] Only float16, bfloat16 and float32 inputs are supported but x has "
+                         "type %s (computing in %s).",
+                         op, mx_dtype_name(x->dtype), mx_dtype_name(dtype));
+    *out = dtype;
+    return MX_OK;
+}
+
 int mx_quantized_matmul(mx_array **out, const mx_array *x, const mx_array *w,
                         const mx_array *scales, const mx_array *biases, bool transpose,
                         int group_size, int bits, const char *mode, const mx_stream *s) {
@@ -203,28 +239,12 @@ int mx_quantized_matmul(mx_array **out, const mx_array *x, const mx_array *w,
         return mxi_error(MX_ERR_VALUE, "[%s] x must have at least one dimension.", op);
     if (x->ndim > MXI_MAX_NDIM - 1 || w->ndim > MXI_MAX_NDIM)
         return mxi_error(MX_ERR_VALUE, "[%s] too many dimensions", op);
-    mx_dtype dtype = x->dtype;
-    if (affine) dtype = mx_promote_types(mx_promote_types(x->dtype, scales->dtype), biases->dtype);
-    if (!is_quant_float(dtype))
-        return mxi_error(MX_ERR_VALUE,
-                         "[%s] Only float16, bfloat16 and float32 inputs are supported but x has "
-                         "type %s (computing in %s).",
-                         op, mx_dtype_name(x->dtype), mx_dtype_name(dtype));
+    mx_dtype dtype;
+    if ((rc = product_dtype(op, x, scales, biases, &p, &dtype))) return rc;
 
     int wn = w->ndim;
-    int32_t rows = w->shape[wn - 2];
-    int32_t cols = (int32_t)((int64_t)w->shape[wn - 1] * 32 / p.bits);
-    int32_t K = transpose ? cols : rows, N = transpose ? rows : cols;
-    if (x->shape[x->ndim - 1] != K) {
-        char sw[MXI_SHAPE_STR_LEN];
-        return mxi_error(MX_ERR_VALUE,
-                         "[%s] Last dimension of first input with shape (..., %d) does not match "
-                         "the expanded quantized matrix (%d, %d) computed from shape %s with "
-                         "group_size=%d, bits=%d and transpose=%s",
-                         op, x->shape[x->ndim - 1], K, N,
-                         mxi_shape_str(sw, sizeof sw, w->shape, wn), p.group_size, p.bits,
-                         transpose ? "true" : "false");
-    }
+    int32_t K, N;
+    if ((rc = matmul_dims(op, x, w, &p, &K, &N))) return rc;
     /* x as (batch..., M, K); batch axes of x and w broadcast. */
     int32_t xs[MXI_MAX_NDIM];
     int xn = x->ndim;
@@ -285,6 +305,76 @@ int mx_quantized_matmul(mx_array **out, const mx_array *x, const mx_array *w,
     mx_array_free(cb);
     mx_array_free(bb);
     mx_array_free(r);
+    return rc;
+}
+
+/* The index array of a gather over the leading axes of a: idx cast to
+ * uint32 (checked integral), or an arange shaped like those axes. */
+static int gather_indices(mx_array **out, const mx_array *idx, const mx_array *a,
+                          const mx_stream *s) {
+    if (idx) {
+        if (!mx_dtype_is_integer(idx->dtype))
+            return mxi_error(MX_ERR_VALUE, "[gather_qmm] Got indices with invalid dtype. Indices "
+                                           "must be integral.");
+        return mxi_astype_if(out, idx, MX_UINT32, s);
+    }
+    int nb = a->ndim - 2;
+    int64_t n = mxi_shape_size(a->shape, nb);
+    mx_array *r = NULL;
+    int rc = mx_arange(&r, 0, (double)n, 1, MX_UINT32, s);
+    if (!rc) rc = mx_reshape(out, r, a->shape, nb, s);
+    mx_array_free(r);
+    return rc;
+}
+
+int mx_gather_qmm(mx_array **out, const mx_array *x, const mx_array *w, const mx_array *scales,
+                  const mx_array *biases, const mx_array *lhs_indices, const mx_array *rhs_indices,
+                  bool transpose, int group_size, int bits, const char *mode, bool sorted_indices,
+                  const mx_stream *s) {
+    const char *op = "gather_qmm";
+    (void)sorted_indices;
+    const mx_array *ins[3] = {x, w, scales};
+    int rc = mxi_check_inputs(op, out, ins, 3);
+    if (rc) return rc;
+    mxi_quant_params p;
+    if ((rc = quant_setup(op, mode, group_size, bits, &p))) return rc;
+    p.transpose = transpose;
+    if ((rc = check_quantized(op, w, scales, biases, &p))) return rc;
+    bool affine = p.mode == MXI_QUANT_AFFINE;
+    if (x->ndim < 2) {
+        char sx[MXI_SHAPE_STR_LEN];
+        return mxi_error(MX_ERR_VALUE,
+                         "[%s] Input must have at least two dimensions but got input with shape "
+                         "%s.",
+                         op, mxi_shape_str(sx, sizeof sx, x->shape, x->ndim));
+    }
+    mx_dtype dtype;
+    int32_t K, N;
+    if ((rc = product_dtype(op, x, scales, biases, &p, &dtype))) return rc;
+    if ((rc = matmul_dims(op, x, w, &p, &K, &N))) return rc;
+    mx_array *li = NULL, *ri = NULL, *lb = NULL, *rb = NULL, *cx = NULL, *cs = NULL, *cb = NULL;
+    mx_array *r = NULL;
+    rc = gather_indices(&li, lhs_indices, x, s);
+    if (!rc) rc = gather_indices(&ri, rhs_indices, w, s);
+    int32_t shape[MXI_MAX_NDIM];
+    int nb = 0;
+    if (!rc) rc = mxi_broadcast_shapes(op, shape, &nb, li->shape, li->ndim, ri->shape, ri->ndim);
+    if (!rc && nb + 2 > MXI_MAX_NDIM) rc = mxi_error(MX_ERR_VALUE, "[%s] too many dimensions", op);
+    if (!rc) rc = mxi_broadcast_if(&lb, li, shape, nb, s);
+    if (!rc) rc = mxi_broadcast_if(&rb, ri, shape, nb, s);
+    if (!rc) rc = mxi_astype_if(&cx, x, dtype, s);
+    if (!rc) rc = mxi_astype_if(&cs, scales, affine ? dtype : MX_UINT8, s);
+    if (!rc && affine) rc = mxi_astype_if(&cb, biases, dtype, s);
+    if (!rc) {
+        shape[nb] = x->shape[x->ndim - 2], shape[nb + 1] = N;
+        mx_array *in[6] = {cx, (mx_array *)w, cs, cb, lb, rb};
+        if (!affine) in[3] = lb, in[4] = rb;
+        rc = mxi_make(&r, dtype, shape, nb + 2, MXI_PRIM_GATHER_QMM, &p, sizeof p, in,
+                      affine ? 6 : 5, s);
+    }
+    if (!rc) mxi_set_out(out, r);
+    mx_array *all[] = {li, ri, lb, rb, cx, cs, cb};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
     return rc;
 }
 
