@@ -423,39 +423,42 @@ TEST(test_gather_qmm) {
 TEST(test_simd_levels_agree) {
     static const char *modes[] = {"affine", "mxfp4", "mxfp8", "nvfp4"};
     mxi_simd_level saved = mxi_simd_active();
-    int32_t ws[2] = {64, 256}, xs[2] = {3, 256};
-    mx_array *w = rand_array(ws, 2, MX_FLOAT32, 1200), *x = rand_array(xs, 2, MX_FLOAT32, 1201);
+    int32_t ws[2] = {64, 256}, xs[2] = {3, 256}, xns[2] = {5, 64};
+    mx_array *w = rand_array(ws, 2, MX_FLOAT32, 1200), *xt = rand_array(xs, 2, MX_FLOAT32, 1201);
+    mx_array *xn = rand_array(xns, 2, MX_FLOAT32, 1202);
     for (int mi = 0; mi < 4; mi++)
-        for (int bits = 2; bits <= 8; bits *= 2) {
-            if (mi > 0 && bits != 4) continue;
-            mx_array *wq = NULL, *s = NULL, *b = NULL, *ref = NULL;
-            CHECK_OK(mx_quantize(&wq, &s, &b, w, 0, mi ? 0 : bits, modes[mi], NULL));
-            mxi_simd_set_active(MXI_SIMD_SCALAR);
-            CHECK_OK(
-                mx_quantized_matmul(&ref, x, wq, s, b, true, 0, mi ? 0 : bits, modes[mi], NULL));
-            size_t n;
-            float *r = read_f32(ref, &n);
-            for (int lv = MXI_SIMD_AVX2; lv < MXI_SIMD_LEVELS; lv++) {
-                if (mxi_simd_set_active((mxi_simd_level)lv) != 0) continue;
-                mx_array *o = NULL;
-                CHECK_OK(
-                    mx_quantized_matmul(&o, x, wq, s, b, true, 0, mi ? 0 : bits, modes[mi], NULL));
-                size_t m;
-                float *v = read_f32(o, &m);
-                for (size_t i = 0; i < n && m == n; i++)
-                    CHECK_NEAR(v[i], r[i], 1e-4 * (1 + fabsf(r[i])));
-                free(v);
-                mx_array_free(o);
+        for (int bits = 2; bits <= 8; bits *= 2)
+            for (int t = 0; t < 2; t++) {
+                if (mi > 0 && bits != 4) continue;
+                int qb = mi ? 0 : bits;
+                mx_array *wq = NULL, *s = NULL, *b = NULL, *ref = NULL, *x = t ? xt : xn;
+                CHECK_OK(mx_quantize(&wq, &s, &b, w, 0, qb, modes[mi], NULL));
+                mxi_simd_set_active(MXI_SIMD_SCALAR);
+                CHECK_OK(mx_quantized_matmul(&ref, x, wq, s, b, t, 0, qb, modes[mi], NULL));
+                size_t n;
+                float *r = read_f32(ref, &n);
+                for (int lv = MXI_SIMD_AVX2; lv < MXI_SIMD_LEVELS; lv++) {
+                    if (mxi_simd_set_active((mxi_simd_level)lv) != 0) continue;
+                    mx_array *o = NULL;
+                    CHECK_OK(mx_quantized_matmul(&o, x, wq, s, b, t, 0, qb, modes[mi], NULL));
+                    size_t m;
+                    float *v = read_f32(o, &m);
+                    CHECK(m == n);
+                    for (size_t i = 0; i < n && m == n; i++)
+                        CHECK_NEAR(v[i], r[i], 1e-4 * (1 + fabsf(r[i])));
+                    free(v);
+                    mx_array_free(o);
+                }
+                mxi_simd_set_active(saved);
+                free(r);
+                mx_array_free(wq);
+                mx_array_free(s);
+                mx_array_free(b);
+                mx_array_free(ref);
             }
-            mxi_simd_set_active(saved);
-            free(r);
-            mx_array_free(wq);
-            mx_array_free(s);
-            mx_array_free(b);
-            mx_array_free(ref);
-        }
     mx_array_free(w);
-    mx_array_free(x);
+    mx_array_free(xt);
+    mx_array_free(xn);
 }
 
 TEST(test_quantize_shapes_and_empty) {

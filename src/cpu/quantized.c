@@ -368,30 +368,15 @@ static void qmm_strip_range(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-/* transpose = false, few rows: columns [begin, end) (in groups) of out += x
- * @ w, expanding one row segment of w at a time. */
+/* transpose = false, few rows: blocks [begin, end) of MXI_QCOL_BLOCK output
+ * columns. */
 static void qmm_cols_range(void *ctx, int64_t begin, int64_t end) {
     const qmm_pass *ps = ctx;
-    const qmm_plan *pl = ps->pl;
-    int g = pl->p.group_size, bits = pl->p.bits;
-    int64_t isz = pl->p.mode == MXI_QUANT_AFFINE ? mx_dtype_size(pl->sdt) : 1;
-    _Alignas(64) float seg[512];
-    int64_t per = 512 / g;
-    for (int64_t c0 = begin; c0 < end; c0 += per) {
-        int64_t c1 = c0 + per < end ? c0 + per : end, n0 = c0 * g, len = (c1 - c0) * g;
-        for (int64_t m = 0; m < pl->M; m++) memset(ps->out + m * pl->N + n0, 0, len * 4);
-        for (int64_t k = 0; k < pl->K; k++) {
-            const uint8_t *w = ps->w + k * pl->w_row_bytes + n0 * bits / 8;
-            const char *s = (const char *)ps->scales + (k * pl->s_row + c0) * isz;
-            const char *b =
-                ps->biases ? (const char *)ps->biases + (k * pl->s_row + c0) * isz : NULL;
-            pl->tab->dequant_row(seg, w, s, b, pl->sdt, pl->p.mode, bits, g, len);
-            for (int64_t m = 0; m < pl->M; m++) {
-                float xv = ps->x[m * pl->K + k];
-                float *o = ps->out + m * pl->N + n0;
-                for (int64_t i = 0; i < len; i++) o[i] += xv * seg[i];
-            }
-        }
+    int64_t N = ps->pl->N;
+    for (int64_t blk = begin; blk < end; blk++) {
+        int64_t n0 = blk * MXI_QCOL_BLOCK;
+        int64_t nb = N - n0 < MXI_QCOL_BLOCK ? N - n0 : MXI_QCOL_BLOCK;
+        ps->pl->tab->dot_cols(&ps->job, n0, nb);
     }
 }
 
@@ -431,15 +416,11 @@ static void qmm_one(const qmm_plan *pl, const float *x, const uint8_t *w, const 
         }
         return;
     }
-    if (!p->transpose) {
-        mxi_parallel_for(N / g, 512 / g > 1 ? 512 / g : 1, qmm_cols_range, &ps);
-        return;
-    }
     /* Group sums of x for the biases, then x in the kernels' layout. */
-    int lanes = pl->tab->x_lanes(p->mode, p->bits, p->group_size);
+    int lanes = p->transpose ? pl->tab->x_lanes(p->mode, p->bits, p->group_size) : 0;
     for (int64_t m = 0; m < M; m++) {
         const float *xr = x + m * K;
-        if (p->mode == MXI_QUANT_AFFINE)
+        if (p->mode == MXI_QUANT_AFFINE && p->transpose)
             for (int64_t gi = 0; gi < pl->ng; gi++) {
                 float s = 0.0f;
                 for (int64_t k = 0; k < g; k++) s += xr[gi * g + k];
@@ -449,8 +430,8 @@ static void qmm_one(const qmm_plan *pl, const float *x, const uint8_t *w, const 
     const float *xk = x;
     if (lanes) {
         int bits = p->mode == MXI_QUANT_AFFINE ? p->bits : p->mode == MXI_QUANT_MXFP8 ? 8 : 4;
-        /* x itself may be the caller's float32 input: permute into of's
-         * spare room, the xf temporary. */
+        /* x may be the caller's own float32 input: the permuted copy goes
+         * to the second half of the xf temporary. */
         for (int64_t m = 0; m < M; m++)
             permute_x(pl->xf + M * K + m * K, x + m * K, K, lanes, bits);
         xk = pl->xf + M * K;
@@ -470,7 +451,10 @@ static void qmm_one(const qmm_plan *pl, const float *x, const uint8_t *w, const 
                             .sdtype = pl->sdt,
                             .out = out,
                             .ldo = N};
-    mxi_parallel_for(N, 16, qmm_rows_range, &ps);
+    if (p->transpose)
+        mxi_parallel_for(N, 16, qmm_rows_range, &ps);
+    else
+        mxi_parallel_for((N + MXI_QCOL_BLOCK - 1) / MXI_QCOL_BLOCK, 1, qmm_cols_range, &ps);
 }
 
 static void plan_free(qmm_plan *pl) {
