@@ -335,12 +335,10 @@ typedef struct qmm_plan {
 
 typedef struct qmm_pass {
     const qmm_plan *pl;
-    mxi_qdot_job job;
-    /* transpose = false direct path and strips */
+    mxi_qdot_job job; /* the register kernels */
+    /* the strips of the sgemm path */
     const uint8_t *w;
     const void *scales, *biases;
-    const float *x;
-    float *out;
     int64_t n0, nb; /* strip: first output column, width */
 } qmm_pass;
 
@@ -394,7 +392,7 @@ static void qmm_one(const qmm_plan *pl, const float *x, const uint8_t *w, const 
                     const void *biases, float *out) {
     const mxi_quant_params *p = &pl->p;
     int64_t M = pl->M, N = pl->N, K = pl->K, g = p->group_size;
-    qmm_pass ps = {.pl = pl, .w = w, .scales = scales, .biases = biases, .x = x, .out = out};
+    qmm_pass ps = {.pl = pl, .w = w, .scales = scales, .biases = biases};
     if (M >= QMM_DIRECT_MAX_M) {
         /* Strips of nb output columns, expanded, then one sgemm each. */
         int64_t nb = QMM_STRIP_FLOATS / K;
