@@ -330,7 +330,9 @@ typedef struct qmm_plan {
     mx_dtype sdt;          /* affine scales/biases dtype */
     float *xf, *xsum, *of; /* temporaries: x as floats, group sums, float output */
     float *strip;          /* the sgemm path's expanded strip */
-    size_t xf_bytes, xsum_bytes, of_bytes, strip_bytes;
+    float *cols;           /* w not transposed: per task, sums over its rows */
+    int64_t ncols_tasks;
+    size_t xf_bytes, xsum_bytes, of_bytes, strip_bytes, cols_bytes;
 } qmm_plan;
 
 typedef struct qmm_pass {
@@ -366,16 +368,40 @@ static void qmm_strip_range(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-/* transpose = false, few rows: blocks [begin, end) of MXI_QCOL_BLOCK output
- * columns. */
+/* transpose = false, few rows: task t adds its share of w's rows into its
+ * own accumulators (M x N, then M x N / group for the biases). */
 static void qmm_cols_range(void *ctx, int64_t begin, int64_t end) {
     const qmm_pass *ps = ctx;
-    int64_t N = ps->pl->N;
-    for (int64_t blk = begin; blk < end; blk++) {
-        int64_t n0 = blk * MXI_QCOL_BLOCK;
-        int64_t nb = N - n0 < MXI_QCOL_BLOCK ? N - n0 : MXI_QCOL_BLOCK;
-        ps->pl->tab->dot_cols(&ps->job, n0, nb);
+    const qmm_plan *pl = ps->pl;
+    int64_t per = pl->M * pl->N + pl->M * (pl->N / pl->p.group_size);
+    for (int64_t t = begin; t < end; t++) {
+        int64_t k0 = pl->K * t / pl->ncols_tasks, k1 = pl->K * (t + 1) / pl->ncols_tasks;
+        float *acc = pl->cols + t * per;
+        pl->tab->dot_cols(&ps->job, k0, k1, acc, acc + pl->M * pl->N);
     }
+}
+
+/* Sums the tasks' accumulators into out, columns back in natural order. */
+static void qmm_cols_reduce(const qmm_plan *pl, float *out) {
+    int64_t M = pl->M, N = pl->N, g = pl->p.group_size, nb = N / g;
+    int64_t per = M * N + M * nb;
+    int lanes = pl->tab->x_lanes(pl->p.mode, pl->p.bits, pl->p.group_size);
+    int bits = pl->p.mode == MXI_QUANT_AFFINE ? pl->p.bits : pl->p.mode == MXI_QUANT_MXFP8 ? 8 : 4;
+    int64_t p = 8 / bits, chunk = lanes * p;
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t n = 0; n < N; n++) {
+            int64_t pos = n;
+            if (lanes) {
+                int64_t r = n % chunk;
+                pos = n - r + (r % p) * lanes + r / p;
+            }
+            float v = 0.0f;
+            for (int64_t t = 0; t < pl->ncols_tasks; t++) {
+                const float *acc = pl->cols + t * per;
+                v += acc[m * N + pos] + acc[M * N + m * nb + n / g];
+            }
+            out[m * N + n] = v;
+        }
 }
 
 /* x rows (float, natural order) into the lane layout of the kernels. */
@@ -439,6 +465,7 @@ static void qmm_one(const qmm_plan *pl, const float *x, const uint8_t *w, const 
                             .group = p->group_size,
                             .K = K,
                             .M = M,
+                            .N = N,
                             .x = xk,
                             .xsum = pl->xsum,
                             .w = w,
@@ -449,10 +476,13 @@ static void qmm_one(const qmm_plan *pl, const float *x, const uint8_t *w, const 
                             .sdtype = pl->sdt,
                             .out = out,
                             .ldo = N};
-    if (p->transpose)
+    if (p->transpose) {
         mxi_parallel_for(N, 16, qmm_rows_range, &ps);
-    else
-        mxi_parallel_for((N + MXI_QCOL_BLOCK - 1) / MXI_QCOL_BLOCK, 1, qmm_cols_range, &ps);
+        return;
+    }
+    memset(pl->cols, 0, pl->cols_bytes);
+    mxi_parallel_for(pl->ncols_tasks, 1, qmm_cols_range, &ps);
+    qmm_cols_reduce(pl, out);
 }
 
 static void plan_free(qmm_plan *pl) {
@@ -460,6 +490,7 @@ static void plan_free(qmm_plan *pl) {
     if (pl->xsum) mxi_free(pl->xsum, pl->xsum_bytes);
     if (pl->of) mxi_free(pl->of, pl->of_bytes);
     if (pl->strip) mxi_free(pl->strip, pl->strip_bytes);
+    if (pl->cols) mxi_free(pl->cols, pl->cols_bytes);
 }
 
 /* Byte offset of matrix `flat` (row-major over the axes before the last
@@ -546,6 +577,17 @@ static int qmm_run(const mxi_quant_params *p, mx_array *const *inputs, mx_array 
         nbw = (nbw + p->group_size - 1) / p->group_size * p->group_size;
         pl.strip_bytes = (size_t)(nbw * pl.K) * 4;
         if (!(pl.strip = mxi_alloc(pl.strip_bytes))) rc = MX_ERR_MEMORY;
+    }
+    if (rc == MX_OK && !p->transpose && pl.M < QMM_DIRECT_MAX_M) {
+        /* Rows of w split over the pool (each task streams whole rows), up to
+         * one task per thread, fewer for small products. */
+        int64_t tasks = mxi_num_threads();
+        int64_t most = pl.K * pl.N / (1 << 16);
+        tasks = tasks < most ? tasks : most;
+        pl.ncols_tasks = tasks < 1 ? 1 : tasks;
+        pl.cols_bytes =
+            (size_t)(pl.ncols_tasks * (pl.M * pl.N + pl.M * (pl.N / p->group_size))) * 4;
+        if (!(pl.cols = mxi_alloc(pl.cols_bytes))) rc = MX_ERR_MEMORY;
     }
     int64_t osz = mx_dtype_size(out->dtype);
     for (int64_t b = 0; b < nbatch && rc == MX_OK; b++) {
