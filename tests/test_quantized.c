@@ -276,6 +276,51 @@ TEST(test_qmm_modes_dtypes_rows) {
                     qmm_case(modes[mi], 0, 0, rows[ri], t ? 96 : 128, 256, dts[di], t, seed++);
 }
 
+/* A model quantized in bfloat16 and bfloat16 activations: the products run
+ * in bfloat16 pairs where the CPU has AVX512-BF16; every level is checked
+ * against the reference and the scalar level. */
+TEST(test_qmm_bfloat16_model) {
+    static const int groups[] = {32, 64, 128}, bits[] = {4, 8}, rows[] = {1, 3, 6};
+    mxi_simd_level saved = mxi_simd_active();
+    uint64_t seed = 1500;
+    for (int gi = 0; gi < 3; gi++)
+        for (int bi = 0; bi < 2; bi++)
+            for (int ri = 0; ri < 3; ri++) {
+                int32_t ws[2] = {96, 256}, xs[2] = {rows[ri], 256};
+                mx_array *w = rand_array(ws, 2, MX_BFLOAT16, seed++);
+                mx_array *x = rand_array(xs, 2, MX_BFLOAT16, seed++);
+                mx_array *wq = NULL, *s = NULL, *b = NULL, *ref = NULL;
+                CHECK_OK(mx_quantize(&wq, &s, &b, w, groups[gi], bits[bi], NULL, NULL));
+                char what[96];
+                snprintf(what, sizeof what, "bfloat16 model, group %d bits %d rows %d", groups[gi],
+                         bits[bi], rows[ri]);
+                check_qmm(x, wq, s, b, true, groups[gi], bits[bi], NULL, what);
+                mxi_simd_set_active(MXI_SIMD_SCALAR);
+                CHECK_OK(
+                    mx_quantized_matmul(&ref, x, wq, s, b, true, groups[gi], bits[bi], NULL, NULL));
+                CHECK(mx_array_dtype(ref) == MX_BFLOAT16);
+                size_t n;
+                float *r = read_f32(ref, &n);
+                for (int lv = MXI_SIMD_AVX2; lv < MXI_SIMD_LEVELS; lv++) {
+                    if (mxi_simd_set_active((mxi_simd_level)lv) != 0) continue;
+                    mx_array *o = NULL;
+                    CHECK_OK(mx_quantized_matmul(&o, x, wq, s, b, true, groups[gi], bits[bi], NULL,
+                                                 NULL));
+                    size_t m;
+                    float *v = read_f32(o, &m);
+                    CHECK(m == n);
+                    for (size_t i = 0; i < n && m == n; i++)
+                        CHECK_NEAR(v[i], r[i], 1e-2 * (1 + fabsf(r[i])));
+                    free(v);
+                    mx_array_free(o);
+                }
+                mxi_simd_set_active(saved);
+                free(r);
+                mx_array *all[] = {w, x, wq, s, b, ref};
+                for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
+            }
+}
+
 TEST(test_qmm_batched_and_layouts) {
     int32_t wshape[3] = {2, 64, 128};
     mx_array *w = rand_array(wshape, 3, MX_FLOAT32, 900);
@@ -542,6 +587,7 @@ int main(void) {
     RUN(test_round_trip_error);
     RUN(test_qmm_affine);
     RUN(test_qmm_modes_dtypes_rows);
+    RUN(test_qmm_bfloat16_model);
     RUN(test_qmm_batched_and_layouts);
     RUN(test_gather_qmm);
     RUN(test_simd_levels_agree);

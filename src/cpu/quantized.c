@@ -33,7 +33,14 @@
 #include "quantized_kernels.inc"
 #undef MXI_KERNELS_DECLARE_ONLY
 
-static const void *const quantized_tables[MXI_SIMD_LEVELS] = MXI_SIMD_TABLES(quantized);
+static const void *const quantized_tables[MXI_SIMD_LEVELS] = {
+    [MXI_SIMD_SCALAR] = &mxi_quantized_table_scalar,
+#ifndef MXI_NO_X86_SIMD
+    [MXI_SIMD_AVX2] = &mxi_quantized_table_avx2,
+    [MXI_SIMD_AVX512] = &mxi_quantized_table_avx512,
+    [MXI_SIMD_AVX512_BF16] = &mxi_quantized_table_avx512bf16,
+#endif
+};
 
 /* ---- inputs as row-contiguous memory ---- */
 
@@ -328,6 +335,7 @@ typedef struct qmm_plan {
     int64_t w_row_bytes;   /* bytes of one packed row of w */
     int64_t s_row;         /* scales per row of w */
     mx_dtype sdt;          /* affine scales/biases dtype */
+    bool x_bf16;           /* x is bfloat16 (its values are exact in bfloat16) */
     float *xf, *xsum, *of; /* temporaries: x as floats, group sums, float output */
     float *strip;          /* the sgemm path's expanded strip */
     float *cols;           /* w not transposed: per task, sums over its rows */
@@ -347,6 +355,21 @@ typedef struct qmm_pass {
 static void qmm_rows_range(void *ctx, int64_t begin, int64_t end) {
     const qmm_pass *ps = ctx;
     ps->pl->tab->dot_rows(&ps->job, begin, end);
+}
+
+static void qmm_rows_bf16_range(void *ctx, int64_t begin, int64_t end) {
+    const qmm_pass *ps = ctx;
+    ps->pl->tab->dot_rows_bf16(&ps->job, begin, end);
+}
+
+/* x rows (float holding bfloat16 values) into dot_rows_bf16's layout: per
+ * 64 columns, the 32 even ones, then the 32 odd ones. */
+static void bf16_pairs_x(uint16_t *dst, const float *src, int64_t K) {
+    for (int64_t c = 0; c < K; c += 64)
+        for (int i = 0; i < 32; i++) {
+            dst[c + i] = mxi_f32_to_bf16(src[c + 2 * i]);
+            dst[c + 32 + i] = mxi_f32_to_bf16(src[c + 2 * i + 1]);
+        }
 }
 
 /* Expands rows [begin, end) of a strip of w into ps->pl->strip. transpose:
@@ -476,6 +499,14 @@ static void qmm_one(const qmm_plan *pl, const float *x, const uint8_t *w, const 
                             .sdtype = pl->sdt,
                             .out = out,
                             .ldo = N};
+    if (p->transpose && pl->x_bf16 && pl->tab->dot_rows_bf16 && p->mode == MXI_QUANT_AFFINE &&
+        p->bits == 4 && g % 64 == 0) {
+        uint16_t *xb = (uint16_t *)(pl->xf + M * K);
+        for (int64_t m = 0; m < M; m++) bf16_pairs_x(xb + m * K, x + m * K, K);
+        ps.job.xb = xb;
+        mxi_parallel_for(N, 16, qmm_rows_bf16_range, &ps);
+        return;
+    }
     if (p->transpose) {
         mxi_parallel_for(N, 16, qmm_rows_range, &ps);
         return;
@@ -544,6 +575,7 @@ static int qmm_run(const mxi_quant_params *p, mx_array *const *inputs, mx_array 
     pl.w_row_bytes = (int64_t)w->shape[w->ndim - 1] * 4;
     pl.s_row = inputs[2]->shape[w->ndim - 1];
     pl.sdt = affine ? inputs[2]->dtype : MX_UINT8;
+    pl.x_bf16 = x->dtype == MX_BFLOAT16;
     int64_t nbatch = out->size / (pl.M * pl.N);
     if (pl.K == 0) {
         memset(mxi_data(out), 0, (size_t)out->size * (size_t)mx_dtype_size(out->dtype));
