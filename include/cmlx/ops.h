@@ -23,5 +23,6 @@
 #include "ops_sort.h"
 #include "ops_index.h"
 #include "ops_random.h"
+#include "ops_quantized.h"
 
 #endif

@@ -1,0 +1,3 @@
+/* quantized_matmul inner loops, AVX-512. */
+#define MXI_LEVEL avx512
+#include "quantized_kernels.inc"
