@@ -1074,8 +1074,8 @@ TEST(test_reduce_nan_and_identities) {
     CHECK(s32 == INT32_MIN);
     /* Complex min/max order by real part, then imaginary part (MLX 0.32). */
     float c[4] = {2, -1, 2, 0}, m[2];
-    CHECK_OK(
-        mxi_reduce_strided(MXI_REDUCE_MAX, m, MX_COMPLEX64, c, MX_COMPLEX64, &two, &one, 1, &ax, 1));
+    CHECK_OK(mxi_reduce_strided(MXI_REDUCE_MAX, m, MX_COMPLEX64, c, MX_COMPLEX64, &two, &one, 1,
+                                &ax, 1));
     CHECK(m[0] == 2 && m[1] == 0);
 }
 
@@ -1179,7 +1179,7 @@ static void check_matmul(mx_dtype t, const mm_case *c) {
     unsigned char *out = malloc((size_t)(nout * dsize[t]) + 8);
     memset(out, 0x6B, (size_t)(nout * dsize[t]) + 8);
     CHECK_OK(mxi_matmul_strided(t, out, a.base, b.base, c->batch, c->nbatch, ast, bst, c->M, c->N,
-                                c->K, c->a_rs, c->a_cs, c->b_rs, c->b_cs));
+                                c->K, c->a_rs, c->a_cs, c->b_rs, c->b_cs, 1.0, 0.0));
     double rel = t == MX_FLOAT64    ? 1e-12
                  : t == MX_FLOAT16  ? 2e-3
                  : t == MX_BFLOAT16 ? 1.6e-2
@@ -1261,19 +1261,20 @@ TEST(test_matmul_edges) {
     memset(out, 0xff, sizeof out);
     int64_t bs[1] = {0};
     int32_t batch[1] = {2};
-    CHECK_OK(
-        mxi_matmul_strided(MX_FLOAT32, out, NULL, NULL, batch, 1, bs, bs, 2, 3, 0, 0, 1, 3, 1));
+    CHECK_OK(mxi_matmul_strided(MX_FLOAT32, out, NULL, NULL, batch, 1, bs, bs, 2, 3, 0, 0, 1, 3, 1,
+                                1.0, 0.0));
     int bad = 0;
     for (int i = 0; i < 12; i++) bad += out[i] != 0.0f;
     CHECK(bad == 0);
     memset(out, 0xff, sizeof out);
-    CHECK_OK(
-        mxi_matmul_strided(MX_FLOAT32, out, NULL, NULL, NULL, 0, NULL, NULL, 0, 3, 4, 4, 1, 3, 1));
+    CHECK_OK(mxi_matmul_strided(MX_FLOAT32, out, NULL, NULL, NULL, 0, NULL, NULL, 0, 3, 4, 4, 1, 3,
+                                1, 1.0, 0.0));
     uint32_t bits;
     memcpy(&bits, out, 4);
     CHECK(bits == 0xffffffffu);
     int32_t ia[4] = {1, 2, 3, 4}, io[4];
-    CHECK_ERR(mxi_matmul_strided(MX_INT32, io, ia, ia, NULL, 0, NULL, NULL, 2, 2, 2, 2, 1, 2, 1),
+    CHECK_ERR(mxi_matmul_strided(MX_INT32, io, ia, ia, NULL, 0, NULL, NULL, 2, 2, 2, 2, 1, 2, 1,
+                                 1.0, 0.0),
               MX_ERR_TYPE);
 }
 

@@ -24,6 +24,7 @@
 #include "core/array_impl.h"
 #include "core/error.h"
 #include "core/threadpool.h"
+#include "primitives/params_linalg.h"
 
 static pthread_once_t blas_threads_once = PTHREAD_ONCE_INIT;
 
@@ -65,6 +66,8 @@ typedef struct mm_plan {
     int64_t a_rs, a_cs, b_rs, b_cs;
     operand oa, ob;
     bool half; /* float16/bfloat16 through float32 */
+    /* out = alpha * a @ b + beta * out; beta 0 ignores what out held (even NaN), as BLAS does */
+    double alpha, beta;
     /* temporaries (NULL when not needed) */
     void *ta, *tb, *tc;
     size_t ta_bytes, tb_bytes, tc_bytes;
@@ -77,14 +80,15 @@ static void gemm(const mm_plan *p, const void *a, const void *b, void *c) {
     int lda = (int)p->oa.ld, ldb = (int)p->ob.ld;
     switch (p->half ? MX_FLOAT32 : p->dtype) {
     case MX_FLOAT32:
-        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, a, lda, b, ldb, 0.0f, c, N);
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, (float)p->alpha, a, lda, b, ldb, (float)p->beta,
+                    c, N);
         break;
     case MX_FLOAT64:
-        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, a, lda, b, ldb, 0.0, c, N);
+        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, p->alpha, a, lda, b, ldb, p->beta, c, N);
         break;
     default: {
-        const float one[2] = {1, 0}, zero[2] = {0, 0};
-        cblas_cgemm(CblasRowMajor, ta, tb, M, N, K, one, a, lda, b, ldb, zero, c, N);
+        const float alpha[2] = {(float)p->alpha, 0}, beta[2] = {(float)p->beta, 0};
+        cblas_cgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, N);
         break;
     }
     }
@@ -107,6 +111,7 @@ static void matmul_one(const mm_plan *p, const char *a, const char *b, char *out
         pb = p->tb;
     }
     if (p->half) {
+        if (p->beta != 0) mxi_convert_contiguous(p->tc, MX_FLOAT32, out, p->dtype, p->M * p->N);
         gemm(p, pa, pb, p->tc);
         mxi_convert_contiguous(out, p->dtype, p->tc, MX_FLOAT32, p->M * p->N);
     } else {
@@ -140,11 +145,39 @@ static void free_temps(mm_plan *p) {
     if (p->tc) mxi_free(p->tc, p->tc_bytes);
 }
 
+/* out[i] *= beta for a contiguous run of n elements (beta 0 writes zeros). */
+static void scale_run(mx_dtype dtype, void *out, int64_t n, double beta) {
+    if (beta == 0) {
+        memset(out, 0, (size_t)(n * mx_dtype_size(dtype)));
+        return;
+    }
+    if (beta == 1) return;
+    switch (dtype) {
+    case MX_FLOAT32:
+        for (int64_t i = 0; i < n; i++) ((float *)out)[i] *= (float)beta;
+        break;
+    case MX_FLOAT64:
+        for (int64_t i = 0; i < n; i++) ((double *)out)[i] *= beta;
+        break;
+    case MX_COMPLEX64:
+        for (int64_t i = 0; i < 2 * n; i++) ((float *)out)[i] *= (float)beta;
+        break;
+    default: /* float16, bfloat16: through float32, one element at a time */
+        for (int64_t i = 0; i < n; i++) {
+            float v;
+            mxi_convert_element(&v, MX_FLOAT32, (char *)out + 2 * i, dtype);
+            v *= (float)beta;
+            mxi_convert_element((char *)out + 2 * i, dtype, &v, MX_FLOAT32);
+        }
+        break;
+    }
+}
+
 int mxi_matmul_strided(mx_dtype dtype, void *out, const void *a, const void *b,
                        const int32_t *batch_shape, int nbatch, const int64_t *a_batch_strides,
                        const int64_t *b_batch_strides, int64_t M, int64_t N, int64_t K,
                        int64_t a_row_stride, int64_t a_col_stride, int64_t b_row_stride,
-                       int64_t b_col_stride) {
+                       int64_t b_col_stride, double alpha, double beta) {
     if (dtype != MX_FLOAT32 && dtype != MX_FLOAT64 && dtype != MX_COMPLEX64 &&
         dtype != MX_FLOAT16 && dtype != MX_BFLOAT16)
         return mxi_error(MX_ERR_TYPE, "[matmul] %s is not supported", mx_dtype_name(dtype));
@@ -159,12 +192,12 @@ int mxi_matmul_strided(mx_dtype dtype, void *out, const void *a, const void *b,
     int64_t isz = mx_dtype_size(dtype);
     if (bit.size == 0 || M == 0 || N == 0) return MX_OK;
     if (K == 0) {
-        memset(out, 0, (size_t)(bit.size * M * N * isz));
+        scale_run(dtype, out, bit.size * M * N, beta);
         return MX_OK;
     }
     pthread_once(&blas_threads_once, blas_threads_init);
 
-    mm_plan p = {.dtype = dtype, .isz = isz, .M = M, .N = N, .K = K};
+    mm_plan p = {.dtype = dtype, .isz = isz, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta};
     p.a_rs = a_row_stride, p.a_cs = a_col_stride;
     p.b_rs = b_row_stride, p.b_cs = b_col_stride;
     p.half = dtype == MX_FLOAT16 || dtype == MX_BFLOAT16;
@@ -203,18 +236,36 @@ int mxi_matmul_strided(mx_dtype dtype, void *out, const void *a, const void *b,
     return MX_OK;
 }
 
-int mxi_cpu_matmul(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
-    (void)node;
-    mx_array *a = inputs[0], *b = inputs[1], *out = outputs[0];
+/* out = alpha * a @ b + beta * c; c (NULL when beta is 0) has out's shape
+ * and dtype with any strides. */
+static int matmul_kernel(mx_array *a, mx_array *b, mx_array *c, mx_array *out, double alpha,
+                         double beta) {
     int nd = out->ndim;
     if (nd < 2 || a->ndim != nd || b->ndim != nd)
         return mxi_error(MX_ERR_RUNTIME, "[matmul] the kernel needs operands of equal rank >= 2");
     int rc = mxi_alloc_data(out);
     if (rc != MX_OK) return rc;
     if (out->size == 0) return MX_OK;
+    if (c && beta != 0) {
+        rc = mxi_copy_to_contiguous(mxi_data(out), out->dtype, mxi_data(c), c->dtype, c->shape,
+                                    c->strides, c->ndim);
+        if (rc != MX_OK) return rc;
+    } else {
+        beta = 0;
+    }
     int64_t M = a->shape[nd - 2], K = a->shape[nd - 1], N = b->shape[nd - 1];
     return mxi_matmul_strided(out->dtype, mxi_data(out), K ? mxi_data(a) : NULL,
                               K ? mxi_data(b) : NULL, out->shape, nd - 2, a->strides, b->strides, M,
                               N, K, a->strides[nd - 2], a->strides[nd - 1], b->strides[nd - 2],
-                              b->strides[nd - 1]);
+                              b->strides[nd - 1], alpha, beta);
+}
+
+int mxi_cpu_matmul(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    (void)node;
+    return matmul_kernel(inputs[0], inputs[1], NULL, outputs[0], 1.0, 0.0);
+}
+
+int mxi_cpu_addmm(struct mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    const mxi_addmm_params *p = node->params;
+    return matmul_kernel(inputs[0], inputs[1], inputs[2], outputs[0], p->alpha, p->beta);
 }

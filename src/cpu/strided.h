@@ -136,11 +136,13 @@ int mxi_reduce_strided(int type, void *out, mx_dtype out_dtype, const void *in, 
  * Batch axes (nbatch, with batch_shape) have per-operand strides; the matrix
  * axes have row and column strides. Any strides work; the BLAS is called
  * directly on blocks that are row- or column-major with a unit inner
- * stride. Returns MX_OK, MX_ERR_TYPE for another dtype or MX_ERR_MEMORY. */
+ * stride. The result is alpha * a @ b + beta * out: with beta nonzero, out
+ * must already hold the addend (beta 0 ignores it, NaN included, as BLAS).
+ * Returns MX_OK, MX_ERR_TYPE for another dtype or MX_ERR_MEMORY. */
 int mxi_matmul_strided(mx_dtype dtype, void *out, const void *a, const void *b,
                        const int32_t *batch_shape, int nbatch, const int64_t *a_batch_strides,
                        const int64_t *b_batch_strides, int64_t M, int64_t N, int64_t K,
                        int64_t a_row_stride, int64_t a_col_stride, int64_t b_row_stride,
-                       int64_t b_col_stride);
+                       int64_t b_col_stride, double alpha, double beta);
 
 #endif
