@@ -95,7 +95,13 @@ static int classify(PyObject *o, bool in_tuple, item *it) {
         it->kind = ITEM_SLICE;
         return 0;
     }
-    if (PyBool_Check(o)) return bad_type(); /* MLX: a bool is not an index */
+    if (PyBool_Check(o)) {
+        /* alone, a 0-d mask: a[True] = v sets everything (MLX); reads refuse it */
+        if (in_tuple) return bad_type();
+        it->kind = ITEM_MASK;
+        int rc = mx_array_from_bool(&it->arr, o == Py_True);
+        return rc ? mxp_raise_int(rc) : 0;
+    }
     if (PyLong_Check(o)) {
         it->kind = ITEM_INT;
         it->ival = PyLong_AsSsize_t(o);
@@ -488,7 +494,7 @@ PyObject *mxp_array_subscript(PyObject *self, PyObject *key) {
  * before keep their values, as arrays are values in MLX). */
 static int array_ass_subscript(PyObject *self, PyObject *key, PyObject *value) {
     if (!value) {
-        PyErr_SetString(PyExc_TypeError, "cannot delete array elements");
+        PyErr_SetString(PyExc_AttributeError, "__delitem__"); /* as MLX */
         return -1;
     }
     mx_array *out = mxp_index_update(mxp_arr(self), key, value, MXP_UPDATE_SET);
