@@ -104,12 +104,11 @@ static int classify(PyObject *o, bool in_tuple, item *it) {
     }
     if (PyLong_Check(o)) {
         it->kind = ITEM_INT;
-        it->ival = PyLong_AsSsize_t(o);
-        if (it->ival == -1 && PyErr_Occurred()) {
-            if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return -1;
-            PyErr_Clear();
-            it->ival = Py_SIZE(o) < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX; /* out of range */
-        }
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (v == -1 && PyErr_Occurred()) return -1;
+        /* beyond 64 bits: out of range for any axis, with its sign */
+        it->ival = overflow ? (overflow < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX) : (Py_ssize_t)v;
         return 0;
     }
     if (mxp_is_array(o)) return classify_array(mxp_arr(o), it);

@@ -321,3 +321,42 @@ def test_setitem_errors_vs_mlx(mlx):
     same_outcome(lambda m: m.arange(4).at[m.array([1, 1])].multiply(3), mlx)
     same_outcome(lambda m: m.arange(4).at[m.array([1, 1])].divide(2), mlx)
     same_outcome(lambda m: m.arange(4.0).at[m.array([1, 3])].maximum(2.5), mlx)
+
+
+def test_random_setitem_vs_mlx(mlx):
+    """Where MLX's assignment and .at.add succeed, they agree. Keys with None
+    or an empty target are left out: MLX mishandles them (ValueError on valid
+    keys, or a crash)."""
+    rng = np.random.default_rng(3)
+
+    def conv(m, k):
+        if isinstance(k, tuple):
+            return tuple(conv(m, i) for i in k)
+        if isinstance(k, (mx.array, np.ndarray)):
+            return m.array(np.array(k))
+        return k
+    compared = 0
+    for _ in range(300):
+        x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+        ckey, ekey = random_key(rng, x.shape)
+        if any(i is None for i in (ckey if isinstance(ckey, tuple) else (ckey,))):
+            continue
+        try:
+            target = x[ekey]
+        except (IndexError, ValueError):
+            continue
+        if target.size == 0:
+            continue
+        v = rng.integers(100, 200, target.shape).astype(np.float32)
+        ref = mlx.array(x)
+        try:
+            ref[conv(mlx, ckey)] = mlx.array(v)
+            ref_at = mlx.array(x).at[conv(mlx, ckey)].add(mlx.array(v))
+        except ValueError:
+            continue
+        a = mx.array(x)
+        a[conv(mx, ckey)] = mx.array(v)
+        check(a, np.array(ref))
+        check(mx.array(x).at[conv(mx, ckey)].add(mx.array(v)), np.array(ref_at))
+        compared += 1
+    assert compared > 150
