@@ -8,8 +8,10 @@
  * gather: the slices are applied first, then one gather over the indexed
  * axes, where Python ints count as 0-d index arrays. As in NumPy and MLX the
  * broadcast index dimensions replace the indexed axes when the advanced
- * entries are next to each other, and go to the front otherwise. Boolean
- * masks are refused on reads (MLX: their result shape depends on the data).
+ * entries are next to each other, and go to the front otherwise (an
+ * Ellipsis that stands for no axis does not separate them, as in MLX; NumPy
+ * counts it). 0-d integer arrays act as ints (NumPy). Boolean masks are
+ * refused on reads (MLX: the result's shape would depend on the data).
  */
 #include "cmlx_py.h"
 
