@@ -131,6 +131,11 @@ static PyGetSetDef array_getset[] = {
     {"shape", get_shape, NULL, "The shape of the array as a Python tuple.", NULL},
     {"dtype", get_dtype, NULL, "The array's :class:`Dtype`.", NULL},
     {"T", get_T, NULL, "Equivalent to calling ``self.transpose()`` with no arguments.", NULL},
+    {"at", mxp_array_at, NULL,
+     "Used to apply updates at the given indices: ``x.at[idx].add(y)`` (also ``subtract``, "
+     "``multiply``, ``divide``, ``maximum``, ``minimum``) returns a new array, repeated indices "
+     "accumulating, where ``x[idx] += y`` would apply only one of them.",
+     NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -267,7 +272,10 @@ PyTypeObject mxp_array_type = {
 };
 
 int mxp_array_init_type(PyObject *m) {
-    if (PyType_Ready(&mxp_array_type) < 0 || PyType_Ready(&mxp_array_iterator_type) < 0) return -1;
+    if (PyType_Ready(&mxp_array_type) < 0 || PyType_Ready(&mxp_array_iterator_type) < 0 ||
+        PyType_Ready(&mxp_array_at_type) < 0)
+        return -1;
     if (PyModule_AddObjectRef(m, "array", (PyObject *)&mxp_array_type) < 0) return -1;
+    if (PyModule_AddObjectRef(m, "ArrayAt", (PyObject *)&mxp_array_at_type) < 0) return -1;
     return PyModule_AddObjectRef(m, "ArrayIterator", (PyObject *)&mxp_array_iterator_type);
 }

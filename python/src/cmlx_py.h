@@ -10,7 +10,8 @@
  *   memory.c      the memory API
  *   array.c       the array type: construction, properties, scalars, copies
  *   array_ops.c   operators (+ - * / @, reflected and in-place) with weak scalars
- *   array_index.c __getitem__ and iteration
+ *   array_index.c index parsing, __getitem__, __setitem__ and iteration
+ *   array_at.c    indexed updates (a[k] = v, a.at[k].add(v), ...) and ArrayAt
  *   array_buffer.c buffer protocol, __array__, pickling
  *   print.c       repr/str in MLX's format
  *   convert.c     Python objects -> mx_array (scalars, weak scalars), mx_array -> item/tolist
@@ -89,6 +90,73 @@ PyObject *mxp_array_dunder_array(PyObject *self, PyObject *const *args, Py_ssize
 PyObject *mxp_array_reduce(PyObject *self, PyObject *unused);
 PyObject *mxp_unpickle(PyObject *module, PyObject *args);
 PyObject *mxp_array_repr(PyObject *self);
+
+/* ---- array_index.c / array_at.c: indexing ---- */
+
+/* Most entries a parsed key holds: one per source axis plus the Nones. */
+#define MXP_MAX_INDEX (2 * MXP_MAX_NDIM)
+
+typedef enum mxp_ix_kind { MXP_IX_NONE, MXP_IX_SLICE, MXP_IX_INT, MXP_IX_ARRAY } mxp_ix_kind;
+
+/* One entry of a parsed key. */
+typedef struct mxp_ix_entry {
+    mxp_ix_kind kind;
+    int axis;                       /* source axis; -1 for NONE */
+    int32_t start, stop, step, len; /* SLICE: as mx_slice takes them, len its
+                                       length; INT: start is the index, in range */
+    mx_array *arr;                  /* ARRAY: the integer index array (owned) */
+} mxp_ix_entry;
+
+/* A key with the Ellipsis expanded and a full slice for every axis it does
+ * not reach, so that each axis has exactly one non-NONE entry. */
+typedef struct mxp_index {
+    mxp_ix_entry e[MXP_MAX_INDEX];
+    int n;
+    int narrays;    /* ARRAY entries; with any, the INT entries are advanced too */
+    int first_adv;  /* entry of the first advanced index, -1 without arrays */
+    bool adjacent;  /* the advanced entries are next to each other (their
+                       dimensions replace them; otherwise they go first) */
+    mx_array *mask; /* the whole key was a boolean array (owned); n == 0 */
+} mxp_index;
+
+/* Parses key against a (MLX's rules; errors as MLX raises them, with an
+ * IndexError for an int out of range). 0, or -1 with an exception set and
+ * nothing to clear. */
+int mxp_index_parse(const mx_array *a, PyObject *key, mxp_index *ix);
+void mxp_index_clear(mxp_index *ix);
+/* start/stop/step for every axis (shape: the source's) as mx_slice takes
+ * them: the slices and basic ints; full extents on advanced axes. Returns
+ * whether they select everything (no slice needed). */
+bool mxp_index_slices(const mxp_index *ix, const int32_t *shape, int32_t *start, int32_t *stop,
+                      int32_t *step);
+/* The shape a[key] has (`out`, up to MXP_MAX_NDIM) and returns its ndim; the
+ * broadcast shape of the advanced indices goes to ishape (ndim in *ind). -1
+ * with an exception. */
+int mxp_index_result_shape(const mxp_index *ix, int32_t *out, int32_t *ishape, int *ind);
+/* The advanced indices as index arrays (ints become 0-d int32 arrays; the
+ * caller frees idx[0..k)) and their source axes. Returns k or -1. */
+int mxp_index_arrays(const mxp_index *ix, mx_array **idx, int *axes);
+/* The source axes kept by slices, in order (returns their count), and in
+ * *before how many come before the first advanced entry. */
+int mxp_index_kept_axes(const mxp_index *ix, int *axes, int *before);
+
+typedef enum mxp_update_op {
+    MXP_UPDATE_SET,
+    MXP_UPDATE_ADD,
+    MXP_UPDATE_SUBTRACT,
+    MXP_UPDATE_MULTIPLY,
+    MXP_UPDATE_DIVIDE,
+    MXP_UPDATE_MAXIMUM,
+    MXP_UPDATE_MINIMUM,
+} mxp_update_op;
+
+/* A new array: a with a[key] set to (or combined by op with) value, which is
+ * cast to a's dtype (Python scalars are weak) and broadcast to a[key]'s
+ * shape. A new reference, or NULL with an exception set. */
+mx_array *mxp_index_update(mx_array *a, PyObject *key, PyObject *value, mxp_update_op op);
+extern PyTypeObject mxp_array_at_type;
+/* The `at` property: an ArrayAt over the array. */
+PyObject *mxp_array_at(PyObject *self, void *closure);
 
 /* ---- dtype.c ---- */
 
