@@ -126,18 +126,19 @@ static int opt_dtype(PyObject *o, mx_dtype *t) {
     return mxp_to_dtype(o, t, true);
 }
 
-/* Arrays from a Python sequence (or, with `single`, one array too) into a
- * PyMem array the caller releases with free_arrays. -1 with an exception. */
+/* Arrays from a Python sequence or iterable into a PyMem array the caller
+ * releases with free_arrays. -1 with an exception. */
 static int arrays_from(PyObject *o, mx_array ***out, int *n, const char *what) {
     *out = NULL;
     *n = 0;
-    if (mxp_is_array(o) || !PySequence_Check(o) || PyUnicode_Check(o)) {
+    /* any iterable, an array too (its slices along axis 0), as MLX */
+    PyObject *seq = PyUnicode_Check(o) || PyBytes_Check(o) ? NULL : PySequence_Fast(o, "");
+    if (!seq) {
+        PyErr_Clear();
         PyErr_Format(PyExc_TypeError, "%s must be a list or tuple of arrays, got %s", what,
                      Py_TYPE(o)->tp_name);
         return -1;
     }
-    PyObject *seq = PySequence_Fast(o, "");
-    if (!seq) return -1;
     Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
     if (len > INT32_MAX) {
         Py_DECREF(seq);
@@ -665,11 +666,11 @@ static int pad_widths(PyObject *o, int ndim, int32_t *low, int32_t *high) {
             int k = mxp_to_shape(PySequence_Fast_GET_ITEM(seq, i), pair, "pad_width");
             if (k < 0)
                 rc = -1;
-            else if (k < 1 || k > 2) {
-                PyErr_SetString(PyExc_ValueError, "[pad] pad_width pairs must have two entries");
+            else if (k != 2) { /* MLX takes only (low, high) pairs per axis */
+                PyErr_SetString(PyExc_TypeError, "pad: pad_width pairs must have two entries");
                 rc = -1;
             } else
-                low[i] = pair[0], high[i] = pair[k - 1];
+                low[i] = pair[0], high[i] = pair[1];
         }
     }
     Py_DECREF(seq);

@@ -97,3 +97,40 @@ def same_outcome(fn, mlx):
         return
     assert a[1:3] == b[1:3], (a, b)
     np.testing.assert_array_equal(a[3], b[3], strict=True)
+
+
+LAYOUTS = ["contiguous", "transposed", "broadcast", "reversed"]
+# A dtype of each family, as the op tests sweep them.
+FAMILY_DTYPES = ["bool_", "uint8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
+                 "complex64"]
+
+
+def layout(x, dtype_name, how):
+    """(cmlx array, NumPy array) holding the same values as the NumPy array
+    x (2-d or more), the cmlx one laid out as `how` says: contiguous, a
+    transposed view, a broadcast (stride 0) view of x's first row, or a view
+    with a negative step on axis 0."""
+    if how == "contiguous":
+        return from_numpy(x, dtype_name), x
+    if how == "transposed":
+        return mx.transpose(from_numpy(np.ascontiguousarray(x.T), dtype_name)), x
+    if how == "broadcast":
+        b = np.broadcast_to(x[:1], x.shape)
+        return mx.broadcast_to(from_numpy(np.ascontiguousarray(x[:1]), dtype_name), x.shape), b
+    if how == "reversed":
+        doubled = np.repeat(x[::-1], 2, axis=0)  # every row twice, reversed
+        return from_numpy(doubled, dtype_name)[::-2], doubled[::-2]
+    raise ValueError(how)
+
+
+def np_of(dtype_name):
+    """The NumPy dtype that holds a cmlx dtype's values (float32 for
+    bfloat16)."""
+    return np.dtype("float32") if dtype_name == "bfloat16" else np.dtype(dtype_name.rstrip("_"))
+
+
+def check_list(got, expected, dtype=None):
+    """A list/tuple of cmlx arrays equal to the expected NumPy arrays."""
+    assert len(got) == len(expected), (len(got), len(expected))
+    for g, e in zip(got, expected):
+        check(g, e, dtype)
