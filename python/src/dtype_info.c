@@ -196,8 +196,8 @@ PyObject *mxp_op_can_cast(PyObject *const *slots, const mx_stream *s) {
 static int is_kind(mx_dtype t, PyObject *kind) {
     if (PyObject_TypeCheck(kind, &mxp_dtype_type)) return ((mxp_dtype_object *)kind)->dtype == t;
     if (!PyUnicode_Check(kind)) {
-        PyErr_Format(PyExc_TypeError, "isdtype: kind must be a Dtype, a str or a tuple, got %s",
-                     Py_TYPE(kind)->tp_name);
+        PyErr_SetString(PyExc_ValueError, "[isdtype] `kind` must be a dtype, a string, or a tuple "
+                                          "of dtypes and strings.");
         return -1;
     }
     const char *name = PyUnicode_AsUTF8(kind);
@@ -216,11 +216,10 @@ PyObject *mxp_op_isdtype(PyObject *const *slots, const mx_stream *s) {
         int r = is_kind(t, kind);
         return r < 0 ? NULL : PyBool_FromLong(r);
     }
-    int any = 0;
+    /* the first match ends the search (later entries are not checked, as MLX) */
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kind); i++) {
         int r = is_kind(t, PyTuple_GET_ITEM(kind, i));
-        if (r < 0) return NULL;
-        any = any || r;
+        if (r) return r < 0 ? NULL : Py_NewRef(Py_True);
     }
-    return PyBool_FromLong(any);
+    Py_RETURN_FALSE;
 }

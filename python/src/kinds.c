@@ -937,6 +937,11 @@ static int opt_key(PyObject *o, mx_array **key) {
 /* shape: a shape, or None (ndim -1, "from the arguments") when allowed. */
 static int opt_shape(const mxp_op *op, PyObject *o, int32_t *shape) {
     if (o == Py_None && (op->flags & MXP_SHAPE_NONE_INFERS)) return -2;
+    if (mxp_is_intlike(o)) { /* MLX's samplers take sequences only */
+        PyErr_Format(PyExc_TypeError, "%s: shape must be a sequence of ints, got %s", op->name,
+                     Py_TYPE(o)->tp_name);
+        return -1;
+    }
     return mxp_to_shape(o, shape, "shape");
 }
 

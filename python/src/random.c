@@ -54,6 +54,11 @@ PyObject *mxp_op_random_key(PyObject *const *slots, const mx_stream *s) {
 /* A shape, or None -> -2 when allowed. */
 static int shape_arg(PyObject *o, int32_t *shape, bool none_ok) {
     if (none_ok && o == Py_None) return -2;
+    if (mxp_is_intlike(o)) { /* MLX's samplers take sequences only */
+        PyErr_Format(PyExc_TypeError, "shape must be a sequence of ints, got %s",
+                     Py_TYPE(o)->tp_name);
+        return -1;
+    }
     return mxp_to_shape(o, shape, "shape");
 }
 
@@ -123,7 +128,7 @@ PyObject *mxp_op_random_categorical(PyObject *const *slots, const mx_stream *s) 
                         "[categorical] At most one of shape or num_samples can be specified.");
         return NULL;
     }
-    if (slots[2] != Py_None && (nd = mxp_to_shape(slots[2], shape, "shape")) < 0) return NULL;
+    if (slots[2] != Py_None && (nd = shape_arg(slots[2], shape, false)) < 0) return NULL;
     if (slots[3] != Py_None && mxp_to_int(slots[3], &num, "num_samples") < 0) return NULL;
     mx_array *logits = mxp_to_array(slots[0], MX_DTYPE_NONE), *key, *out = NULL;
     if (!logits) return NULL;
