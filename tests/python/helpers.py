@@ -149,3 +149,31 @@ def close_outcome(fn, mlx, rtol=1e-5):
         np.testing.assert_allclose(a[3], b[3], rtol=rtol, atol=rtol, equal_nan=True)
     else:
         np.testing.assert_array_equal(a[3], b[3], strict=True)
+
+
+def param_kinds(module, name, params):
+    """How each parameter of module.<name> may be passed, found by calling it:
+    "B" by position or keyword, "P" by position only, "K" by keyword only
+    ("?" neither, e.g. a first parameter whose followers are required).
+    params: (name, value or fn(module) -> value) in order, stream added."""
+    mod, fname = (module.random, name[7:]) if name.startswith("random.") else (module, name)
+    f = getattr(mod, fname)
+    params = [(p, v(module) if callable(v) else v) for p, v in params] + [("stream", None)]
+
+    def ok(call):
+        try:
+            call()
+        except TypeError:
+            return False
+        except Exception:  # the arguments bound; the op itself may refuse them
+            return True
+        return True
+
+    kinds = []
+    for i, (p, v) in enumerate(params):
+        pos = [vv for _, vv in params[:i]]
+        by_kw, by_pos = ok(lambda: f(*pos, **{p: v})), ok(lambda: f(*pos, v))
+        kinds.append((p, "B" if by_kw and by_pos else "K" if by_kw else "P" if by_pos else "?"))
+    everything = {p: v for p, v in params}
+    kinds.append(("all by keyword", ok(lambda: f(**everything))))
+    return kinds

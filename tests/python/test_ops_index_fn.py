@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import cmlx.core as mx
-from helpers import FAMILY_DTYPES, LAYOUTS, check, dt, from_numpy, layout, random, same_outcome
+from helpers import param_kinds, FAMILY_DTYPES, LAYOUTS, check, dt, from_numpy, layout, random, same_outcome
 
 IDX_TYPES = ["int32", "uint8", "int64", "uint32", "int16"]
 
@@ -125,3 +125,20 @@ MLX_CASES = [
 @pytest.mark.parametrize("case", range(len(MLX_CASES)))
 def test_same_as_mlx(case, mlx):
     same_outcome(MLX_CASES[case], mlx)
+
+
+# ---- how each parameter may be passed, found by calling both libraries ----
+
+Z = lambda m: m.zeros((2,))  # noqa: E731
+Z2 = lambda m: m.zeros((2, 2))  # noqa: E731
+K = lambda m: m.random.key(0)  # noqa: E731
+SIGNATURES = {
+    "take": [("a", Z2), ("indices", 0), ("axis", 0)],
+    "take_along_axis": [("a", Z2), ("indices", lambda m: m.array([[0]])), ("axis", 0)],
+    "put_along_axis": [("a", Z2), ("indices", lambda m: m.array([[0]])), ("values", lambda m: m.array(1.0)), ("axis", 0)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIGNATURES))
+def test_parameters_pass_as_in_mlx(name, mlx):
+    assert param_kinds(mx, name, SIGNATURES[name]) == param_kinds(mlx, name, SIGNATURES[name])

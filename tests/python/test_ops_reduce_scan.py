@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import cmlx.core as mx
-from helpers import (FAMILY_DTYPES, LAYOUTS, check, close_outcome, dt, from_numpy, layout,
+from helpers import (param_kinds, FAMILY_DTYPES, LAYOUTS, check, close_outcome, dt, from_numpy, layout,
                      np_of, random, same_outcome)
 
 FLOAT_TYPES = ["float32", "float16", "bfloat16"]
@@ -274,3 +274,37 @@ WRONG = [
 @pytest.mark.parametrize("case", range(len(WRONG)))
 def test_wrong_calls_as_mlx(case, mlx):
     same_outcome(WRONG[case], mlx)
+
+
+# ---- how each parameter may be passed, found by calling both libraries ----
+
+Z = lambda m: m.zeros((2,))  # noqa: E731
+Z2 = lambda m: m.zeros((2, 2))  # noqa: E731
+K = lambda m: m.random.key(0)  # noqa: E731
+SIGNATURES = {
+    "round": [("a", Z2), ("decimals", 1)],
+    "clip": [("a", Z2), ("a_min", 0), ("a_max", 1)],
+    "nan_to_num": [("a", Z2), ("nan", 0.0), ("posinf", 1.0), ("neginf", -1.0)],
+    "isclose": [("a", Z2), ("b", Z2), ("rtol", 1e-5), ("atol", 1e-8), ("equal_nan", False)],
+    "allclose": [("a", Z2), ("b", Z2), ("rtol", 1e-5), ("atol", 1e-8), ("equal_nan", False)],
+    "array_equal": [("a", Z2), ("b", Z2), ("equal_nan", False)],
+    "divmod": [("a", Z2), ("b", 2)],
+    "where": [("condition", lambda m: m.array(True)), ("x", 1), ("y", 2)],
+    "var": [("a", Z2), ("axis", 0), ("keepdims", False), ("ddof", 0)],
+    "std": [("a", Z2), ("axis", 0), ("keepdims", False), ("ddof", 0)],
+    "argmin": [("a", Z2), ("axis", 0), ("keepdims", False)],
+    "argmax": [("a", Z2), ("axis", 0), ("keepdims", False)],
+    "cumsum": [("a", Z2), ("axis", 0), ("reverse", False), ("inclusive", True), ("dtype", None)],
+    "cumprod": [("a", Z2), ("axis", 0), ("reverse", False), ("inclusive", True), ("dtype", None)],
+    "cummax": [("a", Z2), ("axis", 0), ("reverse", False), ("inclusive", True)],
+    "cummin": [("a", Z2), ("axis", 0), ("reverse", False), ("inclusive", True)],
+    "logcumsumexp": [("a", Z2), ("axis", 0), ("reverse", False), ("inclusive", True)],
+    "softmax": [("a", Z2), ("axis", 0), ("precise", False)],
+    "trace": [("a", Z2), ("offset", 0), ("axis1", 0), ("axis2", 1), ("dtype", None)],
+    "diff": [("a", Z2), ("n", 1), ("axis", 0)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIGNATURES))
+def test_parameters_pass_as_in_mlx(name, mlx):
+    assert param_kinds(mx, name, SIGNATURES[name]) == param_kinds(mlx, name, SIGNATURES[name])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import cmlx.core as mx
-from helpers import (FAMILY_DTYPES, LAYOUTS, check, check_list, dt, from_numpy, layout, np_of,
+from helpers import (param_kinds, FAMILY_DTYPES, LAYOUTS, check, check_list, dt, from_numpy, layout, np_of,
                      random, same_outcome)
 
 # ---- creation ----
@@ -274,3 +274,55 @@ def test_keyword_names_and_positional_only(mlx):
     check(mx.tril(x=a, k=1), np.zeros((2, 3)))
     check(mx.roll(a, 1, 0, stream=mx.cpu), np.zeros((2, 3)))
     check(mx.pad(a, pad_width=1, mode="constant", constant_values=0), np.zeros((4, 5)))
+
+
+# ---- how each parameter may be passed, found by calling both libraries ----
+
+Z = lambda m: m.zeros((2,))  # noqa: E731
+Z2 = lambda m: m.zeros((2, 2))  # noqa: E731
+K = lambda m: m.random.key(0)  # noqa: E731
+SIGNATURES = {
+    "linspace": [("start", 0), ("stop", 1), ("num", 3), ("endpoint", True), ("dtype", lambda m: m.float32)],
+    "eye": [("n", 2), ("m", 2), ("k", 0), ("dtype", lambda m: m.float32)],
+    "identity": [("n", 2), ("dtype", lambda m: m.float32)],
+    "tri": [("n", 2), ("m", 2), ("k", 0), ("dtype", lambda m: m.float32)],
+    "tril": [("x", Z2), ("k", 0)],
+    "triu": [("x", Z2), ("k", 0)],
+    "full_like": [("a", Z), ("vals", 1), ("dtype", lambda m: m.float32)],
+    "zeros_like": [("a", Z), ("dtype", lambda m: m.float32)],
+    "ones_like": [("a", Z), ("dtype", lambda m: m.float32)],
+    "bartlett": [("M", 3)],
+    "hanning": [("M", 3)],
+    "hamming": [("M", 3)],
+    "blackman": [("M", 3)],
+    "flatten": [("a", Z2), ("start_axis", 0), ("end_axis", -1)],
+    "unflatten": [("a", Z2), ("axis", 0), ("shape", (2, 1))],
+    "squeeze": [("a", Z2), ("axis", None)],
+    "expand_dims": [("a", Z2), ("axis", 0)],
+    "flip": [("a", Z2), ("axis", 0)],
+    "unstack": [("x", Z2), ("axis", 0)],
+    "moveaxis": [("a", Z2), ("source", 0), ("destination", 1)],
+    "swapaxes": [("a", Z2), ("axis1", 0), ("axis2", 1)],
+    "permute_dims": [("a", Z2), ("axes", (1, 0))],
+    "concatenate": [("arrays", lambda m: [m.zeros(2)]), ("axis", 0)],
+    "concat": [("arrays", lambda m: [m.zeros(2)]), ("axis", 0)],
+    "stack": [("arrays", lambda m: [m.zeros(2)]), ("axis", 0)],
+    "split": [("a", Z2), ("indices_or_sections", 2), ("axis", 0)],
+    "repeat": [("array", Z2), ("repeats", 2), ("axis", 0)],
+    "tile": [("a", Z2), ("reps", 2)],
+    "pad": [("a", Z2), ("pad_width", 1), ("mode", "constant"), ("constant_values", 0)],
+    "as_strided": [("a", Z2), ("shape", (2,)), ("strides", (1,)), ("offset", 0)],
+    "diagonal": [("a", Z2), ("offset", 0), ("axis1", 0), ("axis2", 1)],
+    "diag": [("a", Z2), ("k", 0)],
+    "roll": [("a", Z2), ("shift", 1), ("axis", 0)],
+    "view": [("a", Z2), ("dtype", lambda m: m.int32)],
+    "contiguous": [("a", Z2), ("allow_col_major", False)],
+    "slice": [("a", Z2), ("start_indices", lambda m: m.array([0])), ("axes", [0]), ("slice_size", [1, 2])],
+    "slice_update": [("a", Z2), ("update", lambda m: m.zeros((1, 2))), ("start_indices", lambda m: m.array([0])), ("axes", [0])],
+    "stop_gradient": [("a", Z2)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIGNATURES))
+def test_parameters_pass_as_in_mlx(name, mlx):
+    assert param_kinds(mx, name, SIGNATURES[name]) == param_kinds(mlx, name, SIGNATURES[name])

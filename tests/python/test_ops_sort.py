@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import cmlx.core as mx
-from helpers import (FAMILY_DTYPES, LAYOUTS, check, dt, from_numpy, layout, np_of, random,
+from helpers import (param_kinds, FAMILY_DTYPES, LAYOUTS, check, dt, from_numpy, layout, np_of, random,
                      same_outcome, to_numpy)
 
 REAL = [d for d in FAMILY_DTYPES if d != "complex64"]
@@ -121,3 +121,23 @@ MLX_CASES = [
 @pytest.mark.parametrize("case", range(len(MLX_CASES)))
 def test_same_as_mlx(case, mlx):
     same_outcome(MLX_CASES[case], mlx)
+
+
+# ---- how each parameter may be passed, found by calling both libraries ----
+
+Z = lambda m: m.zeros((2,))  # noqa: E731
+Z2 = lambda m: m.zeros((2, 2))  # noqa: E731
+K = lambda m: m.random.key(0)  # noqa: E731
+SIGNATURES = {
+    "sort": [("a", Z2), ("axis", 0)],
+    "argsort": [("a", Z2), ("axis", 0)],
+    "partition": [("a", Z2), ("kth", 0), ("axis", 0)],
+    "argpartition": [("a", Z2), ("kth", 0), ("axis", 0)],
+    "topk": [("a", Z2), ("k", 1), ("axis", 0)],
+    "searchsorted": [("sorted_sequence", Z), ("values", Z), ("side", "left")],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIGNATURES))
+def test_parameters_pass_as_in_mlx(name, mlx):
+    assert param_kinds(mx, name, SIGNATURES[name]) == param_kinds(mlx, name, SIGNATURES[name])
