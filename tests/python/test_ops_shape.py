@@ -326,3 +326,38 @@ SIGNATURES = {
 @pytest.mark.parametrize("name", sorted(SIGNATURES))
 def test_parameters_pass_as_in_mlx(name, mlx):
     assert param_kinds(mx, name, SIGNATURES[name]) == param_kinds(mlx, name, SIGNATURES[name])
+
+
+ALIASES = {"acos": "arccos", "acosh": "arccosh", "asin": "arcsin", "asinh": "arcsinh",
+           "atan": "arctan", "atanh": "arctanh", "atan2": "arctan2", "pow": "power",
+           "bitwise_left_shift": "left_shift", "bitwise_right_shift": "right_shift",
+           "cumulative_sum": "cumsum", "cumulative_prod": "cumprod", "empty": "zeros",
+           "empty_like": "zeros_like"}
+
+
+@pytest.mark.parametrize("alias", sorted(ALIASES))
+def test_aliases(alias, mlx):
+    x = np.array([[0.25, 0.5], [0.75, 0.125]], np.float32)
+    args = {"atan2": 2, "pow": 2, "bitwise_left_shift": 2, "bitwise_right_shift": 2}
+    def call(m, name):
+        if name in ("zeros", "empty"):
+            return getattr(m, name)((2, 3), m.int8)
+        a = m.array(x if "shift" not in alias else (x * 8).astype(np.int32))
+        return getattr(m, name)(a, args[alias]) if alias in args else getattr(m, name)(a)
+    check(call(mx, alias), np.array(call(mx, ALIASES[alias])))
+    same_outcome(lambda m: call(m, alias), mlx)
+
+
+def test_stream_argument_everywhere():
+    a = mx.array(np.arange(6, dtype=np.float32).reshape(2, 3))
+    for s in (mx.cpu, mx.default_stream(mx.cpu), mx.Device(mx.cpu), None):
+        check(mx.flatten(a, stream=s), np.arange(6))
+        check(mx.split(a, 3, axis=1, stream=s)[0], [[0], [3]])
+        check(mx.cumsum(a, 1, stream=s), np.cumsum(np.arange(6).reshape(2, 3), 1))
+        check(mx.sort(a, stream=s), np.arange(6).reshape(2, 3))
+        check(mx.take(a, 1, stream=s), np.array(1.0))
+        check(mx.random.uniform(shape=(2,), key=mx.random.key(0), stream=s),
+              np.array(mx.random.uniform(shape=(2,), key=mx.random.key(0))))
+        check(mx.linspace(0, 1, 3, stream=s), [0, 0.5, 1])
+    with pytest.raises(TypeError):
+        mx.flatten(a, stream="cpu")
