@@ -18,17 +18,21 @@ static int opt_key(PyObject *o, mx_array **key) {
     return *key ? 0 : -1;
 }
 
+/* A seed as MLX takes it: an int (or bool) in [0, 2^64); TypeError
+ * otherwise, as MLX's uint64 argument. */
 static int seed_value(PyObject *o, uint64_t *seed) {
-    if (!mxp_is_intlike(o) || mxp_is_array(o)) {
+    if (!PyLong_Check(o) && !(PyIndex_Check(o) && !PyFloat_Check(o) && !mxp_is_array(o))) {
         PyErr_Format(PyExc_TypeError, "seed must be an int, got %s", Py_TYPE(o)->tp_name);
         return -1;
     }
     PyObject *i = PyNumber_Index(o);
     if (!i) return -1;
-    /* MLX takes the seed as a uint64: larger or negative ints wrap */
-    unsigned long long v = PyLong_AsUnsignedLongLongMask(i);
+    unsigned long long v = PyLong_AsUnsignedLongLong(i);
     Py_DECREF(i);
-    if (v == (unsigned long long)-1 && PyErr_Occurred()) return -1;
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        PyErr_SetString(PyExc_TypeError, "seed must be an int in [0, 2**64)");
+        return -1;
+    }
     *seed = v;
     return 0;
 }

@@ -151,6 +151,8 @@ WRONG = [
     lambda m: m.random.truncated_normal(m.zeros(3), 1, (2,)),
     lambda m: m.random.gumbel((2,), m.int8), lambda m: m.random.seed("a"),
     lambda m: m.random.key(1.5), lambda m: m.random.uniform(shape=3),
+    lambda m: m.random.seed(-1), lambda m: m.random.key(2**64), lambda m: m.random.key(2**64 - 1),
+    lambda m: m.random.key(True),
 ]
 
 
