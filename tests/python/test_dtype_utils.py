@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import cmlx.core as mx
-from helpers import DTYPES, FLOATS, INTS, dt
+from helpers import (DTYPES, FLOATS, INTS, dt)
 
 KINDS = ["bool", "signed integer", "unsigned integer", "integral", "real floating",
          "complex floating", "numeric"]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import cmlx.core as mx
-from helpers import param_kinds, FAMILY_DTYPES, LAYOUTS, check, dt, from_numpy, layout, random, same_outcome
+from helpers import (FAMILY_DTYPES, LAYOUTS, check, dt, from_numpy, layout, param_kinds, random,
+                     same_outcome)
 
 IDX_TYPES = ["int32", "uint8", "int64", "uint32", "int16"]
 
@@ -135,7 +136,10 @@ K = lambda m: m.random.key(0)  # noqa: E731
 SIGNATURES = {
     "take": [("a", Z2), ("indices", 0), ("axis", 0)],
     "take_along_axis": [("a", Z2), ("indices", lambda m: m.array([[0]])), ("axis", 0)],
-    "put_along_axis": [("a", Z2), ("indices", lambda m: m.array([[0]])), ("values", lambda m: m.array(1.0)), ("axis", 0)],
+    "put_along_axis": [
+        ("a", Z2), ("indices", lambda m: m.array([[0]])), ("values", lambda m: m.array(1.0)),
+        ("axis", 0),
+    ],
 }
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import cmlx.core as mx
-from helpers import (param_kinds, FAMILY_DTYPES, LAYOUTS, check, close_outcome, dt, from_numpy, layout,
-                     np_of, random, same_outcome)
+from helpers import (FAMILY_DTYPES, LAYOUTS, check, close_outcome, dt, from_numpy, layout, np_of,
+                     param_kinds, random, same_outcome)
 
 FLOAT_TYPES = ["float32", "float16", "bfloat16"]
 
@@ -33,7 +33,8 @@ CASES = {
     "argmax_neg": (lambda a: mx.argmax(a, axis=-1), lambda x: np.argmax(x, -1)),
     "cumsum": (lambda a: mx.cumsum(a, 1), lambda x: np.cumsum(x, 1)),
     "cumsum_flat": (lambda a: mx.cumsum(a), lambda x: np.cumsum(x)),
-    "cumsum_rev": (lambda a: a.cumsum(0, reverse=True), lambda x: np.flip(np.cumsum(np.flip(x, 0), 0), 0)),
+    "cumsum_rev": (lambda a: a.cumsum(0, reverse=True),
+                   lambda x: np.flip(np.cumsum(np.flip(x, 0), 0), 0)),
     "cumsum_excl": (lambda a: mx.cumsum(a, 1, inclusive=False),
                     lambda x: np.cumsum(x, 1) - x),
     "cumprod": (lambda a: mx.cumprod(a, 0), lambda x: np.cumprod(x, 0)),
@@ -55,7 +56,8 @@ FLOAT_CASES = {
     "logcumsumexp_flat": (lambda a: a.logcumsumexp(), lambda x: _np_logcumsumexp(x.reshape(-1), 0)),
     "softmax": (lambda a: mx.softmax(a, -1), lambda x: _softmax(x, -1)),
     "softmax_all": (lambda a: mx.softmax(a), lambda x: _softmax(x, None)),
-    "softmax_precise": (lambda a: mx.softmax(a, (0, 1), precise=True), lambda x: _softmax(x, (0, 1))),
+    "softmax_precise": (lambda a: mx.softmax(a, (0, 1), precise=True),
+                        lambda x: _softmax(x, (0, 1))),
 }
 
 

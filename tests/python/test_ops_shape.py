@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import cmlx.core as mx
-from helpers import (param_kinds, FAMILY_DTYPES, LAYOUTS, check, check_list, dt, from_numpy, layout, np_of,
-                     random, same_outcome)
+from helpers import (FAMILY_DTYPES, LAYOUTS, check, check_list, dt, from_numpy, layout,
+                     param_kinds, random, same_outcome)
 
 # ---- creation ----
 
@@ -67,7 +67,8 @@ def test_like_constructors(dtype):
 SHAPE_CASES = {
     "flatten": (lambda a: mx.flatten(a), lambda x: x.reshape(-1)),
     "flatten_range": (lambda a: a.flatten(1, 2), lambda x: x.reshape(x.shape[0], -1)),
-    "unflatten": (lambda a: mx.unflatten(a, 1, (2, -1)), lambda x: x.reshape(x.shape[0], 2, -1, x.shape[2])),
+    "unflatten": (lambda a: mx.unflatten(a, 1, (2, -1)),
+                  lambda x: x.reshape(x.shape[0], 2, -1, x.shape[2])),
     "squeeze": (lambda a: mx.squeeze(mx.expand_dims(a, (0, 2))), lambda x: x),
     "squeeze_axis": (lambda a: mx.expand_dims(a, -1).squeeze(-1), lambda x: x),
     "expand_dims": (lambda a: mx.expand_dims(a, (0, -1)), lambda x: x[None, ..., None]),
@@ -282,7 +283,9 @@ Z = lambda m: m.zeros((2,))  # noqa: E731
 Z2 = lambda m: m.zeros((2, 2))  # noqa: E731
 K = lambda m: m.random.key(0)  # noqa: E731
 SIGNATURES = {
-    "linspace": [("start", 0), ("stop", 1), ("num", 3), ("endpoint", True), ("dtype", lambda m: m.float32)],
+    "linspace": [
+        ("start", 0), ("stop", 1), ("num", 3), ("endpoint", True), ("dtype", lambda m: m.float32),
+    ],
     "eye": [("n", 2), ("m", 2), ("k", 0), ("dtype", lambda m: m.float32)],
     "identity": [("n", 2), ("dtype", lambda m: m.float32)],
     "tri": [("n", 2), ("m", 2), ("k", 0), ("dtype", lambda m: m.float32)],
@@ -317,8 +320,14 @@ SIGNATURES = {
     "roll": [("a", Z2), ("shift", 1), ("axis", 0)],
     "view": [("a", Z2), ("dtype", lambda m: m.int32)],
     "contiguous": [("a", Z2), ("allow_col_major", False)],
-    "slice": [("a", Z2), ("start_indices", lambda m: m.array([0])), ("axes", [0]), ("slice_size", [1, 2])],
-    "slice_update": [("a", Z2), ("update", lambda m: m.zeros((1, 2))), ("start_indices", lambda m: m.array([0])), ("axes", [0])],
+    "slice": [
+        ("a", Z2), ("start_indices", lambda m: m.array([0])), ("axes", [0]),
+        ("slice_size", [1, 2]),
+    ],
+    "slice_update": [
+        ("a", Z2), ("update", lambda m: m.zeros((1, 2))),
+        ("start_indices", lambda m: m.array([0])), ("axes", [0]),
+    ],
     "stop_gradient": [("a", Z2)],
 }
 

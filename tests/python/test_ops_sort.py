@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import cmlx.core as mx
-from helpers import (param_kinds, FAMILY_DTYPES, LAYOUTS, check, dt, from_numpy, layout, np_of, random,
-                     same_outcome, to_numpy)
+from helpers import (FAMILY_DTYPES, LAYOUTS, check, dt, from_numpy, layout, param_kinds,
+                     random, same_outcome, to_numpy)
 
 REAL = [d for d in FAMILY_DTYPES if d != "complex64"]
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import cmlx.core as mx
-from helpers import param_kinds, check, close_outcome, same_outcome, to_numpy
+from helpers import (check, close_outcome, param_kinds, same_outcome, to_numpy)
 
 SAMPLERS = {
     "split": lambda m, k: m.random.split(k),
@@ -168,15 +168,30 @@ Z2 = lambda m: m.zeros((2, 2))  # noqa: E731
 K = lambda m: m.random.key(0)  # noqa: E731
 SIGNATURES = {
     "random.split": [("key", K), ("num", 2)],
-    "random.uniform": [("low", 0), ("high", 1), ("shape", [2]), ("dtype", lambda m: m.float32), ("key", K)],
-    "random.normal": [("shape", [2]), ("dtype", lambda m: m.float32), ("loc", 0.0), ("scale", 1.0), ("key", K)],
-    "random.multivariate_normal": [("mean", lambda m: m.zeros(2)), ("cov", lambda m: m.eye(2)), ("shape", [2]), ("dtype", lambda m: m.float32), ("key", K)],
-    "random.randint": [("low", 0), ("high", 3), ("shape", [2]), ("dtype", lambda m: m.int32), ("key", K)],
+    "random.uniform": [
+        ("low", 0), ("high", 1), ("shape", [2]), ("dtype", lambda m: m.float32), ("key", K),
+    ],
+    "random.normal": [
+        ("shape", [2]), ("dtype", lambda m: m.float32), ("loc", 0.0), ("scale", 1.0), ("key", K),
+    ],
+    "random.multivariate_normal": [
+        ("mean", lambda m: m.zeros(2)), ("cov", lambda m: m.eye(2)), ("shape", [2]),
+        ("dtype", lambda m: m.float32), ("key", K),
+    ],
+    "random.randint": [
+        ("low", 0), ("high", 3), ("shape", [2]), ("dtype", lambda m: m.int32), ("key", K),
+    ],
     "random.bernoulli": [("p", 0.5), ("shape", [2]), ("key", K)],
-    "random.truncated_normal": [("lower", 0), ("upper", 1), ("shape", [2]), ("dtype", lambda m: m.float32), ("key", K)],
+    "random.truncated_normal": [
+        ("lower", 0), ("upper", 1), ("shape", [2]), ("dtype", lambda m: m.float32), ("key", K),
+    ],
     "random.gumbel": [("shape", [2]), ("dtype", lambda m: m.float32), ("key", K)],
-    "random.categorical": [("logits", Z2), ("axis", 0), ("shape", None), ("num_samples", 2), ("key", K)],
-    "random.laplace": [("shape", [2]), ("dtype", lambda m: m.float32), ("loc", 0.0), ("scale", 1.0), ("key", K)],
+    "random.categorical": [
+        ("logits", Z2), ("axis", 0), ("shape", None), ("num_samples", 2), ("key", K),
+    ],
+    "random.laplace": [
+        ("shape", [2]), ("dtype", lambda m: m.float32), ("loc", 0.0), ("scale", 1.0), ("key", K),
+    ],
     "random.permutation": [("x", 3), ("axis", 0), ("key", K)],
 }
 
