@@ -18,7 +18,9 @@
  *   convert_buffer.c buffer-protocol objects (NumPy) -> mx_array
  *   args.c        argument converters (shape, axes, dtype, stream, ...)
  *   function.c    the op callable type: parameter specs, binding, methods
- *   kinds.c       one generic caller per signature kind
+ *   kinds.c       one generic caller per signature kind, and the kind table
+ *   kinds_multi.c kinds over lists of arrays or with several results
+ *   kinds_args.c  kinds with structured arguments (kinds.h: their shared helpers)
  *   ops_table.c   THE op table: one row per bound op
  *   ops_custom.c  ops whose arguments need a hand-written caller (arange)
  *   eval.c        eval and async_eval over trees of arrays
