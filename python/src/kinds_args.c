@@ -32,7 +32,7 @@ PyObject *mxk_call_roll(const mxp_op *op, PyObject *const *slots, const mx_strea
 }
 
 /* pad_width as MLX takes it: an int, (int,), (low, high), or one (low,
- * high) / (w,) per axis. */
+ * high) pair per axis. */
 static int pad_widths(PyObject *o, int ndim, int32_t *low, int32_t *high) {
     if (mxp_is_intlike(o)) {
         int w;
@@ -50,12 +50,12 @@ static int pad_widths(PyObject *o, int ndim, int32_t *low, int32_t *high) {
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     int rc = 0;
     if (n > 0 && mxp_is_intlike(PySequence_Fast_GET_ITEM(seq, 0))) {
-        int32_t pair[2];
+        int32_t pair[MXP_MAX_NDIM];                   /* mxp_to_shape may write that many */
         int k = mxp_to_shape(seq, pair, "pad_width"); /* (w,) or (low, high) */
         if (k < 0)
             rc = -1;
-        else if (k < 1 || k > 2) {
-            PyErr_SetString(PyExc_ValueError, "[pad] pad_width must have one or two entries");
+        else if (k < 1 || k > 2) { /* not a form MLX's signature takes */
+            PyErr_SetString(PyExc_TypeError, "pad: pad_width must have one or two entries");
             rc = -1;
         } else
             for (int i = 0; i < ndim; i++) low[i] = pair[0], high[i] = pair[k - 1];

@@ -249,6 +249,7 @@ MLX_CASES = [
     lambda m: m.split(A(m), "a"), lambda m: m.repeat(A(m), -1), lambda m: m.tile(A(m), (-1,)),
     lambda m: m.pad(A(m), -1), lambda m: m.pad(A(m), [(1, 1)] * 2),
     lambda m: m.pad(A(m), 1, mode="wrap"), lambda m: m.diagonal(A(m), 0, 0, 0),
+    lambda m: m.pad(A(m), tuple(range(1, 40))), lambda m: m.pad(A(m), ()),
     lambda m: m.diag(A(m)), lambda m: m.roll(A(m), 1, 3), lambda m: m.view(A(m), m.float64),
     lambda m: m.view(m.array(1.0), m.int8), lambda m: m.broadcast_arrays(A(m), m.zeros((5,))),
     lambda m: m.broadcast_shapes((2,), (3,)), lambda m: m.broadcast_shapes(),
