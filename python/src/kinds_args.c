@@ -99,6 +99,40 @@ PyObject *mxk_call_pad(const mxp_op *op, PyObject *const *slots, const mx_stream
     return mxk_result(rc, out);
 }
 
+/* A sequence of at most MXP_MAX_NDIM int64 values (as_strided's strides).
+ * The count, or -1 with an exception set. */
+static int int64_list(PyObject *o, int64_t *vals, const char *what) {
+    PyObject *seq = PySequence_Check(o) && !PyUnicode_Check(o) ? PySequence_Fast(o, "") : NULL;
+    if (!seq) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s must be a sequence of ints, got %s", what,
+                     Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    int rc = (int)n;
+    if (n > MXP_MAX_NDIM) {
+        PyErr_Format(PyExc_ValueError, "%s has more than %d entries", what, MXP_MAX_NDIM);
+        rc = -1;
+    }
+    for (Py_ssize_t i = 0; rc >= 0 && i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *v = mxp_is_intlike(item) ? PyNumber_Index(item) : NULL;
+        if (!v) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "%s: expected integers, got %s", what,
+                             Py_TYPE(item)->tp_name);
+            rc = -1;
+            break;
+        }
+        vals[i] = PyLong_AsLongLong(v);
+        Py_DECREF(v);
+        if (vals[i] == -1 && PyErr_Occurred()) rc = -1;
+    }
+    Py_DECREF(seq);
+    return rc;
+}
+
 PyObject *mxk_call_as_strided(const mxp_op *op, PyObject *const *slots, const mx_stream *s) {
     long long off;
     PyObject *i = PyNumber_Index(slots[3]);
@@ -120,14 +154,12 @@ PyObject *mxk_call_as_strided(const mxp_op *op, PyObject *const *slots, const mx
         int64_t st = 1;
         for (int d = nd - 1; d >= 0; d--) strides[d] = st, st *= shape[d];
     } else {
-        int32_t tmp[MXP_MAX_NDIM];
-        if ((ns = mxp_to_shape(slots[2], tmp, "strides")) < 0) goto done;
+        if ((ns = int64_list(slots[2], strides, "strides")) < 0) goto done;
         if (ns != nd) {
             PyErr_SetString(PyExc_ValueError,
                             "[as_strided] shape and strides must have the same length");
             goto done;
         }
-        for (int d = 0; d < nd; d++) strides[d] = tmp[d];
     }
     rc = op->fn.as_strided(&out, a, shape, nd, strides, (int64_t)off, s);
 done:

@@ -371,3 +371,14 @@ def test_stream_argument_everywhere():
         check(mx.linspace(0, 1, 3, stream=s), [0, 0.5, 1])
     with pytest.raises(TypeError):
         mx.flatten(a, stream="cpu")
+
+
+def test_as_strided_int64_strides_and_errors(mlx):
+    same_outcome(lambda m: m.as_strided(m.arange(10), (3, 2), (2, -1), 5), mlx)
+    same_outcome(lambda m: m.as_strided(m.arange(10), (2,), ("a",)), mlx)
+    # cmlx checks what MLX does not: the view stays inside the array, and
+    # shape and strides have the same length
+    with pytest.raises(ValueError):
+        mx.as_strided(mx.arange(10), (2,), (2**40,))
+    with pytest.raises(ValueError):
+        mx.as_strided(mx.arange(10), (2,), (1, 1))
