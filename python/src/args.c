@@ -3,6 +3,8 @@
  * input. */
 #include "cmlx_py.h"
 
+#include <string.h>
+
 bool mxp_is_intlike(PyObject *o) {
     if (PyBool_Check(o)) return false;
     if (PyLong_Check(o)) return true;
@@ -109,7 +111,14 @@ int mxp_to_stream(PyObject *o, mx_stream *buf, const mx_stream **ps) {
     return 0;
 }
 
+/* Strict like MLX's bindings: a bool (or a NumPy bool), not any truthy
+ * object. */
 int mxp_to_bool(PyObject *o, bool *out) {
+    const char *tn = Py_TYPE(o)->tp_name;
+    if (!PyBool_Check(o) && strcmp(tn, "numpy.bool_") != 0 && strcmp(tn, "numpy.bool") != 0) {
+        PyErr_Format(PyExc_TypeError, "expected a bool, got %s", tn);
+        return -1;
+    }
     int v = PyObject_IsTrue(o);
     if (v < 0) return -1;
     *out = v;

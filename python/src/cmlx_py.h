@@ -19,10 +19,14 @@
  *   convert_buffer.c buffer-protocol objects (NumPy) -> mx_array
  *   args.c        argument converters (shape, axes, dtype, stream, ...)
  *   function.c    the op callable type: parameter specs, binding, methods
- *   kinds.c       one generic caller per signature kind
+ *   kinds.c       one generic caller per signature kind, and the kind table
+ *   kinds_multi.c kinds over lists of arrays or with several results
+ *   kinds_args.c  kinds with structured arguments (kinds.h: their shared helpers)
  *   ops_table.c   THE op table: one row per bound op
  *   ops_custom.c  ops whose arguments need a hand-written caller (arange)
  *   eval.c        eval and async_eval over trees of arrays
+ *   random.c      random samplers with their own argument logic; random.state
+ *   dtype_info.c  finfo, iinfo, result_type, can_cast, isdtype
  */
 #ifndef CMLX_PY_H
 #define CMLX_PY_H
@@ -232,15 +236,57 @@ bool mxp_is_intlike(PyObject *o);
 
 /* Signature kinds: each has one generic caller in kinds.c. */
 typedef enum mxp_kind {
-    MXP_CUSTOM,            /* fn.custom(slots, stream): hand-written caller */
-    MXP_UNARY,             /* (a) */
-    MXP_BINARY,            /* (a, b) with weak Python scalars */
-    MXP_SHAPE_DTYPE,       /* (shape, dtype) */
-    MXP_SHAPE_ARRAY_DTYPE, /* (shape, vals, dtype): full */
-    MXP_ARRAY_DTYPE,       /* (a, dtype) */
-    MXP_ARRAY_SHAPE,       /* (a, shape) */
-    MXP_ARRAY_AXES_OPT,    /* (a, axes=None) */
-    MXP_REDUCE,            /* (a, axis=None, keepdims=False) */
+    MXP_CUSTOM,                 /* fn.custom(slots, stream): hand-written caller */
+    MXP_UNARY,                  /* (a) */
+    MXP_BINARY,                 /* (a, b) with weak Python scalars */
+    MXP_SHAPE_DTYPE,            /* (shape, dtype) */
+    MXP_SHAPE_ARRAY_DTYPE,      /* (shape, vals, dtype): full */
+    MXP_ARRAY_DTYPE,            /* (a, dtype) */
+    MXP_ARRAY_SHAPE,            /* (a, shape) */
+    MXP_ARRAY_AXES_OPT,         /* (a, axes=None) */
+    MXP_REDUCE,                 /* (a, axis=None, keepdims=False) */
+    MXP_INT,                    /* (n) */
+    MXP_INT_DTYPE,              /* (n, dtype) */
+    MXP_INT3_DTYPE,             /* (n, m=None, k, dtype): eye, tri */
+    MXP_LINSPACE,               /* (start, stop, num, endpoint, dtype) */
+    MXP_ARRAY_DTYPE_OPT,        /* (a, dtype=None) */
+    MXP_ARRAY_ARRAY_DTYPE,      /* (a, vals, dtype=None): full_like */
+    MXP_ARRAY_INT,              /* (a, int) */
+    MXP_ARRAY_INT2,             /* (a, int, int) */
+    MXP_ARRAY_INT3,             /* (a, int, int, int) */
+    MXP_ARRAY_INT3_DTYPE,       /* (a, int, int, int, dtype=None): trace */
+    MXP_ARRAY_INT_SHAPE,        /* (a, int, shape): unflatten */
+    MXP_ARRAY_BOOL,             /* (a, bool) */
+    MXP_AXES_OR_ALL,            /* (a, axis=None): int, ints or None (all axes) */
+    MXP_AXIS_OR_FLAT,           /* (a, axis): int, or None (the flattened array) */
+    MXP_ARRAY_INT_AXIS,         /* (a, int, axis): axis int or None (flattened) */
+    MXP_ARG_REDUCE,             /* (a, axis=None, keepdims) */
+    MXP_SCAN,                   /* (a, axis=None, reverse, inclusive) */
+    MXP_SCAN_DTYPE,             /* (a, axis=None, reverse, inclusive, dtype=None) */
+    MXP_REDUCE_DDOF,            /* (a, axis=None, keepdims, ddof) */
+    MXP_ARRAYS_AXIS,            /* (arrays, axis): axis int or None (flattened) */
+    MXP_ARRAYS_MULTI,           /* (*arrays) -> several arrays */
+    MXP_VARARGS_UNARY,          /* (*arys): an array for one, a list for several */
+    MXP_MESHGRID,               /* (*arrays, sparse, indexing) */
+    MXP_UNSTACK,                /* (a, axis) -> one array per index */
+    MXP_SPLIT,                  /* (a, sections or indices, axis) */
+    MXP_ROLL,                   /* (a, shift, axis=None) */
+    MXP_PAD,                    /* (a, pad_width, mode, constant_values) */
+    MXP_AS_STRIDED,             /* (a, shape=None, strides=None, offset) */
+    MXP_SLICE_DYNAMIC,          /* (a, start_indices, axes, slice_size) */
+    MXP_SLICE_UPDATE,           /* (a, update, start_indices, axes) */
+    MXP_CLIP,                   /* (a, a_min, a_max), bounds None or weak */
+    MXP_NAN_TO_NUM,             /* (a, nan, posinf=None, neginf=None) */
+    MXP_BINARY_TOL,             /* (a, b, rtol, atol, equal_nan) */
+    MXP_BINARY_BOOL,            /* (a, b, bool) */
+    MXP_BINARY_PAIR,            /* (a, b) -> two arrays */
+    MXP_BINARY_STR,             /* (a, b, str) */
+    MXP_TERNARY,                /* (cond, x, y), x and y weak against each other */
+    MXP_TAKE,                   /* (a, indices: int or array, axis=None) */
+    MXP_TAKE_ALONG,             /* (a, indices, axis): None flattens */
+    MXP_PUT_ALONG,              /* (a, indices, values, axis): None flattens */
+    MXP_SHAPE_DTYPE_KEY,        /* random: (shape, dtype, key) */
+    MXP_ARRAY2_SHAPE_DTYPE_KEY, /* random: (x, y, shape, dtype, key) */
     MXP_NUM_KINDS
 } mxp_kind;
 
@@ -257,6 +303,95 @@ typedef union mxp_cfn {
     int (*array_shape)(mx_array **, const mx_array *, const int32_t *, int, const mx_stream *);
     int (*array_axes)(mx_array **, const mx_array *, const int *, int, const mx_stream *);
     int (*reduce)(mx_array **, const mx_array *, const int *, int, bool, const mx_stream *);
+    int (*int1)(mx_array **, int, const mx_stream *);
+    int (*int_dtype)(mx_array **, int, mx_dtype, const mx_stream *);
+    int (*int3_dtype)(mx_array **, int, int, int, mx_dtype, const mx_stream *);
+    int (*linspace)(mx_array **, double, double, int, bool, mx_dtype, const mx_stream *);
+    int (*array_array_dtype)(mx_array **, const mx_array *, const mx_array *, mx_dtype,
+                             const mx_stream *);
+    int (*array_int)(mx_array **, const mx_array *, int, const mx_stream *);
+    int (*array_int2)(mx_array **, const mx_array *, int, int, const mx_stream *);
+    int (*array_int3)(mx_array **, const mx_array *, int, int, int, const mx_stream *);
+    int (*array_int3_dtype)(mx_array **, const mx_array *, int, int, int, mx_dtype,
+                            const mx_stream *);
+    int (*array_int_shape)(mx_array **, const mx_array *, int, const int32_t *, int,
+                           const mx_stream *);
+    int (*array_bool)(mx_array **, const mx_array *, bool, const mx_stream *);
+    struct { /* axis None: all axes; else the listed ones */
+        int (*all)(mx_array **, const mx_array *, const mx_stream *);
+        int (*axes)(mx_array **, const mx_array *, const int *, int, const mx_stream *);
+    } axes_or_all;
+    struct { /* axis None: the flattened array; else that axis */
+        int (*flat)(mx_array **, const mx_array *, const mx_stream *);
+        int (*axis)(mx_array **, const mx_array *, int, const mx_stream *);
+    } axis_or_flat;
+    struct {
+        int (*flat)(mx_array **, const mx_array *, int, const mx_stream *);
+        int (*axis)(mx_array **, const mx_array *, int, int, const mx_stream *);
+    } array_int_axis;
+    struct {
+        int (*flat)(mx_array **, const mx_array *, bool, const mx_stream *);
+        int (*axis)(mx_array **, const mx_array *, int, bool, const mx_stream *);
+    } arg_reduce;
+    struct {
+        int (*flat)(mx_array **, const mx_array *, bool, bool, const mx_stream *);
+        int (*axis)(mx_array **, const mx_array *, int, bool, bool, const mx_stream *);
+    } scan;
+    struct {
+        int (*flat)(mx_array **, const mx_array *, bool, bool, mx_dtype, const mx_stream *);
+        int (*axis)(mx_array **, const mx_array *, int, bool, bool, mx_dtype, const mx_stream *);
+    } scan_dtype;
+    int (*reduce_ddof)(mx_array **, const mx_array *, const int *, int, bool, int,
+                       const mx_stream *);
+    struct { /* flat NULL: axis=None is refused */
+        int (*flat)(mx_array **, const mx_array *const *, int, const mx_stream *);
+        int (*axis)(mx_array **, const mx_array *const *, int, int, const mx_stream *);
+    } arrays_axis;
+    int (*arrays_multi)(mx_array **, const mx_array *const *, int, const mx_stream *);
+    int (*meshgrid)(mx_array **, const mx_array *const *, int, bool, const char *,
+                    const mx_stream *);
+    int (*unstack)(mx_array **, int, const mx_array *, int, const mx_stream *);
+    struct {
+        int (*sections)(mx_array **, const mx_array *, int, int, const mx_stream *);
+        int (*indices)(mx_array **, const mx_array *, const int32_t *, int, int, const mx_stream *);
+    } split;
+    struct {
+        int (*flat)(mx_array **, const mx_array *, int32_t, const mx_stream *);
+        int (*axes)(mx_array **, const mx_array *, const int32_t *, int, const int *, int,
+                    const mx_stream *);
+    } roll;
+    int (*pad)(mx_array **, const mx_array *, const int *, int, const int32_t *, const int32_t *,
+               const mx_array *, const char *, const mx_stream *);
+    int (*as_strided)(mx_array **, const mx_array *, const int32_t *, int, const int64_t *, int64_t,
+                      const mx_stream *);
+    int (*slice_dynamic)(mx_array **, const mx_array *, const mx_array *, const int *, int,
+                         const int32_t *, int, const mx_stream *);
+    int (*slice_update)(mx_array **, const mx_array *, const mx_array *, const mx_array *,
+                        const int *, int, const mx_stream *);
+    int (*ternary)(mx_array **, const mx_array *, const mx_array *, const mx_array *,
+                   const mx_stream *);
+    int (*nan_to_num)(mx_array **, const mx_array *, double, const double *, const double *,
+                      const mx_stream *);
+    int (*binary_tol)(mx_array **, const mx_array *, const mx_array *, double, double, bool,
+                      const mx_stream *);
+    int (*binary_bool)(mx_array **, const mx_array *, const mx_array *, bool, const mx_stream *);
+    int (*binary_pair)(mx_array **, mx_array **, const mx_array *, const mx_array *,
+                       const mx_stream *);
+    int (*binary_str)(mx_array **, const mx_array *, const mx_array *, const char *,
+                      const mx_stream *);
+    struct {
+        int (*flat)(mx_array **, const mx_array *, const mx_array *, const mx_stream *);
+        int (*axis)(mx_array **, const mx_array *, const mx_array *, int, const mx_stream *);
+        int (*index)(mx_array **, const mx_array *, int, const mx_stream *);
+        int (*index_axis)(mx_array **, const mx_array *, int, int, const mx_stream *);
+    } take;
+    int (*take_along)(mx_array **, const mx_array *, const mx_array *, int, const mx_stream *);
+    int (*put_along)(mx_array **, const mx_array *, const mx_array *, const mx_array *, int,
+                     const mx_stream *);
+    int (*shape_dtype_key)(mx_array **, const int32_t *, int, mx_dtype, const mx_array *,
+                           const mx_stream *);
+    int (*array2_shape_dtype_key)(mx_array **, const mx_array *, const mx_array *, const int32_t *,
+                                  int, mx_dtype, const mx_array *, const mx_stream *);
 } mxp_cfn;
 
 /* Row flags. */
@@ -264,6 +399,10 @@ enum {
     /* The array method takes its first parameter as separate positional
      * ints too: a.reshape(2, 3) as a.reshape((2, 3)). */
     MXP_METHOD_VARARGS = 1 << 0,
+    /* Several results come back as a tuple (default: a list). */
+    MXP_RETURN_TUPLE = 1 << 1,
+    /* SHAPE_DTYPE_KEY / ARRAY2_...: shape=None means "from the arrays" (ndim -1). */
+    MXP_SHAPE_NONE_INFERS = 1 << 2,
 };
 
 /* One row of the op table. */
@@ -297,5 +436,27 @@ int mxp_ops_init(PyObject *module);
 PyObject *mxp_op_arange(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_eval(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_async_eval(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_broadcast_shapes(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_depends(PyObject *const *slots, const mx_stream *s);
+
+/* ---- random.c: samplers with their own argument logic, random.state ---- */
+
+PyObject *mxp_op_random_seed(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_random_key(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_random_normal(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_random_laplace(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_random_bernoulli(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_random_categorical(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_random_permutation(PyObject *const *slots, const mx_stream *s);
+/* Adds random.state to the random submodule. 0 or -1. */
+int mxp_random_init(PyObject *module);
+
+/* ---- dtype_info.c: finfo, iinfo, result_type, can_cast, isdtype ---- */
+
+PyObject *mxp_op_result_type(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_can_cast(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_isdtype(PyObject *const *slots, const mx_stream *s);
+/* Adds the finfo and iinfo classes. 0 or -1. */
+int mxp_dtype_info_init(PyObject *module);
 
 #endif

@@ -46,6 +46,12 @@ static PyObject *parse_default(const char *s, PyObject *module) {
     if (strcmp(s, "None") == 0) return Py_NewRef(Py_None);
     if (strcmp(s, "True") == 0) return Py_NewRef(Py_True);
     if (strcmp(s, "False") == 0) return Py_NewRef(Py_False);
+    /* an empty shape, written as MLX's signatures write it; a tuple so the
+     * shared default cannot be mutated */
+    if (strcmp(s, "[]") == 0) return PyTuple_New(0);
+    size_t len = strlen(s);
+    if (len >= 2 && s[0] == '\'' && s[len - 1] == '\'')
+        return PyUnicode_FromStringAndSize(s + 1, (Py_ssize_t)len - 2);
     char *end;
     long long i = strtoll(s, &end, 10);
     if (*s && !*end) return PyLong_FromLongLong(i);
@@ -296,7 +302,7 @@ static bool literal_defaults(const signature *sig) {
     for (int i = 0; i < sig->n; i++) {
         PyObject *d = sig->p[i].deflt;
         if (d && d != Py_None && !PyBool_Check(d) && !PyLong_CheckExact(d) &&
-            !PyFloat_CheckExact(d))
+            !PyFloat_CheckExact(d) && !PyUnicode_CheckExact(d) && !PyTuple_CheckExact(d))
             return false;
     }
     return true;

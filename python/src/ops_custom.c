@@ -52,3 +52,119 @@ PyObject *mxp_op_arange(PyObject *const *slots, const mx_stream *s) {
     int rc = mx_arange(&out, v[0], v[1], v[2], dtype, s);
     return rc ? mxp_raise(rc) : mxp_array_wrap(out);
 }
+
+/* broadcast_shapes(*shapes) -> tuple */
+PyObject *mxp_op_broadcast_shapes(PyObject *const *slots, const mx_stream *s) {
+    (void)s;
+    PyObject *args = slots[0];
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (n == 0) {
+        PyErr_SetString(PyExc_ValueError, "[broadcast_shapes] Must provide at least one shape.");
+        return NULL;
+    }
+    if (n > INT32_MAX) return PyErr_NoMemory();
+    int32_t *dims = PyMem_Calloc((size_t)n * MXP_MAX_NDIM, sizeof *dims);
+    const int32_t **shapes = PyMem_Calloc((size_t)n, sizeof *shapes);
+    int *ndims = PyMem_Calloc((size_t)n, sizeof *ndims);
+    PyObject *r = NULL;
+    if (!dims || !shapes || !ndims) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = PyTuple_GET_ITEM(args, i);
+        if (mxp_is_intlike(o)) { /* MLX takes sequences only */
+            PyErr_Format(PyExc_TypeError, "broadcast_shapes: shapes must be sequences, got %s",
+                         Py_TYPE(o)->tp_name);
+            goto done;
+        }
+        shapes[i] = dims + i * MXP_MAX_NDIM;
+        if ((ndims[i] = mxp_to_shape(o, dims + i * MXP_MAX_NDIM, "shape")) < 0) goto done;
+    }
+    int32_t out[MXP_MAX_NDIM];
+    int nd;
+    int rc = mx_broadcast_shapes(out, &nd, shapes, ndims, (int)n);
+    if (rc) {
+        mxp_raise(rc);
+        goto done;
+    }
+    r = PyTuple_New(nd);
+    for (int i = 0; r && i < nd; i++) {
+        PyObject *v = PyLong_FromLong(out[i]);
+        if (!v)
+            Py_CLEAR(r);
+        else
+            PyTuple_SET_ITEM(r, i, v);
+    }
+done:
+    PyMem_Free(dims);
+    PyMem_Free((void *)shapes);
+    PyMem_Free(ndims);
+    return r;
+}
+
+/* Arrays of an array or a sequence of arrays (*single says which). */
+static mx_array **array_list(PyObject *o, int *n, bool *single) {
+    *single = mxp_is_array(o);
+    PyObject *seq =
+        *single ? NULL : PySequence_Fast(o, "depends: expected an array or a sequence of arrays");
+    if (!*single && !seq) return NULL;
+    Py_ssize_t len = *single ? 1 : PySequence_Fast_GET_SIZE(seq);
+    mx_array **v = PyMem_Calloc(len ? (size_t)len : 1, sizeof *v);
+    if (!v) {
+        Py_XDECREF(seq);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) {
+        PyObject *item = *single ? o : PySequence_Fast_GET_ITEM(seq, i);
+        if (!mxp_is_array(item)) {
+            PyErr_Format(PyExc_TypeError, "depends: expected arrays, got %s",
+                         Py_TYPE(item)->tp_name);
+            PyMem_Free(v);
+            Py_XDECREF(seq);
+            return NULL;
+        }
+        v[i] = mxp_arr(item);
+    }
+    Py_XDECREF(seq);
+    *n = (int)len;
+    return v;
+}
+
+/* depends(inputs, dependencies): an array for an array, else a list. */
+PyObject *mxp_op_depends(PyObject *const *slots, const mx_stream *s) {
+    (void)s;
+    int n, nd;
+    bool single, dsingle;
+    mx_array **in = array_list(slots[0], &n, &single);
+    if (!in) return NULL;
+    mx_array **deps = array_list(slots[1], &nd, &dsingle);
+    mx_array **outs = deps ? PyMem_Calloc(n ? (size_t)n : 1, sizeof *outs) : NULL;
+    PyObject *r = NULL;
+    if (deps && !outs) PyErr_NoMemory();
+    if (outs) {
+        int rc =
+            mx_depends(outs, (const mx_array *const *)in, n, (const mx_array *const *)deps, nd);
+        if (rc)
+            mxp_raise(rc);
+        else if (single)
+            r = mxp_array_wrap(outs[0]);
+        else {
+            r = PyList_New(n);
+            for (int i = 0; i < n; i++) {
+                PyObject *a = r ? mxp_array_wrap(outs[i]) : NULL;
+                if (!r)
+                    mx_array_free(outs[i]);
+                else if (!a)
+                    Py_CLEAR(r);
+                else
+                    PyList_SET_ITEM(r, i, a);
+            }
+        }
+    }
+    PyMem_Free(in);
+    PyMem_Free(deps);
+    PyMem_Free(outs);
+    return r;
+}

@@ -97,3 +97,83 @@ def same_outcome(fn, mlx):
         return
     assert a[1:3] == b[1:3], (a, b)
     np.testing.assert_array_equal(a[3], b[3], strict=True)
+
+
+LAYOUTS = ["contiguous", "transposed", "broadcast", "reversed"]
+# A dtype of each family, as the op tests sweep them.
+FAMILY_DTYPES = ["bool_", "uint8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
+                 "complex64"]
+
+
+def layout(x, dtype_name, how):
+    """(cmlx array, NumPy array) holding the same values as the NumPy array
+    x (2-d or more), the cmlx one laid out as `how` says: contiguous, a
+    transposed view, a broadcast (stride 0) view of x's first row, or a view
+    with a negative step on axis 0."""
+    if how == "contiguous":
+        return from_numpy(x, dtype_name), x
+    if how == "transposed":
+        return mx.transpose(from_numpy(np.ascontiguousarray(x.T), dtype_name)), x
+    if how == "broadcast":
+        b = np.broadcast_to(x[:1], x.shape)
+        return mx.broadcast_to(from_numpy(np.ascontiguousarray(x[:1]), dtype_name), x.shape), b
+    if how == "reversed":
+        doubled = np.repeat(x[::-1], 2, axis=0)  # every row twice, reversed
+        return from_numpy(doubled, dtype_name)[::-2], doubled[::-2]
+    raise ValueError(how)
+
+
+def np_of(dtype_name):
+    """The NumPy dtype that holds a cmlx dtype's values (float32 for
+    bfloat16)."""
+    return np.dtype("float32") if dtype_name == "bfloat16" else np.dtype(dtype_name.rstrip("_"))
+
+
+def check_list(got, expected, dtype=None):
+    """A list/tuple of cmlx arrays equal to the expected NumPy arrays."""
+    assert len(got) == len(expected), (len(got), len(expected))
+    for g, e in zip(got, expected):
+        check(g, e, dtype)
+
+
+def close_outcome(fn, mlx, rtol=1e-5):
+    """Like same_outcome, values compared to rtol (float kernels may round
+    differently in the last place), NaN equal to NaN."""
+    a, b = outcome(fn, mx), outcome(fn, mlx)
+    assert a[0] == b[0], (a, b)
+    if a[0] != "array":
+        assert a == b
+        return
+    assert a[1:3] == b[1:3], (a, b)
+    if a[3].dtype.kind in "fc":
+        np.testing.assert_allclose(a[3], b[3], rtol=rtol, atol=rtol, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(a[3], b[3], strict=True)
+
+
+def param_kinds(module, name, params):
+    """How each parameter of module.<name> may be passed, found by calling it:
+    "B" by position or keyword, "P" by position only, "K" by keyword only
+    ("?" neither, e.g. a first parameter whose followers are required).
+    params: (name, value or fn(module) -> value) in order, stream added."""
+    mod, fname = (module.random, name[7:]) if name.startswith("random.") else (module, name)
+    f = getattr(mod, fname)
+    params = [(p, v(module) if callable(v) else v) for p, v in params] + [("stream", None)]
+
+    def ok(call):
+        try:
+            call()
+        except TypeError:
+            return False
+        except Exception:  # the arguments bound; the op itself may refuse them
+            return True
+        return True
+
+    kinds = []
+    for i, (p, v) in enumerate(params):
+        pos = [vv for _, vv in params[:i]]
+        by_kw, by_pos = ok(lambda: f(*pos, **{p: v})), ok(lambda: f(*pos, v))
+        kinds.append((p, "B" if by_kw and by_pos else "K" if by_kw else "P" if by_pos else "?"))
+    everything = {p: v for p, v in params}
+    kinds.append(("all by keyword", ok(lambda: f(**everything))))
+    return kinds
