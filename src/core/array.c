@@ -133,6 +133,9 @@ static void destroy_array(mx_array *a) {
 }
 
 static void destroy_node(mxi_node *n) {
+    /* The few primitives whose parameters hold references (custom functions)
+     * release them here. */
+    if (mxi_params_release[n->kind]) mxi_params_release[n->kind](n->params);
     for (int i = 0; i < n->n_inputs; i++)
         if (n->inputs[i]) push_pending(n->inputs[i], false);
     free(n);
@@ -177,6 +180,8 @@ void mxi_node_release(mxi_node *n) {
 }
 
 /* ---- nodes ---- */
+
+atomic_int mxi_tracing;
 
 int mxi_make_node(mx_array **outs, int n_outputs, const mx_dtype *dtypes,
                   const int32_t *const *shapes, const int *ndims, mxi_prim_kind kind,
@@ -254,7 +259,13 @@ int mxi_make_node(mx_array **outs, int n_outputs, const mx_dtype *dtypes,
         n->outputs[i] = made[i];
     }
     atomic_store_explicit(&n->refcount, n_outputs, memory_order_relaxed);
-    for (int i = 0; i < n_inputs; i++) n->inputs[i] = mx_array_retain(inputs[i]);
+    bool tracer = false;
+    for (int i = 0; i < n_inputs; i++) {
+        n->inputs[i] = mx_array_retain(inputs[i]);
+        tracer |= inputs[i]->tracer;
+    }
+    if (tracer && mxi_tracing_active())
+        for (int i = 0; i < n_outputs; i++) made[i]->tracer = true;
     for (int i = 0; i < n_outputs; i++) mxi_set_out(&outs[i], made[i]);
     if (made != fresh) free(made);
     return MX_OK;

@@ -1,0 +1,145 @@
+/*
+ * Derivatives of the shape, view and join primitives. They are linear, so
+ * forward mode applies the primitive itself to the tangents; reverse mode
+ * undoes the view (reshape back, inverse transpose, sum over broadcast axes)
+ * or, for primitives that pick elements (Slice, AsStrided, Diagonal,
+ * DynamicSlice), adds the cotangent back at the positions picked. View has
+ * no rule (as in MLX); StopGradient has zero derivative.
+ */
+#include <stdlib.h>
+
+#include "primitives/params.h"
+#include "primitives/params_shape.h"
+#include "rules_util.h"
+
+static int concat_vjp(const mxi_node *node, mx_array *const *in, mx_array *g, const int *argnums,
+                      int n, mx_array **out) {
+    int axis = ((const mxi_concatenate_params *)node->params)->axis;
+    int nd = g->ndim;
+    int32_t start[64] = {0}, stop[64];
+    for (int d = 0; d < nd; d++) stop[d] = g->shape[d];
+    int offset = 0, rc = MX_OK;
+    for (int i = 0, k = 0; i < node->n_inputs && !rc; i++) {
+        int len = in[i]->shape[axis];
+        if (k < n && argnums[k] == i) {
+            start[axis] = offset;
+            stop[axis] = offset + len;
+            rc = mx_slice(&out[k++], g, start, stop, NULL, nd, S);
+        }
+        offset += len;
+    }
+    return rc;
+}
+
+/* Forward mode of primitives with several inputs where only some have
+ * tangents: the others get zeros, then the primitive is applied. */
+static int reapply_with_zeros(const mxi_node *node, mx_array *const *in, mx_array *const *t,
+                              const int *argnums, int n, int linear_inputs, mx_array **out) {
+    mx_array **ins = calloc((size_t)node->n_inputs, sizeof *ins);
+    if (!ins) return mxi_error(MX_ERR_MEMORY, "[jvp] out of memory");
+    int rc = MX_OK;
+    for (int i = 0; i < node->n_inputs && !rc; i++) {
+        int k = mxi_rule_arg_index(argnums, n, i);
+        if (i >= linear_inputs)
+            ins[i] = mx_array_retain(in[i]);
+        else if (k >= 0)
+            ins[i] = mx_array_retain(t[k]);
+        else
+            rc = mx_zeros_like(&ins[i], in[i], in[i]->dtype, S);
+    }
+    if (!rc) rc = mxi_rule_reapply(out, node, ins, node->outputs[0]->dtype);
+    for (int i = 0; i < node->n_inputs; i++) mx_array_free(ins[i]);
+    free(ins);
+    return rc;
+}
+
+static int pad_vjp(const mxi_node *node, mx_array *const *in, mx_array *g, const int *argnums,
+                   int n, mx_array **out) {
+    const mxi_pad_params *p = node->params;
+    const mx_array *a = in[0];
+    int32_t start[64], stop[64];
+    for (int d = 0; d < a->ndim; d++) {
+        start[d] = p->low[d];
+        stop[d] = p->low[d] + a->shape[d];
+    }
+    mx_array *inner = NULL, *total = NULL, *part = NULL, *diff = NULL;
+    int rc = MX_OK;
+    TRY(mx_slice(&inner, g, start, stop, NULL, a->ndim, S));
+    for (int k = 0; k < n; k++) {
+        if (argnums[k] == 0) {
+            out[k] = mx_array_retain(inner);
+            continue;
+        }
+        /* The pad value: every element the input does not cover. */
+        TRY(mx_sum(&total, g, false, S));
+        TRY(mx_sum(&part, inner, false, S));
+        TRY(mx_subtract(&diff, total, part, S));
+        if (in[1]->size == 1) {
+            TRY(mx_reshape(&out[k], diff, in[1]->shape, in[1]->ndim, S));
+        } else {
+            rc = mxi_error(MX_ERR_VALUE, "[vjp] Pad: the pad value must have one element");
+            goto done;
+        }
+    }
+done:
+    mx_array_free(inner);
+    mx_array_free(total);
+    mx_array_free(part);
+    mx_array_free(diff);
+    return rc;
+}
+
+MXI_VJP_RULE(mxi_vjp_shape) {
+    mx_array *g = cotangents[0];
+    const mx_array *a = primals[0];
+    switch (node->kind) {
+    case MXI_PRIM_RESHAPE:
+        return mx_reshape(&out[0], g, a->shape, a->ndim, S);
+    case MXI_PRIM_TRANSPOSE: {
+        const mxi_transpose_params *p = node->params;
+        int inv[64];
+        for (int i = 0; i < p->ndim; i++) inv[p->perm[i]] = i;
+        return mx_transpose(&out[0], g, inv, p->ndim, S);
+    }
+    case MXI_PRIM_BROADCAST:
+        return mxi_rule_unbroadcast(&out[0], g, a, S);
+    case MXI_PRIM_SLICE:
+    case MXI_PRIM_AS_STRIDED:
+    case MXI_PRIM_DIAGONAL:
+    case MXI_PRIM_DYNAMIC_SLICE:
+        if (argnums[0] != 0) return MX_OK; /* the start indices */
+        return mxi_rule_vjp_by_positions(&out[0], node, primals, 0, g);
+    case MXI_PRIM_CONTIGUOUS:
+        out[0] = mx_array_retain(g);
+        return MX_OK;
+    case MXI_PRIM_CONCATENATE:
+        return concat_vjp(node, primals, g, argnums, n_argnums, out);
+    case MXI_PRIM_PAD:
+        return pad_vjp(node, primals, g, argnums, n_argnums, out);
+    case MXI_PRIM_DEPENDS:
+        for (int k = 0; k < n_argnums; k++)
+            if (argnums[k] < node->n_outputs) out[k] = mx_array_retain(cotangents[argnums[k]]);
+        return MX_OK;
+    default:
+        return mxi_error(MX_ERR_RUNTIME, "[vjp] no rule for %s", mxi_primitives[node->kind].name);
+    }
+}
+
+MXI_JVP_RULE(mxi_jvp_shape) {
+    switch (node->kind) {
+    case MXI_PRIM_CONCATENATE:
+        return reapply_with_zeros(node, primals, tangents, argnums, n_argnums, node->n_inputs, out);
+    case MXI_PRIM_PAD:
+        return reapply_with_zeros(node, primals, tangents, argnums, n_argnums, 2, out);
+    case MXI_PRIM_DYNAMIC_SLICE:
+        return reapply_with_zeros(node, primals, tangents, argnums, n_argnums, 1, out);
+    case MXI_PRIM_DEPENDS:
+        for (int k = 0; k < n_argnums; k++)
+            if (argnums[k] < node->n_outputs) out[argnums[k]] = mx_array_retain(tangents[k]);
+        return MX_OK;
+    default:
+        if (argnums[0] != 0) return MX_OK;
+        return mxi_rule_reapply(&out[0], node, (mx_array *const *)&tangents[0],
+                                node->outputs[0]->dtype);
+    }
+}
