@@ -97,6 +97,25 @@ MX_API int mx_grad_fn(mx_closure **out, const mx_closure *f, const int *argnums,
 MX_API int mx_value_and_grad_fn(mx_closure **out, const mx_closure *f, const int *argnums,
                                 int n_argnums);
 
+/* ---- vectorising ---- */
+
+/* In in_axes / out_axes: the argument is not mapped. */
+#define MX_VMAP_NONE (-2147483647 - 1)
+
+/*
+ * The function mapped over an axis of its inputs: applying *out to inputs
+ * whose in_axes[i]-th axis (negative counts from the end; MX_VMAP_NONE for an
+ * input passed whole to every call) has the same size B gives outputs with
+ * that axis at out_axes[j] (n_out_axes == 1: the same for every output),
+ * equal to stacking f's outputs over the B slices. Outputs that do not depend
+ * on a mapped input are broadcast along the new axis. When applied,
+ * MX_ERR_VALUE for a wrong count of inputs, an axis out of range, sizes that
+ * disagree, no mapped input, or a primitive that has no vmap rule. *out is a
+ * new reference holding a reference to f; in_axes and out_axes are copied.
+ */
+MX_API int mx_vmap(mx_closure **out, const mx_closure *f, const int *in_axes, int n_in_axes,
+                   const int *out_axes, int n_out_axes);
+
 /* ---- custom derivatives and checkpointing ---- */
 
 /*

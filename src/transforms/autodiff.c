@@ -50,11 +50,7 @@ void mxi_trace_end(mxi_trace *t) {
 
 enum { SEEN = 1, ACTIVE = 2 };
 
-typedef struct tape {
-    mxi_node **nodes;
-    size_t len, cap;
-    mxi_ptrmap state; /* node -> SEEN or ACTIVE */
-} tape;
+typedef mxi_tape tape;
 
 typedef struct frame {
     mxi_node *node;
@@ -86,7 +82,9 @@ static bool enters(const mxi_trace *t, const tape *tp, const mx_array *a) {
     return !is_primal(t, a) && a->node && !mxi_ptrmap_get(&tp->state, a->node);
 }
 
-static int order(const mxi_trace *t, mx_array *const *roots, int n, tape *tp) {
+int mxi_trace_order(const mxi_trace *t, mx_array *const *roots, int n, mxi_tape *tp,
+                    bool through_stop_gradient) {
+    mxi_prim_kind stop = through_stop_gradient ? MXI_PRIM_COUNT : MXI_PRIM_STOP_GRADIENT;
     frame *stack = NULL;
     size_t len = 0, cap = 0;
     int rc = MX_OK;
@@ -99,7 +97,7 @@ static int order(const mxi_trace *t, mx_array *const *roots, int n, tape *tp) {
         while (len && !rc) {
             frame *top = &stack[len - 1];
             mxi_node *nd = top->node;
-            if (nd->kind != MXI_PRIM_STOP_GRADIENT && top->next < nd->n_inputs) {
+            if (nd->kind != stop && top->next < nd->n_inputs) {
                 mx_array *in = nd->inputs[top->next++];
                 if (!enters(t, tp, in)) continue;
                 rc = grow((void **)&stack, &cap, len, sizeof *stack);
@@ -109,7 +107,7 @@ static int order(const mxi_trace *t, mx_array *const *roots, int n, tape *tp) {
             }
             len--;
             bool active = false;
-            if (nd->kind != MXI_PRIM_STOP_GRADIENT)
+            if (nd->kind != stop)
                 for (int i = 0; i < nd->n_inputs && !active; i++)
                     active = is_active(t, tp, nd->inputs[i]);
             if (!active) continue;
@@ -122,7 +120,7 @@ static int order(const mxi_trace *t, mx_array *const *roots, int n, tape *tp) {
     return rc;
 }
 
-static void tape_free(tape *tp) {
+void mxi_tape_free(mxi_tape *tp) {
     free(tp->nodes);
     mxi_ptrmap_free(&tp->state);
 }
@@ -185,7 +183,7 @@ int mxi_trace_vjp(mxi_trace *t, mx_array *const *roots, mx_array *const *cots, i
                   const char *op) {
     tape tp = {0};
     mxi_ptrmap ct = {0}; /* array -> its cotangent (owned) */
-    int rc = order(t, roots, n, &tp);
+    int rc = mxi_trace_order(t, roots, n, &tp, false);
     for (int i = 0; i < n && !rc; i++)
         if (is_active(t, &tp, roots[i])) rc = accumulate(&ct, roots[i], mx_array_retain(cots[i]));
 
@@ -257,7 +255,7 @@ int mxi_trace_vjp(mxi_trace *t, mx_array *const *roots, mx_array *const *cots, i
     }
     if (rc) mx_vec_clear(vjps);
     free_values(&ct);
-    tape_free(&tp);
+    mxi_tape_free(&tp);
     return rc;
 }
 
@@ -267,7 +265,7 @@ int mxi_trace_jvp(mxi_trace *t, mx_array *const *roots, int n, const mx_vec *tan
                   const char *op) {
     tape tp = {0};
     mxi_ptrmap tg = {0}; /* array -> its tangent (owned) */
-    int rc = order(t, roots, n, &tp);
+    int rc = mxi_trace_order(t, roots, n, &tp, false);
     for (int i = 0; i < t->tracers.size && !rc; i++) {
         mx_array *v = mx_array_retain(tangents->data[i]);
         rc = fit(&v, t->tracers.data[i]);
@@ -340,7 +338,7 @@ int mxi_trace_jvp(mxi_trace *t, mx_array *const *roots, int n, const mx_vec *tan
     }
     if (rc) mx_vec_clear(jvps);
     free_values(&tg);
-    tape_free(&tp);
+    mxi_tape_free(&tp);
     return rc;
 }
 

@@ -174,3 +174,7 @@ MXI_JVP_RULE(mxi_jvp_binary) {
         mx_array_free(acc);
     return rc;
 }
+
+MXI_VMAP_RULE(mxi_vmap_binary) {
+    return mxi_vmap_elementwise(node, inputs, in_axes, outputs, out_axes);
+}

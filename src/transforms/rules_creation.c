@@ -24,3 +24,7 @@ MXI_JVP_RULE(mxi_jvp_creation) {
     if (node->kind == MXI_PRIM_ASTYPE) return mx_astype(&out[0], t, node->outputs[0]->dtype, S);
     return mxi_rule_reapply(&out[0], node, &t, node->outputs[0]->dtype);
 }
+
+MXI_VMAP_RULE(mxi_vmap_creation) {
+    return mxi_vmap_elementwise(node, inputs, in_axes, outputs, out_axes);
+}

@@ -40,3 +40,8 @@ done:
     mx_array_free(p);
     return rc;
 }
+
+/* Both operands get the batch as their first batch axis. */
+MXI_VMAP_RULE(mxi_vmap_matmul) {
+    return mxi_vmap_elementwise(node, inputs, in_axes, outputs, out_axes);
+}

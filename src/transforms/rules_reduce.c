@@ -9,6 +9,7 @@
  * logsumexp. Softmax and Trace have their own. ArgReduce and the boolean
  * reductions have zero derivative.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "primitives/params.h"
@@ -252,5 +253,53 @@ MXI_JVP_RULE(mxi_jvp_reduce) {
 done:
     mx_array_free(w);
     mx_array_free(tw);
+    return rc;
+}
+
+/* The batch leads; every reduced axis moves up by one. */
+MXI_VMAP_RULE(mxi_vmap_reduce) {
+    int32_t b = mxi_vmap_size(inputs, in_axes, node->n_inputs);
+    void *params = malloc(node->params_size ? node->params_size : 1);
+    mx_array *f = NULL;
+    if (!params) return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+    memcpy(params, node->params, node->params_size);
+    int rc = MX_OK;
+    switch (node->kind) {
+    case MXI_PRIM_REDUCE: {
+        mxi_reduce_params *p = params;
+        for (int i = 0; i < p->naxes; i++) p->axes[i]++;
+        break;
+    }
+    case MXI_PRIM_ARG_REDUCE:
+        ((mxi_arg_reduce_params *)params)->axis++;
+        break;
+    case MXI_PRIM_LOGSUMEXP:
+    case MXI_PRIM_MEDIAN: {
+        mxi_axes_params *p = params;
+        for (int i = 0; i < p->naxes; i++) p->axes[i]++;
+        break;
+    }
+    case MXI_PRIM_SOFTMAX: {
+        mxi_softmax_params *p = params;
+        for (int i = 0; i < p->naxes; i++) p->axes[i]++;
+        break;
+    }
+    case MXI_PRIM_TRACE: {
+        mxi_trace_params *p = params;
+        p->axis1++;
+        p->axis2++;
+        break;
+    }
+    default:
+        rc = mxi_error(MX_ERR_VALUE, "[vmap] %s has no vmap rule yet",
+                       mxi_primitives[node->kind].name);
+        goto done;
+    }
+    TRY(mxi_vmap_front(&f, inputs[0], in_axes[0], b, S));
+    TRY(mxi_vmap_remake(outputs, node, params, &f, b));
+    out_axes[0] = 0;
+done:
+    free(params);
+    mx_array_free(f);
     return rc;
 }

@@ -172,3 +172,15 @@ MXI_JVP_RULE(mxi_jvp_scan) {
     (void)argnums, (void)n_argnums;
     return scan_rule(node, primals[0], tangents[0], out, true);
 }
+
+MXI_VMAP_RULE(mxi_vmap_scan) {
+    mxi_scan_params p = *(const mxi_scan_params *)node->params;
+    int32_t b = mxi_vmap_size(inputs, in_axes, 1);
+    mx_array *f = NULL;
+    p.axis++;
+    int rc = mxi_vmap_front(&f, inputs[0], in_axes[0], b, S);
+    if (!rc) rc = mxi_vmap_remake(outputs, node, &p, &f, b);
+    out_axes[0] = 0;
+    mx_array_free(f);
+    return rc;
+}

@@ -143,3 +143,79 @@ MXI_JVP_RULE(mxi_jvp_shape) {
                                 node->outputs[0]->dtype);
     }
 }
+
+/* Reshape, Transpose, Broadcast, Slice with the batch leading; Contiguous
+ * and StopGradient as elementwise ops. */
+MXI_VMAP_RULE(mxi_vmap_shape) {
+    mx_array *x = inputs[0], *f = NULL, *r = NULL;
+    int32_t b = mxi_vmap_size(inputs, in_axes, node->n_inputs);
+    void *params = NULL;
+    int rc = MX_OK;
+    out_axes[0] = 0;
+    switch (node->kind) {
+    case MXI_PRIM_RESHAPE:
+        TRY(mxi_vmap_front(&f, x, in_axes[0], b, S));
+        TRY(mxi_vmap_remake(outputs, node, node->params, &f, b));
+        break;
+    case MXI_PRIM_TRANSPOSE: {
+        const mxi_transpose_params *p = node->params;
+        mxi_transpose_params *q = malloc(node->params_size + sizeof(int32_t));
+        if (!q) return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+        params = q;
+        q->ndim = p->ndim + 1;
+        q->perm[0] = 0;
+        for (int i = 0; i < p->ndim; i++) q->perm[i + 1] = p->perm[i] + 1;
+        TRY(mxi_vmap_front(&f, x, in_axes[0], b, S));
+        /* the parameters grew by one axis */
+        int32_t shape[65];
+        shape[0] = b;
+        const mx_array *o = node->outputs[0];
+        for (int d = 0; d < o->ndim; d++) shape[d + 1] = o->shape[d];
+        TRY(mxi_make(outputs, o->dtype, shape, o->ndim + 1, node->kind, q,
+                     node->params_size + sizeof(int32_t), &f, 1, S));
+        break;
+    }
+    case MXI_PRIM_BROADCAST: {
+        const mx_array *o = node->outputs[0];
+        int32_t shape[65];
+        TRY(mxi_vmap_front(&f, x, in_axes[0], b, S));
+        /* leading ones so the batch lines up with the output's first axis */
+        shape[0] = b;
+        int lead = o->ndim - node->inputs[0]->ndim;
+        for (int d = 0; d < lead; d++) shape[d + 1] = 1;
+        for (int d = 1; d < f->ndim; d++) shape[lead + d] = f->shape[d];
+        TRY(mx_reshape(&r, f, shape, o->ndim + 1, S));
+        TRY(mxi_vmap_remake(outputs, node, node->params, &r, b));
+        break;
+    }
+    case MXI_PRIM_SLICE: {
+        const mxi_slice_params *p = node->params;
+        size_t bytes = sizeof *p + 2 * (size_t)(p->ndim + 1) * sizeof(int64_t);
+        mxi_slice_params *q = calloc(1, bytes);
+        if (!q) return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+        params = q;
+        int nd = p->ndim;
+        q->ndim = nd + 1;
+        q->start_step[0] = 0;
+        q->start_step[nd + 1] = 1;
+        for (int i = 0; i < nd; i++) {
+            q->start_step[i + 1] = p->start_step[i];
+            q->start_step[nd + 2 + i] = p->start_step[nd + i];
+        }
+        TRY(mxi_vmap_front(&f, x, in_axes[0], b, S));
+        int32_t shape[65];
+        const mx_array *o = node->outputs[0];
+        shape[0] = b;
+        for (int d = 0; d < o->ndim; d++) shape[d + 1] = o->shape[d];
+        TRY(mxi_make(outputs, o->dtype, shape, o->ndim + 1, node->kind, q, bytes, &f, 1, S));
+        break;
+    }
+    default:
+        return mxi_vmap_elementwise(node, inputs, in_axes, outputs, out_axes);
+    }
+done:
+    free(params);
+    mx_array_free(f);
+    mx_array_free(r);
+    return rc;
+}

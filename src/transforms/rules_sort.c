@@ -35,3 +35,23 @@ MXI_JVP_RULE(mxi_jvp_sort) {
     mx_array_free(idx);
     return rc;
 }
+
+MXI_VMAP_RULE(mxi_vmap_sort) {
+    int32_t b = mxi_vmap_size(inputs, in_axes, 1);
+    mx_array *f = NULL;
+    int rc = MX_OK;
+    if (node->kind == MXI_PRIM_PARTITION || node->kind == MXI_PRIM_ARGPARTITION) {
+        mxi_partition_params p = *(const mxi_partition_params *)node->params;
+        p.axis++;
+        rc = mxi_vmap_front(&f, inputs[0], in_axes[0], b, S);
+        if (!rc) rc = mxi_vmap_remake(outputs, node, &p, &f, b);
+    } else {
+        mxi_sort_params p = *(const mxi_sort_params *)node->params;
+        p.axis++;
+        rc = mxi_vmap_front(&f, inputs[0], in_axes[0], b, S);
+        if (!rc) rc = mxi_vmap_remake(outputs, node, &p, &f, b);
+    }
+    out_axes[0] = 0;
+    mx_array_free(f);
+    return rc;
+}

@@ -272,3 +272,7 @@ MXI_JVP_RULE(mxi_jvp_zero) {
     (void)node, (void)primals, (void)tangents, (void)argnums, (void)n_argnums, (void)out;
     return MX_OK;
 }
+
+MXI_VMAP_RULE(mxi_vmap_unary) {
+    return mxi_vmap_elementwise(node, inputs, in_axes, outputs, out_axes);
+}

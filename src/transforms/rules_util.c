@@ -81,3 +81,62 @@ int mxi_rule_vjp_by_positions(mx_array **out, const mxi_node *n, mx_array *const
     free(ins);
     return rc;
 }
+
+/* ---- vmap ---- */
+
+int32_t mxi_vmap_size(mx_array *const *inputs, const int *axes, int n) {
+    for (int i = 0; i < n; i++)
+        if (axes[i] >= 0) return inputs[i]->shape[axes[i]];
+    return 1;
+}
+
+int mxi_vmap_front(mx_array **out, mx_array *x, int axis, int32_t b, const mx_stream *s) {
+    if (axis == 0) {
+        mxi_set_out(out, mx_array_retain(x));
+        return MX_OK;
+    }
+    if (axis > 0) return mx_moveaxis(out, x, axis, 0, s);
+    mx_array *e = NULL;
+    int32_t shape[65];
+    int rc = mx_expand_dims(&e, x, 0, s);
+    shape[0] = b;
+    for (int d = 0; d < x->ndim; d++) shape[d + 1] = x->shape[d];
+    if (!rc) rc = mx_broadcast_to(out, e, shape, x->ndim + 1, s);
+    mx_array_free(e);
+    return rc;
+}
+
+int mxi_vmap_remake(mx_array **outs, const mxi_node *n, const void *params, mx_array *const *inputs,
+                    int32_t b) {
+    int no = n->n_outputs;
+    if (no > 8) return mxi_error(MX_ERR_VALUE, "[vmap] too many outputs");
+    int32_t shapes[8][65];
+    const int32_t *sp[8];
+    int nds[8];
+    mx_dtype dts[8];
+    for (int i = 0; i < no; i++) {
+        int nd;
+        const int32_t *sh = mxi_rule_out_shape(n, i, &nd, &dts[i]);
+        shapes[i][0] = b;
+        for (int d = 0; d < nd; d++) shapes[i][d + 1] = sh[d];
+        sp[i] = shapes[i];
+        nds[i] = nd + 1;
+    }
+    return mxi_make_node(outs, no, dts, sp, nds, n->kind, params, n->params_size, inputs,
+                         n->n_inputs, &n->stream);
+}
+
+int mxi_vmap_elementwise(const mxi_node *n, mx_array *const *inputs, const int *axes,
+                         mx_array **outs, int *out_axes) {
+    int32_t b = mxi_vmap_size(inputs, axes, n->n_inputs);
+    mx_array **ins = calloc((size_t)n->n_inputs, sizeof *ins);
+    if (!ins) return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+    int rc = MX_OK;
+    for (int i = 0; i < n->n_inputs && !rc; i++)
+        rc = mxi_vmap_front(&ins[i], inputs[i], axes[i], b, &n->stream);
+    if (!rc) rc = mxi_vmap_remake(outs, n, n->params, ins, b);
+    for (int i = 0; i < n->n_outputs; i++) out_axes[i] = 0;
+    for (int i = 0; i < n->n_inputs; i++) mx_array_free(ins[i]);
+    free(ins);
+    return rc;
+}

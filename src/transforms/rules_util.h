@@ -49,6 +49,26 @@ static inline bool mxi_same_shape_impl_raw(const int32_t *a, int an, const int32
     return true;
 }
 
+/* ---- vmap ---- */
+
+/* The batch size: the mapped axis's length of the first mapped input. */
+int32_t mxi_vmap_size(mx_array *const *inputs, const int *axes, int n);
+
+/* x with its batch at axis 0: moved there, or for an unmapped x (axis -1)
+ * added and broadcast to size b. */
+int mxi_vmap_front(mx_array **out, mx_array *x, int axis, int32_t b, const mx_stream *s);
+
+/* The node's primitive with parameters params (size as the node's) on
+ * inputs, its outputs of the node's output shapes with a leading axis of
+ * size b (and the node's dtypes). */
+int mxi_vmap_remake(mx_array **outs, const mxi_node *n, const void *params, mx_array *const *inputs,
+                    int32_t b);
+
+/* Elementwise-like primitives: every input to the front (unmapped ones
+ * broadcast), the primitive applied, every output mapped at axis 0. */
+int mxi_vmap_elementwise(const mxi_node *n, mx_array *const *inputs, const int *axes,
+                         mx_array **outs, int *out_axes);
+
 /* Where k is in argnums, or -1. */
 static inline int mxi_rule_arg_index(const int *argnums, int n, int k) {
     for (int i = 0; i < n; i++)

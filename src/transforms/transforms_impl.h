@@ -25,6 +25,19 @@ typedef struct mxi_trace {
 int mxi_trace_start(mxi_trace *t, const mx_vec *primals, const char *op);
 void mxi_trace_end(mxi_trace *t);
 
+/* The active part of the graph behind roots in topological order: nodes
+ * with an input that is a tracer or an active node's output. StopGradient
+ * nodes are neither entered nor active unless through_stop_gradient. */
+typedef struct mxi_tape {
+    mxi_node **nodes;
+    size_t len, cap;
+    mxi_ptrmap state; /* node -> 1 (seen) or 2 (active) */
+} mxi_tape;
+
+int mxi_trace_order(const mxi_trace *t, mx_array *const *roots, int n, mxi_tape *tp,
+                    bool through_stop_gradient);
+void mxi_tape_free(mxi_tape *tp);
+
 /* Reverse walk from roots[0..n) seeded with cots[0..n) (shapes checked by
  * the caller): vjps gets one cotangent per tracer (zeros where none flows),
  * cast to the primal's dtype. */
