@@ -151,3 +151,51 @@ done:
     mx_array_free(tu);
     return rc;
 }
+
+/* GatherAxis and ScatterAxis: the batch leads on the array, the indices
+ * and the updates alike; slice updates: the start indices stay unmapped. */
+MXI_VMAP_RULE(mxi_vmap_index) {
+    int rc = MX_OK;
+    switch (node->kind) {
+    case MXI_PRIM_GATHER_AXIS: {
+        mxi_gather_axis_params q = *(const mxi_gather_axis_params *)node->params;
+        q.axis++;
+        return mxi_vmap_with_params(node, inputs, in_axes, 2, &q, sizeof q, outputs, out_axes);
+    }
+    case MXI_PRIM_SCATTER_AXIS: {
+        mxi_scatter_axis_params q = *(const mxi_scatter_axis_params *)node->params;
+        q.axis++;
+        return mxi_vmap_with_params(node, inputs, in_axes, 3, &q, sizeof q, outputs, out_axes);
+    }
+    case MXI_PRIM_SLICE_UPDATE: {
+        const mxi_slice_update_params *p = node->params;
+        int nd = p->ndim;
+        size_t bytes = sizeof *p + 2 * (size_t)(nd + 1) * sizeof(int64_t);
+        mxi_slice_update_params *q = calloc(1, bytes);
+        if (!q) return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+        q->reduce = p->reduce;
+        q->ndim = nd + 1;
+        q->start_step[nd + 1] = 1;
+        for (int i = 0; i < nd; i++) {
+            q->start_step[i + 1] = p->start_step[i];
+            q->start_step[nd + 2 + i] = p->start_step[nd + i];
+        }
+        rc = mxi_vmap_with_params(node, inputs, in_axes, 2, q, bytes, outputs, out_axes);
+        free(q);
+        return rc;
+    }
+    case MXI_PRIM_DYNAMIC_SLICE_UPDATE: {
+        mxi_dynamic_slice_update_params *q = malloc(node->params_size);
+        if (!q) return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+        memcpy(q, node->params, node->params_size);
+        for (int i = 0; i < q->naxes; i++) q->axes[i]++;
+        rc =
+            mxi_vmap_with_params(node, inputs, in_axes, 2, q, node->params_size, outputs, out_axes);
+        free(q);
+        return rc;
+    }
+    default:
+        return mxi_error(MX_ERR_VALUE, "[vmap] %s has no vmap rule yet",
+                         mxi_primitives[node->kind].name);
+    }
+}

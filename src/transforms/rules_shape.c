@@ -7,6 +7,7 @@
  * no rule (as in MLX); StopGradient has zero derivative.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "primitives/params.h"
 #include "primitives/params_shape.h"
@@ -144,8 +145,48 @@ MXI_JVP_RULE(mxi_jvp_shape) {
     }
 }
 
-/* Reshape, Transpose, Broadcast, Slice with the batch leading; Contiguous
- * and StopGradient as elementwise ops. */
+/* Pad with a mapped pad value: pad with 0, then add value * (1 where
+ * padded). q: the parameters with the batch axis. */
+static int pad_mapped_value(const mxi_node *node, mx_array *const *inputs, const int *in_axes,
+                            const void *q, size_t bytes, mx_array **outputs, int *out_axes) {
+    int32_t b = mxi_vmap_size(inputs, in_axes, node->n_inputs);
+    mx_dtype dt = node->outputs[0]->dtype;
+    const mx_array *o = node->outputs[0];
+    mx_array *zero = NULL, *one = NULL, *z = NULL, *mask = NULL, *padded = NULL, *v = NULL,
+             *vr = NULL, *vm = NULL, *ins[2];
+    int32_t shape[65];
+    const int ax[2] = {in_axes[0], -1};
+    int rc = MX_OK;
+    TRY(mxi_rule_const(&zero, 0.0, dt));
+    TRY(mxi_rule_const(&one, 1.0, dt));
+    TRY(mx_zeros_like(&z, node->inputs[0], dt, S));
+    ins[0] = z;
+    ins[1] = one;
+    TRY(mxi_rule_reapply(&mask, node, ins, dt));
+    ins[0] = inputs[0];
+    ins[1] = zero;
+    TRY(mxi_vmap_with_params(node, ins, ax, 1, q, bytes, &padded, out_axes));
+    TRY(mxi_vmap_front(&v, inputs[1], in_axes[1], b, S));
+    shape[0] = b;
+    for (int d = 0; d < o->ndim; d++) shape[d + 1] = 1;
+    TRY(mx_reshape(&vr, v, shape, o->ndim + 1, S));
+    TRY(mx_multiply(&vm, vr, mask, S));
+    TRY(mx_add(&outputs[0], padded, vm, S));
+    out_axes[0] = 0;
+done:
+    mx_array_free(zero);
+    mx_array_free(one);
+    mx_array_free(z);
+    mx_array_free(mask);
+    mx_array_free(padded);
+    mx_array_free(v);
+    mx_array_free(vr);
+    mx_array_free(vm);
+    return rc;
+}
+
+/* The batch leads and the parameters' axes move up by one; Contiguous,
+ * StopGradient and Depends work as elementwise ops. */
 MXI_VMAP_RULE(mxi_vmap_shape) {
     mx_array *x = inputs[0], *f = NULL, *r = NULL;
     int32_t b = mxi_vmap_size(inputs, in_axes, node->n_inputs);
@@ -209,6 +250,42 @@ MXI_VMAP_RULE(mxi_vmap_shape) {
         for (int d = 0; d < o->ndim; d++) shape[d + 1] = o->shape[d];
         TRY(mxi_make(outputs, o->dtype, shape, o->ndim + 1, node->kind, q, bytes, &f, 1, S));
         break;
+    }
+    case MXI_PRIM_CONCATENATE: {
+        mxi_concatenate_params q = *(const mxi_concatenate_params *)node->params;
+        q.axis++;
+        return mxi_vmap_with_params(node, inputs, in_axes, node->n_inputs, &q, sizeof q, outputs,
+                                    out_axes);
+    }
+    case MXI_PRIM_DIAGONAL: {
+        mxi_diagonal_params q = *(const mxi_diagonal_params *)node->params;
+        q.axis1++;
+        q.axis2++;
+        return mxi_vmap_with_params(node, inputs, in_axes, 1, &q, sizeof q, outputs, out_axes);
+    }
+    case MXI_PRIM_DYNAMIC_SLICE: {
+        mxi_dynamic_slice_params *q = malloc(node->params_size);
+        if (!q) return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+        memcpy(q, node->params, node->params_size);
+        for (int i = 0; i < q->naxes; i++) q->axes[i]++;
+        rc =
+            mxi_vmap_with_params(node, inputs, in_axes, 1, q, node->params_size, outputs, out_axes);
+        free(q);
+        return rc;
+    }
+    case MXI_PRIM_PAD: {
+        const mxi_pad_params *p = node->params;
+        size_t bytes = sizeof *p + (size_t)(p->ndim + 1) * sizeof(int32_t);
+        mxi_pad_params *q = calloc(1, bytes);
+        if (!q) return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+        q->ndim = p->ndim + 1;
+        for (int i = 0; i < p->ndim; i++) q->low[i + 1] = p->low[i];
+        if (in_axes[1] < 0)
+            rc = mxi_vmap_with_params(node, inputs, in_axes, 1, q, bytes, outputs, out_axes);
+        else
+            rc = pad_mapped_value(node, inputs, in_axes, q, bytes, outputs, out_axes);
+        free(q);
+        return rc;
     }
     default:
         return mxi_vmap_elementwise(node, inputs, in_axes, outputs, out_axes);

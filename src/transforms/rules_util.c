@@ -126,6 +126,42 @@ int mxi_vmap_remake(mx_array **outs, const mxi_node *n, const void *params, mx_a
                          n->n_inputs, &n->stream);
 }
 
+int mxi_vmap_with_params(const mxi_node *n, mx_array *const *inputs, const int *axes, int n_batched,
+                         const void *params, size_t params_size, mx_array **outs, int *out_axes) {
+    int32_t b = mxi_vmap_size(inputs, axes, n->n_inputs);
+    int no = n->n_outputs;
+    if (no > 8) return mxi_error(MX_ERR_VALUE, "[vmap] too many outputs");
+    for (int i = n_batched; i < n->n_inputs; i++)
+        if (axes[i] >= 0)
+            return mxi_error(MX_ERR_VALUE, "[vmap] %s: input %d cannot be mapped",
+                             mxi_primitives[n->kind].name, i);
+    mx_array **ins = calloc((size_t)n->n_inputs, sizeof *ins);
+    if (!ins) return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+    int rc = MX_OK;
+    for (int i = 0; i < n->n_inputs && !rc; i++)
+        rc = i < n_batched ? mxi_vmap_front(&ins[i], inputs[i], axes[i], b, &n->stream)
+                           : (ins[i] = mx_array_retain(inputs[i]), MX_OK);
+    int32_t shapes[8][65];
+    const int32_t *sp[8];
+    int nds[8];
+    mx_dtype dts[8];
+    for (int i = 0; i < no; i++) {
+        int nd;
+        const int32_t *sh = mxi_rule_out_shape(n, i, &nd, &dts[i]);
+        shapes[i][0] = b;
+        for (int d = 0; d < nd; d++) shapes[i][d + 1] = sh[d];
+        sp[i] = shapes[i];
+        nds[i] = nd + 1;
+        out_axes[i] = 0;
+    }
+    if (!rc)
+        rc = mxi_make_node(outs, no, dts, sp, nds, n->kind, params, params_size, ins, n->n_inputs,
+                           &n->stream);
+    for (int i = 0; i < n->n_inputs; i++) mx_array_free(ins[i]);
+    free(ins);
+    return rc;
+}
+
 int mxi_vmap_elementwise(const mxi_node *n, mx_array *const *inputs, const int *axes,
                          mx_array **outs, int *out_axes) {
     int32_t b = mxi_vmap_size(inputs, axes, n->n_inputs);

@@ -69,6 +69,14 @@ int mxi_vmap_remake(mx_array **outs, const mxi_node *n, const void *params, mx_a
 int mxi_vmap_elementwise(const mxi_node *n, mx_array *const *inputs, const int *axes,
                          mx_array **outs, int *out_axes);
 
+/* Primitives whose parameters name axes: the first n_batched inputs go to
+ * the front (unmapped ones broadcast), the others must be unmapped and are
+ * passed as they are (start indices, pad values); the primitive is made
+ * with params (params_size bytes, axes already shifted by one) and its
+ * outputs are mapped at axis 0. */
+int mxi_vmap_with_params(const mxi_node *n, mx_array *const *inputs, const int *axes, int n_batched,
+                         const void *params, size_t params_size, mx_array **outs, int *out_axes);
+
 /* Where k is in argnums, or -1. */
 static inline int mxi_rule_arg_index(const int *argnums, int n, int k) {
     for (int i = 0; i < n; i++)
