@@ -152,6 +152,108 @@ done:
     return rc;
 }
 
+/* Gather and Scatter under vmap: the batch becomes one more indexed axis
+ * (axis 0, indexed by 0..B-1 along the batch of the index arrays), with a
+ * slice of 1 along it. idx gets the naxes + 1 index arrays of shape
+ * (B, I...). */
+static int batched_indices(const mxi_node *node, mx_array *const *inputs, const int *in_axes,
+                           int naxes, int32_t b, mx_array **idx) {
+    mx_array *r = NULL, *rr = NULL;
+    int rc = MX_OK;
+    const mx_array *i0 = node->inputs[1];
+    int32_t shape[65];
+    shape[0] = b;
+    for (int d = 0; d < i0->ndim; d++) shape[d + 1] = 1;
+    for (int j = 0; j < naxes; j++)
+        TRY(mxi_vmap_front(&idx[j + 1], inputs[1 + j], in_axes[1 + j], b, S));
+    TRY(mx_arange(&r, 0, b, 1, idx[1]->dtype, S));
+    TRY(mx_reshape(&rr, r, shape, i0->ndim + 1, S));
+    TRY(mx_broadcast_to(&idx[0], rr, idx[1]->shape, idx[1]->ndim, S));
+done:
+    mx_array_free(r);
+    mx_array_free(rr);
+    return rc;
+}
+
+static int gather_vmap(const mxi_node *node, mx_array *const *inputs, const int *in_axes,
+                       mx_array **outputs, int *out_axes) {
+    const mxi_gather_params *p = node->params;
+    int na = p->naxes, nd = p->ndim;
+    if (na == 0) return mxi_vmap_elementwise(node, inputs, in_axes, outputs, out_axes);
+    int32_t b = mxi_vmap_size(inputs, in_axes, node->n_inputs);
+    size_t bytes = sizeof *p + sizeof(int32_t) * (size_t)(na + 1 + nd + 1);
+    mxi_gather_params *q = calloc(1, bytes);
+    mx_array **ins = calloc((size_t)na + 2, sizeof *ins), *r = NULL;
+    int rc = q && ins ? MX_OK : mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+    if (rc) goto done;
+    q->naxes = na + 1;
+    q->ndim = nd + 1;
+    q->data[0] = 0;
+    for (int j = 0; j < na; j++) q->data[j + 1] = p->data[j] + 1;
+    q->data[na + 1] = 1;
+    for (int d = 0; d < nd; d++) q->data[na + 2 + d] = p->data[na + d];
+    TRY(mxi_vmap_front(&ins[0], inputs[0], in_axes[0], b, S));
+    TRY(batched_indices(node, inputs, in_axes, na, b, ins + 1));
+    {
+        const mx_array *o = node->outputs[0];
+        int ni = node->inputs[1]->ndim;
+        int32_t raw[66], fin[65];
+        raw[0] = b;
+        for (int d = 0; d < ni; d++) raw[d + 1] = o->shape[d];
+        raw[ni + 1] = 1;
+        for (int d = 0; d < nd; d++) raw[ni + 2 + d] = o->shape[ni + d];
+        fin[0] = b;
+        for (int d = 0; d < o->ndim; d++) fin[d + 1] = o->shape[d];
+        TRY(mxi_make(&r, o->dtype, raw, ni + 2 + nd, MXI_PRIM_GATHER, q, bytes, ins, na + 2, S));
+        TRY(mx_reshape(&outputs[0], r, fin, o->ndim + 1, S));
+        out_axes[0] = 0;
+    }
+done:
+    for (int j = 0; ins && j < na + 2; j++) mx_array_free(ins[j]);
+    free(ins);
+    free(q);
+    mx_array_free(r);
+    return rc;
+}
+
+static int scatter_vmap(const mxi_node *node, mx_array *const *inputs, const int *in_axes,
+                        mx_array **outputs, int *out_axes) {
+    const mxi_scatter_params *p = node->params;
+    int na = p->naxes;
+    if (na == 0) return mxi_error(MX_ERR_VALUE, "[vmap] Scatter without indices has no vmap rule");
+    int32_t b = mxi_vmap_size(inputs, in_axes, node->n_inputs);
+    size_t bytes = sizeof *p + sizeof(int32_t) * (size_t)(na + 1);
+    mxi_scatter_params *q = calloc(1, bytes);
+    mx_array **ins = calloc((size_t)na + 3, sizeof *ins), *u = NULL;
+    int rc = q && ins ? MX_OK : mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+    if (rc) goto done;
+    q->reduce = p->reduce;
+    q->naxes = na + 1;
+    q->axes[0] = 0;
+    for (int j = 0; j < na; j++) q->axes[j + 1] = p->axes[j] + 1;
+    TRY(mxi_vmap_front(&ins[0], inputs[0], in_axes[0], b, S));
+    TRY(batched_indices(node, inputs, in_axes, na, b, ins + 1));
+    /* updates (B, I..., slice...) -> (B, I..., 1, slice...) */
+    TRY(mxi_vmap_front(&u, inputs[na + 1], in_axes[na + 1], b, S));
+    int ni = node->inputs[1]->ndim;
+    TRY(mx_expand_dims(&ins[na + 2], u, ni + 1, S));
+    {
+        const mx_array *o = node->outputs[0];
+        int32_t shape[65];
+        shape[0] = b;
+        for (int d = 0; d < o->ndim; d++) shape[d + 1] = o->shape[d];
+        TRY(mxi_make(&outputs[0], o->dtype, shape, o->ndim + 1, MXI_PRIM_SCATTER, q, bytes, ins,
+                     na + 3, S));
+        out_axes[0] = 0;
+    }
+done:
+    for (int j = 0; ins && j < na + 3; j++) mx_array_free(ins[j]);
+    free(ins);
+    free(q);
+    mx_array_free(u);
+    return rc;
+}
+
 /* GatherAxis and ScatterAxis: the batch leads on the array, the indices
  * and the updates alike; slice updates: the start indices stay unmapped. */
 MXI_VMAP_RULE(mxi_vmap_index) {
@@ -194,6 +296,10 @@ MXI_VMAP_RULE(mxi_vmap_index) {
         free(q);
         return rc;
     }
+    case MXI_PRIM_GATHER:
+        return gather_vmap(node, inputs, in_axes, outputs, out_axes);
+    case MXI_PRIM_SCATTER:
+        return scatter_vmap(node, inputs, in_axes, outputs, out_axes);
     default:
         return mxi_error(MX_ERR_VALUE, "[vmap] %s has no vmap rule yet",
                          mxi_primitives[node->kind].name);
