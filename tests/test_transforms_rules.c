@@ -43,6 +43,13 @@ TEST(uniform_parameters_float32) {
     mx_vec_clear(&x);
 }
 
+/* The same in float32: cotangents and tangents keep the dtype (steps and
+ * tolerances sized for float32). */
+TEST(every_primitive_float32) {
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        run_case(&cases[i], FD_DENSE, MX_FLOAT32, 1e-2, 3e-2);
+}
+
 /* float64 -> float32 -> float64: steps large against float32 rounding. */
 TEST(astype_roundtrip) {
     fd_case k = {"astype", OP_ASTYPE, 1, {{3, 4}}, {2}, -2, 2};
@@ -53,6 +60,7 @@ TEST(astype_roundtrip) {
 int main(void) {
     RUN(every_primitive_against_differences);
     RUN(astype_roundtrip);
+    RUN(every_primitive_float32);
     RUN(uniform_parameters_float32);
     return TEST_SUMMARY();
 }
