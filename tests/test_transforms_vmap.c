@@ -179,6 +179,14 @@ TEST(composition_with_grad) {
     mx_array *s = NULL;
     CHECK_OK(mx_sin(&s, in.data[0], NULL));
     if (out.size == 1) expect_close("vmap of vmap", out.data[0], s);
+    /* a custom function under vmap computes its function */
+    mx_closure *cf = NULL, *vc = NULL;
+    CHECK_OK(mx_custom_function(&cf, sinf, NULL, NULL));
+    CHECK_OK(mx_vmap(&vc, cf, &a1, 1, &a1, 1));
+    CHECK_OK(mx_closure_apply(vc, &out, &in));
+    if (out.size == 1) expect_close("vmap of a custom function", out.data[0], s);
+    mx_closure_free(vc);
+    mx_closure_free(cf);
     mx_array_free(s);
     mx_closure_free(vv);
     mx_closure_free(v0);

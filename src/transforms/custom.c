@@ -210,3 +210,32 @@ MXI_JVP_RULE(mxi_jvp_custom) {
     mx_vec_clear(&outs);
     return rc;
 }
+
+/* Under vmap a custom function is its function vmapped (its custom rules do
+ * not carry over to the batched function). */
+MXI_VMAP_RULE(mxi_vmap_custom) {
+    const custom_fn *c = ((const custom_params *)node->params)->fn;
+    int no = node->n_outputs, np = node->n_inputs - no;
+    int *ax = malloc(sizeof(int) * (size_t)(np ? np : 1));
+    mx_closure *v = NULL;
+    mx_vec in = {0}, res = {0};
+    int rc = ax ? MX_OK : mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+    for (int i = 0; i < np && !rc; i++) {
+        ax[i] = in_axes[i] >= 0 ? in_axes[i] : MX_VMAP_NONE;
+        rc = mx_vec_append(&in, inputs[i]);
+    }
+    int zero = 0;
+    if (!rc) rc = mx_vmap(&v, c->fun, ax, np, &zero, 1);
+    if (!rc) rc = mx_closure_apply(v, &res, &in);
+    if (!rc && res.size != no)
+        rc = mxi_error(MX_ERR_VALUE, "[vmap] the custom function's outputs changed under vmap");
+    for (int i = 0; i < no && !rc; i++) {
+        outputs[i] = mx_array_retain(res.data[i]);
+        out_axes[i] = 0;
+    }
+    free(ax);
+    mx_closure_free(v);
+    mx_vec_clear(&in);
+    mx_vec_clear(&res);
+    return rc;
+}
