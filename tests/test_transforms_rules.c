@@ -50,6 +50,63 @@ TEST(every_primitive_float32) {
         run_case(&cases[i], FD_DENSE, MX_FLOAT32, 1e-2, 3e-2);
 }
 
+/* Second order: the gradient of x -> sum_j <c_j, f_j(x)> is itself checked
+ * against differences, so every rule must build differentiable graph. */
+typedef struct weighted {
+    int op;
+    mx_vec c;
+} weighted;
+
+static int weighted_sum(mx_vec *o, const mx_vec *in, void *payload) {
+    weighted *w = payload;
+    mx_vec outs = {0};
+    int rc = apply(&outs, in, (void *)(intptr_t)w->op);
+    mx_array *acc = NULL;
+    for (int j = 0; j < outs.size && !rc; j++) {
+        mx_array *m = NULL, *s = NULL;
+        rc = mx_multiply(&m, outs.data[j], w->c.data[j], NULL);
+        if (!rc) rc = mx_sum(&s, m, false, NULL);
+        if (!rc && acc)
+            rc = mx_add(&acc, acc, s, NULL);
+        else if (!rc)
+            acc = mx_array_retain(s);
+        mx_array_free(m);
+        mx_array_free(s);
+    }
+    mx_vec_clear(&outs);
+    if (rc) {
+        mx_array_free(acc);
+        return rc;
+    }
+    return mx_vec_push(o, acc);
+}
+
+TEST(second_order) {
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const fd_case *k = &cases[i];
+        mx_vec x = {0}, outs = {0};
+        for (int j = 0; j < k->n; j++)
+            CHECK_OK(mx_vec_push(
+                &x, fd_input(k->shapes[j], k->ndims[j], k->lo, k->hi, FD_DENSE, MX_FLOAT64)));
+        weighted w = {k->op, {0}};
+        CHECK_OK(apply(&outs, &x, (void *)(intptr_t)k->op));
+        for (int j = 0; j < outs.size; j++)
+            CHECK_OK(mx_vec_push(&w.c, fd_like(outs.data[j], -1, 1)));
+        mx_closure *f = NULL, *g = NULL;
+        int args[3] = {0, 1, 2};
+        CHECK_OK(mx_closure_new(&f, weighted_sum, &w, NULL));
+        CHECK_OK(mx_grad_fn(&g, f, args, k->n));
+        char name[96];
+        snprintf(name, sizeof name, "grad of %s", k->name);
+        fd_check(name, g, &x, 1e-6, 1e-5);
+        mx_closure_free(g);
+        mx_closure_free(f);
+        mx_vec_clear(&w.c);
+        mx_vec_clear(&outs);
+        mx_vec_clear(&x);
+    }
+}
+
 /* float64 -> float32 -> float64: steps large against float32 rounding. */
 TEST(astype_roundtrip) {
     fd_case k = {"astype", OP_ASTYPE, 1, {{3, 4}}, {2}, -2, 2};
@@ -61,6 +118,7 @@ int main(void) {
     RUN(every_primitive_against_differences);
     RUN(astype_roundtrip);
     RUN(every_primitive_float32);
+    RUN(second_order);
     RUN(uniform_parameters_float32);
     return TEST_SUMMARY();
 }
