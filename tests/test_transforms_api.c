@@ -434,6 +434,66 @@ TEST(checkpoint_lowers_peak_memory) {
     mx_array_free(x);
 }
 
+/* Gradients at ties and kinks, as real MLX 0.32 gives them. */
+static int f_ties(mx_vec *o, const mx_vec *in, void *p) {
+    int which = (int)(intptr_t)p;
+    mx_array *a = in->data[0], *b = in->data[1], *r = NULL, *s = NULL, *lo = NULL, *hi = NULL;
+    int rc = MX_OK;
+    switch (which) {
+    case 0:
+        rc = mx_maximum(&r, a, b, NULL);
+        break;
+    case 1:
+        rc = mx_minimum(&r, a, b, NULL);
+        break;
+    case 2:
+        rc = mx_array_from_float(&lo, 1.0, MX_FLOAT64);
+        if (!rc) rc = mx_array_from_float(&hi, 3.0, MX_FLOAT64);
+        if (!rc) rc = mx_clip(&r, a, lo, hi, NULL);
+        break;
+    case 3:
+        rc = mx_power(&r, a, b, NULL);
+        break;
+    default:
+        rc = mx_abs(&r, a, NULL);
+        break;
+    }
+    if (!rc) rc = mx_sum(&s, r, false, NULL);
+    mx_array_free(r);
+    mx_array_free(lo);
+    mx_array_free(hi);
+    return rc ? rc : mx_vec_push(o, s);
+}
+
+TEST(ties_as_mlx) {
+    static const struct {
+        double a[5], b[5], ga[5], gb[5];
+        int n;
+    } k[] = {
+        {{1, 2, 3}, {1, 1, 4}, {0, 1, 0}, {1, 0, 1}, 3},
+        {{1, 2, 3}, {1, 1, 4}, {0, 0, 1}, {1, 1, 0}, 3},
+        {{0, 1, 2, 3, 4}, {0, 0, 0, 0, 0}, {0, 0, 1, 0, 0}, {0, 0, 0, 0, 0}, 5},
+        {{0, 2}, {2, 3}, {0, 12}, {0, 5.545177444479562}, 2},
+        {{0, -1}, {0, 0}, {0, -1}, {0, 0}, 2},
+    };
+    for (int c = 0; c < 5; c++) {
+        mx_vec in = {0}, grads = {0};
+        CHECK_OK(mx_vec_push(&in, vec64(k[c].a, k[c].n)));
+        CHECK_OK(mx_vec_push(&in, vec64(k[c].b, k[c].n)));
+        mx_closure *f = NULL;
+        CHECK_OK(mx_closure_new(&f, f_ties, (void *)(intptr_t)c, NULL));
+        int args[2] = {0, 1};
+        CHECK_OK(mx_grad(&grads, f, &in, args, 2));
+        if (grads.size == 2) {
+            expect_values(grads.data[0], k[c].ga, (size_t)k[c].n, 1e-12);
+            expect_values(grads.data[1], k[c].gb, (size_t)k[c].n, 1e-12);
+        }
+        mx_vec_clear(&grads);
+        mx_vec_clear(&in);
+        mx_closure_free(f);
+    }
+}
+
 /* A chain of 100k nodes: the walks and the freeing use no recursion. */
 static int f_long(mx_vec *o, const mx_vec *in, void *p) {
     (void)p;
@@ -474,5 +534,6 @@ int main(void) {
     RUN(custom_function);
     RUN(checkpoint_lowers_peak_memory);
     RUN(long_graph);
+    RUN(ties_as_mlx);
     return TEST_SUMMARY();
 }
