@@ -251,6 +251,22 @@ MXI_VMAP_RULE(mxi_vmap_shape) {
         TRY(mxi_make(outputs, o->dtype, shape, o->ndim + 1, node->kind, q, bytes, &f, 1, S));
         break;
     }
+    case MXI_PRIM_AS_STRIDED: {
+        /* the positions it reads, taken from each flattened slice */
+        const mx_array *a = node->inputs[0];
+        int32_t size = (int32_t)a->size, flat[2] = {b, (int32_t)a->size};
+        mx_array *pos = NULL, *pos_nd = NULL, *picked = NULL;
+        TRY(mxi_vmap_front(&f, x, in_axes[0], b, S));
+        TRY(mx_reshape(&r, f, flat, 2, S));
+        rc = mx_arange(&pos, 0, size, 1, MX_INT32, S);
+        if (!rc) rc = mx_reshape(&pos_nd, pos, a->shape, a->ndim, S);
+        if (!rc) rc = mxi_rule_reapply(&picked, node, &pos_nd, MX_INT32);
+        if (!rc) rc = mx_take_axis(outputs, r, picked, 1, S);
+        mx_array_free(pos);
+        mx_array_free(pos_nd);
+        mx_array_free(picked);
+        break;
+    }
     case MXI_PRIM_CONCATENATE: {
         mxi_concatenate_params q = *(const mxi_concatenate_params *)node->params;
         q.axis++;
