@@ -434,6 +434,32 @@ TEST(checkpoint_lowers_peak_memory) {
     mx_array_free(x);
 }
 
+/* A closure's payload is destroyed once, when the last holder (closure
+ * references, custom functions, graph nodes of custom functions) is gone. */
+static int destroyed;
+static void count_destroy(void *p) {
+    (void)p;
+    destroyed++;
+}
+
+TEST(payload_lifetime) {
+    destroyed = 0;
+    mx_closure *fun = NULL, *c = NULL;
+    CHECK_OK(mx_closure_new(&fun, f_sin, NULL, count_destroy));
+    CHECK_OK(mx_custom_function(&c, fun, NULL, NULL));
+    mx_closure_free(fun);
+    CHECK(destroyed == 0);
+    double x[2] = {0.1, 0.2};
+    mx_vec in = {0}, out = {0};
+    CHECK_OK(mx_vec_push(&in, vec64(x, 2)));
+    CHECK_OK(mx_closure_apply(c, &out, &in));
+    mx_closure_free(c);
+    CHECK(destroyed == 0); /* the unevaluated output's node holds it */
+    mx_vec_clear(&out);
+    CHECK(destroyed == 1);
+    mx_vec_clear(&in);
+}
+
 /* Gradients at ties and kinks, as real MLX 0.32 gives them. */
 static int f_ties(mx_vec *o, const mx_vec *in, void *p) {
     int which = (int)(intptr_t)p;
@@ -535,5 +561,6 @@ int main(void) {
     RUN(checkpoint_lowers_peak_memory);
     RUN(long_graph);
     RUN(ties_as_mlx);
+    RUN(payload_lifetime);
     return TEST_SUMMARY();
 }
