@@ -460,6 +460,60 @@ TEST(payload_lifetime) {
     mx_vec_clear(&in);
 }
 
+/* Nodes of very different input and output counts in one walk: four
+ * outputs of a custom function fed by a concatenation of six inputs. */
+static int f_four(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    int rc = MX_OK;
+    for (int k = 0; k < 4 && !rc; k++) {
+        mx_array *c = NULL, *r = NULL;
+        rc = mx_array_from_float(&c, k + 1.0, MX_FLOAT64);
+        if (!rc) rc = mx_multiply(&r, in->data[0], c, NULL);
+        mx_array_free(c);
+        if (!rc) rc = mx_vec_push(o, r);
+    }
+    return rc;
+}
+
+typedef struct six_payload {
+    mx_closure *four;
+} six_payload;
+
+static int f_six(mx_vec *o, const mx_vec *in, void *p) {
+    six_payload *sp = p;
+    const mx_array *parts[6] = {in->data[0], in->data[0], in->data[0],
+                                in->data[0], in->data[0], in->data[0]};
+    mx_array *cat = NULL;
+    mx_vec mid = {0};
+    int rc = mx_concatenate(&cat, parts, 6, 0, NULL);
+    if (!rc) rc = mx_vec_push(&mid, cat);
+    if (!rc) rc = mx_closure_apply(sp->four, o, &mid);
+    mx_vec_clear(&mid);
+    return rc;
+}
+
+TEST(mixed_arities) {
+    mx_closure *four = fd_fn(f_four), *custom = NULL, *f = NULL;
+    CHECK_OK(mx_custom_function(&custom, four, NULL, NULL));
+    six_payload sp = {custom};
+    CHECK_OK(mx_closure_new(&f, f_six, &sp, NULL));
+    double x[2] = {1, 2}, ones[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    mx_vec in = {0}, cots = {0}, outs = {0}, g = {0};
+    CHECK_OK(mx_vec_push(&in, vec64(x, 2)));
+    for (int k = 0; k < 4; k++) CHECK_OK(mx_vec_push(&cots, vec64(ones, 12)));
+    CHECK_OK(mx_vjp(&outs, &g, f, &in, &cots));
+    double want[2] = {60, 60}; /* 6 copies times (1 + 2 + 3 + 4) */
+    if (g.size == 1) expect_values(g.data[0], want, 2, 1e-12);
+    CHECK_OK(mx_jvp(&outs, &g, f, &in, &in));
+    mx_vec_clear(&in);
+    mx_vec_clear(&cots);
+    mx_vec_clear(&outs);
+    mx_vec_clear(&g);
+    mx_closure_free(f);
+    mx_closure_free(custom);
+    mx_closure_free(four);
+}
+
 /* Gradients at ties and kinks, as real MLX 0.32 gives them. */
 static int f_ties(mx_vec *o, const mx_vec *in, void *p) {
     int which = (int)(intptr_t)p;
@@ -562,5 +616,6 @@ int main(void) {
     RUN(long_graph);
     RUN(ties_as_mlx);
     RUN(payload_lifetime);
+    RUN(mixed_arities);
     return TEST_SUMMARY();
 }

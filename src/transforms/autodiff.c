@@ -194,10 +194,11 @@ int mxi_trace_vjp(mxi_trace *t, mx_array *const *roots, mx_array *const *cots, i
         mxi_node *nd = tp.nodes[k];
         int no = nd->n_outputs, ni = nd->n_inputs;
         int need = no * 2 + ni;
+        /* argnums and buf both get `need` slots (at least ni each) */
         if (need > cap_args) {
             free(argnums);
             free(buf);
-            argnums = malloc((size_t)ni * sizeof *argnums + 1);
+            argnums = malloc((size_t)need * sizeof *argnums);
             buf = calloc((size_t)need, sizeof *buf);
             cap_args = need;
             if (!argnums || !buf) {
@@ -276,13 +277,14 @@ int mxi_trace_jvp(mxi_trace *t, mx_array *const *roots, int n, const mx_vec *tan
     mx_array **buf = NULL;
     for (size_t k = 0; k < tp.len && !rc; k++) {
         mxi_node *nd = tp.nodes[k];
-        int no = nd->n_outputs, ni = nd->n_inputs;
-        if (no + ni > cap) {
+        int no = nd->n_outputs, ni = nd->n_inputs, need = no + ni;
+        /* argnums and buf both get `need` slots (at least ni each) */
+        if (need > cap) {
             free(argnums);
             free(buf);
-            argnums = malloc((size_t)ni * sizeof *argnums + 1);
-            buf = calloc((size_t)(no + ni), sizeof *buf);
-            cap = no + ni;
+            argnums = malloc((size_t)need * sizeof *argnums);
+            buf = calloc((size_t)need, sizeof *buf);
+            cap = need;
             if (!argnums || !buf) {
                 rc = mxi_error(MX_ERR_MEMORY, "[%s] out of memory", op);
                 break;
