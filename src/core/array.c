@@ -198,8 +198,12 @@ int mxi_make_node(mx_array **outs, int n_outputs, const mx_dtype *dtypes,
     size = params_at + params_size;
     size_t desc_at = (size + 15) & ~(size_t)15;
     if (n_outputs > 1) {
-        size = desc_at + (size_t)n_outputs * (sizeof(mx_dtype) + sizeof(int32_t *) + sizeof(int));
-        for (int i = 0; i < n_outputs; i++) size += (size_t)ndims[i] * sizeof(int32_t) + 8;
+        /* + 8: the shapes start 8-byte aligned; each shape's slot is
+         * rounded up to 8 bytes as it is laid out below */
+        size =
+            desc_at + (size_t)n_outputs * (sizeof(mx_dtype) + sizeof(int32_t *) + sizeof(int)) + 8;
+        for (int i = 0; i < n_outputs; i++)
+            size += ((size_t)ndims[i] * sizeof(int32_t) + 8 + 7) & ~(size_t)7;
     }
     mxi_node *n = malloc(size);
     mx_array *fresh[8];
