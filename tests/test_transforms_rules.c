@@ -114,11 +114,24 @@ TEST(astype_roundtrip) {
         run_case(&k, layout, MX_FLOAT64, 1e-2, 1e-4);
 }
 
+TEST(truncated_normal_bounds_float32) {
+    int32_t s1[2] = {3, 4}, s2 = 4;
+    mx_vec x = {0};
+    CHECK_OK(mx_vec_push(&x, fd_input(s1, 2, -1.5, -0.5, FD_DENSE, MX_FLOAT32)));
+    CHECK_OK(mx_vec_push(&x, fd_input(&s2, 1, 0.5, 1.5, FD_DENSE, MX_FLOAT32)));
+    mx_closure *f = NULL;
+    CHECK_OK(mx_closure_new(&f, apply, (void *)(intptr_t)OP_TRUNCATED_NORMAL, NULL));
+    fd_check("truncated_normal", f, &x, 1e-2, 3e-2);
+    mx_closure_free(f);
+    mx_vec_clear(&x);
+}
+
 int main(void) {
     RUN(every_primitive_against_differences);
     RUN(astype_roundtrip);
     RUN(every_primitive_float32);
     RUN(second_order);
     RUN(uniform_parameters_float32);
+    RUN(truncated_normal_bounds_float32);
     return TEST_SUMMARY();
 }

@@ -108,6 +108,7 @@ enum {
     OP_SLICE_UPDATE_DYN,
     /* random */
     OP_UNIFORM,
+    OP_TRUNCATED_NORMAL,
     OP_PERMUTATION,
 };
 
@@ -453,6 +454,12 @@ static inline int apply(mx_vec *o, const mx_vec *in, void *payload) {
         int32_t sh[2] = {3, 4};
         rc = mx_random_key(&t, 7);
         if (!rc) rc = mx_random_uniform(&r, a, b, sh, 2, MX_FLOAT32, t, NULL);
+        break;
+    }
+    case OP_TRUNCATED_NORMAL: {
+        int32_t sh[2] = {3, 4};
+        rc = mx_random_key(&t, 5);
+        if (!rc) rc = mx_random_truncated_normal(&r, a, b, sh, 2, MX_FLOAT32, t, NULL);
         break;
     }
     case OP_PERMUTATION:
