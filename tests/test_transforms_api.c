@@ -434,6 +434,42 @@ TEST(checkpoint_lowers_peak_memory) {
     mx_array_free(x);
 }
 
+/* a.at[[0, 0, 2]].maximum(u), whose vjp real MLX gives as
+ * ([0, 2, 0, 4], [0, 1, 3]) for the cotangent [1, 2, 3, 4]. */
+static int f_scatter_max(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    int32_t v[3] = {0, 0, 2}, n = 3, ushape[2] = {3, 1};
+    mx_array *idx = NULL, *u = NULL, *r = NULL;
+    int ax = 0;
+    int rc = mx_array_from_data(&idx, v, &n, 1, MX_INT32);
+    if (!rc) rc = mx_reshape(&u, in->data[1], ushape, 2, NULL);
+    if (!rc)
+        rc = mx_scatter_max(&r, in->data[0], (const mx_array *const *)&idx, 1, u, &ax, 1, NULL);
+    mx_array_free(idx);
+    mx_array_free(u);
+    return rc ? rc : mx_vec_push(o, r);
+}
+
+TEST(scatter_max_as_mlx) {
+    double a[4] = {1, 2, 3, 4}, u[3] = {2, 3, 4}, g[4] = {1, 2, 3, 4};
+    double ga[4] = {0, 2, 0, 4}, gu[3] = {0, 1, 3};
+    mx_vec in = {0}, cot = {0}, outs = {0}, res = {0};
+    CHECK_OK(mx_vec_push(&in, vec64(a, 4)));
+    CHECK_OK(mx_vec_push(&in, vec64(u, 3)));
+    CHECK_OK(mx_vec_push(&cot, vec64(g, 4)));
+    mx_closure *f = fd_fn(f_scatter_max);
+    CHECK_OK(mx_vjp(&outs, &res, f, &in, &cot));
+    if (res.size == 2) {
+        expect_values(res.data[0], ga, 4, 0);
+        expect_values(res.data[1], gu, 3, 0);
+    }
+    mx_vec_clear(&in);
+    mx_vec_clear(&cot);
+    mx_vec_clear(&outs);
+    mx_vec_clear(&res);
+    mx_closure_free(f);
+}
+
 /* A closure's payload is destroyed once, when the last holder (closure
  * references, custom functions, graph nodes of custom functions) is gone. */
 static int destroyed;
@@ -617,5 +653,6 @@ int main(void) {
     RUN(ties_as_mlx);
     RUN(payload_lifetime);
     RUN(mixed_arities);
+    RUN(scatter_max_as_mlx);
     return TEST_SUMMARY();
 }

@@ -43,11 +43,38 @@ TEST(uniform_parameters_float32) {
     mx_vec_clear(&x);
 }
 
-/* The same in float32: cotangents and tangents keep the dtype (steps and
- * tolerances sized for float32). */
+/* Whether the op has kinks (ties, sort order, clipping): large float32
+ * steps could cross one, so the float32 pass leaves them to float64. */
+static bool has_kinks(int op) {
+    switch (op) {
+    case OP_ABS:
+    case OP_CLIP:
+    case OP_REM:
+    case OP_MAXIMUM:
+    case OP_MINIMUM:
+    case OP_WHERE:
+    case OP_MAX:
+    case OP_MIN:
+    case OP_MEDIAN:
+    case OP_CUMMAX:
+    case OP_CUMMIN_REV:
+    case OP_CUMMAX_EXCL:
+    case OP_SORT:
+    case OP_PARTITION:
+    case OP_TOPK:
+    case OP_SCATTER_MAX:
+    case OP_SLICE_UPDATE_MIN:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The smooth ones in float32: cotangents and tangents keep the dtype (steps
+ * and tolerances sized for float32). */
 TEST(every_primitive_float32) {
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        run_case(&cases[i], FD_DENSE, MX_FLOAT32, 1e-2, 3e-2);
+        if (!has_kinks(cases[i].op)) run_case(&cases[i], FD_DENSE, MX_FLOAT32, 1e-2, 3e-2);
 }
 
 /* Second order: the gradient of x -> sum_j <c_j, f_j(x)> is itself checked

@@ -13,11 +13,11 @@ static bool has_vmap(int op) {
            op == OP_SLICE || op == OP_TOPK || op == OP_FLIP || op == OP_CONCAT || op == OP_PAD ||
            op == OP_AS_STRIDED || op == OP_PAD_VALUE || op == OP_DIAGONAL ||
            op == OP_DYNAMIC_SLICE || op == OP_TAKE_ALONG || op == OP_TAKE || op == OP_GATHER ||
-           op == OP_SCATTER || op == OP_SCATTER_ADD || op == OP_PUT_ALONG ||
-           op == OP_SCATTER_ADD_AXIS || op == OP_SLICE_UPDATE || op == OP_SLICE_UPDATE_ADD ||
-           op == OP_SLICE_UPDATE_DYN || (op >= OP_SUM && op <= OP_VAR) ||
-           (op >= OP_CUMSUM && op <= OP_LOGCUMSUMEXP_REV) || op == OP_MATMUL ||
-           op == OP_MATMUL_BATCH || op == OP_SORT || op == OP_PARTITION;
+           op == OP_SCATTER || op == OP_SCATTER_ADD || op == OP_SCATTER_MAX ||
+           op == OP_SLICE_UPDATE_MIN || op == OP_PUT_ALONG || op == OP_SCATTER_ADD_AXIS ||
+           op == OP_SLICE_UPDATE || op == OP_SLICE_UPDATE_ADD || op == OP_SLICE_UPDATE_DYN ||
+           (op >= OP_SUM && op <= OP_VAR) || (op >= OP_CUMSUM && op <= OP_LOGCUMSUMEXP_REV) ||
+           op == OP_MATMUL || op == OP_MATMUL_BATCH || op == OP_SORT || op == OP_PARTITION;
 }
 
 static void expect_close(const char *name, mx_array *a, mx_array *b) {

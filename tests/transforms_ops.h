@@ -106,6 +106,8 @@ enum {
     OP_SLICE_UPDATE,
     OP_SLICE_UPDATE_ADD,
     OP_SLICE_UPDATE_DYN,
+    OP_SCATTER_MAX,
+    OP_SLICE_UPDATE_MIN,
     /* random */
     OP_UNIFORM,
     OP_TRUNCATED_NORMAL,
@@ -443,6 +445,17 @@ static inline int apply(mx_vec *o, const mx_vec *in, void *payload) {
                                    : mx_slice_update_add(&r, a, b, st, sp, str, 2, NULL);
         break;
     }
+    case OP_SCATTER_MAX: {
+        int32_t v[2] = {2, 0};
+        t = idx_i32(v, 2);
+        rc = mx_scatter_max(&r, a, (const mx_array *const *)&t, 1, b, ax01, 1, NULL);
+        break;
+    }
+    case OP_SLICE_UPDATE_MIN: {
+        int32_t st[2] = {0, 3}, sp[2] = {3, 0}, str[2] = {2, -2};
+        rc = mx_slice_update_min(&r, a, b, st, sp, str, 2, NULL);
+        break;
+    }
     case OP_SLICE_UPDATE_DYN: {
         mx_array *st = NULL;
         rc = mx_array_from_int(&st, 1, MX_INT32);
@@ -575,6 +588,8 @@ static const fd_case cases[] = {
     {"slice_update", OP_SLICE_UPDATE, 2, {{4, 5}, {2, 2}}, {2, 2}, -2, 2},
     {"slice_update_add", OP_SLICE_UPDATE_ADD, 2, {{4, 5}, {2, 2}}, {2, 2}, -2, 2},
     {"slice_update_dynamic", OP_SLICE_UPDATE_DYN, 2, {{3, 4}, {3, 2}}, {2, 2}, -2, 2},
+    {"scatter_max", OP_SCATTER_MAX, 2, {{3, 4}, {2, 1, 4}}, {2, 3}, -2, 2},
+    {"slice_update_min", OP_SLICE_UPDATE_MIN, 2, {{4, 5}, {2, 2}}, {2, 2}, -2, 2},
     {"permutation", OP_PERMUTATION, 1, {{3, 4}}, {2}, -2, 2},
 };
 

@@ -3,8 +3,9 @@
  * mode adds g back at the positions gathered, forward mode gathers the
  * tangent. Scatters and slice updates (plain or adding, as MLX): the
  * untouched part of the array and the gathered part of g for the updates;
- * the multiplying, max and min forms have no rule (neither has MLX's), nor
- * has MaskedScatter yet. Index arrays are never differentiated.
+ * max and min forms: g where the result equals the element (as MLX). The
+ * multiplying forms have no rule (neither have MLX's), nor has MaskedScatter
+ * yet. Index arrays are never differentiated.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -88,10 +89,50 @@ static int reapply_update(mx_array **out, const mxi_node *node, mx_array *const 
 }
 
 static int check_reduce(const mxi_node *node, const char *mode) {
-    int r = reduce_of(node);
-    if (r == MXI_SCATTER_NONE || r == MXI_SCATTER_SUM) return MX_OK;
-    return mxi_error(MX_ERR_VALUE, "[%s] %s with a product, max or min has no derivative", mode,
+    if (reduce_of(node) != MXI_SCATTER_PROD) return MX_OK;
+    return mxi_error(MX_ERR_VALUE, "[%s] %s with a product has no derivative (as in MLX)", mode,
                      mxi_primitives[node->kind].name);
+}
+
+static bool is_extremum(const mxi_node *node) {
+    int r = reduce_of(node);
+    return r == MXI_SCATTER_MAX || r == MXI_SCATTER_MIN;
+}
+
+/* Max and min scatters: which elements of a, and which updates, the result
+ * took its values from (ties count for both, as in MLX). */
+static int extremum_masks(const mxi_node *node, mx_array *const *in, mx_array **ma, mx_array **mu) {
+    mx_array *y = node->outputs[0], *at = NULL;
+    int ui = update_input(node);
+    int rc = MX_OK;
+    TRY(mx_equal(ma, in[0], y, S));
+    TRY(mx_astype(ma, *ma, y->dtype, S));
+    TRY(updates_cotangent(&at, node, in, y));
+    TRY(mx_equal(mu, in[ui], at, S));
+    TRY(mx_astype(mu, *mu, y->dtype, S));
+done:
+    mx_array_free(at);
+    return rc;
+}
+
+/* The node applied to (a, indices..., u) as an adding scatter. */
+static int reapply_as_sum(mx_array **out, const mxi_node *node, mx_array *const *in, mx_array *a,
+                          mx_array *u) {
+    void *q = malloc(node->params_size);
+    if (!q) return mxi_error(MX_ERR_MEMORY, "[transforms] out of memory");
+    memcpy(q, node->params, node->params_size);
+    *(int32_t *)q = MXI_SCATTER_SUM; /* every scatter's parameters start with reduce */
+    mx_array **ins = malloc(sizeof *ins * (size_t)node->n_inputs);
+    int rc = ins ? MX_OK : mxi_error(MX_ERR_MEMORY, "[transforms] out of memory");
+    int ui = update_input(node);
+    for (int i = 0; !rc && i < node->n_inputs; i++) ins[i] = i == 0 ? a : i == ui ? u : in[i];
+    const mx_array *y = node->outputs[0];
+    if (!rc)
+        rc = mxi_make(out, y->dtype, y->shape, y->ndim, node->kind, q, node->params_size, ins,
+                      node->n_inputs, S);
+    free(q);
+    free(ins);
+    return rc;
 }
 
 MXI_VJP_RULE(mxi_vjp_index) {
@@ -105,6 +146,21 @@ MXI_VJP_RULE(mxi_vjp_index) {
         return mxi_error(MX_ERR_VALUE, "[vjp] MaskedScatter has no derivative yet");
     TRY(check_reduce(node, "vjp"));
     int ui = update_input(node);
+    if (is_extremum(node)) {
+        mx_array *ma = NULL, *mu = NULL, *gu = NULL;
+        rc = extremum_masks(node, primals, &ma, &mu);
+        for (int k = 0; k < n_argnums && !rc; k++) {
+            if (argnums[k] == 0) rc = mx_multiply(&out[k], g, ma, S);
+            if (argnums[k] == ui) {
+                rc = updates_cotangent(&gu, node, primals, g);
+                if (!rc) rc = mx_multiply(&out[k], gu, mu, S);
+            }
+        }
+        mx_array_free(ma);
+        mx_array_free(mu);
+        mx_array_free(gu);
+        return rc;
+    }
     for (int k = 0; k < n_argnums; k++) {
         if (argnums[k] == 0) {
             if (reduce_of(node) == MXI_SCATTER_SUM) {
@@ -145,6 +201,17 @@ MXI_JVP_RULE(mxi_jvp_index) {
     }
     if (!ta) TRY(mx_zeros_like(&ta, primals[0], primals[0]->dtype, S));
     if (!tu) TRY(mx_zeros_like(&tu, primals[ui], primals[ui]->dtype, S));
+    if (is_extremum(node)) {
+        /* the tangents of whatever the result came from, added up */
+        mx_array *ma = NULL, *mu = NULL;
+        rc = extremum_masks(node, primals, &ma, &mu);
+        if (!rc) rc = mx_multiply(&ta, ta, ma, S);
+        if (!rc) rc = mx_multiply(&tu, tu, mu, S);
+        if (!rc) rc = reapply_as_sum(&out[0], node, primals, ta, tu);
+        mx_array_free(ma);
+        mx_array_free(mu);
+        goto done;
+    }
     TRY(reapply_update(&out[0], node, primals, ta, tu));
 done:
     mx_array_free(ta);
