@@ -16,8 +16,11 @@ const int32_t *mxi_rule_out_shape(const mxi_node *n, int i, int *ndim, mx_dtype 
 }
 
 int mxi_rule_unbroadcast(mx_array **out, mx_array *g, const mx_array *like, const mx_stream *s) {
-    if (g->ndim == like->ndim && !memcmp(g->shape, like->shape, sizeof(int32_t) * (size_t)g->ndim))
-        return mxi_set_out(out, mx_array_retain(g)), MX_OK;
+    if (g->ndim == like->ndim &&
+        !memcmp(g->shape, like->shape, sizeof(int32_t) * (size_t)g->ndim)) {
+        mxi_set_out(out, mx_array_retain(g));
+        return MX_OK;
+    }
     int axes[64], na = 0, lead = g->ndim - like->ndim;
     for (int d = 0; d < g->ndim; d++)
         if (d < lead || (like->shape[d - lead] == 1 && g->shape[d] != 1)) axes[na++] = d;

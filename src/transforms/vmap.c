@@ -74,13 +74,16 @@ static int replay(mxi_tape *tp, mxi_ptrmap *bm) {
         if (!rule)
             return mxi_error(MX_ERR_VALUE, "[vmap] %s has no vmap rule yet",
                              mxi_primitives[nd->kind].name);
-        mx_array **ins = calloc((size_t)(ni + no), sizeof *ins), **outs = ins + ni;
-        int *axes = malloc(sizeof(int) * (size_t)(ni + no)), *oaxes = axes + ni;
+        if (no > 64) return mxi_error(MX_ERR_VALUE, "[vmap] too many outputs");
+        mx_array **ins = calloc((size_t)(ni + no), sizeof *ins);
+        int *axes = malloc(sizeof(int) * (size_t)(ni + no));
         if (!ins || !axes) {
             free(ins);
             free(axes);
             return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
         }
+        mx_array **outs = ins + ni;
+        int *oaxes = axes + ni;
         for (int i = 0; i < ni; i++) {
             batched *b = mxi_ptrmap_get(bm, nd->inputs[i]);
             ins[i] = b ? b->a : nd->inputs[i];
@@ -89,7 +92,6 @@ static int replay(mxi_tape *tp, mxi_ptrmap *bm) {
         for (int i = 0; i < no; i++) oaxes[i] = -1;
         rc = rule(nd, ins, axes, outs, oaxes);
         mx_array *keys[64] = {0};
-        if (!rc && no > 64) rc = mxi_error(MX_ERR_VALUE, "[vmap] too many outputs");
         if (!rc && no > 1) mxi_sibling_lock();
         for (int i = 0; i < no && !rc; i++) keys[i] = mx_array_retain(nd->outputs[i]);
         if (!rc && no > 1) mxi_sibling_unlock();
