@@ -13,6 +13,7 @@
 #include "cmlx/array.h"
 #include "cmlx/ops.h"
 #include "cmlx/linalg.h"
+#include "cmlx/transforms.h"
 
 #define CMLX_VERSION_MAJOR 0
 #define CMLX_VERSION_MINOR 1

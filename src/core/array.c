@@ -133,6 +133,9 @@ static void destroy_array(mx_array *a) {
 }
 
 static void destroy_node(mxi_node *n) {
+    /* The few primitives whose parameters hold references (custom functions)
+     * release them here. */
+    if (mxi_params_release[n->kind]) mxi_params_release[n->kind](n->params);
     for (int i = 0; i < n->n_inputs; i++)
         if (n->inputs[i]) push_pending(n->inputs[i], false);
     free(n);
@@ -178,6 +181,8 @@ void mxi_node_release(mxi_node *n) {
 
 /* ---- nodes ---- */
 
+atomic_int mxi_tracing;
+
 int mxi_make_node(mx_array **outs, int n_outputs, const mx_dtype *dtypes,
                   const int32_t *const *shapes, const int *ndims, mxi_prim_kind kind,
                   const void *params, size_t params_size, mx_array *const *inputs, int n_inputs,
@@ -193,8 +198,12 @@ int mxi_make_node(mx_array **outs, int n_outputs, const mx_dtype *dtypes,
     size = params_at + params_size;
     size_t desc_at = (size + 15) & ~(size_t)15;
     if (n_outputs > 1) {
-        size = desc_at + (size_t)n_outputs * (sizeof(mx_dtype) + sizeof(int32_t *) + sizeof(int));
-        for (int i = 0; i < n_outputs; i++) size += (size_t)ndims[i] * sizeof(int32_t) + 8;
+        /* + 8: the shapes start 8-byte aligned; each shape's slot is
+         * rounded up to 8 bytes as it is laid out below */
+        size =
+            desc_at + (size_t)n_outputs * (sizeof(mx_dtype) + sizeof(int32_t *) + sizeof(int)) + 8;
+        for (int i = 0; i < n_outputs; i++)
+            size += ((size_t)ndims[i] * sizeof(int32_t) + 8 + 7) & ~(size_t)7;
     }
     mxi_node *n = malloc(size);
     mx_array *fresh[8];
@@ -254,7 +263,13 @@ int mxi_make_node(mx_array **outs, int n_outputs, const mx_dtype *dtypes,
         n->outputs[i] = made[i];
     }
     atomic_store_explicit(&n->refcount, n_outputs, memory_order_relaxed);
-    for (int i = 0; i < n_inputs; i++) n->inputs[i] = mx_array_retain(inputs[i]);
+    bool tracer = false;
+    for (int i = 0; i < n_inputs; i++) {
+        n->inputs[i] = mx_array_retain(inputs[i]);
+        tracer |= inputs[i]->tracer;
+    }
+    if (tracer && mxi_tracing_active())
+        for (int i = 0; i < n_outputs; i++) made[i]->tracer = true;
     for (int i = 0; i < n_outputs; i++) mxi_set_out(&outs[i], made[i]);
     if (made != fresh) free(made);
     return MX_OK;

@@ -66,7 +66,8 @@ struct mx_array {
     struct mxi_node *node; /* producer; NULL for host data and once evaluated */
     int out_index;         /* which output of node this is */
     _Atomic int status;    /* mx_array_status */
-    bool tracer;           /* kept attached to its graph after eval (transforms) */
+    bool tracer;           /* stands for a transform's input, or was computed from one: kept
+                              attached to its graph after eval while a transform traces */
     int error_code;        /* when FAILED: the kernel's status ... */
     char *error;           /* ... and message (owned) */
 
@@ -92,6 +93,18 @@ typedef struct mxi_node {
     int32_t **out_shapes;
     int *out_ndims;
 } mxi_node;
+
+/* ---- tracing (src/transforms) ---- */
+
+/* How many transforms are tracing a function now, over all threads. While it
+ * is non-zero, outputs of a node with a tracer input are tracers too, and eval
+ * leaves tracers attached to their graph so the transform can still walk it
+ * (a function may evaluate intermediate results). */
+extern atomic_int mxi_tracing;
+
+static inline bool mxi_tracing_active(void) {
+    return atomic_load_explicit(&mxi_tracing, memory_order_relaxed) > 0;
+}
 
 /* ---- lifetime ---- */
 

@@ -53,9 +53,12 @@ static void run_node(mxi_node *n) {
         if (rc != MX_OK) msg = mx_last_error()[0] ? mx_last_error() : "kernel failed";
     }
 
+    /* A transform tracing a function walks the graph of its tracers after a
+     * nested eval, so they stay attached while it traces. */
     bool keep_graph = false;
-    for (int i = 0; i < n->n_outputs; i++)
-        if (n->outputs[i]->tracer) keep_graph = true;
+    if (mxi_tracing_active())
+        for (int i = 0; i < n->n_outputs; i++)
+            if (n->outputs[i]->tracer) keep_graph = true;
     for (int i = 0; i < n->n_outputs; i++)
         if (rc != MX_OK) fail_array(n->outputs[i], rc, msg);
     /* Order matters: detach, release the node (and with it the inputs it

@@ -49,7 +49,7 @@ static const char *const *base_matrix(int64_t m) {
 }
 
 #define HADAMARD_ROW(NAME, T)                                                                      \
-    static void NAME(T *restrict x, T *restrict tmp, int64_t m, int64_t p, T scale) {              \
+    static void NAME(T *restrict x, T *restrict tmp, int64_t m, int64_t p, T scale, bool tr) {     \
         for (int64_t r = 0; r < m; r++) {                                                          \
             T *row = x + r * p;                                                                    \
             for (int64_t h = 1; h < p; h *= 2)                                                     \
@@ -67,7 +67,7 @@ static const char *const *base_matrix(int64_t m) {
                 for (int64_t j = 0; j < p; j++) o[j] = 0;                                          \
                 for (int64_t r = 0; r < m; r++) {                                                  \
                     const T *in = x + r * p;                                                       \
-                    if (hm[c][r] == '+')                                                           \
+                    if ((tr ? hm[r][c] : hm[c][r]) == '+')                                         \
                         for (int64_t j = 0; j < p; j++) o[j] += in[j];                             \
                     else                                                                           \
                         for (int64_t j = 0; j < p; j++) o[j] -= in[j];                             \
@@ -85,6 +85,7 @@ typedef struct hadamard_job {
     mx_dtype dtype;  /* output dtype */
     int64_t n, m, p; /* n = m * p */
     double scale;
+    bool transposed;
     int rc;
 } hadamard_job;
 
@@ -106,9 +107,9 @@ static void hadamard_rows(void *ctx, int64_t r0, int64_t r1) {
         char *x = narrow ? work : row;
         if (narrow) mxi_convert_contiguous(x, MX_FLOAT32, row, j->dtype, j->n);
         if (f64)
-            hadamard_row_f64((double *)x, (double *)tmp, j->m, j->p, j->scale);
+            hadamard_row_f64((double *)x, (double *)tmp, j->m, j->p, j->scale, j->transposed);
         else
-            hadamard_row_f32((float *)x, (float *)tmp, j->m, j->p, (float)j->scale);
+            hadamard_row_f32((float *)x, (float *)tmp, j->m, j->p, (float)j->scale, j->transposed);
         if (narrow) mxi_convert_contiguous(row, j->dtype, x, MX_FLOAT32, j->n);
     }
     mxi_free(work, (size_t)j->n * wsz * 2);
@@ -129,7 +130,8 @@ int mxi_cpu_hadamard(struct mxi_node *node, mx_array *const *inputs, mx_array *c
             m = b;
             break;
         }
-    hadamard_job j = {mxi_data(out), out->dtype, n, m, n / m, prm->scale, MX_OK};
+    hadamard_job j = {mxi_data(out), out->dtype,           n,    m, n / m,
+                      prm->scale,    prm->transposed != 0, MX_OK};
     int64_t rows = (int64_t)out->size / n;
     int64_t grain = MXI_ELEMWISE_GRAIN / n;
     mxi_parallel_for(rows, grain > 0 ? grain : 1, hadamard_rows, &j);

@@ -30,7 +30,7 @@ int mx_hadamard_transform(mx_array **out, const mx_array *a, const float *scale,
     /* Floating inputs keep their dtype; the rest compute in float32 (complex
      * inputs lose their imaginary part, as in MLX). */
     mx_dtype dtype = mx_issubdtype(a->dtype, MX_FLOATING) ? a->dtype : MX_FLOAT32;
-    mxi_hadamard_params p = {scale ? *scale : (float)(1.0 / sqrt((double)n))};
+    mxi_hadamard_params p = {scale ? *scale : (float)(1.0 / sqrt((double)n)), 0};
     mx_array *x = NULL;
     rc = mxi_astype_if(&x, a, dtype, s);
     if (!rc)

@@ -72,6 +72,11 @@ extern mxi_primitive_info mxi_primitives[MXI_PRIM_COUNT];
 #include "primitives.def"
 #undef X
 
+/* Per kind, what releases references held in a node's parameters when the
+ * node is freed (NULL for nearly every kind: parameters are plain bytes).
+ * Defined with the transforms (src/transforms/custom.c). */
+extern void (*const mxi_params_release[MXI_PRIM_COUNT])(void *params);
+
 bool mxi_node_equivalent(const struct mxi_node *a, const struct mxi_node *b);
 /* "Add", or the print function's text, into buf. */
 void mxi_node_describe(const struct mxi_node *n, char *buf, size_t len);

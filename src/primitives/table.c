@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/array_impl.h"
+#include "transforms/rules.h"
 
 mxi_primitive_info mxi_primitives[MXI_PRIM_COUNT] = {
 #define X(KIND, NAME, EVAL, VJP, JVP, VMAP, EQUIV, SHAPES, PRINT)                                  \

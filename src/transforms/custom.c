@@ -1,0 +1,241 @@
+/*
+ * Custom functions and checkpoints.
+ *
+ * Applying a custom function runs fun, puts its outputs under stop_gradient
+ * and makes one Custom node whose inputs are the arguments followed by those
+ * outputs; its kernel hands the outputs on as views. Transforms reach the
+ * node, not fun's graph, and its rules call the custom closures (or
+ * differentiate fun afresh when there are none). A checkpoint is a custom
+ * function whose vjp reruns fun after the forward pass (Depends orders it),
+ * so fun's intermediate results need not live until the backward pass.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmlx/ops.h"
+#include "core/error.h"
+#include "rules.h"
+#include "transforms_impl.h"
+
+typedef struct custom_fn {
+    atomic_int refcount;
+    mx_closure *fun, *vjp, *jvp;
+    bool checkpoint;
+} custom_fn;
+
+typedef struct custom_params {
+    custom_fn *fn;
+} custom_params;
+
+static void custom_release(custom_fn *c) {
+    if (atomic_fetch_sub_explicit(&c->refcount, 1, memory_order_acq_rel) != 1) return;
+    mx_closure_free(c->fun);
+    mx_closure_free(c->vjp);
+    mx_closure_free(c->jvp);
+    free(c);
+}
+
+static void custom_params_release(void *params) {
+    custom_release(((custom_params *)params)->fn);
+}
+
+void (*const mxi_params_release[MXI_PRIM_COUNT])(void *) = {
+    [MXI_PRIM_CUSTOM] = custom_params_release,
+};
+
+static void custom_destroy(void *payload) {
+    custom_release(payload);
+}
+
+int mxi_cpu_custom(mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    int np = node->n_inputs - node->n_outputs;
+    for (int i = 0; i < node->n_outputs; i++) {
+        const mx_array *in = inputs[np + i];
+        mxi_set_view(outputs[i], in, in->strides, 0, in->data_size);
+    }
+    return MX_OK;
+}
+
+static int custom_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
+    custom_fn *c = payload;
+    mx_vec fo = {0}, all = {0};
+    int rc = mx_closure_apply(c->fun, &fo, inputs);
+    if (!rc && fo.size == 0)
+        rc = mxi_error(MX_ERR_VALUE, "[custom_function] the function returned no outputs");
+    for (int i = 0; i < inputs->size && !rc; i++) rc = mx_vec_append(&all, inputs->data[i]);
+    for (int i = 0; i < fo.size && !rc; i++) {
+        mx_array *sg = NULL;
+        rc = mx_stop_gradient(&sg, fo.data[i], NULL);
+        if (!rc) rc = mx_vec_push(&all, sg);
+    }
+    int n = fo.size;
+    mx_dtype *dtypes = malloc(sizeof *dtypes * (size_t)(n ? n : 1));
+    const int32_t **shapes = malloc(sizeof *shapes * (size_t)(n ? n : 1));
+    int *ndims = malloc(sizeof *ndims * (size_t)(n ? n : 1));
+    mx_array **made = calloc((size_t)(n ? n : 1), sizeof *made);
+    if (!rc && (!dtypes || !shapes || !ndims || !made))
+        rc = mxi_error(MX_ERR_MEMORY, "[custom_function] out of memory");
+    for (int i = 0; i < n && !rc; i++) {
+        dtypes[i] = fo.data[i]->dtype;
+        shapes[i] = fo.data[i]->shape;
+        ndims[i] = fo.data[i]->ndim;
+    }
+    if (!rc) {
+        atomic_fetch_add(&c->refcount, 1); /* the node's */
+        custom_params p = {c};
+        rc = mxi_make_node(made, n, dtypes, (const int32_t *const *)shapes, ndims, MXI_PRIM_CUSTOM,
+                           &p, sizeof p, all.data, all.size, NULL);
+        if (rc) custom_release(c);
+    }
+    for (int i = 0; i < n && !rc; i++) {
+        rc = mx_vec_push(outputs, made[i]);
+        made[i] = NULL;
+    }
+    for (int i = 0; i < n && made; i++) mx_array_free(made[i]);
+    free(dtypes);
+    free(shapes);
+    free(ndims);
+    free(made);
+    mx_vec_clear(&fo);
+    mx_vec_clear(&all);
+    return rc;
+}
+
+static int make_custom(mx_closure **out, const mx_closure *fun, const mx_closure *vjp,
+                       const mx_closure *jvp, bool checkpoint, const char *op) {
+    if (!out || !fun) return mxi_error(MX_ERR_VALUE, "[%s] out and fun must not be NULL", op);
+    custom_fn *c = malloc(sizeof *c);
+    if (!c) return mxi_error(MX_ERR_MEMORY, "[%s] out of memory", op);
+    atomic_init(&c->refcount, 1);
+    c->fun = mx_closure_retain((mx_closure *)fun);
+    c->vjp = mx_closure_retain((mx_closure *)vjp);
+    c->jvp = mx_closure_retain((mx_closure *)jvp);
+    c->checkpoint = checkpoint;
+    int rc = mx_closure_new(out, custom_call, c, custom_destroy);
+    if (rc) custom_release(c);
+    return rc;
+}
+
+int mx_custom_function(mx_closure **out, const mx_closure *fun, const mx_closure *vjp,
+                       const mx_closure *jvp) {
+    return make_custom(out, fun, vjp, jvp, false, "custom_function");
+}
+
+int mx_checkpoint(mx_closure **out, const mx_closure *fun) {
+    return make_custom(out, fun, NULL, NULL, true, "checkpoint");
+}
+
+/* ---- rules ---- */
+
+MXI_VJP_RULE(mxi_vjp_custom) {
+    const custom_fn *c = ((const custom_params *)node->params)->fn;
+    int no = node->n_outputs, np = node->n_inputs - no;
+    mx_vec in = {0}, res = {0}, outs = {0};
+    int rc = MX_OK;
+    if (c->vjp) {
+        for (int i = 0; i < np && !rc; i++) rc = mx_vec_append(&in, primals[i]);
+        for (int i = 0; i < no && !rc; i++) rc = mx_vec_append(&in, cotangents[i]);
+        for (int i = 0; i < no && !rc; i++) rc = mx_vec_append(&in, primals[np + i]);
+        if (!rc) rc = mx_closure_apply(c->vjp, &res, &in);
+        if (!rc && res.size != np)
+            rc = mxi_error(MX_ERR_VALUE,
+                           "[custom_function] the vjp returned %d cotangents for %d primals",
+                           res.size, np);
+    } else {
+        mx_vec cots = {0};
+        if (c->checkpoint) {
+            /* The recomputation must wait for the forward outputs, or eval
+             * could run it early and keep everything alive anyway. */
+            mx_array **dep = calloc((size_t)(np ? np : 1), sizeof *dep);
+            rc = dep ? mx_depends(dep, (const mx_array *const *)primals, np,
+                                  (const mx_array *const *)primals + np, no)
+                     : mxi_error(MX_ERR_MEMORY, "[checkpoint] out of memory");
+            for (int i = 0; i < np && dep; i++) {
+                if (!rc)
+                    rc = mx_vec_push(&in, dep[i]);
+                else
+                    mx_array_free(dep[i]);
+            }
+            free(dep);
+        } else {
+            for (int i = 0; i < np && !rc; i++) rc = mx_vec_append(&in, primals[i]);
+        }
+        for (int i = 0; i < no && !rc; i++) rc = mx_vec_append(&cots, cotangents[i]);
+        if (!rc) rc = mx_vjp(&outs, &res, c->fun, &in, &cots);
+        mx_vec_clear(&cots);
+    }
+    for (int k = 0; k < n_argnums && !rc; k++) {
+        int a = argnums[k];
+        out[k] = a < np ? mx_array_retain(res.data[a]) : NULL;
+        if (out[k] && !mxi_same_shape_impl(out[k], primals[a]))
+            rc = mxi_error(MX_ERR_VALUE,
+                           "[custom_function] the vjp's cotangent %d has the wrong shape", a);
+    }
+    mx_vec_clear(&in);
+    mx_vec_clear(&res);
+    mx_vec_clear(&outs);
+    return rc;
+}
+
+MXI_JVP_RULE(mxi_jvp_custom) {
+    const custom_fn *c = ((const custom_params *)node->params)->fn;
+    int no = node->n_outputs, np = node->n_inputs - no;
+    mx_vec prim = {0}, tans = {0}, res = {0}, outs = {0};
+    int rc = MX_OK;
+    for (int i = 0; i < np && !rc; i++) rc = mx_vec_append(&prim, primals[i]);
+    for (int i = 0; i < np && !rc; i++) {
+        mx_array *t = NULL;
+        for (int k = 0; k < n_argnums; k++)
+            if (argnums[k] == i) t = mx_array_retain(tangents[k]);
+        if (!t) rc = mx_zeros_like(&t, primals[i], primals[i]->dtype, &node->stream);
+        if (!rc) rc = mx_vec_push(&tans, t);
+    }
+    if (!rc && c->jvp) {
+        mx_vec in = {0};
+        for (int i = 0; i < np && !rc; i++) rc = mx_vec_append(&in, prim.data[i]);
+        for (int i = 0; i < np && !rc; i++) rc = mx_vec_append(&in, tans.data[i]);
+        if (!rc) rc = mx_closure_apply(c->jvp, &res, &in);
+        mx_vec_clear(&in);
+    } else if (!rc) {
+        rc = mx_jvp(&outs, &res, c->fun, &prim, &tans);
+    }
+    if (!rc && res.size != no)
+        rc =
+            mxi_error(MX_ERR_VALUE, "[custom_function] the jvp returned %d tangents for %d outputs",
+                      res.size, no);
+    for (int i = 0; i < no && !rc; i++) out[i] = mx_array_retain(res.data[i]);
+    mx_vec_clear(&prim);
+    mx_vec_clear(&tans);
+    mx_vec_clear(&res);
+    mx_vec_clear(&outs);
+    return rc;
+}
+
+/* Under vmap a custom function is its function vmapped (its custom rules do
+ * not carry over to the batched function). */
+MXI_VMAP_RULE(mxi_vmap_custom) {
+    const custom_fn *c = ((const custom_params *)node->params)->fn;
+    int no = node->n_outputs, np = node->n_inputs - no;
+    int *ax = malloc(sizeof(int) * (size_t)(np ? np : 1));
+    mx_closure *v = NULL;
+    mx_vec in = {0}, res = {0};
+    int rc = ax ? MX_OK : mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+    for (int i = 0; i < np && !rc; i++) {
+        ax[i] = in_axes[i] >= 0 ? in_axes[i] : MX_VMAP_NONE;
+        rc = mx_vec_append(&in, inputs[i]);
+    }
+    int zero = 0;
+    if (!rc) rc = mx_vmap(&v, c->fun, ax, np, &zero, 1);
+    if (!rc) rc = mx_closure_apply(v, &res, &in);
+    if (!rc && res.size != no)
+        rc = mxi_error(MX_ERR_VALUE, "[vmap] the custom function's outputs changed under vmap");
+    for (int i = 0; i < no && !rc; i++) {
+        outputs[i] = mx_array_retain(res.data[i]);
+        out_axes[i] = 0;
+    }
+    free(ax);
+    mx_closure_free(v);
+    mx_vec_clear(&in);
+    mx_vec_clear(&res);
+    return rc;
+}

@@ -1,0 +1,607 @@
+/*
+ * Functions of one primitive each (apply, selected by the payload) and
+ * cases with input shapes and value ranges, shared by the transforms tests.
+ */
+#ifndef CMLX_TRANSFORMS_OPS_H
+#define CMLX_TRANSFORMS_OPS_H
+
+#include "transforms_fd.h"
+
+enum {
+    OP_ABS,
+    OP_NEG,
+    OP_SQUARE,
+    OP_SQRT,
+    OP_RSQRT,
+    OP_EXP,
+    OP_EXPM1,
+    OP_ERF,
+    OP_ERFINV,
+    OP_SIN,
+    OP_COS,
+    OP_TAN,
+    OP_ASIN,
+    OP_ACOS,
+    OP_ATAN,
+    OP_SINH,
+    OP_COSH,
+    OP_TANH,
+    OP_ASINH,
+    OP_ACOSH,
+    OP_ATANH,
+    OP_LOG,
+    OP_LOG2,
+    OP_LOG10,
+    OP_LOG1P,
+    OP_SIGMOID,
+    OP_NAN_TO_NUM,
+    OP_CLIP,
+    OP_RECIPROCAL,
+    /* binary */
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_REM,
+    OP_POW,
+    OP_MAXIMUM,
+    OP_MINIMUM,
+    OP_LOGADDEXP,
+    OP_ARCTAN2,
+    OP_WHERE,
+    /* creation */
+    OP_FULL,
+    OP_ASTYPE,
+    OP_TRIL,
+    OP_TRIU,
+    /* shape */
+    OP_RESHAPE,
+    OP_TRANSPOSE,
+    OP_BROADCAST,
+    OP_SLICE,
+    OP_CONCAT,
+    OP_PAD,
+    OP_PAD_VALUE,
+    OP_AS_STRIDED,
+    OP_CONTIGUOUS,
+    OP_DYNAMIC_SLICE,
+    OP_DIAGONAL,
+    OP_FLIP,
+    /* reduce */
+    OP_SUM,
+    OP_PROD,
+    OP_PROD_ALL,
+    OP_MAX,
+    OP_MIN,
+    OP_LOGSUMEXP,
+    OP_SOFTMAX,
+    OP_MEDIAN,
+    OP_TRACE,
+    OP_MEAN,
+    OP_VAR,
+    /* scan */
+    OP_CUMSUM,
+    OP_CUMSUM_REV_EXCL,
+    OP_CUMPROD,
+    OP_CUMPROD_EXCL,
+    OP_CUMMAX,
+    OP_CUMMIN_REV,
+    OP_CUMMAX_EXCL,
+    OP_LOGCUMSUMEXP,
+    OP_LOGCUMSUMEXP_REV,
+    /* linalg, sort */
+    OP_MATMUL,
+    OP_MATMUL_BATCH,
+    OP_ADDMM,
+    OP_HADAMARD,
+    OP_SORT,
+    OP_PARTITION,
+    OP_TOPK,
+    /* index */
+    OP_TAKE,
+    OP_GATHER,
+    OP_TAKE_ALONG,
+    OP_SCATTER,
+    OP_SCATTER_ADD,
+    OP_PUT_ALONG,
+    OP_SCATTER_ADD_AXIS,
+    OP_SLICE_UPDATE,
+    OP_SLICE_UPDATE_ADD,
+    OP_SLICE_UPDATE_DYN,
+    OP_SCATTER_MAX,
+    OP_SLICE_UPDATE_MIN,
+    /* random */
+    OP_UNIFORM,
+    OP_TRUNCATED_NORMAL,
+    OP_PERMUTATION,
+};
+
+static inline mx_array *idx_i32(const int32_t *v, int32_t n) {
+    mx_array *a = NULL;
+    CHECK_OK(mx_array_from_data(&a, v, &n, 1, MX_INT32));
+    return a;
+}
+
+static inline int apply(mx_vec *o, const mx_vec *in, void *payload) {
+    int op = (int)(intptr_t)payload;
+    mx_array *a = in->data[0], *b = in->size > 1 ? in->data[1] : NULL;
+    mx_array *c = in->size > 2 ? in->data[2] : NULL;
+    mx_array *r = NULL, *t = NULL, *u = NULL;
+    int rc = MX_OK;
+    int ax1 = 1, ax01[2] = {0, 1};
+    switch (op) {
+    case OP_ABS:
+        rc = mx_abs(&r, a, NULL);
+        break;
+    case OP_NEG:
+        rc = mx_negative(&r, a, NULL);
+        break;
+    case OP_SQUARE:
+        rc = mx_square(&r, a, NULL);
+        break;
+    case OP_SQRT:
+        rc = mx_sqrt(&r, a, NULL);
+        break;
+    case OP_RSQRT:
+        rc = mx_rsqrt(&r, a, NULL);
+        break;
+    case OP_EXP:
+        rc = mx_exp(&r, a, NULL);
+        break;
+    case OP_EXPM1:
+        rc = mx_expm1(&r, a, NULL);
+        break;
+    case OP_ERF:
+        rc = mx_erf(&r, a, NULL);
+        break;
+    case OP_ERFINV:
+        rc = mx_erfinv(&r, a, NULL);
+        break;
+    case OP_SIN:
+        rc = mx_sin(&r, a, NULL);
+        break;
+    case OP_COS:
+        rc = mx_cos(&r, a, NULL);
+        break;
+    case OP_TAN:
+        rc = mx_tan(&r, a, NULL);
+        break;
+    case OP_ASIN:
+        rc = mx_arcsin(&r, a, NULL);
+        break;
+    case OP_ACOS:
+        rc = mx_arccos(&r, a, NULL);
+        break;
+    case OP_ATAN:
+        rc = mx_arctan(&r, a, NULL);
+        break;
+    case OP_SINH:
+        rc = mx_sinh(&r, a, NULL);
+        break;
+    case OP_COSH:
+        rc = mx_cosh(&r, a, NULL);
+        break;
+    case OP_TANH:
+        rc = mx_tanh(&r, a, NULL);
+        break;
+    case OP_ASINH:
+        rc = mx_arcsinh(&r, a, NULL);
+        break;
+    case OP_ACOSH:
+        rc = mx_arccosh(&r, a, NULL);
+        break;
+    case OP_ATANH:
+        rc = mx_arctanh(&r, a, NULL);
+        break;
+    case OP_LOG:
+        rc = mx_log(&r, a, NULL);
+        break;
+    case OP_LOG2:
+        rc = mx_log2(&r, a, NULL);
+        break;
+    case OP_LOG10:
+        rc = mx_log10(&r, a, NULL);
+        break;
+    case OP_LOG1P:
+        rc = mx_log1p(&r, a, NULL);
+        break;
+    case OP_SIGMOID:
+        rc = mx_sigmoid(&r, a, NULL);
+        break;
+    case OP_NAN_TO_NUM:
+        rc = mx_nan_to_num(&r, a, 0.0, NULL, NULL, NULL);
+        break;
+    case OP_CLIP:
+        rc = mx_clip(&r, a, b, c, NULL);
+        break;
+    case OP_RECIPROCAL:
+        rc = mx_reciprocal(&r, a, NULL);
+        break;
+    case OP_ADD:
+        rc = mx_add(&r, a, b, NULL);
+        break;
+    case OP_SUB:
+        rc = mx_subtract(&r, a, b, NULL);
+        break;
+    case OP_MUL:
+        rc = mx_multiply(&r, a, b, NULL);
+        break;
+    case OP_DIV:
+        rc = mx_divide(&r, a, b, NULL);
+        break;
+    case OP_REM:
+        rc = mx_remainder(&r, a, b, NULL);
+        break;
+    case OP_POW:
+        rc = mx_power(&r, a, b, NULL);
+        break;
+    case OP_MAXIMUM:
+        rc = mx_maximum(&r, a, b, NULL);
+        break;
+    case OP_MINIMUM:
+        rc = mx_minimum(&r, a, b, NULL);
+        break;
+    case OP_LOGADDEXP:
+        rc = mx_logaddexp(&r, a, b, NULL);
+        break;
+    case OP_ARCTAN2:
+        rc = mx_arctan2(&r, a, b, NULL);
+        break;
+    case OP_WHERE:
+        rc = mx_greater(&t, a, b, NULL);
+        if (!rc) rc = mx_where(&r, t, a, b, NULL);
+        break;
+    case OP_FULL: {
+        int32_t sh[3] = {2, 3, 4};
+        rc = mx_full(&r, sh, 3, a, MX_DTYPE_NONE, NULL);
+        break;
+    }
+    case OP_ASTYPE:
+        rc = mx_astype(&t, a, MX_FLOAT32, NULL);
+        if (!rc) rc = mx_astype(&r, t, MX_FLOAT64, NULL);
+        break;
+    case OP_TRIL:
+        rc = mx_tril(&r, a, 0, NULL);
+        break;
+    case OP_TRIU:
+        rc = mx_triu(&r, a, 1, NULL);
+        break;
+    case OP_RESHAPE: {
+        int32_t sh[2] = {4, -1};
+        rc = mx_reshape(&r, a, sh, 2, NULL);
+        break;
+    }
+    case OP_TRANSPOSE: {
+        int perm[3] = {2, 0, 1};
+        rc = mx_transpose(&r, a, perm, 3, NULL);
+        break;
+    }
+    case OP_BROADCAST: {
+        int32_t sh[3] = {2, 3, 4};
+        rc = mx_broadcast_to(&r, a, sh, 3, NULL);
+        break;
+    }
+    case OP_SLICE: {
+        int32_t st[2] = {1, 3}, sp[2] = {3, 0}, str[2] = {1, -2};
+        rc = mx_slice(&r, a, st, sp, str, 2, NULL);
+        break;
+    }
+    case OP_CONCAT: {
+        const mx_array *ab[2] = {a, b};
+        rc = mx_concatenate(&r, ab, 2, 1, NULL);
+        break;
+    }
+    case OP_PAD: {
+        int32_t lo[2] = {1, 0}, hi[2] = {0, 2};
+        rc = mx_pad(&r, a, ax01, 2, lo, hi, NULL, "constant", NULL);
+        break;
+    }
+    case OP_PAD_VALUE: {
+        int32_t lo[2] = {1, 0}, hi[2] = {0, 2};
+        rc = mx_pad(&r, a, ax01, 2, lo, hi, b, "constant", NULL);
+        break;
+    }
+    case OP_AS_STRIDED: {
+        int32_t sh[2] = {3, 3};
+        int64_t st[2] = {1, 2};
+        rc = mx_as_strided(&r, a, sh, 2, st, 1, NULL);
+        break;
+    }
+    case OP_CONTIGUOUS:
+        rc = mx_contiguous(&r, a, false, NULL);
+        break;
+    case OP_DYNAMIC_SLICE: {
+        int32_t size[2] = {2, 2};
+        mx_array *st = NULL;
+        rc = mx_array_from_int(&st, 1, MX_INT32);
+        if (!rc) rc = mx_slice_dynamic(&r, a, st, &ax1, 1, size, 2, NULL);
+        mx_array_free(st);
+        break;
+    }
+    case OP_DIAGONAL:
+        rc = mx_diagonal(&r, a, 1, 0, 1, NULL);
+        break;
+    case OP_FLIP:
+        rc = mx_flip_axis(&r, a, 1, NULL);
+        break;
+    case OP_SUM:
+        rc = mx_sum_axes(&r, a, ax01, 2, false, NULL);
+        break;
+    case OP_PROD:
+        rc = mx_prod_axis(&r, a, 1, false, NULL);
+        break;
+    case OP_PROD_ALL:
+        rc = mx_prod(&r, a, false, NULL);
+        break;
+    case OP_MAX:
+        rc = mx_max_axis(&r, a, 1, true, NULL);
+        break;
+    case OP_MIN:
+        rc = mx_min_axes(&r, a, ax01, 2, false, NULL);
+        break;
+    case OP_LOGSUMEXP:
+        rc = mx_logsumexp_axis(&r, a, 1, false, NULL);
+        break;
+    case OP_SOFTMAX:
+        rc = mx_softmax_axis(&r, a, -1, false, NULL);
+        break;
+    case OP_MEDIAN:
+        rc = mx_median_axis(&r, a, 1, false, NULL);
+        break;
+    case OP_TRACE:
+        rc = mx_trace(&r, a, 0, 0, 1, MX_DTYPE_NONE, NULL);
+        break;
+    case OP_MEAN:
+        rc = mx_mean_axis(&r, a, 0, false, NULL);
+        break;
+    case OP_VAR:
+        rc = mx_var_axis(&r, a, 1, false, 1, NULL);
+        break;
+    case OP_CUMSUM:
+        rc = mx_cumsum_axis(&r, a, 1, false, true, MX_DTYPE_NONE, NULL);
+        break;
+    case OP_CUMSUM_REV_EXCL:
+        rc = mx_cumsum_axis(&r, a, 0, true, false, MX_DTYPE_NONE, NULL);
+        break;
+    case OP_CUMPROD:
+        rc = mx_cumprod_axis(&r, a, 1, false, true, MX_DTYPE_NONE, NULL);
+        break;
+    case OP_CUMPROD_EXCL:
+        rc = mx_cumprod_axis(&r, a, 1, true, false, MX_DTYPE_NONE, NULL);
+        break;
+    case OP_CUMMAX:
+        rc = mx_cummax_axis(&r, a, 1, false, true, NULL);
+        break;
+    case OP_CUMMIN_REV:
+        rc = mx_cummin_axis(&r, a, 1, true, true, NULL);
+        break;
+    case OP_CUMMAX_EXCL:
+        /* the exclusive scan starts at -inf: keep it out of the sums */
+        rc = mx_cummax_axis(&t, a, 1, false, false, NULL);
+        if (!rc) {
+            int32_t st[2] = {0, 1}, sp[2] = {3, 4};
+            rc = mx_slice(&r, t, st, sp, NULL, 2, NULL);
+        }
+        break;
+    case OP_LOGCUMSUMEXP:
+        rc = mx_logcumsumexp_axis(&r, a, 1, false, true, NULL);
+        break;
+    case OP_LOGCUMSUMEXP_REV:
+        rc = mx_logcumsumexp_axis(&r, a, 0, true, true, NULL);
+        break;
+    case OP_MATMUL:
+    case OP_MATMUL_BATCH:
+        rc = mx_matmul(&r, a, b, NULL);
+        break;
+    case OP_ADDMM:
+        rc = mx_addmm(&r, c, a, b, 0.75f, 1.5f, NULL);
+        break;
+    case OP_HADAMARD:
+        rc = mx_hadamard_transform(&r, a, NULL, NULL);
+        break;
+    case OP_SORT:
+        rc = mx_sort_axis(&r, a, 1, NULL);
+        break;
+    case OP_PARTITION:
+        rc = mx_partition_axis(&r, a, 2, 1, NULL);
+        break;
+    case OP_TOPK:
+        rc = mx_topk_axis(&r, a, 2, 1, NULL);
+        break;
+    case OP_TAKE: {
+        int32_t v[4] = {2, 0, 2, 1};
+        t = idx_i32(v, 4);
+        rc = mx_take_axis(&r, a, t, 1, NULL);
+        break;
+    }
+    case OP_GATHER: {
+        int32_t v0[3] = {0, 2, 0}, v1[3] = {1, 0, 1};
+        mx_array *ix[2] = {idx_i32(v0, 3), idx_i32(v1, 3)};
+        int32_t ss[2] = {1, 2};
+        rc = mx_gather(&r, a, (const mx_array *const *)ix, 2, ax01, 2, ss, 2, NULL);
+        mx_array_free(ix[0]);
+        mx_array_free(ix[1]);
+        break;
+    }
+    case OP_TAKE_ALONG:
+    case OP_PUT_ALONG:
+    case OP_SCATTER_ADD_AXIS: {
+        int32_t v[6] = {1, 0, 2, 3, 3, 0}, sh[2] = {3, 2};
+        mx_array *ix = NULL;
+        t = idx_i32(v, 6);
+        rc = mx_reshape(&ix, t, sh, 2, NULL);
+        if (!rc && op == OP_TAKE_ALONG) rc = mx_take_along_axis(&r, a, ix, 1, NULL);
+        if (!rc && op == OP_PUT_ALONG) rc = mx_put_along_axis(&r, a, ix, b, 1, NULL);
+        if (!rc && op == OP_SCATTER_ADD_AXIS) rc = mx_scatter_add_axis(&r, a, ix, b, 1, NULL);
+        mx_array_free(ix);
+        break;
+    }
+    case OP_SCATTER:
+    case OP_SCATTER_ADD: {
+        /* a (3, 4), rows 2 and 0 of updates b (2, 1, 4) */
+        int32_t v[2] = {2, 0};
+        t = idx_i32(v, 2);
+        rc = op == OP_SCATTER
+                 ? mx_scatter(&r, a, (const mx_array *const *)&t, 1, b, ax01, 1, NULL)
+                 : mx_scatter_add(&r, a, (const mx_array *const *)&t, 1, b, ax01, 1, NULL);
+        break;
+    }
+    case OP_SLICE_UPDATE:
+    case OP_SLICE_UPDATE_ADD: {
+        int32_t st[2] = {0, 3}, sp[2] = {3, 0}, str[2] = {2, -2};
+        rc = op == OP_SLICE_UPDATE ? mx_slice_update(&r, a, b, st, sp, str, 2, NULL)
+                                   : mx_slice_update_add(&r, a, b, st, sp, str, 2, NULL);
+        break;
+    }
+    case OP_SCATTER_MAX: {
+        int32_t v[2] = {2, 0};
+        t = idx_i32(v, 2);
+        rc = mx_scatter_max(&r, a, (const mx_array *const *)&t, 1, b, ax01, 1, NULL);
+        break;
+    }
+    case OP_SLICE_UPDATE_MIN: {
+        int32_t st[2] = {0, 3}, sp[2] = {3, 0}, str[2] = {2, -2};
+        rc = mx_slice_update_min(&r, a, b, st, sp, str, 2, NULL);
+        break;
+    }
+    case OP_SLICE_UPDATE_DYN: {
+        mx_array *st = NULL;
+        rc = mx_array_from_int(&st, 1, MX_INT32);
+        if (!rc) rc = mx_slice_update_dynamic(&r, a, b, st, &ax1, 1, NULL);
+        mx_array_free(st);
+        break;
+    }
+    case OP_UNIFORM: {
+        int32_t sh[2] = {3, 4};
+        rc = mx_random_key(&t, 7);
+        if (!rc) rc = mx_random_uniform(&r, a, b, sh, 2, MX_FLOAT32, t, NULL);
+        break;
+    }
+    case OP_TRUNCATED_NORMAL: {
+        int32_t sh[2] = {3, 4};
+        rc = mx_random_key(&t, 5);
+        if (!rc) rc = mx_random_truncated_normal(&r, a, b, sh, 2, MX_FLOAT32, t, NULL);
+        break;
+    }
+    case OP_PERMUTATION:
+        rc = mx_random_key(&t, 3);
+        if (!rc) rc = mx_random_permutation(&r, a, 1, t, NULL);
+        break;
+    default:
+        rc = MX_ERR_VALUE;
+    }
+    mx_array_free(t);
+    mx_array_free(u);
+    return rc ? rc : mx_vec_push(o, r);
+}
+
+typedef struct fd_case {
+    const char *name;
+    int op;
+    int n;
+    int32_t shapes[3][3];
+    int ndims[3];
+    double lo, hi;
+} fd_case;
+
+static const fd_case cases[] = {
+    {"abs", OP_ABS, 1, {{3, 4}}, {2}, -2, 2},
+    {"negative", OP_NEG, 1, {{3, 4}}, {2}, -2, 2},
+    {"square", OP_SQUARE, 1, {{3, 4}}, {2}, -2, 2},
+    {"sqrt", OP_SQRT, 1, {{3, 4}}, {2}, 0.5, 3},
+    {"rsqrt", OP_RSQRT, 1, {{3, 4}}, {2}, 0.5, 3},
+    {"exp", OP_EXP, 1, {{3, 4}}, {2}, -2, 2},
+    {"expm1", OP_EXPM1, 1, {{3, 4}}, {2}, -2, 2},
+    {"erf", OP_ERF, 1, {{3, 4}}, {2}, -2, 2},
+    {"erfinv", OP_ERFINV, 1, {{3, 4}}, {2}, -0.9, 0.9},
+    {"sin", OP_SIN, 1, {{3, 4}}, {2}, -3, 3},
+    {"cos", OP_COS, 1, {{3, 4}}, {2}, -3, 3},
+    {"tan", OP_TAN, 1, {{3, 4}}, {2}, -1.2, 1.2},
+    {"arcsin", OP_ASIN, 1, {{3, 4}}, {2}, -0.9, 0.9},
+    {"arccos", OP_ACOS, 1, {{3, 4}}, {2}, -0.9, 0.9},
+    {"arctan", OP_ATAN, 1, {{3, 4}}, {2}, -3, 3},
+    {"sinh", OP_SINH, 1, {{3, 4}}, {2}, -2, 2},
+    {"cosh", OP_COSH, 1, {{3, 4}}, {2}, -2, 2},
+    {"tanh", OP_TANH, 1, {{3, 4}}, {2}, -2, 2},
+    {"arcsinh", OP_ASINH, 1, {{3, 4}}, {2}, -2, 2},
+    {"arccosh", OP_ACOSH, 1, {{3, 4}}, {2}, 1.2, 3},
+    {"arctanh", OP_ATANH, 1, {{3, 4}}, {2}, -0.9, 0.9},
+    {"log", OP_LOG, 1, {{3, 4}}, {2}, 0.5, 3},
+    {"log2", OP_LOG2, 1, {{3, 4}}, {2}, 0.5, 3},
+    {"log10", OP_LOG10, 1, {{3, 4}}, {2}, 0.5, 3},
+    {"log1p", OP_LOG1P, 1, {{3, 4}}, {2}, -0.5, 3},
+    {"sigmoid", OP_SIGMOID, 1, {{3, 4}}, {2}, -3, 3},
+    {"nan_to_num", OP_NAN_TO_NUM, 1, {{3, 4}}, {2}, -3, 3},
+    {"reciprocal", OP_RECIPROCAL, 1, {{3, 4}}, {2}, 0.5, 3},
+    {"clip", OP_CLIP, 3, {{3, 4}, {3, 4}, {4}}, {2, 2, 1}, -2, 2},
+    {"add", OP_ADD, 2, {{3, 4}, {4}}, {2, 1}, -2, 2},
+    {"subtract", OP_SUB, 2, {{3, 1}, {3, 4}}, {2, 2}, -2, 2},
+    {"multiply", OP_MUL, 2, {{3, 4}, {3, 4}}, {2, 2}, -2, 2},
+    {"divide", OP_DIV, 2, {{3, 4}, {1, 4}}, {2, 2}, 0.5, 2},
+    {"remainder", OP_REM, 2, {{3, 4}, {3, 4}}, {2, 2}, 0.3, 3},
+    {"power", OP_POW, 2, {{3, 4}, {3, 4}}, {2, 2}, 0.5, 2},
+    {"maximum", OP_MAXIMUM, 2, {{3, 4}, {3, 4}}, {2, 2}, -2, 2},
+    {"minimum", OP_MINIMUM, 2, {{3, 4}, {4}}, {2, 1}, -2, 2},
+    {"logaddexp", OP_LOGADDEXP, 2, {{3, 4}, {3, 4}}, {2, 2}, -2, 2},
+    {"arctan2", OP_ARCTAN2, 2, {{3, 4}, {3, 4}}, {2, 2}, 0.2, 2},
+    {"where", OP_WHERE, 2, {{3, 4}, {3, 4}}, {2, 2}, -2, 2},
+    {"full", OP_FULL, 1, {{3, 1}}, {2}, -2, 2},
+    {"tril", OP_TRIL, 1, {{3, 4}}, {2}, -2, 2},
+    {"triu", OP_TRIU, 1, {{2, 3, 4}}, {3}, -2, 2},
+    {"reshape", OP_RESHAPE, 1, {{2, 3, 4}}, {3}, -2, 2},
+    {"transpose", OP_TRANSPOSE, 1, {{2, 3, 4}}, {3}, -2, 2},
+    {"broadcast", OP_BROADCAST, 1, {{3, 1}}, {2}, -2, 2},
+    {"slice", OP_SLICE, 1, {{4, 5}}, {2}, -2, 2},
+    {"concatenate", OP_CONCAT, 2, {{3, 4}, {3, 2}}, {2, 2}, -2, 2},
+    {"pad", OP_PAD, 1, {{3, 4}}, {2}, -2, 2},
+    {"pad value", OP_PAD_VALUE, 2, {{3, 4}, {0}}, {2, 0}, -2, 2},
+    {"as_strided", OP_AS_STRIDED, 1, {{3, 4}}, {2}, -2, 2},
+    {"contiguous", OP_CONTIGUOUS, 1, {{3, 4}}, {2}, -2, 2},
+    {"slice_dynamic", OP_DYNAMIC_SLICE, 1, {{3, 4}}, {2}, -2, 2},
+    {"diagonal", OP_DIAGONAL, 1, {{3, 4}}, {2}, -2, 2},
+    {"flip", OP_FLIP, 1, {{3, 4}}, {2}, -2, 2},
+    {"sum", OP_SUM, 1, {{2, 3, 4}}, {3}, -2, 2},
+    {"prod", OP_PROD, 1, {{3, 4}}, {2}, -2, 2},
+    {"prod all", OP_PROD_ALL, 1, {{2, 3}}, {2}, 0.5, 1.5},
+    {"max", OP_MAX, 1, {{3, 4}}, {2}, -2, 2},
+    {"min", OP_MIN, 1, {{2, 3, 4}}, {3}, -2, 2},
+    {"logsumexp", OP_LOGSUMEXP, 1, {{3, 4}}, {2}, -2, 2},
+    {"softmax", OP_SOFTMAX, 1, {{3, 4}}, {2}, -2, 2},
+    {"median odd", OP_MEDIAN, 1, {{4, 5}}, {2}, -2, 2},
+    {"median even", OP_MEDIAN, 1, {{3, 4}}, {2}, -2, 2},
+    {"trace", OP_TRACE, 1, {{3, 4}}, {2}, -2, 2},
+    {"mean", OP_MEAN, 1, {{3, 4}}, {2}, -2, 2},
+    {"var", OP_VAR, 1, {{3, 4}}, {2}, -2, 2},
+    {"cumsum", OP_CUMSUM, 1, {{3, 4}}, {2}, -2, 2},
+    {"cumsum reverse exclusive", OP_CUMSUM_REV_EXCL, 1, {{3, 4}}, {2}, -2, 2},
+    {"cumprod", OP_CUMPROD, 1, {{3, 4}}, {2}, 0.5, 2},
+    {"cumprod reverse exclusive", OP_CUMPROD_EXCL, 1, {{3, 4}}, {2}, 0.5, 2},
+    {"cummax", OP_CUMMAX, 1, {{3, 4}}, {2}, -2, 2},
+    {"cummin reverse", OP_CUMMIN_REV, 1, {{3, 4}}, {2}, -2, 2},
+    {"cummax exclusive", OP_CUMMAX_EXCL, 1, {{3, 4}}, {2}, -2, 2},
+    {"logcumsumexp", OP_LOGCUMSUMEXP, 1, {{3, 4}}, {2}, -2, 2},
+    {"logcumsumexp reverse", OP_LOGCUMSUMEXP_REV, 1, {{3, 4}}, {2}, -2, 2},
+    {"matmul", OP_MATMUL, 2, {{3, 4}, {4, 2}}, {2, 2}, -2, 2},
+    {"matmul batch", OP_MATMUL_BATCH, 2, {{2, 3, 4}, {4, 2}}, {3, 2}, -2, 2},
+    {"addmm", OP_ADDMM, 3, {{2, 3, 4}, {4, 2}, {3, 1}}, {3, 2, 2}, -2, 2},
+    {"hadamard 20", OP_HADAMARD, 1, {{3, 20}}, {2}, -2, 2},
+    {"hadamard 8", OP_HADAMARD, 1, {{2, 3, 8}}, {3}, -2, 2},
+    {"sort", OP_SORT, 1, {{3, 4}}, {2}, -2, 2},
+    {"partition", OP_PARTITION, 1, {{3, 4}}, {2}, -2, 2},
+    {"topk", OP_TOPK, 1, {{3, 4}}, {2}, -2, 2},
+    {"take", OP_TAKE, 1, {{3, 4}}, {2}, -2, 2},
+    {"gather", OP_GATHER, 1, {{3, 4}}, {2}, -2, 2},
+    {"take_along_axis", OP_TAKE_ALONG, 1, {{3, 4}}, {2}, -2, 2},
+    {"scatter", OP_SCATTER, 2, {{3, 4}, {2, 1, 4}}, {2, 3}, -2, 2},
+    {"scatter_add", OP_SCATTER_ADD, 2, {{3, 4}, {2, 1, 4}}, {2, 3}, -2, 2},
+    {"put_along_axis", OP_PUT_ALONG, 2, {{3, 4}, {3, 2}}, {2, 2}, -2, 2},
+    {"scatter_add_axis", OP_SCATTER_ADD_AXIS, 2, {{3, 4}, {3, 2}}, {2, 2}, -2, 2},
+    {"slice_update", OP_SLICE_UPDATE, 2, {{4, 5}, {2, 2}}, {2, 2}, -2, 2},
+    {"slice_update_add", OP_SLICE_UPDATE_ADD, 2, {{4, 5}, {2, 2}}, {2, 2}, -2, 2},
+    {"slice_update_dynamic", OP_SLICE_UPDATE_DYN, 2, {{3, 4}, {3, 2}}, {2, 2}, -2, 2},
+    {"scatter_max", OP_SCATTER_MAX, 2, {{3, 4}, {2, 1, 4}}, {2, 3}, -2, 2},
+    {"slice_update_min", OP_SLICE_UPDATE_MIN, 2, {{4, 5}, {2, 2}}, {2, 2}, -2, 2},
+    {"permutation", OP_PERMUTATION, 1, {{3, 4}}, {2}, -2, 2},
+};
+
+#endif
