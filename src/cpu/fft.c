@@ -1,0 +1,190 @@
+/*
+ * FFT: transforms along each listed axis in turn, each axis applied to
+ * every line of the array along it (any strides: a line is copied into a
+ * split-complex scratch buffer, transformed, and written back scaled).
+ * Lines are split over the thread pool; the plan for the axis length is
+ * built once per pass and shared.
+ *
+ * Order, as MLX: a real forward transform does the real axis (the last
+ * listed) first, input to output, then the complex axes in place in the
+ * output; a complex transform does the first axis input to output and the
+ * rest in place; a real inverse does the complex axes (input to a
+ * temporary, then in place) and the real axis last, into the output. Only
+ * the last pass applies the norm's scale. Each line is read whole before it
+ * is written, so passes in place (and a donated input buffer) are safe.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/array_impl.h"
+#include "core/error.h"
+#include "core/threadpool.h"
+#include "fft_plan.h"
+#include "primitives/params_fft.h"
+#include "strided.h"
+
+typedef enum { PASS_C2C, PASS_R2C, PASS_C2R } pass_kind;
+
+typedef struct fft_pass {
+    pass_kind kind;
+    bool inverse;
+    const float *in; /* element 0; complex elements are two floats */
+    float *out;
+    int64_t in_s, out_s; /* strides along the axis, in elements */
+    int64_t n;           /* transform length */
+    mxi_strided lines;   /* the other axes: input and output offsets */
+    const mxi_fft_plan *plan;
+    const mxi_fft_rplan *rplan;
+    float scale;
+    int64_t work; /* floats of scratch per task */
+    _Atomic bool failed;
+} fft_pass;
+
+static void c2c_lines(const fft_pass *ps, int64_t b, int64_t e, float *buf) {
+    int64_t n = ps->n;
+    float *re = buf, *im = buf + n, *work = buf + 2 * n;
+    float sign = ps->inverse ? -1.0f : 1.0f;
+    float sr = ps->scale, si = ps->scale * sign;
+    mxi_strided_pos p;
+    mxi_strided_seek(&ps->lines, &p, b);
+    for (int64_t l = b; l < e; l++) {
+        const float *x = ps->in + 2 * p.off[0];
+        float *y = ps->out + 2 * p.off[1];
+        for (int64_t j = 0; j < n; j++) {
+            re[j] = x[2 * j * ps->in_s];
+            im[j] = sign * x[2 * j * ps->in_s + 1];
+        }
+        mxi_fft_exec(ps->plan, re, im, work);
+        for (int64_t j = 0; j < n; j++) {
+            y[2 * j * ps->out_s] = sr * re[j];
+            y[2 * j * ps->out_s + 1] = si * im[j];
+        }
+        mxi_strided_advance(&ps->lines, &p, 1);
+    }
+}
+
+static void pass_range(void *ctx, int64_t b, int64_t e) {
+    fft_pass *ps = ctx;
+    float *buf = malloc(sizeof(float) * (size_t)ps->work);
+    if (!buf) {
+        ps->failed = true;
+        return;
+    }
+    if (ps->kind == PASS_C2C) {
+        c2c_lines(ps, b, e, buf);
+    } else {
+        mxi_strided_pos p;
+        mxi_strided_seek(&ps->lines, &p, b);
+        for (int64_t l = b; l < e; l++) {
+            if (ps->kind == PASS_R2C)
+                mxi_fft_r2c(ps->rplan, ps->in + p.off[0], ps->in_s, ps->out + 2 * p.off[1],
+                            ps->out_s, ps->scale, buf);
+            else
+                mxi_fft_c2r(ps->rplan, ps->in + 2 * p.off[0], ps->in_s, ps->out + p.off[1],
+                            ps->out_s, ps->scale, buf);
+            mxi_strided_advance(&ps->lines, &p, 1);
+        }
+    }
+    free(buf);
+}
+
+/* One pass along `axis` over arrays of `shape` (the input's; the output
+ * differs only along the axis). */
+static int run_pass(pass_kind kind, bool inverse, int axis, int64_t n, const float *in,
+                    const int32_t *in_shape, const int64_t *in_strides, float *out,
+                    const int64_t *out_strides, int ndim, float scale) {
+    fft_pass ps = {.kind = kind,
+                   .inverse = inverse,
+                   .in = in,
+                   .out = out,
+                   .in_s = in_strides[axis],
+                   .out_s = out_strides[axis],
+                   .n = n,
+                   .scale = scale};
+    int32_t shape[64];
+    memcpy(shape, in_shape, sizeof(int32_t) * (size_t)ndim);
+    shape[axis] = 1;
+    const int64_t *ops[2] = {in_strides, out_strides};
+    int rc = mxi_strided_init(&ps.lines, shape, ndim, ops, 2, "fft");
+    if (rc) return rc;
+    if (ps.lines.size == 0) return MX_OK;
+    mxi_fft_plan *plan = NULL;
+    mxi_fft_rplan *rplan = NULL;
+    if (kind == PASS_C2C) {
+        plan = mxi_fft_plan_new(n);
+        if (!plan) return MX_ERR_MEMORY;
+        ps.plan = plan;
+        ps.work = 2 * n + plan->work;
+    } else {
+        rplan = mxi_fft_rplan_new(n);
+        if (!rplan) return MX_ERR_MEMORY;
+        ps.rplan = rplan;
+        ps.work = mxi_fft_rplan_work(rplan);
+    }
+    if (ps.work < 1) ps.work = 1;
+    /* About 16k points per task. */
+    int64_t grain = n >= 16384 ? 1 : 16384 / n;
+    mxi_parallel_for(ps.lines.size, grain, pass_range, &ps);
+    mxi_fft_plan_free(plan);
+    mxi_fft_rplan_free(rplan);
+    if (ps.failed) return mxi_error(MX_ERR_MEMORY, "[fft] out of memory for scratch buffers");
+    return MX_OK;
+}
+
+int mxi_cpu_fft(mxi_node *node, mx_array *const *inputs, mx_array *const *outputs) {
+    const mxi_fft_params *p = node->params;
+    mx_array *in = inputs[0], *out = outputs[0];
+    int nd = in->ndim, na = p->naxes;
+    if (nd > 64) return mxi_error(MX_ERR_VALUE, "[fft] too many dimensions");
+    bool c2c = !p->real;
+    int rc = c2c ? mxi_alloc_or_donate(out, inputs, 1) : mxi_alloc_data(out);
+    if (rc) return rc;
+    if (out->size == 0 || in->size == 0) return MX_OK;
+    float scale = (float)p->scale;
+    const float *x = mxi_data(in);
+    float *y = mxi_data(out);
+    if (c2c) {
+        for (int i = 0; i < na && !rc; i++) {
+            int ax = p->axes[i];
+            const float *src = i == 0 ? x : y;
+            const int64_t *sst = i == 0 ? in->strides : out->strides;
+            rc = run_pass(PASS_C2C, p->inverse, ax, out->shape[ax], src, out->shape, sst, y,
+                          out->strides, nd, i == na - 1 ? scale : 1.0f);
+        }
+        return rc;
+    }
+    int last = p->axes[na - 1];
+    if (!p->inverse) {
+        rc = run_pass(PASS_R2C, false, last, in->shape[last], x, in->shape, in->strides, y,
+                      out->strides, nd, na == 1 ? scale : 1.0f);
+        for (int i = 0; i < na - 1 && !rc; i++) {
+            int ax = p->axes[i];
+            rc = run_pass(PASS_C2C, false, ax, out->shape[ax], y, out->shape, out->strides, y,
+                          out->strides, nd, i == na - 2 ? scale : 1.0f);
+        }
+        return rc;
+    }
+    /* Real inverse: complex axes into a row-major temporary of the input's
+     * shape, then the real axis. */
+    const float *src = x;
+    const int64_t *sst = in->strides;
+    float *tmp = NULL;
+    int64_t tst[64];
+    if (na > 1) {
+        tmp = malloc(sizeof(float) * 2 * (size_t)in->size);
+        if (!tmp) return mxi_error(MX_ERR_MEMORY, "[fft] out of memory for a temporary");
+        mxi_row_strides(tst, in->shape, nd);
+        for (int i = 0; i < na - 1 && !rc; i++) {
+            int ax = p->axes[i];
+            rc = run_pass(PASS_C2C, true, ax, in->shape[ax], i == 0 ? x : tmp, in->shape,
+                          i == 0 ? in->strides : tst, tmp, tst, nd, 1.0f);
+        }
+        src = tmp, sst = tst;
+    }
+    if (!rc)
+        rc = run_pass(PASS_C2R, true, last, out->shape[last], src, in->shape, sst, y, out->strides,
+                      nd, scale);
+    free(tmp);
+    return rc;
+}

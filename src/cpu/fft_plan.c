@@ -1,0 +1,322 @@
+/*
+ * FFT plans and their execution (see fft_plan.h). The passes themselves
+ * are in fft_kernels.inc, picked per SIMD level.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "cpu/simd.h"
+#include "fft_plan.h"
+
+#define MXI_KERNELS_DECLARE_ONLY
+#include "fft_kernels.inc"
+#undef MXI_KERNELS_DECLARE_ONLY
+
+static const void *const fft_tables[MXI_SIMD_LEVELS] = MXI_SIMD_TABLES(fft);
+
+static const double fft_pi = 3.14159265358979323846264338327950288;
+
+/* Splits n into passes: 4s first (fewest passes), a 2 if one is left, then
+ * 3s, 5s and other odd primes. Returns false when a prime factor is larger
+ * than MXI_FFT_MAX_GENERIC (the length goes to Bluestein). */
+static bool factorize(int64_t n, int *radix, int *count) {
+    int c = 0;
+    while (n % 4 == 0) radix[c++] = 4, n /= 4;
+    if (n % 2 == 0) radix[c++] = 2, n /= 2;
+    for (int p = 3; n > 1; p += 2) {
+        if (p > MXI_FFT_MAX_GENERIC) return false;
+        while (n % p == 0) radix[c++] = p, n /= p;
+    }
+    *count = c;
+    return true;
+}
+
+/* The smallest 2^a 3^b 5^c >= n. */
+static int64_t smooth_at_least(int64_t n) {
+    int64_t best = 1;
+    while (best < n) best *= 2;
+    for (int64_t p5 = 1; p5 < best; p5 *= 5)
+        for (int64_t p35 = p5; p35 < best; p35 *= 3) {
+            int64_t v = p35;
+            while (v < n) v *= 2;
+            if (v < best) best = v;
+        }
+    return best;
+}
+
+void mxi_fft_plan_free(mxi_fft_plan *p) {
+    if (!p) return;
+    free(p->tw_re), free(p->tw_im), free(p->cs), free(p->sn);
+    free(p->w_re), free(p->w_im), free(p->b_re), free(p->b_im);
+    mxi_fft_plan_free(p->sub);
+    free(p);
+}
+
+static mxi_fft_plan *plan_fail(mxi_fft_plan *p) {
+    mxi_fft_plan_free(p);
+    mxi_error(MX_ERR_MEMORY, "[fft] out of memory for the transform plan");
+    return NULL;
+}
+
+static mxi_fft_plan *bluestein_new(mxi_fft_plan *p) {
+    int64_t n = p->n, m = smooth_at_least(2 * n - 1);
+    p->m = m;
+    p->sub = mxi_fft_plan_new(m);
+    if (!p->sub) return plan_fail(p);
+    p->w_re = malloc(sizeof(float) * (size_t)n);
+    p->w_im = malloc(sizeof(float) * (size_t)n);
+    p->b_re = calloc((size_t)m, sizeof(float));
+    p->b_im = calloc((size_t)m, sizeof(float));
+    float *tmp = malloc(sizeof(float) * (size_t)p->sub->work);
+    if (!p->w_re || !p->w_im || !p->b_re || !p->b_im || (p->sub->work && !tmp)) {
+        free(tmp);
+        return plan_fail(p);
+    }
+    for (int64_t k = 0; k < n; k++) {
+        /* k^2 mod 2n keeps the angle exact for large k (k < 2^31, so k^2
+         * fits). */
+        int64_t k2 = (int64_t)(((uint64_t)k * (uint64_t)k) % (uint64_t)(2 * n));
+        double a = -fft_pi * (double)k2 / (double)n;
+        p->w_re[k] = (float)cos(a);
+        p->w_im[k] = (float)sin(a);
+        /* b = conj(w), wrapped: b[k] and b[m - k]; scaled by 1/m for the
+         * inverse transform that ends the convolution. */
+        double br = cos(a) / (double)m, bi = -sin(a) / (double)m;
+        p->b_re[k] = (float)br, p->b_im[k] = (float)bi;
+        if (k) p->b_re[m - k] = (float)br, p->b_im[m - k] = (float)bi;
+    }
+    mxi_fft_exec(p->sub, p->b_re, p->b_im, tmp);
+    free(tmp);
+    p->work = 2 * m + p->sub->work;
+    return p;
+}
+
+mxi_fft_plan *mxi_fft_plan_new(int64_t n) {
+    mxi_fft_plan *p = calloc(1, sizeof *p);
+    if (!p) return plan_fail(NULL);
+    p->n = n;
+    if (n <= 1) return p;
+    int c;
+    if (!factorize(n, p->radix, &c)) return bluestein_new(p);
+    p->npasses = c;
+    /* Twiddles: pass i has (radix - 1) * ns of them; cos/sin tables: one
+     * per generic pass. */
+    int64_t ntw = 0, ncs = 0, ns = 1;
+    for (int i = 0; i < c; i++) {
+        p->ns[i] = ns;
+        p->tw_off[i] = ntw;
+        p->cs_off[i] = ncs;
+        if (ns > 1) ntw += (p->radix[i] - 1) * ns;
+        if (p->radix[i] > 5) ncs += p->radix[i];
+        ns *= p->radix[i];
+    }
+    p->tw_re = malloc(sizeof(float) * (size_t)(ntw ? ntw : 1));
+    p->tw_im = malloc(sizeof(float) * (size_t)(ntw ? ntw : 1));
+    p->cs = malloc(sizeof(float) * (size_t)(ncs ? ncs : 1));
+    p->sn = malloc(sizeof(float) * (size_t)(ncs ? ncs : 1));
+    if (!p->tw_re || !p->tw_im || !p->cs || !p->sn) return plan_fail(p);
+    for (int i = 0; i < c; i++) {
+        int r = p->radix[i];
+        int64_t s = p->ns[i];
+        if (s > 1) {
+            float *tr = p->tw_re + p->tw_off[i], *ti = p->tw_im + p->tw_off[i];
+            for (int q = 1; q < r; q++)
+                for (int64_t k = 0; k < s; k++) {
+                    double a = -2.0 * fft_pi * (double)(q * k) / (double)(s * r);
+                    tr[(q - 1) * s + k] = (float)cos(a);
+                    ti[(q - 1) * s + k] = (float)sin(a);
+                }
+        }
+        if (r > 5) {
+            for (int t = 0; t < r; t++) {
+                double a = 2.0 * fft_pi * t / r;
+                p->cs[p->cs_off[i] + t] = (float)cos(a);
+                p->sn[p->cs_off[i] + t] = (float)sin(a);
+            }
+        }
+    }
+    p->work = 2 * n;
+    return p;
+}
+
+static void stockham(const mxi_fft_plan *p, float *re, float *im, float *work) {
+    const mxi_fft_table *t = mxi_simd_pick(fft_tables);
+    int64_t n = p->n;
+    float *sr = re, *si = im, *dr = work, *di = work + n;
+    for (int i = 0; i < p->npasses; i++) {
+        int r = p->radix[i];
+        const float *twr = p->tw_re + p->tw_off[i], *twi = p->tw_im + p->tw_off[i];
+        switch (r) {
+        case 2:
+            t->pass2(n, p->ns[i], sr, si, dr, di, twr, twi);
+            break;
+        case 3:
+            t->pass3(n, p->ns[i], sr, si, dr, di, twr, twi);
+            break;
+        case 4:
+            t->pass4(n, p->ns[i], sr, si, dr, di, twr, twi);
+            break;
+        case 5:
+            t->pass5(n, p->ns[i], sr, si, dr, di, twr, twi);
+            break;
+        default:
+            t->generic(n, p->ns[i], r, sr, si, dr, di, twr, twi, p->cs + p->cs_off[i],
+                       p->sn + p->cs_off[i]);
+            break;
+        }
+        float *xr = sr, *xi = si;
+        sr = dr, si = di, dr = xr, di = xi;
+    }
+    if (sr != re) {
+        memcpy(re, sr, sizeof(float) * (size_t)n);
+        memcpy(im, si, sizeof(float) * (size_t)n);
+    }
+}
+
+/* X[k] = w[k] * sum_j (x[j] w[j]) conj(w[k - j]): a convolution of length
+ * m done as forward transform, product with the chirp's transform, and an
+ * inverse transform (conjugate, forward, conjugate). */
+static void bluestein(const mxi_fft_plan *p, float *re, float *im, float *work) {
+    const mxi_fft_table *t = mxi_simd_pick(fft_tables);
+    int64_t n = p->n, m = p->m;
+    float *ar = work, *ai = work + m, *sub = work + 2 * m;
+    memcpy(ar, re, sizeof(float) * (size_t)n);
+    memcpy(ai, im, sizeof(float) * (size_t)n);
+    t->cmul(ar, ai, p->w_re, p->w_im, n);
+    memset(ar + n, 0, sizeof(float) * (size_t)(m - n));
+    memset(ai + n, 0, sizeof(float) * (size_t)(m - n));
+    mxi_fft_exec(p->sub, ar, ai, sub);
+    t->cmul(ar, ai, p->b_re, p->b_im, m);
+    for (int64_t i = 0; i < m; i++) ai[i] = -ai[i];
+    mxi_fft_exec(p->sub, ar, ai, sub);
+    /* c = conj(what the forward pass gave); X = w c */
+    for (int64_t k = 0; k < n; k++) {
+        float cr = ar[k], ci = -ai[k];
+        re[k] = cr * p->w_re[k] - ci * p->w_im[k];
+        im[k] = cr * p->w_im[k] + ci * p->w_re[k];
+    }
+}
+
+void mxi_fft_exec(const mxi_fft_plan *p, float *re, float *im, float *work) {
+    if (p->sub)
+        bluestein(p, re, im, work);
+    else if (p->npasses)
+        stockham(p, re, im, work);
+}
+
+/* ---- real transforms ---- */
+
+void mxi_fft_rplan_free(mxi_fft_rplan *p) {
+    if (!p) return;
+    mxi_fft_plan_free(p->c);
+    free(p->t_re), free(p->t_im);
+    free(p);
+}
+
+mxi_fft_rplan *mxi_fft_rplan_new(int64_t n) {
+    mxi_fft_rplan *p = calloc(1, sizeof *p);
+    if (!p) {
+        mxi_error(MX_ERR_MEMORY, "[fft] out of memory for the transform plan");
+        return NULL;
+    }
+    p->n = n;
+    p->half = n % 2 == 0;
+    int64_t h = n / 2;
+    p->c = mxi_fft_plan_new(p->half ? h : n);
+    if (!p->c) {
+        mxi_fft_rplan_free(p);
+        return NULL;
+    }
+    if (p->half) {
+        p->t_re = malloc(sizeof(float) * (size_t)h);
+        p->t_im = malloc(sizeof(float) * (size_t)h);
+        if (!p->t_re || !p->t_im) {
+            mxi_fft_rplan_free(p);
+            mxi_error(MX_ERR_MEMORY, "[fft] out of memory for the transform plan");
+            return NULL;
+        }
+        for (int64_t k = 0; k < h; k++) {
+            double a = -2.0 * fft_pi * (double)k / (double)n;
+            p->t_re[k] = (float)cos(a);
+            p->t_im[k] = (float)sin(a);
+        }
+    }
+    return p;
+}
+
+int64_t mxi_fft_rplan_work(const mxi_fft_rplan *p) {
+    return 2 * p->c->n + p->c->work;
+}
+
+void mxi_fft_r2c(const mxi_fft_rplan *p, const float *x, int64_t xs, float *y, int64_t ys,
+                 float scale, float *work) {
+    int64_t n = p->n, len = p->c->n;
+    float *re = work, *im = work + len, *sub = work + 2 * len;
+    if (!p->half) {
+        for (int64_t j = 0; j < n; j++) re[j] = x[j * xs], im[j] = 0;
+        mxi_fft_exec(p->c, re, im, sub);
+        for (int64_t k = 0; k <= n / 2; k++) {
+            y[2 * k * ys] = re[k] * scale;
+            y[2 * k * ys + 1] = im[k] * scale;
+        }
+        return;
+    }
+    int64_t h = len;
+    for (int64_t j = 0; j < h; j++) re[j] = x[2 * j * xs], im[j] = x[(2 * j + 1) * xs];
+    mxi_fft_exec(p->c, re, im, sub);
+    /* Z = E + i O with E, O the transforms of the even and odd samples:
+     * E[k] = (Z[k] + conj Z[h-k]) / 2, O[k] = -i (Z[k] - conj Z[h-k]) / 2,
+     * X[k] = E[k] + t^k O[k] and X[h] = E[0] - O[0]. */
+    y[0] = (re[0] + im[0]) * scale;
+    y[1] = 0;
+    y[2 * h * ys] = (re[0] - im[0]) * scale;
+    y[2 * h * ys + 1] = 0;
+    for (int64_t k = 1; k < h; k++) {
+        float zr = re[k], zi = im[k], cr = re[h - k], ci = -im[h - k];
+        float er = 0.5f * (zr + cr), ei = 0.5f * (zi + ci);
+        float orr = 0.5f * (zi - ci), oi = -0.5f * (zr - cr);
+        float tr = p->t_re[k], ti = p->t_im[k];
+        y[2 * k * ys] = (er + tr * orr - ti * oi) * scale;
+        y[2 * k * ys + 1] = (ei + tr * oi + ti * orr) * scale;
+    }
+}
+
+void mxi_fft_c2r(const mxi_fft_rplan *p, const float *y, int64_t ys, float *x, int64_t xs,
+                 float scale, float *work) {
+    int64_t n = p->n, len = p->c->n;
+    float *re = work, *im = work + len, *sub = work + 2 * len;
+    if (!p->half) {
+        /* The Hermitian extension, conjugated for the inverse: x = Re
+         * forward(conj Y). */
+        re[0] = y[0], im[0] = 0;
+        for (int64_t k = 1; k <= (n - 1) / 2; k++) {
+            float a = y[2 * k * ys], b = y[2 * k * ys + 1];
+            re[k] = a, im[k] = -b;
+            re[n - k] = a, im[n - k] = b;
+        }
+        mxi_fft_exec(p->c, re, im, sub);
+        for (int64_t j = 0; j < n; j++) x[j * xs] = re[j] * scale;
+        return;
+    }
+    int64_t h = len;
+    /* E[k] = X[k] + conj X[h-k], O[k] = (X[k] - conj X[h-k]) conj(t^k),
+     * Z = E + i O; z = inverse(Z) holds the even samples in its real part
+     * and the odd ones in its imaginary part. Z is stored conjugated. */
+    for (int64_t k = 0; k < h; k++) {
+        float xr = y[2 * k * ys], xi = k ? y[2 * k * ys + 1] : 0.0f;
+        float cr = y[2 * (h - k) * ys], ci = k ? -y[2 * (h - k) * ys + 1] : 0.0f;
+        float er = xr + cr, ei = xi + ci;
+        float dr = xr - cr, di = xi - ci;
+        float tr = p->t_re[k], ti = -p->t_im[k];
+        float orr = dr * tr - di * ti, oi = dr * ti + di * tr;
+        re[k] = er - oi;
+        im[k] = -(ei + orr);
+    }
+    mxi_fft_exec(p->c, re, im, sub);
+    for (int64_t j = 0; j < h; j++) {
+        x[2 * j * xs] = re[j] * scale;
+        x[(2 * j + 1) * xs] = -im[j] * scale;
+    }
+}

@@ -1,0 +1,82 @@
+/*
+ * FFT plans: what a transform of one length needs, computed once per
+ * evaluation and then shared read-only by every thread.
+ *
+ * A complex plan of length n factors n into radices 4, 2, 3, 5 and odd
+ * primes up to MXI_FFT_MAX_GENERIC and runs one Stockham pass per factor
+ * (fft_kernels.inc), with twiddle factors computed in double and stored as
+ * float. A length with a larger prime factor goes through Bluestein's
+ * chirp-z algorithm: the transform becomes a circular convolution of length
+ * m >= 2n - 1 (m with factors 2, 3, 5 only), done with two plans of length
+ * m and a precomputed transform of the chirp.
+ *
+ * A real plan of even length n runs a complex plan of length n/2 on the
+ * even and odd samples packed as real and imaginary parts, then separates
+ * the two halves (and the reverse for the inverse); odd lengths use a
+ * complex plan of length n.
+ *
+ * Data is split complex: separate arrays of real and imaginary parts.
+ * Transforms are forward (exp(-2 pi i jk / n)) and unnormalised; the
+ * inverse is conj(forward(conj(x))), which callers fold into their copies.
+ */
+#ifndef MXI_FFT_PLAN_H
+#define MXI_FFT_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MXI_FFT_MAX_PASSES 64
+
+typedef struct mxi_fft_plan {
+    int64_t n;
+    int npasses; /* 0: n == 1, or Bluestein */
+    int radix[MXI_FFT_MAX_PASSES];
+    int64_t ns[MXI_FFT_MAX_PASSES];     /* product of the earlier radices */
+    int64_t tw_off[MXI_FFT_MAX_PASSES]; /* into tw_re / tw_im */
+    int64_t cs_off[MXI_FFT_MAX_PASSES]; /* into cs / sn (generic radices) */
+    float *tw_re, *tw_im;
+    float *cs, *sn;
+    /* Bluestein (sub != NULL): chirp w[k] = exp(-pi i k^2 / n) for k < n,
+     * and the transform of the conjugate chirp wrapped to length m, times
+     * 1/m. */
+    struct mxi_fft_plan *sub;
+    int64_t m;
+    float *w_re, *w_im;
+    float *b_re, *b_im;
+    int64_t work; /* floats of scratch mxi_fft_exec needs */
+} mxi_fft_plan;
+
+/* A plan for length n >= 1, or NULL with MX_ERR_MEMORY recorded. */
+mxi_fft_plan *mxi_fft_plan_new(int64_t n);
+void mxi_fft_plan_free(mxi_fft_plan *p);
+
+/* The forward transform of (re, im), n values each, in place. work holds
+ * p->work floats. */
+void mxi_fft_exec(const mxi_fft_plan *p, float *re, float *im, float *work);
+
+typedef struct mxi_fft_rplan {
+    int64_t n;
+    bool half;          /* n even: a complex plan of n/2 */
+    mxi_fft_plan *c;    /* of length n/2 (half) or n */
+    float *t_re, *t_im; /* half: exp(-2 pi i k / n) for k < n/2 */
+} mxi_fft_rplan;
+
+mxi_fft_rplan *mxi_fft_rplan_new(int64_t n);
+void mxi_fft_rplan_free(mxi_fft_rplan *p);
+
+/* Floats of scratch the real transforms need besides their input and
+ * output. */
+int64_t mxi_fft_rplan_work(const mxi_fft_rplan *p);
+
+/* Forward real transform: x (n floats, stride xs) to n/2 + 1 complex values
+ * written interleaved to y (complex element stride ys), each multiplied by
+ * scale. */
+void mxi_fft_r2c(const mxi_fft_rplan *p, const float *x, int64_t xs, float *y, int64_t ys,
+                 float scale, float *work);
+/* Inverse real transform: n/2 + 1 complex values from y (interleaved,
+ * complex stride ys; the imaginary parts of the first and, for even n, last
+ * are ignored) to n real values x (stride xs), unnormalised, times scale. */
+void mxi_fft_c2r(const mxi_fft_rplan *p, const float *y, int64_t ys, float *x, int64_t xs,
+                 float scale, float *work);
+
+#endif
