@@ -21,6 +21,9 @@
 #include "core/error.h"
 #include "core/threadpool.h"
 #include "fft_plan.h"
+#define MXI_KERNELS_DECLARE_ONLY
+#include "fft_kernels.inc"
+#undef MXI_KERNELS_DECLARE_ONLY
 #include "primitives/params_fft.h"
 #include "strided.h"
 
@@ -41,29 +44,29 @@ typedef struct fft_pass {
     _Atomic bool failed;
 } fft_pass;
 
-static void c2c_lines(const fft_pass *ps, int64_t b, int64_t e, float *buf) {
+/* Complex transforms of L lines: copied in (conjugated for the inverse),
+ * transformed, copied out scaled (conjugated back). */
+static void c2c_group(const fft_pass *ps, int L, const float *const *x, float *const *y,
+                      float *buf) {
     int64_t n = ps->n;
-    float *re = buf, *im = buf + n, *work = buf + 2 * n;
+    float *re = buf, *im = buf + n * L, *work = buf + 2 * n * L;
     float sign = ps->inverse ? -1.0f : 1.0f;
     float sr = ps->scale, si = ps->scale * sign;
-    mxi_strided_pos p;
-    mxi_strided_seek(&ps->lines, &p, b);
-    for (int64_t l = b; l < e; l++) {
-        const float *x = ps->in + 2 * p.off[0];
-        float *y = ps->out + 2 * p.off[1];
-        for (int64_t j = 0; j < n; j++) {
-            re[j] = x[2 * j * ps->in_s];
-            im[j] = sign * x[2 * j * ps->in_s + 1];
+    int64_t is = 2 * ps->in_s, os = 2 * ps->out_s;
+    for (int64_t j = 0; j < n; j++)
+        for (int l = 0; l < L; l++) {
+            re[j * L + l] = x[l][j * is];
+            im[j * L + l] = sign * x[l][j * is + 1];
         }
-        mxi_fft_exec(ps->plan, re, im, work);
-        for (int64_t j = 0; j < n; j++) {
-            y[2 * j * ps->out_s] = sr * re[j];
-            y[2 * j * ps->out_s + 1] = si * im[j];
+    mxi_fft_exec(ps->plan, re, im, work, L);
+    for (int64_t j = 0; j < n; j++)
+        for (int l = 0; l < L; l++) {
+            y[l][j * os] = sr * re[j * L + l];
+            y[l][j * os + 1] = si * im[j * L + l];
         }
-        mxi_strided_advance(&ps->lines, &p, 1);
-    }
 }
 
+/* Lines [b, e), MXI_FFT_LANES at a time while that many are left. */
 static void pass_range(void *ctx, int64_t b, int64_t e) {
     fft_pass *ps = ctx;
     float *buf = malloc(sizeof(float) * (size_t)ps->work);
@@ -71,20 +74,25 @@ static void pass_range(void *ctx, int64_t b, int64_t e) {
         ps->failed = true;
         return;
     }
-    if (ps->kind == PASS_C2C) {
-        c2c_lines(ps, b, e, buf);
-    } else {
-        mxi_strided_pos p;
-        mxi_strided_seek(&ps->lines, &p, b);
-        for (int64_t l = b; l < e; l++) {
-            if (ps->kind == PASS_R2C)
-                mxi_fft_r2c(ps->rplan, ps->in + p.off[0], ps->in_s, ps->out + 2 * p.off[1],
-                            ps->out_s, ps->scale, buf);
-            else
-                mxi_fft_c2r(ps->rplan, ps->in + 2 * p.off[0], ps->in_s, ps->out + p.off[1],
-                            ps->out_s, ps->scale, buf);
+    int in_w = ps->kind == PASS_R2C ? 1 : 2, out_w = ps->kind == PASS_C2R ? 1 : 2;
+    mxi_strided_pos p;
+    mxi_strided_seek(&ps->lines, &p, b);
+    for (int64_t l = b; l < e;) {
+        int L = e - l >= MXI_FFT_LANES ? MXI_FFT_LANES : 1;
+        const float *x[MXI_FFT_LANES];
+        float *y[MXI_FFT_LANES];
+        for (int i = 0; i < L; i++) {
+            x[i] = ps->in + in_w * p.off[0];
+            y[i] = ps->out + out_w * p.off[1];
             mxi_strided_advance(&ps->lines, &p, 1);
         }
+        if (ps->kind == PASS_C2C)
+            c2c_group(ps, L, x, y, buf);
+        else if (ps->kind == PASS_R2C)
+            mxi_fft_r2c(ps->rplan, L, x, ps->in_s, y, ps->out_s, ps->scale, buf);
+        else
+            mxi_fft_c2r(ps->rplan, L, x, ps->in_s, y, ps->out_s, ps->scale, buf);
+        l += L;
     }
     free(buf);
 }
@@ -115,16 +123,17 @@ static int run_pass(pass_kind kind, bool inverse, int axis, int64_t n, const flo
         plan = mxi_fft_plan_new(n);
         if (!plan) return MX_ERR_MEMORY;
         ps.plan = plan;
-        ps.work = 2 * n + plan->work;
+        ps.work = MXI_FFT_LANES * (2 * n + plan->work);
     } else {
         rplan = mxi_fft_rplan_new(n);
         if (!rplan) return MX_ERR_MEMORY;
         ps.rplan = rplan;
-        ps.work = mxi_fft_rplan_work(rplan);
+        ps.work = mxi_fft_rplan_work(rplan, MXI_FFT_LANES);
     }
     if (ps.work < 1) ps.work = 1;
-    /* About 16k points per task. */
+    /* About 16k points per task, in whole groups of lanes. */
     int64_t grain = n >= 16384 ? 1 : 16384 / n;
+    grain = (grain + MXI_FFT_LANES - 1) / MXI_FFT_LANES * MXI_FFT_LANES;
     mxi_parallel_for(ps.lines.size, grain, pass_range, &ps);
     mxi_fft_plan_free(plan);
     mxi_fft_rplan_free(rplan);

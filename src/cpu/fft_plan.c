@@ -87,7 +87,7 @@ static mxi_fft_plan *bluestein_new(mxi_fft_plan *p) {
         p->b_re[k] = (float)br, p->b_im[k] = (float)bi;
         if (k) p->b_re[m - k] = (float)br, p->b_im[m - k] = (float)bi;
     }
-    mxi_fft_exec(p->sub, p->b_re, p->b_im, tmp);
+    mxi_fft_exec(p->sub, p->b_re, p->b_im, tmp, 1);
     free(tmp);
     p->work = 2 * m + p->sub->work;
     return p;
@@ -141,69 +141,61 @@ mxi_fft_plan *mxi_fft_plan_new(int64_t n) {
     return p;
 }
 
-static void stockham(const mxi_fft_plan *p, float *re, float *im, float *work) {
+static void stockham(const mxi_fft_plan *p, float *re, float *im, float *work, int lanes) {
     const mxi_fft_table *t = mxi_simd_pick(fft_tables);
-    int64_t n = p->n;
-    float *sr = re, *si = im, *dr = work, *di = work + n;
+    int li = lanes > 1;
+    int64_t n = p->n, len = n * lanes;
+    float *sr = re, *si = im, *dr = work, *di = work + len;
     for (int i = 0; i < p->npasses; i++) {
         int r = p->radix[i];
         const float *twr = p->tw_re + p->tw_off[i], *twi = p->tw_im + p->tw_off[i];
-        switch (r) {
-        case 2:
-            t->pass2(n, p->ns[i], sr, si, dr, di, twr, twi);
-            break;
-        case 3:
-            t->pass3(n, p->ns[i], sr, si, dr, di, twr, twi);
-            break;
-        case 4:
-            t->pass4(n, p->ns[i], sr, si, dr, di, twr, twi);
-            break;
-        case 5:
-            t->pass5(n, p->ns[i], sr, si, dr, di, twr, twi);
-            break;
-        default:
-            t->generic(n, p->ns[i], r, sr, si, dr, di, twr, twi, p->cs + p->cs_off[i],
-                       p->sn + p->cs_off[i]);
-            break;
-        }
+        if (r <= 5)
+            t->pass[li][r](n, p->ns[i], sr, si, dr, di, twr, twi);
+        else
+            t->generic[li](n, p->ns[i], r, sr, si, dr, di, twr, twi, p->cs + p->cs_off[i],
+                           p->sn + p->cs_off[i]);
         float *xr = sr, *xi = si;
         sr = dr, si = di, dr = xr, di = xi;
     }
     if (sr != re) {
-        memcpy(re, sr, sizeof(float) * (size_t)n);
-        memcpy(im, si, sizeof(float) * (size_t)n);
+        memcpy(re, sr, sizeof(float) * (size_t)len);
+        memcpy(im, si, sizeof(float) * (size_t)len);
     }
 }
 
 /* X[k] = w[k] * sum_j (x[j] w[j]) conj(w[k - j]): a convolution of length
  * m done as forward transform, product with the chirp's transform, and an
  * inverse transform (conjugate, forward, conjugate). */
-static void bluestein(const mxi_fft_plan *p, float *re, float *im, float *work) {
+static void bluestein(const mxi_fft_plan *p, float *re, float *im, float *work, int lanes) {
     const mxi_fft_table *t = mxi_simd_pick(fft_tables);
-    int64_t n = p->n, m = p->m;
-    float *ar = work, *ai = work + m, *sub = work + 2 * m;
-    memcpy(ar, re, sizeof(float) * (size_t)n);
-    memcpy(ai, im, sizeof(float) * (size_t)n);
-    t->cmul(ar, ai, p->w_re, p->w_im, n);
-    memset(ar + n, 0, sizeof(float) * (size_t)(m - n));
-    memset(ai + n, 0, sizeof(float) * (size_t)(m - n));
-    mxi_fft_exec(p->sub, ar, ai, sub);
-    t->cmul(ar, ai, p->b_re, p->b_im, m);
-    for (int64_t i = 0; i < m; i++) ai[i] = -ai[i];
-    mxi_fft_exec(p->sub, ar, ai, sub);
+    int li = lanes > 1;
+    int64_t n = p->n, m = p->m, L = lanes;
+    float *ar = work, *ai = work + m * L, *sub = work + 2 * m * L;
+    memcpy(ar, re, sizeof(float) * (size_t)(n * L));
+    memcpy(ai, im, sizeof(float) * (size_t)(n * L));
+    t->cmul[li](ar, ai, p->w_re, p->w_im, n);
+    memset(ar + n * L, 0, sizeof(float) * (size_t)((m - n) * L));
+    memset(ai + n * L, 0, sizeof(float) * (size_t)((m - n) * L));
+    mxi_fft_exec(p->sub, ar, ai, sub, lanes);
+    t->cmul[li](ar, ai, p->b_re, p->b_im, m);
+    for (int64_t i = 0; i < m * L; i++) ai[i] = -ai[i];
+    mxi_fft_exec(p->sub, ar, ai, sub, lanes);
     /* c = conj(what the forward pass gave); X = w c */
     for (int64_t k = 0; k < n; k++) {
-        float cr = ar[k], ci = -ai[k];
-        re[k] = cr * p->w_re[k] - ci * p->w_im[k];
-        im[k] = cr * p->w_im[k] + ci * p->w_re[k];
+        float wr = p->w_re[k], wi = p->w_im[k];
+        for (int64_t l = 0; l < L; l++) {
+            float cr = ar[k * L + l], ci = -ai[k * L + l];
+            re[k * L + l] = cr * wr - ci * wi;
+            im[k * L + l] = cr * wi + ci * wr;
+        }
     }
 }
 
-void mxi_fft_exec(const mxi_fft_plan *p, float *re, float *im, float *work) {
+void mxi_fft_exec(const mxi_fft_plan *p, float *re, float *im, float *work, int lanes) {
     if (p->sub)
-        bluestein(p, re, im, work);
+        bluestein(p, re, im, work, lanes);
     else if (p->npasses)
-        stockham(p, re, im, work);
+        stockham(p, re, im, work, lanes);
 }
 
 /* ---- real transforms ---- */
@@ -246,77 +238,93 @@ mxi_fft_rplan *mxi_fft_rplan_new(int64_t n) {
     return p;
 }
 
-int64_t mxi_fft_rplan_work(const mxi_fft_rplan *p) {
-    return 2 * p->c->n + p->c->work;
+int64_t mxi_fft_rplan_work(const mxi_fft_rplan *p, int lanes) {
+    return lanes * (2 * p->c->n + p->c->work);
 }
 
-void mxi_fft_r2c(const mxi_fft_rplan *p, const float *x, int64_t xs, float *y, int64_t ys,
-                 float scale, float *work) {
-    int64_t n = p->n, len = p->c->n;
-    float *re = work, *im = work + len, *sub = work + 2 * len;
+void mxi_fft_r2c(const mxi_fft_rplan *p, int lanes, const float *const *x, int64_t xs,
+                 float *const *y, int64_t ys, float scale, float *work) {
+    int64_t n = p->n, len = p->c->n, L = lanes;
+    float *re = work, *im = work + len * L, *sub = work + 2 * len * L;
     if (!p->half) {
-        for (int64_t j = 0; j < n; j++) re[j] = x[j * xs], im[j] = 0;
-        mxi_fft_exec(p->c, re, im, sub);
-        for (int64_t k = 0; k <= n / 2; k++) {
-            y[2 * k * ys] = re[k] * scale;
-            y[2 * k * ys + 1] = im[k] * scale;
-        }
+        for (int64_t j = 0; j < n; j++)
+            for (int64_t l = 0; l < L; l++) re[j * L + l] = x[l][j * xs], im[j * L + l] = 0;
+        mxi_fft_exec(p->c, re, im, sub, lanes);
+        for (int64_t l = 0; l < L; l++)
+            for (int64_t k = 0; k <= n / 2; k++) {
+                y[l][2 * k * ys] = re[k * L + l] * scale;
+                y[l][2 * k * ys + 1] = im[k * L + l] * scale;
+            }
         return;
     }
     int64_t h = len;
-    for (int64_t j = 0; j < h; j++) re[j] = x[2 * j * xs], im[j] = x[(2 * j + 1) * xs];
-    mxi_fft_exec(p->c, re, im, sub);
+    for (int64_t j = 0; j < h; j++)
+        for (int64_t l = 0; l < L; l++)
+            re[j * L + l] = x[l][2 * j * xs], im[j * L + l] = x[l][(2 * j + 1) * xs];
+    mxi_fft_exec(p->c, re, im, sub, lanes);
     /* Z = E + i O with E, O the transforms of the even and odd samples:
      * E[k] = (Z[k] + conj Z[h-k]) / 2, O[k] = -i (Z[k] - conj Z[h-k]) / 2,
      * X[k] = E[k] + t^k O[k] and X[h] = E[0] - O[0]. */
-    y[0] = (re[0] + im[0]) * scale;
-    y[1] = 0;
-    y[2 * h * ys] = (re[0] - im[0]) * scale;
-    y[2 * h * ys + 1] = 0;
-    for (int64_t k = 1; k < h; k++) {
-        float zr = re[k], zi = im[k], cr = re[h - k], ci = -im[h - k];
-        float er = 0.5f * (zr + cr), ei = 0.5f * (zi + ci);
-        float orr = 0.5f * (zi - ci), oi = -0.5f * (zr - cr);
-        float tr = p->t_re[k], ti = p->t_im[k];
-        y[2 * k * ys] = (er + tr * orr - ti * oi) * scale;
-        y[2 * k * ys + 1] = (ei + tr * oi + ti * orr) * scale;
+    for (int64_t l = 0; l < L; l++) {
+        float *yl = y[l];
+        yl[0] = (re[l] + im[l]) * scale;
+        yl[1] = 0;
+        yl[2 * h * ys] = (re[l] - im[l]) * scale;
+        yl[2 * h * ys + 1] = 0;
+        for (int64_t k = 1; k < h; k++) {
+            float zr = re[k * L + l], zi = im[k * L + l];
+            float cr = re[(h - k) * L + l], ci = -im[(h - k) * L + l];
+            float er = 0.5f * (zr + cr), ei = 0.5f * (zi + ci);
+            float orr = 0.5f * (zi - ci), oi = -0.5f * (zr - cr);
+            float tr = p->t_re[k], ti = p->t_im[k];
+            yl[2 * k * ys] = (er + tr * orr - ti * oi) * scale;
+            yl[2 * k * ys + 1] = (ei + tr * oi + ti * orr) * scale;
+        }
     }
 }
 
-void mxi_fft_c2r(const mxi_fft_rplan *p, const float *y, int64_t ys, float *x, int64_t xs,
-                 float scale, float *work) {
-    int64_t n = p->n, len = p->c->n;
-    float *re = work, *im = work + len, *sub = work + 2 * len;
+void mxi_fft_c2r(const mxi_fft_rplan *p, int lanes, const float *const *y, int64_t ys,
+                 float *const *x, int64_t xs, float scale, float *work) {
+    int64_t n = p->n, len = p->c->n, L = lanes;
+    float *re = work, *im = work + len * L, *sub = work + 2 * len * L;
     if (!p->half) {
         /* The Hermitian extension, conjugated for the inverse: x = Re
          * forward(conj Y). */
-        re[0] = y[0], im[0] = 0;
-        for (int64_t k = 1; k <= (n - 1) / 2; k++) {
-            float a = y[2 * k * ys], b = y[2 * k * ys + 1];
-            re[k] = a, im[k] = -b;
-            re[n - k] = a, im[n - k] = b;
+        for (int64_t l = 0; l < L; l++) {
+            const float *yl = y[l];
+            re[l] = yl[0], im[l] = 0;
+            for (int64_t k = 1; k <= (n - 1) / 2; k++) {
+                float a = yl[2 * k * ys], b = yl[2 * k * ys + 1];
+                re[k * L + l] = a, im[k * L + l] = -b;
+                re[(n - k) * L + l] = a, im[(n - k) * L + l] = b;
+            }
         }
-        mxi_fft_exec(p->c, re, im, sub);
-        for (int64_t j = 0; j < n; j++) x[j * xs] = re[j] * scale;
+        mxi_fft_exec(p->c, re, im, sub, lanes);
+        for (int64_t l = 0; l < L; l++)
+            for (int64_t j = 0; j < n; j++) x[l][j * xs] = re[j * L + l] * scale;
         return;
     }
     int64_t h = len;
     /* E[k] = X[k] + conj X[h-k], O[k] = (X[k] - conj X[h-k]) conj(t^k),
      * Z = E + i O; z = inverse(Z) holds the even samples in its real part
      * and the odd ones in its imaginary part. Z is stored conjugated. */
-    for (int64_t k = 0; k < h; k++) {
-        float xr = y[2 * k * ys], xi = k ? y[2 * k * ys + 1] : 0.0f;
-        float cr = y[2 * (h - k) * ys], ci = k ? -y[2 * (h - k) * ys + 1] : 0.0f;
-        float er = xr + cr, ei = xi + ci;
-        float dr = xr - cr, di = xi - ci;
-        float tr = p->t_re[k], ti = -p->t_im[k];
-        float orr = dr * tr - di * ti, oi = dr * ti + di * tr;
-        re[k] = er - oi;
-        im[k] = -(ei + orr);
+    for (int64_t l = 0; l < L; l++) {
+        const float *yl = y[l];
+        for (int64_t k = 0; k < h; k++) {
+            float xr = yl[2 * k * ys], xi = k ? yl[2 * k * ys + 1] : 0.0f;
+            float cr = yl[2 * (h - k) * ys], ci = k ? -yl[2 * (h - k) * ys + 1] : 0.0f;
+            float er = xr + cr, ei = xi + ci;
+            float dr = xr - cr, di = xi - ci;
+            float tr = p->t_re[k], ti = -p->t_im[k];
+            float orr = dr * tr - di * ti, oi = dr * ti + di * tr;
+            re[k * L + l] = er - oi;
+            im[k * L + l] = -(ei + orr);
+        }
     }
-    mxi_fft_exec(p->c, re, im, sub);
-    for (int64_t j = 0; j < h; j++) {
-        x[2 * j * xs] = re[j] * scale;
-        x[(2 * j + 1) * xs] = -im[j] * scale;
-    }
+    mxi_fft_exec(p->c, re, im, sub, lanes);
+    for (int64_t l = 0; l < L; l++)
+        for (int64_t j = 0; j < h; j++) {
+            x[l][2 * j * xs] = re[j * L + l] * scale;
+            x[l][(2 * j + 1) * xs] = -im[j * L + l] * scale;
+        }
 }

@@ -50,9 +50,10 @@ typedef struct mxi_fft_plan {
 mxi_fft_plan *mxi_fft_plan_new(int64_t n);
 void mxi_fft_plan_free(mxi_fft_plan *p);
 
-/* The forward transform of (re, im), n values each, in place. work holds
- * p->work floats. */
-void mxi_fft_exec(const mxi_fft_plan *p, float *re, float *im, float *work);
+/* The forward transform of (re, im) in place: lanes (1 or MXI_FFT_LANES)
+ * transforms side by side, element j of lane l at [j * lanes + l]. work
+ * holds p->work * lanes floats. */
+void mxi_fft_exec(const mxi_fft_plan *p, float *re, float *im, float *work, int lanes);
 
 typedef struct mxi_fft_rplan {
     int64_t n;
@@ -64,19 +65,21 @@ typedef struct mxi_fft_rplan {
 mxi_fft_rplan *mxi_fft_rplan_new(int64_t n);
 void mxi_fft_rplan_free(mxi_fft_rplan *p);
 
-/* Floats of scratch the real transforms need besides their input and
- * output. */
-int64_t mxi_fft_rplan_work(const mxi_fft_rplan *p);
+/* Floats of scratch the real transforms of `lanes` lines need besides
+ * their input and output. */
+int64_t mxi_fft_rplan_work(const mxi_fft_rplan *p, int lanes);
 
-/* Forward real transform: x (n floats, stride xs) to n/2 + 1 complex values
- * written interleaved to y (complex element stride ys), each multiplied by
+/* Forward real transform of `lanes` (1 or MXI_FFT_LANES) lines: line l
+ * reads n floats from x[l] (stride xs) and writes n/2 + 1 complex values
+ * interleaved to y[l] (complex element stride ys), each multiplied by
  * scale. */
-void mxi_fft_r2c(const mxi_fft_rplan *p, const float *x, int64_t xs, float *y, int64_t ys,
-                 float scale, float *work);
-/* Inverse real transform: n/2 + 1 complex values from y (interleaved,
- * complex stride ys; the imaginary parts of the first and, for even n, last
- * are ignored) to n real values x (stride xs), unnormalised, times scale. */
-void mxi_fft_c2r(const mxi_fft_rplan *p, const float *y, int64_t ys, float *x, int64_t xs,
-                 float scale, float *work);
+void mxi_fft_r2c(const mxi_fft_rplan *p, int lanes, const float *const *x, int64_t xs,
+                 float *const *y, int64_t ys, float scale, float *work);
+/* Inverse real transform of `lanes` lines: n/2 + 1 complex values from
+ * y[l] (interleaved, complex stride ys; the imaginary parts of the first
+ * and, for even n, last are ignored) to n real values x[l] (stride xs),
+ * unnormalised, times scale. */
+void mxi_fft_c2r(const mxi_fft_rplan *p, int lanes, const float *const *y, int64_t ys,
+                 float *const *x, int64_t xs, float scale, float *work);
 
 #endif
