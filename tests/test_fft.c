@@ -189,11 +189,11 @@ TEST(fft_lengths) {
 /* Many lines along either axis (split over threads), at every SIMD level;
  * lengths mixing every radix, the generic one and Bluestein. */
 TEST(fft_batched_lines) {
-    int32_t shapes[][2] = {{37, 60}, {16, 77}, {9, 194}};
+    int32_t shapes[][2] = {{37, 60}, {16, 77}, {9, 194}, {21, 45}};
     int top = mxi_simd_detected();
     for (int level = 0; level <= top && level < MXI_SIMD_LEVELS; level++) {
         if (mxi_simd_set_active((mxi_simd_level)level) != 0) continue;
-        for (int t = 0; t < 3; t++) {
+        for (int t = 0; t < 4; t++) {
             ref x = ref_random(shapes[t], 2, true);
             mx_array *a = to_complex(&x), *y = NULL;
             for (int axis = 0; axis < 2; axis++) {
@@ -206,8 +206,23 @@ TEST(fft_batched_lines) {
                 CHECK(e < TOL);
                 ref_free(&want);
             }
-            mx_array_free(a), mx_array_free(y);
-            ref_free(&x);
+            /* real transforms of the same lines (the real parts) */
+            mx_array *r = to_real(&x, MX_FLOAT32), *z = NULL;
+            ref xr = ref_copy(&x);
+            for (int64_t i = 0; i < xr.size; i++) xr.v[i] = creal(xr.v[i]);
+            for (int axis = 0; axis < 2; axis++) {
+                int32_t len = shapes[t][axis];
+                CHECK_OK(mx_fft_rfft(&y, r, MX_FFT_N_DEFAULT, axis, MX_FFT_NORM_BACKWARD, NULL));
+                ref full = ref_copy(&xr);
+                ref_dft(&full, axis, -1);
+                ref want = ref_resize(&full, axis, len / 2 + 1);
+                CHECK(rel_err(y, &want, MX_COMPLEX64) < TOL);
+                CHECK_OK(mx_fft_irfft(&z, y, len, axis, MX_FFT_NORM_BACKWARD, NULL));
+                CHECK(rel_err(z, &xr, MX_FLOAT32) < TOL);
+                ref_free(&full), ref_free(&want);
+            }
+            mx_array_free(a), mx_array_free(y), mx_array_free(r), mx_array_free(z);
+            ref_free(&x), ref_free(&xr);
         }
     }
     mxi_simd_set_active((mxi_simd_level)top);
