@@ -13,7 +13,6 @@
  * the last pass applies the norm's scale. Each line is read whole before it
  * is written, so passes in place (and a donated input buffer) are safe.
  */
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +25,9 @@
 #undef MXI_KERNELS_DECLARE_ONLY
 #include "primitives/params_fft.h"
 #include "strided.h"
+
+/* Longest transform run eight at a time. */
+#define FFT_LANES_MAX_N 65536
 
 typedef enum { PASS_C2C, PASS_R2C, PASS_C2R } pass_kind;
 
@@ -40,9 +42,18 @@ typedef struct fft_pass {
     const mxi_fft_plan *plan;
     const mxi_fft_rplan *rplan;
     float scale;
-    int64_t work; /* floats of scratch per task */
-    _Atomic bool failed;
+    int lanes;      /* MXI_FFT_LANES, or 1 for long transforms */
+    int64_t work;   /* floats of scratch per task */
+    int64_t ntasks; /* tasks, each with work floats of scratch */
+    float *scratch;
 } fft_pass;
+
+/* Whether the L complex lines start at consecutive elements. */
+static bool lanes_adjacent(const float *const *x, int L) {
+    for (int l = 1; l < L; l++)
+        if (x[l] != x[0] + 2 * l) return false;
+    return true;
+}
 
 /* Complex transforms of L lines: copied in (conjugated for the inverse),
  * transformed, copied out scaled (conjugated back). */
@@ -53,32 +64,40 @@ static void c2c_group(const fft_pass *ps, int L, const float *const *x, float *c
     float sign = ps->inverse ? -1.0f : 1.0f;
     float sr = ps->scale, si = ps->scale * sign;
     int64_t is = 2 * ps->in_s, os = 2 * ps->out_s;
-    for (int64_t j = 0; j < n; j++)
-        for (int l = 0; l < L; l++) {
-            re[j * L + l] = x[l][j * is];
-            im[j * L + l] = sign * x[l][j * is + 1];
+    if (L > 1 && lanes_adjacent(x, L)) {
+        /* Neighbouring lines (a transform along an outer axis): one
+         * contiguous run of L complex values per j. */
+        for (int64_t j = 0; j < n; j++) {
+            const float *src = x[0] + j * is;
+            for (int l = 0; l < MXI_FFT_LANES; l++) {
+                re[j * MXI_FFT_LANES + l] = src[2 * l];
+                im[j * MXI_FFT_LANES + l] = sign * src[2 * l + 1];
+            }
         }
+    } else {
+        mxi_fft_gather2(re, im, x, L, n, is, 1, 1.0f, sign);
+    }
     mxi_fft_exec(ps->plan, re, im, work, L);
-    for (int64_t j = 0; j < n; j++)
-        for (int l = 0; l < L; l++) {
-            y[l][j * os] = sr * re[j * L + l];
-            y[l][j * os + 1] = si * im[j * L + l];
+    if (L > 1 && lanes_adjacent((const float *const *)y, L)) {
+        for (int64_t j = 0; j < n; j++) {
+            float *dst = y[0] + j * os;
+            for (int l = 0; l < MXI_FFT_LANES; l++) {
+                dst[2 * l] = sr * re[j * MXI_FFT_LANES + l];
+                dst[2 * l + 1] = si * im[j * MXI_FFT_LANES + l];
+            }
         }
+    } else {
+        mxi_fft_scatter2(y, re, im, L, n, os, 1, sr, si);
+    }
 }
 
-/* Lines [b, e), MXI_FFT_LANES at a time while that many are left. */
-static void pass_range(void *ctx, int64_t b, int64_t e) {
-    fft_pass *ps = ctx;
-    float *buf = malloc(sizeof(float) * (size_t)ps->work);
-    if (!buf) {
-        ps->failed = true;
-        return;
-    }
+/* Lines [b, e), `lanes` at a time while that many are left. */
+static void run_lines(fft_pass *ps, int64_t b, int64_t e, float *buf) {
     int in_w = ps->kind == PASS_R2C ? 1 : 2, out_w = ps->kind == PASS_C2R ? 1 : 2;
     mxi_strided_pos p;
     mxi_strided_seek(&ps->lines, &p, b);
     for (int64_t l = b; l < e;) {
-        int L = e - l >= MXI_FFT_LANES ? MXI_FFT_LANES : 1;
+        int L = e - l >= ps->lanes ? ps->lanes : 1;
         const float *x[MXI_FFT_LANES];
         float *y[MXI_FFT_LANES];
         for (int i = 0; i < L; i++) {
@@ -94,7 +113,20 @@ static void pass_range(void *ctx, int64_t b, int64_t e) {
             mxi_fft_c2r(ps->rplan, L, x, ps->in_s, y, ps->out_s, ps->scale, buf);
         l += L;
     }
-    free(buf);
+}
+
+/* Task t: its share of the groups of lanes, with its own scratch (one
+ * allocation per pass: per-task allocations of this size would be fresh
+ * pages from the system every time). */
+static void pass_tasks(void *ctx, int64_t tb, int64_t te) {
+    fft_pass *ps = ctx;
+    int64_t groups = (ps->lines.size + ps->lanes - 1) / ps->lanes;
+    for (int64_t t = tb; t < te; t++) {
+        int64_t gb = groups * t / ps->ntasks, ge = groups * (t + 1) / ps->ntasks;
+        int64_t b = gb * ps->lanes, e = ge * ps->lanes;
+        if (e > ps->lines.size) e = ps->lines.size;
+        if (b < e) run_lines(ps, b, e, ps->scratch + t * ps->work);
+    }
 }
 
 /* One pass along `axis` over arrays of `shape` (the input's; the output
@@ -117,27 +149,41 @@ static int run_pass(pass_kind kind, bool inverse, int axis, int64_t n, const flo
     int rc = mxi_strided_init(&ps.lines, shape, ndim, ops, 2, "fft");
     if (rc) return rc;
     if (ps.lines.size == 0) return MX_OK;
+    /* Eight lanes while their scratch stays modest; very long transforms
+     * run one at a time. */
+    ps.lanes = n <= FFT_LANES_MAX_N ? MXI_FFT_LANES : 1;
     mxi_fft_plan *plan = NULL;
     mxi_fft_rplan *rplan = NULL;
     if (kind == PASS_C2C) {
         plan = mxi_fft_plan_new(n);
         if (!plan) return MX_ERR_MEMORY;
         ps.plan = plan;
-        ps.work = MXI_FFT_LANES * (2 * n + plan->work);
+        ps.work = ps.lanes * (2 * n + plan->work);
     } else {
         rplan = mxi_fft_rplan_new(n);
         if (!rplan) return MX_ERR_MEMORY;
         ps.rplan = rplan;
-        ps.work = mxi_fft_rplan_work(rplan, MXI_FFT_LANES);
+        ps.work = mxi_fft_rplan_work(rplan, ps.lanes);
     }
     if (ps.work < 1) ps.work = 1;
-    /* About 16k points per task, in whole groups of lanes. */
-    int64_t grain = n >= 16384 ? 1 : 16384 / n;
-    grain = (grain + MXI_FFT_LANES - 1) / MXI_FFT_LANES * MXI_FFT_LANES;
-    mxi_parallel_for(ps.lines.size, grain, pass_range, &ps);
+    /* Tasks of about 16k points or more, a few per thread for balance
+     * (one per thread for very long transforms). */
+    int64_t groups = (ps.lines.size + ps.lanes - 1) / ps.lanes;
+    int64_t per = 16384 / (n * ps.lanes) + 1;
+    int64_t nt = (groups + per - 1) / per;
+    int64_t cap = (int64_t)mxi_num_threads() * (n <= FFT_LANES_MAX_N ? 4 : 1);
+    ps.ntasks = nt < cap ? nt : cap;
+    if (ps.ntasks < 1) ps.ntasks = 1;
+    ps.scratch = malloc(sizeof(float) * (size_t)(ps.work * ps.ntasks));
+    if (!ps.scratch) {
+        mxi_fft_plan_free(plan);
+        mxi_fft_rplan_free(rplan);
+        return mxi_error(MX_ERR_MEMORY, "[fft] out of memory for scratch buffers");
+    }
+    mxi_parallel_for(ps.ntasks, 1, pass_tasks, &ps);
+    free(ps.scratch);
     mxi_fft_plan_free(plan);
     mxi_fft_rplan_free(rplan);
-    if (ps.failed) return mxi_error(MX_ERR_MEMORY, "[fft] out of memory for scratch buffers");
     return MX_OK;
 }
 

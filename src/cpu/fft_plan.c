@@ -198,6 +198,39 @@ void mxi_fft_exec(const mxi_fft_plan *p, float *re, float *im, float *work, int 
         stockham(p, re, im, work, lanes);
 }
 
+/* ---- copies in and out ---- */
+
+/* Elements of each line per block: a block of every lane stays in L1. */
+#define FFT_COPY_BLOCK 64
+
+void mxi_fft_gather2(float *dre, float *dim, const float *const *x, int lanes, int64_t count,
+                     int64_t stride, int64_t off2, float mre, float mim) {
+    for (int64_t jb = 0; jb < count; jb += FFT_COPY_BLOCK) {
+        int64_t je = jb + FFT_COPY_BLOCK < count ? jb + FFT_COPY_BLOCK : count;
+        for (int l = 0; l < lanes; l++) {
+            const float *xl = x[l];
+            for (int64_t j = jb; j < je; j++) {
+                dre[j * lanes + l] = mre * xl[j * stride];
+                dim[j * lanes + l] = mim * xl[j * stride + off2];
+            }
+        }
+    }
+}
+
+void mxi_fft_scatter2(float *const *y, const float *sre, const float *sim, int lanes, int64_t count,
+                      int64_t stride, int64_t off2, float mre, float mim) {
+    for (int64_t jb = 0; jb < count; jb += FFT_COPY_BLOCK) {
+        int64_t je = jb + FFT_COPY_BLOCK < count ? jb + FFT_COPY_BLOCK : count;
+        for (int l = 0; l < lanes; l++) {
+            float *yl = y[l];
+            for (int64_t j = jb; j < je; j++) {
+                yl[j * stride] = mre * sre[j * lanes + l];
+                yl[j * stride + off2] = mim * sim[j * lanes + l];
+            }
+        }
+    }
+}
+
 /* ---- real transforms ---- */
 
 void mxi_fft_rplan_free(mxi_fft_rplan *p) {
@@ -258,9 +291,7 @@ void mxi_fft_r2c(const mxi_fft_rplan *p, int lanes, const float *const *x, int64
         return;
     }
     int64_t h = len;
-    for (int64_t j = 0; j < h; j++)
-        for (int64_t l = 0; l < L; l++)
-            re[j * L + l] = x[l][2 * j * xs], im[j * L + l] = x[l][(2 * j + 1) * xs];
+    mxi_fft_gather2(re, im, x, lanes, h, 2 * xs, xs, 1.0f, 1.0f);
     mxi_fft_exec(p->c, re, im, sub, lanes);
     /* Z = E + i O with E, O the transforms of the even and odd samples:
      * E[k] = (Z[k] + conj Z[h-k]) / 2, O[k] = -i (Z[k] - conj Z[h-k]) / 2,
@@ -322,9 +353,5 @@ void mxi_fft_c2r(const mxi_fft_rplan *p, int lanes, const float *const *y, int64
         }
     }
     mxi_fft_exec(p->c, re, im, sub, lanes);
-    for (int64_t l = 0; l < L; l++)
-        for (int64_t j = 0; j < h; j++) {
-            x[l][2 * j * xs] = re[j * L + l] * scale;
-            x[l][(2 * j + 1) * xs] = -im[j * L + l] * scale;
-        }
+    mxi_fft_scatter2(x, re, im, lanes, h, 2 * xs, xs, scale, -scale);
 }

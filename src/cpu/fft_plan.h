@@ -55,6 +55,17 @@ void mxi_fft_plan_free(mxi_fft_plan *p);
  * holds p->work * lanes floats. */
 void mxi_fft_exec(const mxi_fft_plan *p, float *re, float *im, float *work, int lanes);
 
+/* Copies between `lanes` lines and lane-interleaved scratch, blocked so
+ * that lines far apart (a power-of-two distance, often) do not fight over
+ * cache sets: dre[j * lanes + l] = mre * x[l][j * stride] and
+ * dim[j * lanes + l] = mim * x[l][j * stride + off2] for j < count. */
+void mxi_fft_gather2(float *dre, float *dim, const float *const *x, int lanes, int64_t count,
+                     int64_t stride, int64_t off2, float mre, float mim);
+/* The reverse: y[l][j * stride] = mre * sre[j * lanes + l] and
+ * y[l][j * stride + off2] = mim * sim[j * lanes + l]. */
+void mxi_fft_scatter2(float *const *y, const float *sre, const float *sim, int lanes, int64_t count,
+                      int64_t stride, int64_t off2, float mre, float mim);
+
 typedef struct mxi_fft_rplan {
     int64_t n;
     bool half;          /* n even: a complex plan of n/2 */
