@@ -228,6 +228,46 @@ TEST(fft_batched_lines) {
     mxi_simd_set_active((mxi_simd_level)top);
 }
 
+/* Long transforms (run one line at a time): the round trip, and a few
+ * outputs against direct sums. */
+TEST(fft_long) {
+    int32_t shape[2] = {3, 70000};
+    ref x = ref_random(shape, 2, true);
+    mx_array *a = to_complex(&x), *y = NULL, *z = NULL;
+    CHECK_OK(mx_fft_fft(&y, a, MX_FFT_N_DEFAULT, 1, MX_FFT_NORM_BACKWARD, NULL));
+    CHECK_OK(mx_eval(&y, 1));
+    float *f = malloc(sizeof(float) * 2 * 3 * 70000);
+    CHECK_OK(mx_array_copy_to(y, f, sizeof(float) * 2 * 3 * 70000));
+    int32_t ks[] = {0, 1, 12345, 69999};
+    for (int row = 0; row < 3; row++)
+        for (int t = 0; t < 4; t++) {
+            cd s = 0;
+            for (int32_t j = 0; j < 70000; j++) {
+                double ang = -2.0 * PI * (double)(((int64_t)j * ks[t]) % 70000) / 70000.0;
+                s += x.v[row * 70000 + j] * (cos(ang) + I * sin(ang));
+            }
+            int64_t o = 2 * ((int64_t)row * 70000 + ks[t]);
+            /* rounding grows like sqrt(n) * |x|: allow 1e-6 * n */
+            CHECK(cabs(f[o] + I * f[o + 1] - s) < 0.07);
+        }
+    CHECK_OK(mx_fft_ifft(&z, y, MX_FFT_N_DEFAULT, 1, MX_FFT_NORM_BACKWARD, NULL));
+    CHECK(rel_err(z, &x, MX_COMPLEX64) < TOL);
+    /* real, even and odd lengths */
+    mx_array *r = to_real(&x, MX_FLOAT32);
+    ref xr = ref_copy(&x);
+    for (int64_t i = 0; i < xr.size; i++) xr.v[i] = creal(xr.v[i]);
+    CHECK_OK(mx_fft_rfft(&y, r, MX_FFT_N_DEFAULT, 1, MX_FFT_NORM_BACKWARD, NULL));
+    CHECK_OK(mx_fft_irfft(&z, y, 70000, 1, MX_FFT_NORM_BACKWARD, NULL));
+    CHECK(rel_err(z, &xr, MX_FLOAT32) < TOL);
+    CHECK_OK(mx_fft_rfft(&y, r, 69999, 1, MX_FFT_NORM_BACKWARD, NULL));
+    CHECK_OK(mx_fft_irfft(&z, y, 69999, 1, MX_FFT_NORM_BACKWARD, NULL));
+    ref xr2 = ref_resize(&xr, 1, 69999);
+    CHECK(rel_err(z, &xr2, MX_FLOAT32) < TOL);
+    free(f);
+    mx_array_free(a), mx_array_free(y), mx_array_free(z), mx_array_free(r);
+    ref_free(&x), ref_free(&xr), ref_free(&xr2);
+}
+
 /* ---- n: padding and truncation ---- */
 
 TEST(fft_n_pad_truncate) {
@@ -759,6 +799,7 @@ TEST(fft_errors) {
 int main(void) {
     RUN(fft_lengths);
     RUN(fft_batched_lines);
+    RUN(fft_long);
     RUN(fft_n_pad_truncate);
     RUN(rfft_irfft_lengths);
     RUN(irfft_general_input);
