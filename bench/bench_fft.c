@@ -25,6 +25,7 @@ static const fft_workload workloads[] = {
     {"fft_1000_x1000", 0, 1000, 1000, -1}, {"fft_4099_x64", 0, 64, 4099, -1},
     {"fft_axis0_1024", 0, 1024, 1024, 0},  {"rfft_4096_x256", 1, 256, 4096, -1},
     {"irfft_4096_x256", 3, 256, 4096, -1}, {"fft2_512", 2, 512, 512, -1},
+    {"fft_1m_x1", 0, 1, 1 << 20, -1},
 };
 
 /* --cpu: process CPU time (all threads) instead of wall time, for a

@@ -152,18 +152,17 @@ static int run_pass(pass_kind kind, bool inverse, int axis, int64_t n, const flo
     /* Eight lanes while their scratch stays modest; very long transforms
      * run one at a time. */
     ps.lanes = n <= FFT_LANES_MAX_N ? MXI_FFT_LANES : 1;
-    mxi_fft_plan *plan = NULL;
-    mxi_fft_rplan *rplan = NULL;
+    void *handle;
     if (kind == PASS_C2C) {
-        plan = mxi_fft_plan_new(n);
-        if (!plan) return MX_ERR_MEMORY;
-        ps.plan = plan;
-        ps.work = ps.lanes * (2 * n + plan->work);
+        mxi_fft_plan_ref r = mxi_fft_plan_get(n);
+        if (!r.plan) return MX_ERR_MEMORY;
+        ps.plan = r.plan, handle = r.handle;
+        ps.work = ps.lanes * (2 * n + r.plan->work);
     } else {
-        rplan = mxi_fft_rplan_new(n);
-        if (!rplan) return MX_ERR_MEMORY;
-        ps.rplan = rplan;
-        ps.work = mxi_fft_rplan_work(rplan, ps.lanes);
+        mxi_fft_rplan_ref r = mxi_fft_rplan_get(n);
+        if (!r.plan) return MX_ERR_MEMORY;
+        ps.rplan = r.plan, handle = r.handle;
+        ps.work = mxi_fft_rplan_work(r.plan, ps.lanes);
     }
     if (ps.work < 1) ps.work = 1;
     /* Tasks of about 16k points or more, a few per thread for balance
@@ -176,14 +175,12 @@ static int run_pass(pass_kind kind, bool inverse, int axis, int64_t n, const flo
     if (ps.ntasks < 1) ps.ntasks = 1;
     ps.scratch = malloc(sizeof(float) * (size_t)(ps.work * ps.ntasks));
     if (!ps.scratch) {
-        mxi_fft_plan_free(plan);
-        mxi_fft_rplan_free(rplan);
+        mxi_fft_plan_release(handle);
         return mxi_error(MX_ERR_MEMORY, "[fft] out of memory for scratch buffers");
     }
     mxi_parallel_for(ps.ntasks, 1, pass_tasks, &ps);
     free(ps.scratch);
-    mxi_fft_plan_free(plan);
-    mxi_fft_rplan_free(rplan);
+    mxi_fft_plan_release(handle);
     return MX_OK;
 }
 

@@ -93,4 +93,21 @@ void mxi_fft_r2c(const mxi_fft_rplan *p, int lanes, const float *const *x, int64
 void mxi_fft_c2r(const mxi_fft_rplan *p, int lanes, const float *const *y, int64_t ys,
                  float *const *x, int64_t xs, float scale, float *work);
 
+/* ---- the plan cache (fft_cache.c) ---- */
+
+/* A plan from the cache, built on a miss; plan is NULL with MX_ERR_MEMORY
+ * recorded on failure. Hand `handle` to mxi_fft_plan_release when done. */
+typedef struct mxi_fft_plan_ref {
+    const mxi_fft_plan *plan;
+    void *handle;
+} mxi_fft_plan_ref;
+typedef struct mxi_fft_rplan_ref {
+    const mxi_fft_rplan *plan;
+    void *handle;
+} mxi_fft_rplan_ref;
+
+mxi_fft_plan_ref mxi_fft_plan_get(int64_t n);
+mxi_fft_rplan_ref mxi_fft_rplan_get(int64_t n);
+void mxi_fft_plan_release(void *handle);
+
 #endif
