@@ -247,8 +247,8 @@ TEST(fft_long) {
                 s += x.v[row * 70000 + j] * (cos(ang) + I * sin(ang));
             }
             int64_t o = 2 * ((int64_t)row * 70000 + ks[t]);
-            /* rounding grows like sqrt(n) * |x|: allow 1e-6 * n */
-            CHECK(cabs(f[o] + I * f[o + 1] - s) < 0.07);
+            /* |X| is about sqrt(n) = 265; float rounding a few 1e-7 of that */
+            CHECK(cabs(f[o] + I * f[o + 1] - s) < 2e-3);
         }
     CHECK_OK(mx_fft_ifft(&z, y, MX_FFT_N_DEFAULT, 1, MX_FFT_NORM_BACKWARD, NULL));
     CHECK(rel_err(z, &x, MX_COMPLEX64) < TOL);

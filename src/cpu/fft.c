@@ -27,7 +27,7 @@
 #include "strided.h"
 
 /* Longest transform run eight at a time. */
-#define FFT_LANES_MAX_N 65536
+#define FFT_LANES_MAX_N MXI_FFT_FOUR_STEP_N
 
 typedef enum { PASS_C2C, PASS_R2C, PASS_C2R } pass_kind;
 

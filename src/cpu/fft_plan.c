@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threadpool.h"
 #include "cpu/simd.h"
 #include "fft_plan.h"
 
@@ -50,7 +51,10 @@ void mxi_fft_plan_free(mxi_fft_plan *p) {
     if (!p) return;
     free(p->tw_re), free(p->tw_im), free(p->cs), free(p->sn);
     free(p->w_re), free(p->w_im), free(p->b_re), free(p->b_im);
+    free(p->w4_re), free(p->w4_im);
     mxi_fft_plan_free(p->sub);
+    mxi_fft_plan_free(p->p1);
+    mxi_fft_plan_free(p->p2);
     free(p);
 }
 
@@ -138,6 +142,27 @@ mxi_fft_plan *mxi_fft_plan_new(int64_t n) {
         }
     }
     p->work = 2 * n;
+    if (n > MXI_FFT_FOUR_STEP_N) {
+        /* n1: factors taken while the product stays within sqrt(n). */
+        int64_t n1 = 1;
+        for (int i = 0; i < c; i++)
+            if (n1 * p->radix[i] * n1 * p->radix[i] <= n) n1 *= p->radix[i];
+        if (n1 >= 8) {
+            p->n1 = n1, p->n2 = n / n1;
+            p->p1 = mxi_fft_plan_new(p->n1);
+            p->p2 = p->p1 ? mxi_fft_plan_new(p->n2) : NULL;
+            p->w4_re = malloc(sizeof(float) * (size_t)n);
+            p->w4_im = malloc(sizeof(float) * (size_t)n);
+            if (!p->p1 || !p->p2 || !p->w4_re || !p->w4_im) return plan_fail(p);
+            /* w4[k1 * n2 + j2] = exp(-2 pi i j2 k1 / n) */
+            for (int64_t k1 = 0; k1 < p->n1; k1++)
+                for (int64_t j2 = 0; j2 < p->n2; j2++) {
+                    double a = -2.0 * fft_pi * (double)(j2 * k1) / (double)n;
+                    p->w4_re[k1 * p->n2 + j2] = (float)cos(a);
+                    p->w4_im[k1 * p->n2 + j2] = (float)sin(a);
+                }
+        }
+    }
     return p;
 }
 
@@ -191,7 +216,127 @@ static void bluestein(const mxi_fft_plan *p, float *re, float *im, float *work, 
     }
 }
 
+/* ---- four-step ---- */
+
+/* FFTs of length `rows` down the columns of a rows x cols matrix (split
+ * complex), src to dst (may be the same), times tw (same layout) when
+ * given. Columns go eight at a time, tasks over column groups. */
+typedef struct col_job {
+    const mxi_fft_plan *p;
+    int64_t rows, cols, ngroups, ntasks, work;
+    const float *sr, *si, *twr, *twi;
+    float *dr, *di, *scratch;
+} col_job;
+
+static void col_group(const col_job *c, int64_t c0, int L, float *buf) {
+    int64_t R = c->rows, C = c->cols;
+    float *re = buf, *im = buf + R * L, *work = buf + 2 * R * L;
+    for (int64_t j = 0; j < R; j++)
+        for (int l = 0; l < L; l++)
+            re[j * L + l] = c->sr[j * C + c0 + l], im[j * L + l] = c->si[j * C + c0 + l];
+    mxi_fft_exec(c->p, re, im, work, L);
+    for (int64_t k = 0; k < R; k++)
+        for (int l = 0; l < L; l++) {
+            float a = re[k * L + l], b = im[k * L + l];
+            if (c->twr) {
+                float wr = c->twr[k * C + c0 + l], wi = c->twi[k * C + c0 + l];
+                float t = a * wr - b * wi;
+                b = a * wi + b * wr, a = t;
+            }
+            c->dr[k * C + c0 + l] = a, c->di[k * C + c0 + l] = b;
+        }
+}
+
+static void col_tasks(void *ctx, int64_t tb, int64_t te) {
+    const col_job *c = ctx;
+    for (int64_t t = tb; t < te; t++) {
+        float *buf = c->scratch + t * c->work;
+        int64_t gb = c->ngroups * t / c->ntasks, ge = c->ngroups * (t + 1) / c->ntasks;
+        for (int64_t g = gb; g < ge; g++) {
+            int64_t c0 = g * MXI_FFT_LANES;
+            if (c0 + MXI_FFT_LANES <= c->cols) {
+                col_group(c, c0, MXI_FFT_LANES, buf);
+            } else {
+                for (int64_t x = c0; x < c->cols; x++) col_group(c, x, 1, buf);
+            }
+        }
+    }
+}
+
+/* Tasks and scratch floats per task for columns of length `rows`. */
+static int64_t col_ntasks(int64_t cols) {
+    int64_t groups = (cols + MXI_FFT_LANES - 1) / MXI_FFT_LANES;
+    int64_t cap = 4 * (int64_t)mxi_num_threads();
+    return groups < cap ? groups : cap;
+}
+
+static int64_t col_work(const mxi_fft_plan *p, int64_t rows) {
+    return MXI_FFT_LANES * (2 * rows + p->work);
+}
+
+static void col_ffts(const mxi_fft_plan *p, int64_t rows, int64_t cols, const float *sr,
+                     const float *si, float *dr, float *di, const float *twr, const float *twi,
+                     float *scratch) {
+    col_job c = {.p = p,
+                 .rows = rows,
+                 .cols = cols,
+                 .sr = sr,
+                 .si = si,
+                 .dr = dr,
+                 .di = di,
+                 .twr = twr,
+                 .twi = twi,
+                 .scratch = scratch};
+    c.ngroups = (cols + MXI_FFT_LANES - 1) / MXI_FFT_LANES;
+    c.ntasks = col_ntasks(cols);
+    c.work = col_work(p, rows);
+    mxi_parallel_for(c.ntasks, 1, col_tasks, &c);
+}
+
+typedef struct transpose_job {
+    const float *sr, *si;
+    float *dr, *di;
+    int64_t rows, cols; /* of the source */
+} transpose_job;
+
+#define TRANSPOSE_BLOCK 32
+
+static void transpose_rows(void *ctx, int64_t bb, int64_t be) {
+    const transpose_job *t = ctx;
+    for (int64_t b = bb; b < be; b++) {
+        int64_t i0 = b * TRANSPOSE_BLOCK;
+        int64_t i1 = i0 + TRANSPOSE_BLOCK < t->rows ? i0 + TRANSPOSE_BLOCK : t->rows;
+        for (int64_t j0 = 0; j0 < t->cols; j0 += TRANSPOSE_BLOCK) {
+            int64_t j1 = j0 + TRANSPOSE_BLOCK < t->cols ? j0 + TRANSPOSE_BLOCK : t->cols;
+            for (int64_t j = j0; j < j1; j++)
+                for (int64_t i = i0; i < i1; i++) {
+                    t->dr[j * t->rows + i] = t->sr[i * t->cols + j];
+                    t->di[j * t->rows + i] = t->si[i * t->cols + j];
+                }
+        }
+    }
+}
+
+/* X[k1 + n1 k2] = sum_j2 W_n2^(j2 k2) W_n^(j2 k1) sum_j1 W_n1^(j1 k1)
+ * x[j1 n2 + j2]: column transforms with twiddles in place, a transpose
+ * into work, column transforms back into re/im, which leaves X in natural
+ * order. Returns false (nothing done) when its scratch is not available. */
+static bool four_step(const mxi_fft_plan *p, float *re, float *im, float *work) {
+    int64_t n1 = p->n1, n2 = p->n2;
+    int64_t s1 = col_ntasks(n2) * col_work(p->p1, n1), s2 = col_ntasks(n1) * col_work(p->p2, n2);
+    float *scratch = malloc(sizeof(float) * (size_t)(s1 > s2 ? s1 : s2));
+    if (!scratch) return false;
+    float *tr = work, *ti = work + p->n;
+    col_ffts(p->p1, n1, n2, re, im, re, im, p->w4_re, p->w4_im, scratch);
+    transpose_job t = {re, im, tr, ti, n1, n2};
+    mxi_parallel_for((n1 + TRANSPOSE_BLOCK - 1) / TRANSPOSE_BLOCK, 1, transpose_rows, &t);
+    col_ffts(p->p2, n2, n1, tr, ti, re, im, NULL, NULL, scratch);
+    free(scratch);
+    return true;
+}
+
 void mxi_fft_exec(const mxi_fft_plan *p, float *re, float *im, float *work, int lanes) {
+    if (lanes == 1 && p->p1 && four_step(p, re, im, work)) return;
     if (p->sub)
         bluestein(p, re, im, work, lanes);
     else if (p->npasses)

@@ -43,8 +43,19 @@ typedef struct mxi_fft_plan {
     int64_t m;
     float *w_re, *w_im;
     float *b_re, *b_im;
+    /* Long lengths, one transform at a time (p1 != NULL): the four-step
+     * split n = n1 n2, columns of length n1 (with twiddles w4, laid out as
+     * the n1 x n2 data) and, after a transpose, columns of length n2; both
+     * run eight columns side by side and spread over the thread pool. */
+    struct mxi_fft_plan *p1, *p2;
+    int64_t n1, n2;
+    float *w4_re, *w4_im;
     int64_t work; /* floats of scratch mxi_fft_exec needs */
 } mxi_fft_plan;
+
+/* Lengths above this (with no prime factor over MXI_FFT_MAX_GENERIC) use
+ * the four-step split when run one at a time. */
+#define MXI_FFT_FOUR_STEP_N 16384
 
 /* A plan for length n >= 1, or NULL with MX_ERR_MEMORY recorded. */
 mxi_fft_plan *mxi_fft_plan_new(int64_t n);
