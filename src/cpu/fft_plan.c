@@ -216,121 +216,120 @@ static void bluestein(const mxi_fft_plan *p, float *re, float *im, float *work, 
     }
 }
 
-/* ---- four-step ---- */
+/* ---- four-step ----
+ *
+ * X[k1 + n1 k2] = sum_j2 W_n2^(j2 k2) W_n^(j2 k1) sum_j1 W_n1^(j1 k1)
+ * x[j1 n2 + j2]. Step one: transforms down the n2 columns of x seen as
+ * n1 x n2, times the twiddles, into work (same layout, Y[k1][j2]). Step
+ * two: transforms along the n1 rows of Y, each result written down a
+ * column of the output seen as n2 x n1, which is X in natural order. Both
+ * steps take eight columns or rows at a time (lanes) and split them over
+ * the pool; copies are blocked so that rows a power of two apart do not
+ * evict one another. */
 
-/* FFTs of length `rows` down the columns of a rows x cols matrix (split
- * complex), src to dst (may be the same), times tw (same layout) when
- * given. Columns go eight at a time, tasks over column groups. */
-typedef struct col_job {
+typedef struct four_job {
     const mxi_fft_plan *p;
-    int64_t rows, cols, ngroups, ntasks, work;
+    bool rows;      /* step two */
+    int64_t ntasks; /* each with `work` floats of scratch */
+    int64_t work;
     const float *sr, *si, *twr, *twi;
     float *dr, *di, *scratch;
-} col_job;
+} four_job;
 
-static void col_group(const col_job *c, int64_t c0, int L, float *buf) {
-    int64_t R = c->rows, C = c->cols;
+#define FOUR_BLOCK 64
+
+/* Step one for columns [c0, c0 + L). */
+static void four_cols(const four_job *f, int64_t c0, int L, float *buf) {
+    int64_t R = f->p->n1, C = f->p->n2;
     float *re = buf, *im = buf + R * L, *work = buf + 2 * R * L;
     for (int64_t j = 0; j < R; j++)
         for (int l = 0; l < L; l++)
-            re[j * L + l] = c->sr[j * C + c0 + l], im[j * L + l] = c->si[j * C + c0 + l];
-    mxi_fft_exec(c->p, re, im, work, L);
+            re[j * L + l] = f->sr[j * C + c0 + l], im[j * L + l] = f->si[j * C + c0 + l];
+    mxi_fft_exec(f->p->p1, re, im, work, L);
     for (int64_t k = 0; k < R; k++)
         for (int l = 0; l < L; l++) {
             float a = re[k * L + l], b = im[k * L + l];
-            if (c->twr) {
-                float wr = c->twr[k * C + c0 + l], wi = c->twi[k * C + c0 + l];
-                float t = a * wr - b * wi;
-                b = a * wi + b * wr, a = t;
-            }
-            c->dr[k * C + c0 + l] = a, c->di[k * C + c0 + l] = b;
+            float wr = f->twr[k * C + c0 + l], wi = f->twi[k * C + c0 + l];
+            f->dr[k * C + c0 + l] = a * wr - b * wi;
+            f->di[k * C + c0 + l] = a * wi + b * wr;
         }
 }
 
-static void col_tasks(void *ctx, int64_t tb, int64_t te) {
-    const col_job *c = ctx;
+/* Step two for rows [r0, r0 + L) of Y (n1 x n2): row r's transform goes
+ * to out[k2 * n1 + r]. */
+static void four_rows(const four_job *f, int64_t r0, int L, float *buf) {
+    int64_t n1 = f->p->n1, n2 = f->p->n2;
+    float *re = buf, *im = buf + n2 * L, *work = buf + 2 * n2 * L;
+    for (int64_t jb = 0; jb < n2; jb += FOUR_BLOCK) {
+        int64_t je = jb + FOUR_BLOCK < n2 ? jb + FOUR_BLOCK : n2;
+        for (int l = 0; l < L; l++) {
+            const float *yr = f->sr + (r0 + l) * n2, *yi = f->si + (r0 + l) * n2;
+            for (int64_t j = jb; j < je; j++) re[j * L + l] = yr[j], im[j * L + l] = yi[j];
+        }
+    }
+    mxi_fft_exec(f->p->p2, re, im, work, L);
+    for (int64_t k = 0; k < n2; k++)
+        for (int l = 0; l < L; l++)
+            f->dr[k * n1 + r0 + l] = re[k * L + l], f->di[k * n1 + r0 + l] = im[k * L + l];
+}
+
+static void four_tasks(void *ctx, int64_t tb, int64_t te) {
+    const four_job *f = ctx;
+    int64_t count = f->rows ? f->p->n1 : f->p->n2;
+    int64_t groups = (count + MXI_FFT_LANES - 1) / MXI_FFT_LANES;
     for (int64_t t = tb; t < te; t++) {
-        float *buf = c->scratch + t * c->work;
-        int64_t gb = c->ngroups * t / c->ntasks, ge = c->ngroups * (t + 1) / c->ntasks;
+        float *buf = f->scratch + t * f->work;
+        int64_t gb = groups * t / f->ntasks, ge = groups * (t + 1) / f->ntasks;
         for (int64_t g = gb; g < ge; g++) {
-            int64_t c0 = g * MXI_FFT_LANES;
-            if (c0 + MXI_FFT_LANES <= c->cols) {
-                col_group(c, c0, MXI_FFT_LANES, buf);
-            } else {
-                for (int64_t x = c0; x < c->cols; x++) col_group(c, x, 1, buf);
+            int64_t c0 = g * MXI_FFT_LANES, c1 = c0 + MXI_FFT_LANES;
+            int L = c1 <= count ? MXI_FFT_LANES : 1;
+            for (int64_t c = c0; c < c1 && c < count; c += L) {
+                if (f->rows)
+                    four_rows(f, c, L, buf);
+                else
+                    four_cols(f, c, L, buf);
             }
         }
     }
 }
 
-/* Tasks and scratch floats per task for columns of length `rows`. */
-static int64_t col_ntasks(int64_t cols) {
-    int64_t groups = (cols + MXI_FFT_LANES - 1) / MXI_FFT_LANES;
+static int64_t four_ntasks(int64_t count) {
+    int64_t groups = (count + MXI_FFT_LANES - 1) / MXI_FFT_LANES;
     int64_t cap = 4 * (int64_t)mxi_num_threads();
     return groups < cap ? groups : cap;
 }
 
-static int64_t col_work(const mxi_fft_plan *p, int64_t rows) {
-    return MXI_FFT_LANES * (2 * rows + p->work);
-}
-
-static void col_ffts(const mxi_fft_plan *p, int64_t rows, int64_t cols, const float *sr,
-                     const float *si, float *dr, float *di, const float *twr, const float *twi,
-                     float *scratch) {
-    col_job c = {.p = p,
-                 .rows = rows,
-                 .cols = cols,
-                 .sr = sr,
-                 .si = si,
-                 .dr = dr,
-                 .di = di,
-                 .twr = twr,
-                 .twi = twi,
-                 .scratch = scratch};
-    c.ngroups = (cols + MXI_FFT_LANES - 1) / MXI_FFT_LANES;
-    c.ntasks = col_ntasks(cols);
-    c.work = col_work(p, rows);
-    mxi_parallel_for(c.ntasks, 1, col_tasks, &c);
-}
-
-typedef struct transpose_job {
-    const float *sr, *si;
-    float *dr, *di;
-    int64_t rows, cols; /* of the source */
-} transpose_job;
-
-#define TRANSPOSE_BLOCK 32
-
-static void transpose_rows(void *ctx, int64_t bb, int64_t be) {
-    const transpose_job *t = ctx;
-    for (int64_t b = bb; b < be; b++) {
-        int64_t i0 = b * TRANSPOSE_BLOCK;
-        int64_t i1 = i0 + TRANSPOSE_BLOCK < t->rows ? i0 + TRANSPOSE_BLOCK : t->rows;
-        for (int64_t j0 = 0; j0 < t->cols; j0 += TRANSPOSE_BLOCK) {
-            int64_t j1 = j0 + TRANSPOSE_BLOCK < t->cols ? j0 + TRANSPOSE_BLOCK : t->cols;
-            for (int64_t j = j0; j < j1; j++)
-                for (int64_t i = i0; i < i1; i++) {
-                    t->dr[j * t->rows + i] = t->sr[i * t->cols + j];
-                    t->di[j * t->rows + i] = t->si[i * t->cols + j];
-                }
-        }
-    }
-}
-
-/* X[k1 + n1 k2] = sum_j2 W_n2^(j2 k2) W_n^(j2 k1) sum_j1 W_n1^(j1 k1)
- * x[j1 n2 + j2]: column transforms with twiddles in place, a transpose
- * into work, column transforms back into re/im, which leaves X in natural
- * order. Returns false (nothing done) when its scratch is not available. */
+/* Returns false (nothing done) when its scratch is not available. */
 static bool four_step(const mxi_fft_plan *p, float *re, float *im, float *work) {
-    int64_t n1 = p->n1, n2 = p->n2;
-    int64_t s1 = col_ntasks(n2) * col_work(p->p1, n1), s2 = col_ntasks(n1) * col_work(p->p2, n2);
-    float *scratch = malloc(sizeof(float) * (size_t)(s1 > s2 ? s1 : s2));
+    int64_t w1 = MXI_FFT_LANES * (2 * p->n1 + p->p1->work);
+    int64_t w2 = MXI_FFT_LANES * (2 * p->n2 + p->p2->work);
+    int64_t t1 = four_ntasks(p->n2), t2 = four_ntasks(p->n1);
+    int64_t need = t1 * w1 > t2 * w2 ? t1 * w1 : t2 * w2;
+    float *scratch = malloc(sizeof(float) * (size_t)need);
     if (!scratch) return false;
-    float *tr = work, *ti = work + p->n;
-    col_ffts(p->p1, n1, n2, re, im, re, im, p->w4_re, p->w4_im, scratch);
-    transpose_job t = {re, im, tr, ti, n1, n2};
-    mxi_parallel_for((n1 + TRANSPOSE_BLOCK - 1) / TRANSPOSE_BLOCK, 1, transpose_rows, &t);
-    col_ffts(p->p2, n2, n1, tr, ti, re, im, NULL, NULL, scratch);
+    float *yr = work, *yi = work + p->n;
+    four_job f = {.p = p,
+                  .rows = false,
+                  .ntasks = t1,
+                  .work = w1,
+                  .sr = re,
+                  .si = im,
+                  .twr = p->w4_re,
+                  .twi = p->w4_im,
+                  .dr = yr,
+                  .di = yi,
+                  .scratch = scratch};
+    mxi_parallel_for(t1, 1, four_tasks, &f);
+    four_job g = {.p = p,
+                  .rows = true,
+                  .ntasks = t2,
+                  .work = w2,
+                  .sr = yr,
+                  .si = yi,
+                  .dr = re,
+                  .di = im,
+                  .scratch = scratch};
+    mxi_parallel_for(t2, 1, four_tasks, &g);
     free(scratch);
     return true;
 }
