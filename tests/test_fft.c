@@ -268,6 +268,30 @@ TEST(fft_long) {
     ref_free(&x), ref_free(&xr), ref_free(&xr2);
 }
 
+/* Transforms on two streams at once share plans through the cache. */
+TEST(fft_two_streams) {
+    mx_device cpu = {MX_CPU, 0};
+    mx_stream s1, s2;
+    CHECK_OK(mx_new_stream(&s1, cpu));
+    CHECK_OK(mx_new_stream(&s2, cpu));
+    int32_t shape[2] = {24, 300};
+    ref x = ref_random(shape, 2, true);
+    ref want = ref_copy(&x);
+    ref_dft(&want, 1, -1);
+    mx_array *a = to_complex(&x);
+    mx_array *y[8] = {NULL};
+    for (int i = 0; i < 8; i++)
+        CHECK_OK(
+            mx_fft_fft(&y[i], a, MX_FFT_N_DEFAULT, 1, MX_FFT_NORM_BACKWARD, i % 2 ? &s1 : &s2));
+    CHECK_OK(mx_eval(y, 8));
+    for (int i = 0; i < 8; i++) {
+        CHECK(rel_err(y[i], &want, MX_COMPLEX64) < TOL);
+        mx_array_free(y[i]);
+    }
+    mx_array_free(a);
+    ref_free(&x), ref_free(&want);
+}
+
 /* ---- n: padding and truncation ---- */
 
 TEST(fft_n_pad_truncate) {
@@ -800,6 +824,7 @@ int main(void) {
     RUN(fft_lengths);
     RUN(fft_batched_lines);
     RUN(fft_long);
+    RUN(fft_two_streams);
     RUN(fft_n_pad_truncate);
     RUN(rfft_irfft_lengths);
     RUN(irfft_general_input);

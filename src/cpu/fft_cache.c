@@ -14,7 +14,7 @@
 
 #define CACHE_SLOTS 16
 /* Longer plans are built for each use (their memory is not kept). */
-#define CACHE_MAX_N (1 << 22)
+#define CACHE_MAX_N (1 << 20)
 
 typedef struct cached {
     atomic_int refs;
