@@ -2,8 +2,9 @@
  * FFT: transforms along each listed axis in turn, each axis applied to
  * every line of the array along it (any strides: a line is copied into a
  * split-complex scratch buffer, transformed, and written back scaled).
- * Lines are split over the thread pool; the plan for the axis length is
- * built once per pass and shared.
+ * Lines go eight at a time (lanes, see fft_kernels.inc) and are split over
+ * the thread pool; the plan for the axis length comes from the plan cache
+ * and is shared.
  *
  * Order, as MLX: a real forward transform does the real axis (the last
  * listed) first, input to output, then the complex axes in place in the

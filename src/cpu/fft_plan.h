@@ -1,14 +1,16 @@
 /*
- * FFT plans: what a transform of one length needs, computed once per
- * evaluation and then shared read-only by every thread.
+ * FFT plans: what a transform of one length needs, computed once (and
+ * kept in the plan cache, fft_cache.c) and then shared read-only by every
+ * thread.
  *
  * A complex plan of length n factors n into radices 4, 2, 3, 5 and odd
  * primes up to MXI_FFT_MAX_GENERIC and runs one Stockham pass per factor
  * (fft_kernels.inc), with twiddle factors computed in double and stored as
  * float. A length with a larger prime factor goes through Bluestein's
  * chirp-z algorithm: the transform becomes a circular convolution of length
- * m >= 2n - 1 (m with factors 2, 3, 5 only), done with two plans of length
- * m and a precomputed transform of the chirp.
+ * m >= 2n - 1 (m with factors 2, 3, 5 only), done with two transforms of
+ * length m and a precomputed transform of the chirp. A long length run one
+ * at a time uses the four-step split (see mxi_fft_plan below).
  *
  * A real plan of even length n runs a complex plan of length n/2 on the
  * even and odd samples packed as real and imaginary parts, then separates
