@@ -415,8 +415,9 @@ mxi_fft_rplan *mxi_fft_rplan_new(int64_t n) {
     return p;
 }
 
+/* re, im, the complex plan's scratch and X[n/2] of each lane. */
 int64_t mxi_fft_rplan_work(const mxi_fft_rplan *p, int lanes) {
-    return lanes * (2 * p->c->n + p->c->work);
+    return lanes * (2 * p->c->n + p->c->work + 2);
 }
 
 void mxi_fft_r2c(const mxi_fft_rplan *p, int lanes, const float *const *x, int64_t xs,
@@ -435,27 +436,13 @@ void mxi_fft_r2c(const mxi_fft_rplan *p, int lanes, const float *const *x, int64
         return;
     }
     int64_t h = len;
+    float *hr = sub + p->c->work * L, *hi = hr + L;
     mxi_fft_gather2(re, im, x, lanes, h, 2 * xs, xs, 1.0f, 1.0f);
     mxi_fft_exec(p->c, re, im, sub, lanes);
-    /* Z = E + i O with E, O the transforms of the even and odd samples:
-     * E[k] = (Z[k] + conj Z[h-k]) / 2, O[k] = -i (Z[k] - conj Z[h-k]) / 2,
-     * X[k] = E[k] + t^k O[k] and X[h] = E[0] - O[0]. */
-    for (int64_t l = 0; l < L; l++) {
-        float *yl = y[l];
-        yl[0] = (re[l] + im[l]) * scale;
-        yl[1] = 0;
-        yl[2 * h * ys] = (re[l] - im[l]) * scale;
-        yl[2 * h * ys + 1] = 0;
-        for (int64_t k = 1; k < h; k++) {
-            float zr = re[k * L + l], zi = im[k * L + l];
-            float cr = re[(h - k) * L + l], ci = -im[(h - k) * L + l];
-            float er = 0.5f * (zr + cr), ei = 0.5f * (zi + ci);
-            float orr = 0.5f * (zi - ci), oi = -0.5f * (zr - cr);
-            float tr = p->t_re[k], ti = p->t_im[k];
-            yl[2 * k * ys] = (er + tr * orr - ti * oi) * scale;
-            yl[2 * k * ys + 1] = (ei + tr * oi + ti * orr) * scale;
-        }
-    }
+    const mxi_fft_table *t = mxi_simd_pick(fft_tables);
+    t->r2c_post[L > 1](re, im, hr, hi, p->t_re, p->t_im, h, scale);
+    mxi_fft_scatter2(y, re, im, lanes, h, 2 * ys, 1, 1.0f, 1.0f);
+    for (int64_t l = 0; l < L; l++) y[l][2 * h * ys] = hr[l], y[l][2 * h * ys + 1] = hi[l];
 }
 
 void mxi_fft_c2r(const mxi_fft_rplan *p, int lanes, const float *const *y, int64_t ys,
@@ -480,22 +467,11 @@ void mxi_fft_c2r(const mxi_fft_rplan *p, int lanes, const float *const *y, int64
         return;
     }
     int64_t h = len;
-    /* E[k] = X[k] + conj X[h-k], O[k] = (X[k] - conj X[h-k]) conj(t^k),
-     * Z = E + i O; z = inverse(Z) holds the even samples in its real part
-     * and the odd ones in its imaginary part. Z is stored conjugated. */
-    for (int64_t l = 0; l < L; l++) {
-        const float *yl = y[l];
-        for (int64_t k = 0; k < h; k++) {
-            float xr = yl[2 * k * ys], xi = k ? yl[2 * k * ys + 1] : 0.0f;
-            float cr = yl[2 * (h - k) * ys], ci = k ? -yl[2 * (h - k) * ys + 1] : 0.0f;
-            float er = xr + cr, ei = xi + ci;
-            float dr = xr - cr, di = xi - ci;
-            float tr = p->t_re[k], ti = -p->t_im[k];
-            float orr = dr * tr - di * ti, oi = dr * ti + di * tr;
-            re[k * L + l] = er - oi;
-            im[k * L + l] = -(ei + orr);
-        }
-    }
+    float *hr = sub + p->c->work * L;
+    mxi_fft_gather2(re, im, y, lanes, h, 2 * ys, 1, 1.0f, 1.0f);
+    for (int64_t l = 0; l < L; l++) hr[l] = y[l][2 * h * ys];
+    const mxi_fft_table *t = mxi_simd_pick(fft_tables);
+    t->c2r_pre[L > 1](re, im, hr, p->t_re, p->t_im, h);
     mxi_fft_exec(p->c, re, im, sub, lanes);
     mxi_fft_scatter2(x, re, im, lanes, h, 2 * xs, xs, scale, -scale);
 }
