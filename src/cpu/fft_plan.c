@@ -344,35 +344,16 @@ void mxi_fft_exec(const mxi_fft_plan *p, float *re, float *im, float *work, int 
 
 /* ---- copies in and out ---- */
 
-/* Elements of each line per block: a block of every lane stays in L1. */
-#define FFT_COPY_BLOCK 64
-
 void mxi_fft_gather2(float *dre, float *dim, const float *const *x, int lanes, int64_t count,
                      int64_t stride, int64_t off2, float mre, float mim) {
-    for (int64_t jb = 0; jb < count; jb += FFT_COPY_BLOCK) {
-        int64_t je = jb + FFT_COPY_BLOCK < count ? jb + FFT_COPY_BLOCK : count;
-        for (int l = 0; l < lanes; l++) {
-            const float *xl = x[l];
-            for (int64_t j = jb; j < je; j++) {
-                dre[j * lanes + l] = mre * xl[j * stride];
-                dim[j * lanes + l] = mim * xl[j * stride + off2];
-            }
-        }
-    }
+    const mxi_fft_table *t = mxi_simd_pick(fft_tables);
+    t->gather2(dre, dim, x, lanes, count, stride, off2, mre, mim);
 }
 
 void mxi_fft_scatter2(float *const *y, const float *sre, const float *sim, int lanes, int64_t count,
                       int64_t stride, int64_t off2, float mre, float mim) {
-    for (int64_t jb = 0; jb < count; jb += FFT_COPY_BLOCK) {
-        int64_t je = jb + FFT_COPY_BLOCK < count ? jb + FFT_COPY_BLOCK : count;
-        for (int l = 0; l < lanes; l++) {
-            float *yl = y[l];
-            for (int64_t j = jb; j < je; j++) {
-                yl[j * stride] = mre * sre[j * lanes + l];
-                yl[j * stride + off2] = mim * sim[j * lanes + l];
-            }
-        }
-    }
+    const mxi_fft_table *t = mxi_simd_pick(fft_tables);
+    t->scatter2(y, sre, sim, lanes, count, stride, off2, mre, mim);
 }
 
 /* ---- real transforms ---- */
