@@ -24,8 +24,11 @@
 #define MXI_KERNELS_DECLARE_ONLY
 #include "fft_kernels.inc"
 #undef MXI_KERNELS_DECLARE_ONLY
+#include "cpu/simd.h"
 #include "primitives/params_fft.h"
 #include "strided.h"
+
+static const void *const fft_tables[MXI_SIMD_LEVELS] = MXI_SIMD_TABLES(fft);
 
 /* Longest transform run eight at a time. */
 #define FFT_LANES_MAX_N MXI_FFT_FOUR_STEP_N
@@ -65,31 +68,16 @@ static void c2c_group(const fft_pass *ps, int L, const float *const *x, float *c
     float sign = ps->inverse ? -1.0f : 1.0f;
     float sr = ps->scale, si = ps->scale * sign;
     int64_t is = 2 * ps->in_s, os = 2 * ps->out_s;
-    if (L > 1 && lanes_adjacent(x, L)) {
-        /* Neighbouring lines (a transform along an outer axis): one
-         * contiguous run of L complex values per j. */
-        for (int64_t j = 0; j < n; j++) {
-            const float *src = x[0] + j * is;
-            for (int l = 0; l < MXI_FFT_LANES; l++) {
-                re[j * MXI_FFT_LANES + l] = src[2 * l];
-                im[j * MXI_FFT_LANES + l] = sign * src[2 * l + 1];
-            }
-        }
-    } else {
-        mxi_fft_gather2(re, im, x, L, n, is, 1, 1.0f, sign);
-    }
+    const mxi_fft_table *t = mxi_simd_pick(fft_tables);
+    if (L > 1 && lanes_adjacent(x, L))
+        t->gather_adj(re, im, x[0], n, is, sign);
+    else
+        t->gather2(re, im, x, L, n, is, 1, 1.0f, sign);
     mxi_fft_exec(ps->plan, re, im, work, L);
-    if (L > 1 && lanes_adjacent((const float *const *)y, L)) {
-        for (int64_t j = 0; j < n; j++) {
-            float *dst = y[0] + j * os;
-            for (int l = 0; l < MXI_FFT_LANES; l++) {
-                dst[2 * l] = sr * re[j * MXI_FFT_LANES + l];
-                dst[2 * l + 1] = si * im[j * MXI_FFT_LANES + l];
-            }
-        }
-    } else {
-        mxi_fft_scatter2(y, re, im, L, n, os, 1, sr, si);
-    }
+    if (L > 1 && lanes_adjacent((const float *const *)y, L))
+        t->scatter_adj(y[0], re, im, n, os, sr, si);
+    else
+        t->scatter2(y, re, im, L, n, os, 1, sr, si);
 }
 
 /* Lines [b, e), `lanes` at a time while that many are left. */
