@@ -14,6 +14,7 @@
 #include "cmlx/ops.h"
 #include "cmlx/linalg.h"
 #include "cmlx/transforms.h"
+#include "cmlx/fft.h"
 
 #define CMLX_VERSION_MAJOR 0
 #define CMLX_VERSION_MINOR 1
