@@ -196,7 +196,7 @@ typedef struct rope_job {
     int dt;
     bool stream;
     view x; /* viewed as (B, N, T, D) */
-    int64_t B, N, T, D;
+    int64_t B, N, T, D, tb;
     const int32_t *offset;
     int64_t offset_stride; /* 0: one offset for all */
     const float *inv_freq; /* half entries */
@@ -205,12 +205,15 @@ typedef struct rope_job {
     int failed;
 } rope_job;
 
-/* One work item is one (batch entry, position): its angles are computed
- * once and applied to the rows of every head. */
+/* One work item is one (batch entry, block of tb positions): the angles of
+ * the block are computed once into a table that stays in cache, then the
+ * rows of every head are rotated, each head's block being one contiguous
+ * stretch of memory for contiguous inputs. */
 static void rope_range(void *ctx, int64_t i0, int64_t i1) {
     rope_job *j = ctx;
-    int64_t half = j->p->dims / 2, D = j->D, rowb = D * j->osz;
-    float *buf = malloc((size_t)half * 3 * sizeof(float) + 64);
+    int64_t half = j->p->dims / 2, D = j->D, rowb = D * j->osz, tb = j->tb;
+    int64_t nblk = (j->T + tb - 1) / tb;
+    float *buf = malloc((size_t)(half * (2 * tb + 1)) * sizeof(float) + 64);
     void *tmp = j->stream ? aligned_alloc(64, (size_t)((rowb + 63) / 64 * 64)) : NULL;
     if (!buf || (j->stream && !tmp)) {
         j->failed = 1;
@@ -218,28 +221,34 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
         free(tmp);
         return;
     }
-    float *th = buf, *c = buf + half, *s = buf + 2 * half;
+    float *th = buf, *cs = buf + half; /* per position: half cosines, then half sines */
     for (int64_t it = i0; it < i1; it++) {
-        int64_t b = it / j->T, t = it % j->T;
-        float pos = (float)(t + j->offset[b * j->offset_stride]) * j->p->scale;
-        for (int64_t i = 0; i < half; i++) th[i] = pos * j->inv_freq[i];
-        j->k->sincos(c, s, th, half);
-        for (int64_t i = 0; i < half; i++)
-            if (!(fabsf(th[i]) <= MXI_VM_SINCOS_MAX)) c[i] = cosf(th[i]), s[i] = sinf(th[i]);
-        if (!j->p->forward)
-            for (int64_t i = 0; i < half; i++) s[i] = -s[i];
-        for (int64_t n = 0; n < j->N; n++) {
-            const char *x =
-                j->x.data +
-                (b * j->x.strides[0] + n * j->x.strides[1] + t * j->x.strides[2]) * j->x.isz;
-            char *o = j->out + ((b * j->N + n) * j->T + t) * rowb;
-            char *dst = tmp ? tmp : o;
-            j->k->rope[j->dt](dst, x, c, s, half, j->p->traditional);
-            if (j->p->dims < D)
-                memcpy(dst + j->p->dims * j->osz, x + j->p->dims * j->osz,
-                       (size_t)((D - j->p->dims) * j->osz));
-            if (tmp) mxi_stream_store(o, tmp, rowb);
+        int64_t b = it / nblk, t0 = (it % nblk) * tb, nt = j->T - t0 < tb ? j->T - t0 : tb;
+        for (int64_t u = 0; u < nt; u++) {
+            float *c = cs + 2 * u * half, *s = c + half;
+            float pos = (float)(t0 + u + j->offset[b * j->offset_stride]) * j->p->scale;
+            for (int64_t i = 0; i < half; i++) th[i] = pos * j->inv_freq[i];
+            j->k->sincos(c, s, th, half);
+            for (int64_t i = 0; i < half; i++)
+                if (!(fabsf(th[i]) <= MXI_VM_SINCOS_MAX)) c[i] = cosf(th[i]), s[i] = sinf(th[i]);
+            if (!j->p->forward)
+                for (int64_t i = 0; i < half; i++) s[i] = -s[i];
         }
+        for (int64_t n = 0; n < j->N; n++)
+            for (int64_t u = 0; u < nt; u++) {
+                int64_t t = t0 + u;
+                const float *c = cs + 2 * u * half;
+                const char *x =
+                    j->x.data +
+                    (b * j->x.strides[0] + n * j->x.strides[1] + t * j->x.strides[2]) * j->x.isz;
+                char *o = j->out + ((b * j->N + n) * j->T + t) * rowb;
+                char *dst = tmp ? tmp : o;
+                j->k->rope[j->dt](dst, x, c, c + half, half, j->p->traditional);
+                if (j->p->dims < D)
+                    memcpy(dst + j->p->dims * j->osz, x + j->p->dims * j->osz,
+                           (size_t)((D - j->p->dims) * j->osz));
+                if (tmp) mxi_stream_store(o, tmp, rowb);
+            }
     }
     if (tmp) mxi_stream_fence();
     free(buf);
@@ -314,7 +323,12 @@ int mxi_cpu_rope(struct mxi_node *node, mx_array *const *inputs, mx_array *const
     }
     int64_t st[4] = {j.x.strides[0], sn, j.x.strides[nd - 2], 1};
     memcpy(j.x.strides, st, sizeof st);
-    run_rows(j.B * j.T, j.N * j.D, rope_range, &j);
+    /* blocks of positions whose angle table is about 32 KiB */
+    j.tb = 4096 / (half > 0 ? half : 1);
+    if (j.tb < 1) j.tb = 1;
+    if (j.tb > j.T) j.tb = j.T;
+    int64_t nblk = (j.T + j.tb - 1) / j.tb;
+    run_rows(j.B * nblk, j.tb * j.N * j.D, rope_range, &j);
     if (j.failed) rc = mxi_error(MX_ERR_MEMORY, "[rope] out of memory");
 done:
     free(j.x.copy);
