@@ -197,6 +197,7 @@ typedef struct rope_job {
     bool stream;
     view x; /* viewed as (B, N, T, D) */
     int64_t B, N, T, D, tb;
+    bool shared; /* one angle table per block of positions for every batch entry */
     const int32_t *offset;
     int64_t offset_stride; /* 0: one offset for all */
     const float *inv_freq; /* half entries */
@@ -214,7 +215,7 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
     int64_t half = j->p->dims / 2, D = j->D, rowb = D * j->osz, tb = j->tb;
     int64_t nblk = (j->T + tb - 1) / tb;
     float *buf = malloc((size_t)(half * (2 * tb + 1)) * sizeof(float) + 64);
-    void *tmp = j->stream ? aligned_alloc(64, (size_t)((rowb + 63) / 64 * 64)) : NULL;
+    char *tmp = j->stream ? aligned_alloc(64, (size_t)((tb * rowb + 63) / 64 * 64)) : NULL;
     if (!buf || (j->stream && !tmp)) {
         j->failed = 1;
         free(buf);
@@ -223,10 +224,13 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
     }
     float *th = buf, *cs = buf + half; /* per position: half cosines, then half sines */
     for (int64_t it = i0; it < i1; it++) {
-        int64_t b = it / nblk, t0 = (it % nblk) * tb, nt = j->T - t0 < tb ? j->T - t0 : tb;
+        /* one offset for all: the block's table serves every batch entry */
+        int64_t shared = j->shared;
+        int64_t b0 = shared ? 0 : it / nblk, b1 = shared ? j->B : b0 + 1;
+        int64_t t0 = (it % nblk) * tb, nt = j->T - t0 < tb ? j->T - t0 : tb;
         for (int64_t u = 0; u < nt; u++) {
             float *c = cs + 2 * u * half, *s = c + half;
-            float pos = (float)(t0 + u + j->offset[b * j->offset_stride]) * j->p->scale;
+            float pos = (float)(t0 + u + j->offset[b0 * j->offset_stride]) * j->p->scale;
             for (int64_t i = 0; i < half; i++) th[i] = pos * j->inv_freq[i];
             j->k->sincos(c, s, th, half);
             for (int64_t i = 0; i < half; i++)
@@ -234,20 +238,23 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
             if (!j->p->forward)
                 for (int64_t i = 0; i < half; i++) s[i] = -s[i];
         }
-        for (int64_t n = 0; n < j->N; n++)
-            for (int64_t u = 0; u < nt; u++) {
-                int64_t t = t0 + u;
-                const float *c = cs + 2 * u * half;
-                const char *x =
-                    j->x.data +
-                    (b * j->x.strides[0] + n * j->x.strides[1] + t * j->x.strides[2]) * j->x.isz;
-                char *o = j->out + ((b * j->N + n) * j->T + t) * rowb;
-                char *dst = tmp ? tmp : o;
-                j->k->rope[j->dt](dst, x, c, c + half, half, j->p->traditional);
-                if (j->p->dims < D)
-                    memcpy(dst + j->p->dims * j->osz, x + j->p->dims * j->osz,
-                           (size_t)((D - j->p->dims) * j->osz));
-                if (tmp) mxi_stream_store(o, tmp, rowb);
+        for (int64_t b = b0; b < b1; b++)
+            for (int64_t n = 0; n < j->N; n++) {
+                /* the block's output rows are contiguous: staged, then streamed at once */
+                char *ob = j->out + ((b * j->N + n) * j->T + t0) * rowb;
+                for (int64_t u = 0; u < nt; u++) {
+                    int64_t t = t0 + u;
+                    const float *c = cs + 2 * u * half;
+                    const char *x = j->x.data + (b * j->x.strides[0] + n * j->x.strides[1] +
+                                                 t * j->x.strides[2]) *
+                                                    j->x.isz;
+                    char *dst = (tmp ? tmp : ob) + u * rowb;
+                    j->k->rope[j->dt](dst, x, c, c + half, half, j->p->traditional);
+                    if (j->p->dims < D)
+                        memcpy(dst + j->p->dims * j->osz, x + j->p->dims * j->osz,
+                               (size_t)((D - j->p->dims) * j->osz));
+                }
+                if (tmp) mxi_stream_store(ob, tmp, nt * rowb);
             }
     }
     if (tmp) mxi_stream_fence();
@@ -325,10 +332,16 @@ int mxi_cpu_rope(struct mxi_node *node, mx_array *const *inputs, mx_array *const
     memcpy(j.x.strides, st, sizeof st);
     /* blocks of positions whose angle table is about 32 KiB */
     j.tb = 4096 / (half > 0 ? half : 1);
+    if (j.tb > 32768 / (j.D * j.osz)) j.tb = 32768 / (j.D * j.osz);
     if (j.tb < 1) j.tb = 1;
     if (j.tb > j.T) j.tb = j.T;
     int64_t nblk = (j.T + j.tb - 1) / j.tb;
-    run_rows(j.B * nblk, j.tb * j.N * j.D, rope_range, &j);
+    /* (with blocks enough to keep the threads busy) */
+    j.shared = j.offset_stride == 0 && nblk >= 4 * mxi_num_threads();
+    if (j.shared)
+        run_rows(nblk, j.B * j.tb * j.N * j.D, rope_range, &j);
+    else
+        run_rows(j.B * nblk, j.tb * j.N * j.D, rope_range, &j);
     if (j.failed) rc = mxi_error(MX_ERR_MEMORY, "[rope] out of memory");
 done:
     free(j.x.copy);
