@@ -169,6 +169,12 @@ TEST(test_norm_values) {
             int32_t sl[2] = {3, 1000 + 13}, swl[1] = {1013};
             mx_array *xl = rnd(sl, 2, dt, -3, 3), *wl = rnd(swl, 1, dt, -1, 1);
             norm_case(xl, wl, NULL, rms, tol);
+            /* rows past the 16-bit cached-row length */
+            int32_t sh[2] = {2, 9000}, swh[1] = {9000};
+            mx_array *xh = rnd(sh, 2, dt, -3, 3), *wh = rnd(swh, 1, dt, -1, 1);
+            norm_case(xh, wh, rms ? NULL : wh, rms, tol);
+            mx_array_free(xh);
+            mx_array_free(wh);
             /* empty batch and empty rows */
             int32_t se[3] = {0, 4, 16}, sz[2] = {3, 0};
             mx_array *xe = rnd(se, 3, dt, 0, 1), *xz = rnd(sz, 2, dt, 0, 1);
@@ -264,7 +270,7 @@ static void rope_case(mx_array *x, int dims, bool trad, const float *base, mx_ar
     int64_t B = sh[0], T = sh[nd - 2], D = sh[nd - 1], size = (int64_t)mx_array_size(x);
     int64_t N = (B * T * D != 0) ? size / (B * T * D) : 0;
     double *xv = vals(x), *want = malloc(sizeof(double) * (size_t)(size ? size : 1));
-    double inv[512];
+    double inv[1024];
     double *fv = freqs ? vals(freqs) : NULL;
     for (int i = 0; i < dims / 2; i++)
         inv[i] = fv ? 1 / fv[i] : expf((float)-i * (logf(*base) / (float)(dims / 2)));
@@ -334,6 +340,12 @@ TEST(test_rope_values) {
             mx_array *all[] = {xs0, xs, xl0, xl, x5t};
             for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
         }
+        /* long rows (the 16-bit paths work in chunks) */
+        int32_t sg[4] = {1, 2, 3, 1100};
+        mx_array *xg = rnd(sg, 4, dt, -1, 1);
+        rope_case(xg, 1100, false, &base, NULL, 1.0f, o7, tol);
+        rope_case(xg, 1000, true, &base, NULL, 1.0f, o7, tol);
+        mx_array_free(xg);
         /* empty batch */
         int32_t se[4] = {0, 2, 3, 8};
         mx_array *xe = rnd(se, 4, dt, 0, 1), *ye = NULL;
