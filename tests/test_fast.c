@@ -208,6 +208,10 @@ TEST(test_norm_dtypes_and_errors) {
     double *xv = vals(x64), want[10];
     ref_norm(want, xv, NULL, NULL, 2, 5, 1e-5, true);
     check_close(y, want, 1e-6, "rms_norm float64");
+    CHECK_OK(mx_fast_layer_norm(&y, x64, NULL, NULL, 1e-5f, NULL));
+    CHECK(mx_array_dtype(y) == MX_FLOAT64);
+    ref_norm(want, xv, NULL, NULL, 2, 5, 1e-5, false);
+    check_close(y, want, 1e-5, "layer_norm float64");
     free(xv);
     /* integers with a float weight promote; integers alone are refused */
     mx_array *xi = NULL, *w4 = rnd(s4, 1, MX_FLOAT32, 0, 1), *w2 = rnd(sw2, 2, MX_FLOAT32, 0, 1);
@@ -362,6 +366,23 @@ TEST(test_rope_values) {
         mx_array *all[] = {x4, x3, x5, freqs, o0, o7, ov, xe, ye, xb, ob};
         for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
     }
+}
+
+/* float64 runs on the composition (the kernel takes 16- and 32-bit floats). */
+TEST(test_rope_float64) {
+    int32_t sh[4] = {2, 3, 5, 8};
+    float base = 100.0f;
+    mx_array *x = rnd(sh, 4, MX_FLOAT64, -1, 1), *y = NULL;
+    CHECK_OK(mx_fast_rope(&y, x, 8, true, &base, 0.5f, 2, NULL, NULL));
+    CHECK(mx_array_dtype(y) == MX_FLOAT64);
+    double *xv = vals(x), want[240], inv[4];
+    int32_t off = 2;
+    for (int i = 0; i < 4; i++) inv[i] = expf((float)-i * (logf(base) / 4.0f));
+    ref_rope(want, xv, 2, 3, 5, 8, 8, true, inv, 0.5, &off, 0, true);
+    check_close(y, want, 1e-5, "rope float64");
+    free(xv);
+    mx_array_free(x);
+    mx_array_free(y);
 }
 
 TEST(test_rope_errors) {
@@ -723,6 +744,7 @@ int main(void) {
     RUN(test_norm_values);
     RUN(test_norm_dtypes_and_errors);
     RUN(test_rope_values);
+    RUN(test_rope_float64);
     RUN(test_rope_errors);
     RUN(test_sdpa_values);
     RUN(test_sdpa_special);

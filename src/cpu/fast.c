@@ -17,6 +17,7 @@
  * exactly once whatever the number of query heads per key/value head.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,7 +51,7 @@ static int dt_index(mx_dtype t) {
 typedef struct view {
     const char *data;
     const int32_t *shape;
-    int64_t strides[8]; /* in elements; up to 8 axes are used */
+    int64_t strides[64]; /* in elements (MXI_MAX_NDIM axes at most) */
     int ndim;
     int64_t isz;
     void *copy;
@@ -61,7 +62,7 @@ static int view_init(view *v, const mx_array *a, const char *op) {
     v->ndim = a->ndim;
     v->isz = mx_dtype_size(a->dtype);
     v->copy = NULL;
-    if (a->ndim > 8) return mxi_error(MX_ERR_VALUE, "[%s] too many dimensions", op);
+    if (a->ndim > 64) return mxi_error(MX_ERR_VALUE, "[%s] too many dimensions", op);
     if (a->size == 0 || a->ndim == 0 || a->strides[a->ndim - 1] == 1 ||
         a->shape[a->ndim - 1] == 1) {
         v->data = a->size ? mxi_data(a) : NULL;
@@ -110,7 +111,7 @@ typedef struct norm_job {
     char *out;
     int64_t n, osz;
     float eps;
-    int failed;
+    atomic_int failed;
 } norm_job;
 
 static void norm_range(void *ctx, int64_t r0, int64_t r1) {
@@ -203,7 +204,7 @@ typedef struct rope_job {
     const float *inv_freq; /* half entries */
     char *out;
     int64_t osz;
-    int failed;
+    atomic_int failed;
 } rope_job;
 
 /* One work item is one (batch entry, block of tb positions): the angles of
@@ -367,7 +368,7 @@ typedef struct sdpa_job {
     float lowest; /* the score of a masked-out position */
     char *out;
     int64_t osz;
-    int failed;
+    atomic_int failed;
 } sdpa_job;
 
 static float load1(const char *p, int dt) {
