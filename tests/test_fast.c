@@ -663,6 +663,72 @@ TEST(test_sdpa_errors) {
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
 }
 
+/* ---- against real MLX ----
+ * Inputs x[i] = sin(i * a + b) (float32); the expected sums, weighted sums
+ * (weights i % 7 + 1) and last elements were computed with mlx.core.fast
+ * 0.32.4 on the CPU. */
+
+static mx_array *sinus(const int32_t *sh, int nd, double a, double b) {
+    int64_t n = prod(sh, nd);
+    float *v = malloc(sizeof(float) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) v[i] = (float)sin((double)i * a + b);
+    mx_array *x = NULL;
+    CHECK_OK(mx_array_from_data(&x, v, sh, nd, MX_FLOAT32));
+    free(v);
+    return x;
+}
+
+static void check_sums(mx_array *y, double sum, double wsum, double last, const char *what) {
+    CHECK_OK(mx_eval(&y, 1));
+    double *v = vals(y), s = 0, s2 = 0;
+    size_t n = mx_array_size(y);
+    for (size_t i = 0; i < n; i++) s += v[i], s2 += v[i] * (double)(i % 7 + 1);
+    bool ok = fabs(s - sum) < 1e-4 * (1 + fabs(sum)) && fabs(s2 - wsum) < 1e-4 * (1 + fabs(wsum)) &&
+              fabs(v[n - 1] - last) < 1e-5;
+    if (!ok) fprintf(stderr, "  %s: %.6f %.6f %.6f\n", what, s, s2, v[n - 1]);
+    CHECK(ok);
+    free(v);
+}
+
+TEST(test_against_mlx) {
+    int32_t sx[4] = {2, 3, 5, 16}, so[1] = {2}, sf[1] = {6}, sq[4] = {2, 4, 3, 8};
+    int32_t sk[4] = {2, 2, 6, 8}, sm[2] = {3, 6}, ss[1] = {4}, sq2[4] = {2, 4, 8, 8}, sw[1] = {16};
+    int32_t offs[2] = {3, 7};
+    float base = 1000.0f;
+    mx_array *x = sinus(sx, 4, 0.37, 0.1), *fr = sinus(sf, 1, 0.5, 2.0), *ov = NULL, *two = NULL;
+    mx_array *fa = NULL, *y = NULL, *zero = NULL, *mb = NULL;
+    CHECK_OK(mx_array_from_data(&ov, offs, so, 1, MX_INT32));
+    CHECK_OK(mx_array_from_float(&two, 2.0, MX_FLOAT32));
+    CHECK_OK(mx_add(&fa, fr, two, NULL));
+    CHECK_OK(mx_fast_rope(&y, x, 16, false, &base, 0.5f, 4, NULL, NULL));
+    check_sums(y, -12.282372, -46.586869, 0.976058, "rope_a");
+    CHECK_OK(mx_fast_rope(&y, x, 12, true, &base, 1.0f, 4, NULL, NULL));
+    check_sums(y, 18.080404, 88.246555, 0.985587, "rope_b");
+    CHECK_OK(mx_fast_rope_dynamic(&y, x, 12, false, NULL, 1.0f, ov, fa, NULL));
+    check_sums(y, 4.712921, 94.271179, 0.985587, "rope_c");
+    mx_array *q = sinus(sq, 4, 0.21, 0.3), *k = sinus(sk, 4, 0.13, 0.7),
+             *v = sinus(sk, 4, 0.29, 1.1);
+    mx_array *mf = sinus(sm, 2, 0.9, 0.2), *sink = sinus(ss, 1, 1.3, 0.4),
+             *q2 = sinus(sq2, 4, 0.21, 0.3);
+    mx_array *w = sinus(sw, 1, 0.4, 0.5);
+    CHECK_OK(mx_array_from_float(&zero, 0.0, MX_FLOAT32));
+    CHECK_OK(mx_greater(&mb, mf, zero, NULL));
+    CHECK_OK(mx_fast_scaled_dot_product_attention(&y, q, k, v, 0.35f, "causal", NULL, NULL, NULL));
+    check_sums(y, -1.607305, -5.484905, 0.211555, "sdpa causal");
+    CHECK_OK(mx_fast_scaled_dot_product_attention(&y, q, k, v, 0.35f, NULL, mb, sink, NULL));
+    check_sums(y, -1.401977, -3.593260, -0.296636, "sdpa bool mask and sinks");
+    CHECK_OK(mx_fast_scaled_dot_product_attention(&y, q, k, v, 0.35f, NULL, mf, NULL, NULL));
+    check_sums(y, -0.329150, 0.504134, 0.052552, "sdpa additive mask");
+    CHECK_OK(mx_fast_scaled_dot_product_attention(&y, q2, k, v, 0.35f, "causal", NULL, sink, NULL));
+    check_sums(y, -12.443004, -56.490705, 0.068636, "sdpa causal, more queries than keys, sinks");
+    CHECK_OK(mx_fast_rms_norm(&y, x, w, 1e-5f, NULL));
+    check_sums(y, -42.714139, -166.251630, 0.308720, "rms_norm");
+    CHECK_OK(mx_fast_layer_norm(&y, x, w, w, 1e-5f, NULL));
+    check_sums(y, -39.714979, -156.310650, 0.543955, "layer_norm");
+    mx_array *all[] = {x, fr, ov, two, fa, y, zero, mb, q, k, v, mf, sink, q2, w};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
+}
+
 /* Every vector level against the scalar reference on one case of each op. */
 TEST(test_simd_levels) {
     int32_t sx[2] = {5, 203}, sw[1] = {203}, sr[4] = {1, 3, 9, 40}, sq[4] = {1, 4, 2, 36};
@@ -749,6 +815,7 @@ int main(void) {
     RUN(test_sdpa_values);
     RUN(test_sdpa_special);
     RUN(test_sdpa_errors);
+    RUN(test_against_mlx);
     RUN(test_simd_levels);
     RUN(test_streaming_outputs);
     return TEST_SUMMARY();
