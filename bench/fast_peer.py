@@ -6,7 +6,8 @@ with cmlx.
 Runs bench_fast (when the binary exists) and the same workloads in MLX in
 one invocation, then prints each workload's median time in both, the
 speed-up of cmlx over MLX and cmlx's fraction of the copy bandwidth that
-bench_fast measured next to it. Shapes: rms_norm and layer_norm on
+bench_fast measured next to it (median against median, and best against
+best). Shapes: rms_norm and layer_norm on
 (4096, 4096) with a weight (and bias); rope on (1, 32, 4096, 128) with
 dims 128, base 10000; attention decode with q (1, 32, 1, 128) and k, v
 (1, 32, 4096, 128), float16.
@@ -85,20 +86,21 @@ def main():
         ml = {}
 
     names = list(cm) or list(ml)
-    print(f"{'workload':<18} {'cmlx ms':>9} {'mlx ms':>9} {'speed-up':>9} {'% copy':>7}")
+    print(f"{'workload':<18} {'cmlx ms':>9} {'mlx ms':>9} {'speed-up':>9} {'% copy':>7} {'best':>6}")
     ratios = []
     for n in names:
         c = cm.get(n, {}).get("median_s")
         m = ml.get(n)
-        frac = ""
+        frac = best = ""
         if n in cm:
             frac = f"{100 * cm[n]['gb_s'] / cm[n]['roof_gb_s']:.0f}%"
+            best = f"{100 * cm[n]['best_gb_s'] / cm[n]['best_roof_gb_s']:.0f}%"
         sp = ""
         if c and m:
             ratios.append(m / c)
             sp = f"{m / c:.2f}x"
         fmt = lambda v: f"{v * 1e3:.2f}" if v else "-"
-        print(f"{n:<18} {fmt(c):>9} {fmt(m):>9} {sp:>9} {frac:>7}")
+        print(f"{n:<18} {fmt(c):>9} {fmt(m):>9} {sp:>9} {frac:>7} {best:>6}")
     if ratios:
         g = statistics.geometric_mean(ratios)
         print(f"geometric mean speed-up over MLX: {g:.2f}x")
