@@ -7,8 +7,9 @@
  * axis is not unit-stride is first copied to a contiguous temporary; other
  * axes are walked by stride. Work is split over rows (norms), positions
  * (RoPE) or (batch, key/value head, query tile) groups (attention) on the
- * thread pool. Large outputs are staged a row at a time in cache and
- * written with streaming stores.
+ * thread pool. Large norm outputs are staged a row at a time in cache and
+ * written with streaming stores; RoPE writes its rows directly (staging
+ * measured about twice as slow for it on the machine it was tuned on).
  *
  * Attention streams keys and values once per group of query rows that
  * share a key/value head: blocks of keys are scored against every row of
@@ -195,7 +196,6 @@ typedef struct rope_job {
     const mxi_fast_table *k;
     const mxi_rope_params *p;
     int dt;
-    bool stream;
     view x; /* viewed as (B, N, T, D) */
     int64_t B, N, T, D, tb;
     bool shared; /* one angle table per block of positions for every batch entry */
@@ -216,11 +216,8 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
     int64_t half = j->p->dims / 2, D = j->D, rowb = D * j->osz, tb = j->tb;
     int64_t nblk = (j->T + tb - 1) / tb;
     float *buf = malloc((size_t)(half * (2 * tb + 1)) * sizeof(float) + 64);
-    char *tmp = j->stream ? aligned_alloc(64, (size_t)((tb * rowb + 63) / 64 * 64)) : NULL;
-    if (!buf || (j->stream && !tmp)) {
+    if (!buf) {
         j->failed = 1;
-        free(buf);
-        free(tmp);
         return;
     }
     float *th = buf, *cs = buf + half; /* per position: half cosines, then half sines */
@@ -241,7 +238,6 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
         }
         for (int64_t b = b0; b < b1; b++)
             for (int64_t n = 0; n < j->N; n++) {
-                /* the block's output rows are contiguous: staged, then streamed at once */
                 char *ob = j->out + ((b * j->N + n) * j->T + t0) * rowb;
                 for (int64_t u = 0; u < nt; u++) {
                     int64_t t = t0 + u;
@@ -249,18 +245,15 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
                     const char *x = j->x.data + (b * j->x.strides[0] + n * j->x.strides[1] +
                                                  t * j->x.strides[2]) *
                                                     j->x.isz;
-                    char *dst = (tmp ? tmp : ob) + u * rowb;
+                    char *dst = ob + u * rowb;
                     j->k->rope[j->dt](dst, x, c, c + half, half, j->p->traditional);
                     if (j->p->dims < D)
                         memcpy(dst + j->p->dims * j->osz, x + j->p->dims * j->osz,
                                (size_t)((D - j->p->dims) * j->osz));
                 }
-                if (tmp) mxi_stream_store(ob, tmp, nt * rowb);
             }
     }
-    if (tmp) mxi_stream_fence();
     free(buf);
-    free(tmp);
 }
 
 /* The stride of the axes between the first and the last two, flattened
@@ -290,7 +283,6 @@ int mxi_cpu_rope(struct mxi_node *node, mx_array *const *inputs, mx_array *const
     if (rc != MX_OK || out->size == 0) return rc;
     rope_job j = {.k = kernels(), .p = p, .dt = dt_index(x->dtype), .out = mxi_data(out)};
     j.osz = mx_dtype_size(x->dtype);
-    j.stream = out->size * j.osz >= mxi_stream_threshold();
     int nd = x->ndim;
     j.B = x->shape[0];
     j.T = x->shape[nd - 2];
