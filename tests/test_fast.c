@@ -663,6 +663,38 @@ TEST(test_sdpa_errors) {
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
 }
 
+/* NaN and inf reach the rows they are in, and only those. */
+TEST(test_nan_inf) {
+    double xv[12] = {1, 2, NAN, 4, 1, 2, 3, 4, INFINITY, 1, 2, 3};
+    int32_t sx[2] = {3, 4};
+    for (int d = 0; d < 3; d++) {
+        mx_array *x = test_array_of(xv, NULL, 12, sx, 2, FLOATS[d]), *y = NULL;
+        CHECK_OK(mx_fast_rms_norm(&y, x, NULL, 1e-5f, NULL));
+        double *r = NULL;
+        if (y) {
+            r = vals(y);
+            for (int i = 0; i < 4; i++) CHECK(isnan(r[i]) && isfinite(r[4 + i]));
+            /* inf * rsqrt(inf) is NaN, the rest of the row 0 (as MLX) */
+            CHECK(isnan(r[8]) && r[9] == 0 && r[10] == 0 && r[11] == 0);
+            free(r);
+        }
+        CHECK_OK(mx_fast_layer_norm(&y, x, NULL, NULL, 1e-5f, NULL));
+        r = vals(y);
+        for (int i = 0; i < 4; i++) CHECK(isnan(r[i]) && isfinite(r[4 + i]) && isnan(r[8 + i]));
+        free(r);
+        /* a NaN key makes every query that sees it NaN */
+        int32_t sq[4] = {1, 1, 2, 4}, sk[4] = {1, 1, 3, 4};
+        mx_array *q = rnd(sq, 4, FLOATS[d], -1, 1), *k = NULL, *v = rnd(sk, 4, FLOATS[d], -1, 1);
+        k = test_array_of(xv, NULL, 12, sk, 4, FLOATS[d]);
+        CHECK_OK(mx_fast_scaled_dot_product_attention(&y, q, k, v, 0.5f, NULL, NULL, NULL, NULL));
+        r = vals(y);
+        for (int i = 0; i < 8; i++) CHECK(isnan(r[i]));
+        free(r);
+        mx_array *all[] = {x, y, q, k, v};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
+    }
+}
+
 /* ---- against real MLX ----
  * Inputs x[i] = sin(i * a + b) (float32); the expected sums, weighted sums
  * (weights i % 7 + 1) and last elements were computed with mlx.core.fast
@@ -815,6 +847,7 @@ int main(void) {
     RUN(test_sdpa_values);
     RUN(test_sdpa_special);
     RUN(test_sdpa_errors);
+    RUN(test_nan_inf);
     RUN(test_against_mlx);
     RUN(test_simd_levels);
     RUN(test_streaming_outputs);
