@@ -232,7 +232,7 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
             for (int64_t i = 0; i < half; i++) th[i] = pos * j->inv_freq[i];
             j->k->sincos(c, s, th, half);
             for (int64_t i = 0; i < half; i++)
-                if (!(fabsf(th[i]) <= MXI_VM_SINCOS_MAX)) c[i] = cosf(th[i]), s[i] = sinf(th[i]);
+                if (!(fabsf(th[i]) <= MXI_FK_SINCOS_MAX)) c[i] = cosf(th[i]), s[i] = sinf(th[i]);
             if (!j->p->forward)
                 for (int64_t i = 0; i < half; i++) s[i] = -s[i];
         }
