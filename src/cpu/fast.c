@@ -122,9 +122,17 @@ static void norm_range(void *ctx, int64_t r0, int64_t r1) {
         j->failed = 1;
         return;
     }
+    int64_t rowb = j->n * j->x.isz;
     for (int64_t r = r0; r < r1; r++) {
         const char *x = j->x.data + row_off(&j->x, r) * j->x.isz;
         char *o = j->out + r * j->n * j->osz;
+        /* The next row is requested while this one is worked on: between
+         * rows the hardware prefetcher loses the stream, and a row of
+         * float16 takes less work than its loads take to arrive. */
+        if (r + 1 < r1 && rowb <= 65536) {
+            const char *nx = j->x.data + row_off(&j->x, r + 1) * j->x.isz;
+            for (int64_t b = 0; b < rowb; b += 64) __builtin_prefetch(nx + b);
+        }
         void *dst = tmp ? tmp : o;
         if (j->rms)
             j->k->rms[j->dt](dst, x, j->w, j->n, j->eps);
@@ -239,6 +247,15 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
         for (int64_t b = b0; b < b1; b++)
             for (int64_t n = 0; n < j->N; n++) {
                 char *ob = j->out + ((b * j->N + n) * j->T + t0) * rowb;
+                /* the next head's block is requested while this one is
+                 * rotated (the prefetcher does not follow the jump) */
+                if (n + 1 < j->N && nt * rowb <= 65536) {
+                    const char *nx = j->x.data + (b * j->x.strides[0] + (n + 1) * j->x.strides[1] +
+                                                  t0 * j->x.strides[2]) *
+                                                     j->x.isz;
+                    if (j->x.strides[2] * j->x.isz == rowb)
+                        for (int64_t q = 0; q < nt * rowb; q += 64) __builtin_prefetch(nx + q);
+                }
                 for (int64_t u = 0; u < nt; u++) {
                     int64_t t = t0 + u;
                     const float *c = cs + 2 * u * half;
