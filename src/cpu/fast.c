@@ -229,6 +229,7 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
         return;
     }
     float *th = buf, *cs = buf + half; /* per position: half cosines, then half sines */
+    int64_t rowx = D * j->x.isz, pd = rowx < 4096 ? 4096 / rowx : 1;
     for (int64_t it = i0; it < i1; it++) {
         /* one offset for all: the block's table serves every batch entry */
         int64_t shared = j->shared;
@@ -247,17 +248,20 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
         for (int64_t b = b0; b < b1; b++)
             for (int64_t n = 0; n < j->N; n++) {
                 char *ob = j->out + ((b * j->N + n) * j->T + t0) * rowb;
-                /* the next head's block is requested while this one is
-                 * rotated (the prefetcher does not follow the jump) */
-                if (n + 1 < j->N && nt * rowb <= 65536) {
-                    const char *nx = j->x.data + (b * j->x.strides[0] + (n + 1) * j->x.strides[1] +
-                                                  t0 * j->x.strides[2]) *
-                                                     j->x.isz;
-                    if (j->x.strides[2] * j->x.isz == rowb)
-                        for (int64_t q = 0; q < nt * rowb; q += 64) __builtin_prefetch(nx + q);
-                }
                 for (int64_t u = 0; u < nt; u++) {
                     int64_t t = t0 + u;
+                    /* rows about 4 KiB ahead are requested as we go, across
+                     * the jump to the next head that the prefetcher does
+                     * not follow */
+                    int64_t ua = u + pd, na = n;
+                    if (ua >= nt) ua -= nt, na++;
+                    if (na < j->N && ua < nt)
+                        for (int64_t q = 0; q < rowx; q += 64)
+                            __builtin_prefetch(j->x.data +
+                                               (b * j->x.strides[0] + na * j->x.strides[1] +
+                                                (t0 + ua) * j->x.strides[2]) *
+                                                   j->x.isz +
+                                               q);
                     const float *c = cs + 2 * u * half;
                     const char *x = j->x.data + (b * j->x.strides[0] + n * j->x.strides[1] +
                                                  t * j->x.strides[2]) *
