@@ -107,6 +107,7 @@ typedef struct norm_job {
     const mxi_fast_table *k;
     int dt;
     bool rms, stream;
+    int nt; /* the kernel streams its own stores */
     view x;
     const void *w, *b; /* contiguous or NULL */
     char *out;
@@ -118,7 +119,8 @@ typedef struct norm_job {
 static void norm_range(void *ctx, int64_t r0, int64_t r1) {
     norm_job *j = ctx;
     void *tmp = NULL;
-    if (j->stream && !(tmp = aligned_alloc(64, (size_t)((j->n * j->osz + 63) / 64 * 64)))) {
+    if (j->stream && !j->nt &&
+        !(tmp = aligned_alloc(64, (size_t)((j->n * j->osz + 63) / 64 * 64)))) {
         j->failed = 1;
         return;
     }
@@ -135,15 +137,13 @@ static void norm_range(void *ctx, int64_t r0, int64_t r1) {
         }
         void *dst = tmp ? tmp : o;
         if (j->rms)
-            j->k->rms[j->dt](dst, x, j->w, j->n, j->eps);
+            j->k->rms[j->dt](dst, x, j->w, j->n, j->eps, j->nt);
         else
-            j->k->ln[j->dt](dst, x, j->w, j->b, j->n, j->eps);
+            j->k->ln[j->dt](dst, x, j->w, j->b, j->n, j->eps, j->nt);
         if (tmp) mxi_stream_store(o, tmp, j->n * j->osz);
     }
-    if (tmp) {
-        mxi_stream_fence();
-        free(tmp);
-    }
+    if (j->stream) mxi_stream_fence();
+    free(tmp);
 }
 
 /* A 1-d input as contiguous memory (the array's own, or a copy in *copy). */
@@ -171,6 +171,9 @@ static int norm(struct mxi_node *node, mx_array *const *inputs, mx_array *const 
     j.osz = mx_dtype_size(out->dtype);
     j.out = mxi_data(out);
     j.stream = out->size * j.osz >= mxi_stream_threshold();
+    /* kernels with their own streaming stores write aligned rows directly
+     * (no staging pass) */
+    j.nt = j.stream && j.k->nt[j.dt] && ((uintptr_t)j.out & 63) == 0 && (j.n * j.osz) % 64 == 0;
     void *wc = NULL, *bc = NULL;
     int i = 1;
     rc = view_init(&j.x, x, op);
