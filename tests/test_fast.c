@@ -827,17 +827,19 @@ TEST(test_streaming_outputs) {
             int32_t sx[3] = {2, 3, len}, sw[1] = {len};
             mx_array *x = rnd(sx, 3, FLOATS[d], -1, 1), *w = rnd(sw, 1, FLOATS[d], -1, 1);
             float base = 10000.0f;
-            mx_array *a[3] = {NULL}, *b[3] = {NULL};
+            mx_array *a[5] = {NULL}, *b[5] = {NULL};
             for (int pass = 0; pass < 2; pass++) {
                 mx_array **o = pass ? b : a;
                 mxi_stream_set_threshold(pass ? 0 : -1);
                 CHECK_OK(mx_fast_rms_norm(&o[0], x, w, 1e-5f, NULL));
                 CHECK_OK(mx_fast_layer_norm(&o[1], x, w, w, 1e-5f, NULL));
                 CHECK_OK(mx_fast_rope(&o[2], x, 100, false, &base, 1.0f, 0, NULL, NULL));
-                CHECK_OK(mx_eval(o, 3));
+                CHECK_OK(mx_fast_rope(&o[3], x, len, false, &base, 1.0f, 5, NULL, NULL));
+                CHECK_OK(mx_fast_rope(&o[4], x, len, true, &base, 1.0f, 5, NULL, NULL));
+                CHECK_OK(mx_eval(o, 5));
             }
             mxi_stream_set_threshold(-1);
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < 5; i++) {
                 check_same(b[i], a[i], 0, "streamed");
                 mx_array_free(a[i]);
                 mx_array_free(b[i]);

@@ -7,9 +7,10 @@
  * axis is not unit-stride is first copied to a contiguous temporary; other
  * axes are walked by stride. Work is split over rows (norms), positions
  * (RoPE) or (batch, key/value head, query tile) groups (attention) on the
- * thread pool. Large norm outputs are staged a row at a time in cache and
- * written with streaming stores; RoPE writes its rows directly (staging
- * measured about twice as slow for it on the machine it was tuned on).
+ * thread pool. Large outputs skip the cache: float16 kernels with F16C
+ * write aligned rows with their own streaming stores, other norm outputs are
+ * staged a row at a time and streamed, other RoPE outputs are written
+ * directly (staging measured about twice as slow for its rows).
  *
  * Attention streams keys and values once per group of query rows that
  * share a key/value head: blocks of keys are scored against every row of
@@ -207,6 +208,7 @@ typedef struct rope_job {
     const mxi_fast_table *k;
     const mxi_rope_params *p;
     int dt;
+    int nt; /* the kernel streams its own stores */
     view x; /* viewed as (B, N, T, D) */
     int64_t B, N, T, D, tb;
     bool shared; /* one angle table per block of positions for every batch entry */
@@ -270,13 +272,14 @@ static void rope_range(void *ctx, int64_t i0, int64_t i1) {
                                                  t * j->x.strides[2]) *
                                                     j->x.isz;
                     char *dst = ob + u * rowb;
-                    j->k->rope[j->dt](dst, x, c, c + half, half, j->p->traditional);
+                    j->k->rope[j->dt](dst, x, c, c + half, half, j->p->traditional, j->nt);
                     if (j->p->dims < D)
                         memcpy(dst + j->p->dims * j->osz, x + j->p->dims * j->osz,
                                (size_t)((D - j->p->dims) * j->osz));
                 }
             }
     }
+    if (j->nt) mxi_stream_fence();
     free(buf);
 }
 
@@ -347,6 +350,11 @@ int mxi_cpu_rope(struct mxi_node *node, mx_array *const *inputs, mx_array *const
     }
     int64_t st[4] = {j.x.strides[0], sn, j.x.strides[nd - 2], 1};
     memcpy(j.x.strides, st, sizeof st);
+    /* Large outputs of kernels with their own streaming stores, in rows of
+     * whole cache lines, skip the cache (staging them measured slower). */
+    j.nt = out->size * j.osz >= mxi_stream_threshold() && j.k->nt[j.dt] &&
+           ((uintptr_t)j.out & 63) == 0 && (j.D * j.osz) % 64 == 0 && half % 32 == 0 &&
+           p->dims == j.D;
     /* blocks of positions whose angle table is about 32 KiB */
     j.tb = 4096 / (half > 0 ? half : 1);
     if (j.tb > 32768 / (j.D * j.osz)) j.tb = 32768 / (j.D * j.osz);
