@@ -110,7 +110,7 @@ typedef struct norm_job {
     bool rms, stream;
     int nt; /* the kernel streams its own stores */
     view x;
-    const void *w, *b; /* contiguous or NULL */
+    const float *w, *b; /* contiguous float32, or NULL */
     char *out;
     int64_t n, osz;
     float eps;
@@ -147,16 +147,18 @@ static void norm_range(void *ctx, int64_t r0, int64_t r1) {
     free(tmp);
 }
 
-/* A 1-d input as contiguous memory (the array's own, or a copy in *copy). */
-static const void *contig_1d(const mx_array *a, void **copy) {
+/* A 1-d weight or bias as contiguous float32: the array's own memory, or a
+ * converted copy in *copy (NULL with MX_ERR_MEMORY recorded on failure). */
+static const float *weights_f32(const mx_array *a, void **copy, const char *op) {
     *copy = NULL;
-    if (a->size <= 1 || a->strides[0] == 1) return a->size ? mxi_data(a) : NULL;
-    int64_t isz = mx_dtype_size(a->dtype);
-    *copy = malloc((size_t)(a->size * isz));
-    if (!*copy) return NULL;
-    char *d = *copy;
-    const char *s = mxi_data(a);
-    for (int64_t i = 0; i < a->size; i++) memcpy(d + i * isz, s + i * a->strides[0] * isz, isz);
+    if (a->dtype == MX_FLOAT32 && (a->size <= 1 || a->strides[0] == 1)) return mxi_data(a);
+    *copy = malloc(sizeof(float) * (size_t)(a->size ? a->size : 1));
+    if (!*copy) {
+        mxi_error(MX_ERR_MEMORY, "[%s] out of memory", op);
+        return NULL;
+    }
+    if (mxi_copy_to_contiguous(*copy, MX_FLOAT32, mxi_data(a), a->dtype, a->shape, a->strides, 1))
+        return NULL;
     return *copy;
 }
 
@@ -179,12 +181,9 @@ static int norm(struct mxi_node *node, mx_array *const *inputs, mx_array *const 
     int i = 1;
     rc = view_init(&j.x, x, op);
     if (rc) goto done;
-    if (p->has_weight && !(j.w = contig_1d(inputs[i++], &wc))) rc = MX_ERR_MEMORY;
-    if (!rc && p->has_bias && !(j.b = contig_1d(inputs[i++], &bc))) rc = MX_ERR_MEMORY;
-    if (rc) {
-        mxi_error(rc, "[%s] out of memory", op);
-        goto done;
-    }
+    if (p->has_weight && !(j.w = weights_f32(inputs[i++], &wc, op))) rc = MX_ERR_MEMORY;
+    if (!rc && p->has_bias && !(j.b = weights_f32(inputs[i++], &bc, op))) rc = MX_ERR_MEMORY;
+    if (rc) goto done;
     run_rows(out->size / j.n, j.n, norm_range, &j);
     if (j.failed) rc = mxi_error(MX_ERR_MEMORY, "[%s] out of memory", op);
 done:
