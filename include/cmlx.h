@@ -15,6 +15,7 @@
 #include "cmlx/linalg.h"
 #include "cmlx/transforms.h"
 #include "cmlx/fft.h"
+#include "cmlx/fast.h"
 
 #define CMLX_VERSION_MAJOR 0
 #define CMLX_VERSION_MINOR 1
