@@ -18,7 +18,7 @@ static bool has_vmap(int op) {
            op == OP_SLICE_UPDATE || op == OP_SLICE_UPDATE_ADD || op == OP_SLICE_UPDATE_DYN ||
            (op >= OP_SUM && op <= OP_VAR) || (op >= OP_CUMSUM && op <= OP_LOGCUMSUMEXP_REV) ||
            op == OP_MATMUL || op == OP_MATMUL_BATCH || op == OP_ADDMM || op == OP_HADAMARD ||
-           op == OP_SORT || op == OP_PARTITION;
+           (op >= OP_RMS_NORM && op <= OP_SDPA) || op == OP_SORT || op == OP_PARTITION;
 }
 
 static void expect_close(const char *name, mx_array *a, mx_array *b) {

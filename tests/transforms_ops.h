@@ -94,6 +94,11 @@ enum {
     OP_MATMUL_BATCH,
     OP_ADDMM,
     OP_HADAMARD,
+    OP_RMS_NORM,
+    OP_LAYER_NORM,
+    OP_ROPE,
+    OP_ROPE_TRAD,
+    OP_SDPA,
     OP_SORT,
     OP_PARTITION,
     OP_TOPK,
@@ -399,6 +404,32 @@ static inline int apply(mx_vec *o, const mx_vec *in, void *payload) {
     case OP_HADAMARD:
         rc = mx_hadamard_transform(&r, a, NULL, NULL);
         break;
+    case OP_RMS_NORM:
+        rc = mx_fast_rms_norm(&r, a, b, 1e-5f, NULL);
+        break;
+    case OP_LAYER_NORM:
+        rc = mx_fast_layer_norm(&r, a, b, c, 1e-5f, NULL);
+        break;
+    case OP_ROPE:
+    case OP_ROPE_TRAD: {
+        float base = 10000.0f;
+        bool trad = op == OP_ROPE_TRAD;
+        rc = mx_fast_rope(&r, a, trad ? 4 : 8, trad, &base, 0.5f, 1, NULL, NULL);
+        break;
+    }
+    case OP_SDPA: {
+        /* (2, T, D) operands as (1, 2, T, D): one batch, two heads. */
+        mx_array *q = NULL, *k = NULL, *v = NULL;
+        int32_t sq[4] = {1, 2, 3, 4}, sk[4] = {1, 2, 5, 4};
+        rc = mx_reshape(&q, a, sq, 4, NULL);
+        if (!rc) rc = mx_reshape(&k, b, sk, 4, NULL);
+        if (!rc) rc = mx_reshape(&v, c, sk, 4, NULL);
+        if (!rc)
+            rc =
+                mx_fast_scaled_dot_product_attention(&r, q, k, v, 0.5f, "causal", NULL, NULL, NULL);
+        mx_array_free(q), mx_array_free(k), mx_array_free(v);
+        break;
+    }
     case OP_SORT:
         rc = mx_sort_axis(&r, a, 1, NULL);
         break;
@@ -586,6 +617,11 @@ static const fd_case cases[] = {
     {"addmm", OP_ADDMM, 3, {{2, 3, 4}, {4, 2}, {3, 1}}, {3, 2, 2}, -2, 2},
     {"hadamard 20", OP_HADAMARD, 1, {{3, 20}}, {2}, -2, 2},
     {"hadamard 8", OP_HADAMARD, 1, {{2, 3, 8}}, {3}, -2, 2},
+    {"rms_norm", OP_RMS_NORM, 2, {{3, 8}, {8}}, {2, 1}, -2, 2},
+    {"layer_norm", OP_LAYER_NORM, 3, {{3, 8}, {8}, {8}}, {2, 1, 1}, -2, 2},
+    {"rope", OP_ROPE, 1, {{2, 3, 8}}, {3}, -2, 2},
+    {"rope traditional", OP_ROPE_TRAD, 1, {{2, 3, 8}}, {3}, -2, 2},
+    {"sdpa", OP_SDPA, 3, {{2, 3, 4}, {2, 5, 4}, {2, 5, 4}}, {3, 3, 3}, -2, 2},
     {"sort", OP_SORT, 1, {{3, 4}}, {2}, -2, 2},
     {"partition", OP_PARTITION, 1, {{3, 4}}, {2}, -2, 2},
     {"topk", OP_TOPK, 1, {{3, 4}}, {2}, -2, 2},

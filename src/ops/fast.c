@@ -28,13 +28,14 @@ static int scalar_f(mx_array **out, double v, mx_dtype dt) {
 /* ---- compositions ---- */
 
 /* x * rsqrt(mean(x^2) + eps) (rms) or (x - mean) * rsqrt(var + eps) in
- * float32, cast to the output dtype, then weight and bias in it. */
+ * float32 (float64 for float64 inputs), cast to the output dtype, then
+ * weight and bias in it. */
 static int norm_composed(mx_array **out, mx_array *const *in, const mxi_norm_params *p, bool rms,
                          const mx_stream *s) {
-    mx_dtype t = in[0]->dtype;
+    mx_dtype t = in[0]->dtype, ct = t == MX_FLOAT64 ? MX_FLOAT64 : MX_FLOAT32;
     mx_array *x = NULL, *c = NULL, *m = NULL, *e = NULL, *tmp = NULL;
     int rc;
-    TRY(mx_astype(&x, in[0], MX_FLOAT32, s));
+    TRY(mx_astype(&x, in[0], ct, s));
     if (rms) {
         c = mx_array_retain(x);
     } else {
@@ -43,7 +44,7 @@ static int norm_composed(mx_array **out, mx_array *const *in, const mxi_norm_par
     }
     TRY(mx_square(&tmp, c, s));
     TRY(mx_mean_axis(&m, tmp, -1, true, s));
-    TRY(scalar_f(&e, p->eps, MX_FLOAT32));
+    TRY(scalar_f(&e, p->eps, ct));
     TRY(mx_add(&m, m, e, s));
     TRY(mx_rsqrt(&m, m, s));
     TRY(mx_multiply(&tmp, c, m, s));

@@ -35,6 +35,7 @@ MXI_RULES(scan);
 MXI_RULES(matmul);
 MXI_RULES(addmm);
 MXI_RULES(hadamard);
+MXI_RULES(fast);
 MXI_RULES(sort);
 MXI_RULES(index);
 MXI_RULES(random);
