@@ -633,6 +633,11 @@ done:
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
 }
 
+/* A cast as a unary op: float32 to float16 reads 4 and writes 2 bytes. */
+static int astype_f16(mx_array **out, const mx_array *x, const mx_stream *s) {
+    return mx_astype(out, x, MX_FLOAT16, s);
+}
+
 #define UNARY_WL(n, f)                                                                             \
     { n, OP_UNARY, f, NULL, NULL, 0, false, 8 }
 #define BINARY_WL(n, f, t)                                                                         \
@@ -654,6 +659,7 @@ static const op_workload op_workloads[] = {
     REDUCE_WL("sum_cols_4096", mx_sum_axis, 0),
     REDUCE_WL("max_rows_4096", mx_max_axis, 1),
     REDUCE_WL("max_cols_4096", mx_max_axis, 0),
+    {"astype_16m", OP_UNARY, astype_f16, NULL, NULL, 0, false, 6},
 };
 
 #define OP_WL(i)                                                                                   \
@@ -673,6 +679,7 @@ OP_WL(9)
 OP_WL(10)
 OP_WL(11)
 OP_WL(12)
+OP_WL(13)
 
 /* ---- the table ---- */
 
@@ -699,6 +706,7 @@ static const workload workloads[] = {
     {"sum_cols_4096", 10, wl_op_10},
     {"max_rows_4096", 10, wl_op_11},
     {"max_cols_4096", 10, wl_op_12},
+    {"astype_16m", 10, wl_op_13},
 };
 enum { NUM_WORKLOADS = sizeof workloads / sizeof *workloads };
 

@@ -349,6 +349,8 @@ OPS = {
     "sum_cols_4096": ("reduce", np.sum, "sum", 4, 0),
     "max_rows_4096": ("reduce", np.max, "max", 4, 1),
     "max_cols_4096": ("reduce", np.max, "max", 4, 0),
+    "astype_16m": ("unary", lambda x: x.astype(np.float16), lambda x: x.astype(mx.float16), 6,
+                   None),
 }
 
 
@@ -380,7 +382,7 @@ def mlx_op(name, reps):
     xn, yn, cn = _op_inputs()
     x, y, c = mx.array(xn), mx.array(yn), mx.array(cn)
     mx.eval(x, y, c)
-    f = getattr(mx, fname)
+    f = fname if callable(fname) else getattr(mx, fname)
     xt = mx.transpose(x) if kind == "binary_t" else x
     calls = {"unary": lambda: f(x), "binary": lambda: f(x, y), "binary_t": lambda: f(xt, y),
              "where": lambda: f(c, x, y), "reduce": lambda: f(x, axis=axis)}

@@ -77,7 +77,7 @@ SHOW = {
        ("exp_16m", "tanh_16m", "sigmoid_16m", "erf_16m", "log_16m")},
     **{n: Show("gb_s", "GB/s", limit=("copy_bandwidth", "gb_s"),
                target=lambda v, pct: pct >= 80.0, target_text=">= 80% of copy")
-       for n in ("multiply_16m", "maximum_16m", "where_16m")},
+       for n in ("multiply_16m", "maximum_16m", "where_16m", "astype_16m")},
     # A transposed operand may cost at most 2x its contiguous twin (add_16m).
     "add_transposed_16m": Show("gb_s", "GB/s", limit=("add_16m", "gb_s"),
                                target=lambda v, pct: pct >= 50.0,
