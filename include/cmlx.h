@@ -12,6 +12,7 @@
 #include "cmlx/memory.h"
 #include "cmlx/array.h"
 #include "cmlx/ops.h"
+#include "cmlx/io.h"
 
 #define CMLX_VERSION_MAJOR 0
 #define CMLX_VERSION_MINOR 1
