@@ -25,3 +25,15 @@ try:
     mx.save("mlx_f_order.npy", mx.arange(6).reshape(2, 3).T)
 except ImportError:
     pass
+
+try:
+    import mlx.core as mx
+
+    names = ["bool_", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64",
+             "float16", "bfloat16", "float32", "complex64"]  # MLX does not write F64
+    arrs = {n: (mx.arange(6) % 2 if n == "bool_" else mx.arange(6)).astype(getattr(mx, n)).reshape(2, 3)
+            for n in names}
+    arrs["complex64"] = arrs["complex64"] + 1j * mx.arange(6).reshape(2, 3)
+    mx.save_safetensors("mlx_all.safetensors", arrs, metadata={"format": "mlx", "note": "caf\u00e9"})
+except ImportError:
+    pass
