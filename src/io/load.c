@@ -21,11 +21,20 @@
 
 int mxi_make_load(mx_array **out, const mxi_reader *r, uint64_t off, uint64_t nbytes,
                   mx_dtype dtype, const int32_t *shape, int ndim, int swap, const mx_stream *s) {
-    size_t plen = strlen(r->path);
-    if (plen > 4096) return mxi_error(MX_ERR_VALUE, "[%s] the path is too long", r->op);
+    /* An absolute path, so a later chdir does not change what is read. */
+    char *abs = realpath(r->path, NULL);
+    const char *path = abs ? abs : r->path;
+    size_t plen = strlen(path);
+    if (plen > 4096) {
+        free(abs);
+        return mxi_error(MX_ERR_VALUE, "[%s] the path is too long", r->op);
+    }
     size_t psize = sizeof(mxi_load_params) + plen + 1;
     mxi_load_params *p = calloc(1, psize);
-    if (!p) return mxi_error(MX_ERR_MEMORY, "[%s] out of memory", r->op);
+    if (!p) {
+        free(abs);
+        return mxi_error(MX_ERR_MEMORY, "[%s] out of memory", r->op);
+    }
     p->offset = off;
     p->nbytes = nbytes;
     p->dev = (uint64_t)r->st.st_dev;
@@ -35,7 +44,8 @@ int mxi_make_load(mx_array **out, const mxi_reader *r, uint64_t off, uint64_t nb
     p->mtime_nsec = (int64_t)r->st.st_mtim.tv_nsec;
     p->swap = swap;
     p->path_len = (int32_t)plen;
-    memcpy(p->path, r->path, plen + 1);
+    memcpy(p->path, path, plen + 1);
+    free(abs);
     int rc = mxi_make(out, dtype, shape, ndim, MXI_PRIM_LOAD, p, psize, NULL, 0, s);
     free(p);
     return rc;
