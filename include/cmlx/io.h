@@ -23,7 +23,12 @@
  * Ownership: every container handed back (mx_array_map, mx_string_map,
  * mx_gguf_metadata) is new and freed by the caller with its _free function;
  * arrays and strings read out of a container are borrowed from it and live
- * as long as it does (mx_array_retain an array to keep it longer).
+ * as long as it does (mx_array_retain an array to keep it longer). As with
+ * ops, a loader that succeeds releases what its out-pointers held before
+ * (so start them at NULL); on failure it leaves them unchanged.
+ *
+ * Savers evaluate every array before opening the output, so arrays loaded
+ * lazily from a file may be saved over that same file.
  */
 #ifndef CMLX_IO_H
 #define CMLX_IO_H

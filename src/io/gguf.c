@@ -609,6 +609,7 @@ int mx_save_gguf(const char *path, const mx_array_map *arrays, const mx_gguf_met
     }
     while (h.len % align) mxi_buf_u8(&h, 0);
     int rc = mxi_buf_check(&h, op);
+    if (!rc) rc = mxi_io_eval_map(arrays, op);
     int fd = -1;
     if (!rc) rc = mxi_open_write(&fd, path, op);
     if (!rc) rc = mxi_write_all(fd, h.data, h.len, op, path);

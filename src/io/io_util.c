@@ -263,3 +263,14 @@ int mxi_io_row_major(const mx_array *a, const void **data, void **owned, const c
     *data = copy, *owned = copy;
     return MX_OK;
 }
+
+int mxi_io_eval_map(const mx_array_map *m, const char *op) {
+    size_t n = mx_array_map_size(m);
+    if (n == 0) return MX_OK;
+    mx_array **all = malloc(n * sizeof *all);
+    if (!all) return mxi_error(MX_ERR_MEMORY, "[%s] out of memory", op);
+    for (size_t i = 0; i < n; i++) all[i] = mx_array_map_value(m, i);
+    int rc = mx_eval(all, n);
+    free(all);
+    return rc;
+}

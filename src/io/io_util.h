@@ -96,6 +96,10 @@ int mxi_close_write(int fd, const char *op, const char *path);
  * into a (contiguous) or to a copy in *owned (free it). */
 int mxi_io_row_major(const mx_array *a, const void **data, void **owned, const char *op);
 
+/* Evaluates every array of m before a writer opens its output, so that
+ * arrays loaded lazily from the file being overwritten are read first. */
+int mxi_io_eval_map(const mx_array_map *m, const char *op);
+
 /* Internal: the Load node of a file region (used by mxi_reader_array). */
 int mxi_make_load(mx_array **out, const mxi_reader *r, uint64_t off, uint64_t nbytes,
                   mx_dtype dtype, const int32_t *shape, int ndim, int swap, const mx_stream *s);

@@ -376,7 +376,8 @@ int mx_savez(const char *path, const mx_array_map *arrays, bool compressed) {
     written *ws = calloc(n ? n : 1, sizeof *ws);
     if (!ws) return mxi_error(MX_ERR_MEMORY, "[savez] out of memory");
     int fd = -1;
-    int rc = mxi_open_write(&fd, path, "savez");
+    int rc = mxi_io_eval_map(arrays, "savez");
+    if (!rc) rc = mxi_open_write(&fd, path, "savez");
     uint64_t offset = 0;
     char name[4096];
     for (size_t i = 0; i < n && !rc; i++) {

@@ -239,6 +239,7 @@ int mx_save_safetensors(const char *path, const mx_array_map *arrays,
     mxi_buf_u8(&h, '}');
     while (h.len % 8) mxi_buf_u8(&h, ' '); /* data starts 8-byte aligned */
     int rc = mxi_buf_check(&h, op);
+    if (!rc) rc = mxi_io_eval_map(arrays, op);
     int fd = -1;
     if (!rc) rc = mxi_open_write(&fd, path, op);
     unsigned char pre[8];
