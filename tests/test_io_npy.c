@@ -205,6 +205,13 @@ TEST(malformed_files) {
                  "2147483647, 2147483647), }",
                  8);
     expect_bad_npy(buf, n, MX_ERR_VALUE);
+    /* empty, but the other dimensions' product overflows the strides (found
+     * by fuzzing) */
+    n = make_npy(buf,
+                 "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 2147483647, "
+                 "2147483647, 2147483647), }",
+                 0);
+    expect_bad_npy(buf, n, MX_ERR_VALUE);
     /* a huge (non-overflowing) shape is rejected before any allocation */
     n = make_npy(buf, "{'descr': '<f8', 'fortran_order': False, 'shape': (2147483647, 1000), }", 8);
     expect_bad_npy(buf, n, MX_ERR_VALUE);

@@ -85,8 +85,11 @@ int mxi_io_shape(const char *op, const uint64_t *dims, int ndim, int itemsize, i
         shape[i] = (int32_t)dims[i];
         if (dims[i] == 0) zero = true;
     }
-    for (int i = 0; i < ndim && !zero; i++) {
-        if (dims[i] && total > (uint64_t)INT64_MAX / dims[i])
+    /* Zero dimensions are skipped: an empty array's strides are still the
+     * products of its other dimensions, and they must not overflow. */
+    for (int i = 0; i < ndim; i++) {
+        if (!dims[i]) continue;
+        if (total > (uint64_t)INT64_MAX / dims[i])
             return mxi_error(MX_ERR_VALUE, "[%s] the shape's size overflows", op);
         total *= dims[i];
     }
