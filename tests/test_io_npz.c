@@ -1,6 +1,7 @@
 /* .npz: savez and savez_compressed round trips, NumPy-written archives,
  * laziness of stored members, and malformed archives. */
 #include "io_test_util.h"
+#include "io/io_util.h"
 
 static mx_array *iota(int32_t n, mx_dtype dt) {
     mx_array *a = NULL;
@@ -184,6 +185,89 @@ TEST(malformed_archives) {
     mx_array_free(b);
 }
 
+/* A one-member stored archive whose central directory uses zip64 records
+ * throughout (saturated 32-bit fields, zip64 extra field, zip64 end record
+ * and locator), as writers do past 4 GiB. */
+TEST(zip64_records) {
+    mx_array *a = iota(5, MX_INT16);
+    CHECK_OK(mx_save_npy(io_tmp("m.npy"), a));
+    size_t n = 0;
+    unsigned char *npy = io_read_file(io_tmp("m.npy"), &n);
+    mxi_buf b = {0};
+    mxi_buf_u32(&b, 0x04034b50);
+    mxi_buf_u16(&b, 45);
+    mxi_buf_u16(&b, 0);
+    mxi_buf_u16(&b, 0);
+    mxi_buf_u32(&b, 0);
+    mxi_buf_u32(&b, 0); /* crc (not checked for stored members) */
+    mxi_buf_u32(&b, (uint32_t)n);
+    mxi_buf_u32(&b, (uint32_t)n);
+    mxi_buf_u16(&b, 5);
+    mxi_buf_u16(&b, 0);
+    mxi_buf_append(&b, "x.npy", 5);
+    mxi_buf_append(&b, npy, n);
+    size_t cd = b.len;
+    mxi_buf_u32(&b, 0x02014b50);
+    mxi_buf_u16(&b, 45);
+    mxi_buf_u16(&b, 45);
+    mxi_buf_u16(&b, 0);
+    mxi_buf_u16(&b, 0);
+    mxi_buf_u32(&b, 0);
+    mxi_buf_u32(&b, 0);
+    mxi_buf_u32(&b, 0xFFFFFFFFu);
+    mxi_buf_u32(&b, 0xFFFFFFFFu);
+    mxi_buf_u16(&b, 5);
+    mxi_buf_u16(&b, 4 + 24 + 8); /* an unrelated extra field first */
+    mxi_buf_u16(&b, 0);
+    mxi_buf_u16(&b, 0);
+    mxi_buf_u16(&b, 0);
+    mxi_buf_u32(&b, 0);
+    mxi_buf_u32(&b, 0xFFFFFFFFu);
+    mxi_buf_append(&b, "x.npy", 5);
+    mxi_buf_u16(&b, 0x5455);
+    mxi_buf_u16(&b, 4);
+    mxi_buf_u32(&b, 0);
+    mxi_buf_u16(&b, 1);
+    mxi_buf_u16(&b, 24);
+    mxi_buf_u64(&b, n);
+    mxi_buf_u64(&b, n);
+    mxi_buf_u64(&b, 0);
+    size_t cd_size = b.len - cd, eocd64 = b.len;
+    mxi_buf_u32(&b, 0x06064b50);
+    mxi_buf_u64(&b, 44);
+    mxi_buf_u16(&b, 45);
+    mxi_buf_u16(&b, 45);
+    mxi_buf_u32(&b, 0);
+    mxi_buf_u32(&b, 0);
+    mxi_buf_u64(&b, 1);
+    mxi_buf_u64(&b, 1);
+    mxi_buf_u64(&b, cd_size);
+    mxi_buf_u64(&b, cd);
+    mxi_buf_u32(&b, 0x07064b50);
+    mxi_buf_u32(&b, 0);
+    mxi_buf_u64(&b, eocd64);
+    mxi_buf_u32(&b, 1);
+    mxi_buf_u32(&b, 0x06054b50);
+    mxi_buf_u16(&b, 0);
+    mxi_buf_u16(&b, 0);
+    mxi_buf_u16(&b, 0xFFFF);
+    mxi_buf_u16(&b, 0xFFFF);
+    mxi_buf_u32(&b, 0xFFFFFFFFu);
+    mxi_buf_u32(&b, 0xFFFFFFFFu);
+    mxi_buf_u16(&b, 0);
+    mx_array_map *m = NULL;
+    CHECK_OK(mx_load_npz_bytes(&m, b.data, b.len));
+    check_iota(mx_array_map_get(m, "x"), 5);
+    mx_array_map_free(m);
+    m = NULL;
+    /* Without the zip64 extra field the saturated sizes are an error. */
+    b.data[cd + 46 + 5 + 8] = 9;
+    CHECK_ERR(mx_load_npz_bytes(&m, b.data, b.len), MX_ERR_VALUE);
+    mxi_buf_free(&b);
+    free(npy);
+    mx_array_free(a);
+}
+
 TEST(array_map) {
     mx_array_map *m = NULL;
     CHECK_OK(mx_array_map_new(&m));
@@ -213,6 +297,7 @@ int main(void) {
     RUN(round_trip);
     RUN(numpy_archives);
     RUN(malformed_archives);
+    RUN(zip64_records);
     RUN(array_map);
     io_cleanup();
     return TEST_SUMMARY();
