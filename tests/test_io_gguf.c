@@ -293,6 +293,14 @@ TEST(malformed_files) {
     expect_bad(&b, MX_ERR_VALUE); /* absurd array length */
     head(&b, 3, 0, 1);
     str(&b, "k");
+    mxi_buf_u32(&b, 9);
+    mxi_buf_u32(&b, MX_GGUF_UINT8);
+    mxi_buf_u64(&b, 17u << 20);
+    for (int i = 0; i < (17 << 20) / 16; i++) mxi_buf_append(&b, "0123456789abcdef", 16);
+    pad_data(&b, 0);
+    expect_bad(&b, MX_ERR_VALUE); /* more metadata items than the cap */
+    head(&b, 3, 0, 1);
+    str(&b, "k");
     mxi_buf_u64(&b, UINT64_MAX); /* a string length past the end */
     expect_bad(&b, MX_ERR_VALUE);
     head(&b, 3, 0, 1);

@@ -17,12 +17,17 @@
 
 #define GGUF_MAX_TENSOR_DIMS 8
 #define GGUF_WINDOW          (1u << 16)
+/* Metadata values are 32 bytes each in memory, more than most take in the
+ * file (1 byte for a uint8): a cap on their total keeps a hostile file from
+ * asking for many times its size. Real tokenizers hold a few 100k. */
+#define GGUF_MAX_META_ITEMS (16u << 20)
 
 typedef struct cursor {
     const mxi_reader *r;
     uint64_t pos;
     unsigned char win[GGUF_WINDOW];
     uint64_t win_start, win_len;
+    uint64_t items; /* metadata array items read so far */
 } cursor;
 
 static int cur_read(cursor *c, void *dst, uint64_t n) {
@@ -136,6 +141,10 @@ static int read_value(cursor *c, int type, mx_gguf_value *v, int depth) {
             return mxi_error(MX_ERR_VALUE,
                              "[%s] not a valid GGUF file: an array of %llu items is past the end",
                              op, (unsigned long long)n);
+        c->items += n;
+        if (c->items > GGUF_MAX_META_ITEMS)
+            return mxi_error(MX_ERR_VALUE, "[%s] metadata arrays hold more than %u items", op,
+                             GGUF_MAX_META_ITEMS);
         mx_gguf_value *items = calloc(n ? n : 1, sizeof *items);
         if (!items) return mxi_error(MX_ERR_MEMORY, "[%s] out of memory", op);
         v->type = MX_GGUF_ARRAY;
@@ -348,7 +357,7 @@ static int load_gguf(mx_array_map **arrays, mx_gguf_metadata **metadata, const m
     if (!arrays) return mxi_error(MX_ERR_VALUE, "[%s] arrays is NULL", op);
     cursor *c = malloc(sizeof *c);
     if (!c) return mxi_error(MX_ERR_MEMORY, "[%s] out of memory", op);
-    c->r = r, c->pos = 0, c->win_start = 0, c->win_len = 0;
+    c->r = r, c->pos = 0, c->win_start = 0, c->win_len = 0, c->items = 0;
     mx_array_map *map = NULL;
     mx_gguf_metadata *meta = NULL;
     tinfo *ts = NULL, **order = NULL;
