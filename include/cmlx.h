@@ -16,6 +16,7 @@
 #include "cmlx/transforms.h"
 #include "cmlx/fft.h"
 #include "cmlx/fast.h"
+#include "cmlx/io.h"
 
 #define CMLX_VERSION_MAJOR 0
 #define CMLX_VERSION_MINOR 1
