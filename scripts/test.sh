@@ -21,7 +21,7 @@ bash scripts/build.sh tsan
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 (cd build/tsan && ctest --output-on-failure -R 'test_(threadpool|scheduler)')
 
-# Short fuzzing runs of the file loaders (libFuzzer; skipped without clang).
+# Short fuzzing runs of the file loaders (libFuzzer, from the clang package).
 bash scripts/fuzz.sh "${CMLX_FUZZ_SECONDS:-10}"
 
 # The Python package (cmlx.core) and its tests against NumPy and real MLX.
