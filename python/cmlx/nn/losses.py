@@ -136,7 +136,7 @@ def smooth_l1_loss(
     """Quadratic below ``beta``, linear above."""
     _same_shape("Predictions", predictions, "targets", targets)
     d = mx.abs(predictions - targets)
-    return _reduce(mx.where(d < beta, 0.5 * mx.square(d) / beta, d - 0.5 * beta), reduction)
+    return _reduce(mx.where(mx.less(d, beta), 0.5 * mx.square(d) / beta, d - 0.5 * beta), reduction)
 
 
 def triplet_loss(
@@ -167,7 +167,7 @@ def huber_loss(inputs: mx.array, targets: mx.array, delta: float = 1.0, reductio
     """Quadratic up to ``delta``, then linear with slope ``delta``."""
     a = mx.abs(inputs - targets)
     q = mx.minimum(a, delta)
-    return _reduce(0.5 * q**2 + delta * (a - q), reduction)
+    return _reduce(0.5 * mx.square(q) + delta * (a - q), reduction)
 
 
 def log_cosh_loss(inputs: mx.array, targets: mx.array, reduction: Reduction = "none") -> mx.array:

@@ -296,8 +296,8 @@ class Adam(Optimizer):
         state["v"] = v
         if self.bias_correction:
             t = self.step
-            c1 = (lr / (1 - b1**t)).astype(gradient.dtype)
-            c2 = mx.rsqrt(1 - b2**t).astype(gradient.dtype)
+            c1 = (lr / (1 - mx.power(b1, t))).astype(gradient.dtype)
+            c2 = mx.rsqrt(1 - mx.power(b2, t)).astype(gradient.dtype)
             return parameter - (c1 * m) / (mx.sqrt(v) * c2 + self.eps)
         return parameter - lr * m / (mx.sqrt(v) + self.eps)
 
@@ -423,7 +423,7 @@ class Adafactor(Optimizer):
         step = self.step
         rms = self._compute_rms(parameter)
         lr = self._compute_learning_rate(step, rms)
-        beta_2 = 1.0 - (step**self.decay_rate).astype(rms.dtype)
+        beta_2 = 1.0 - mx.power(step, self.decay_rate).astype(rms.dtype)
         sq = mx.square(gradient) + self.eps[0]
         if gradient.ndim >= 2:
             row = beta_2 * state["exp_avg_sq_row"] + (1 - beta_2) * mx.mean(sq, axis=-1)

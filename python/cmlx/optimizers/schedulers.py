@@ -5,6 +5,18 @@ from typing import Callable, List
 
 import cmlx.core as mx
 
+def _is_number(x):
+    return isinstance(x, (int, float))
+
+
+def _pow(a, b):
+    return a**b if _is_number(a) and _is_number(b) else mx.power(a, b)
+
+
+def _floordiv(a, b):
+    return a // b if _is_number(a) and _is_number(b) else mx.floor_divide(a, b)
+
+
 __all__ = ["exponential_decay", "step_decay", "cosine_decay", "join_schedules", "linear_schedule"]
 
 
@@ -12,7 +24,7 @@ def exponential_decay(init: float, decay_rate: float) -> Callable:
     """``init * decay_rate ** step``."""
 
     def schedule(step):
-        return init * decay_rate**step
+        return init * _pow(decay_rate, step)
 
     return schedule
 
@@ -23,7 +35,7 @@ def step_decay(init: float, decay_rate: float, step_size: int) -> Callable:
         raise ValueError(f"step_size must be greater than 0, but got {step_size}.")
 
     def schedule(step):
-        return init * (decay_rate ** (step // step_size))
+        return init * _pow(decay_rate, _floordiv(step, step_size))
 
     return schedule
 
@@ -52,7 +64,7 @@ def join_schedules(schedules: List[Callable], boundaries: List[int]) -> Callable
     def schedule(step):
         out = schedules[0](step)
         for b, s in zip(boundaries, schedules[1:]):
-            out = mx.where(step < b, out, s(step - b))
+            out = mx.where(mx.less(step, b), out, s(step - b))
         return out
 
     return schedule

@@ -94,7 +94,7 @@ def scaled_dot_product_attention(q, k, v, *, scale, mask=None):
         L, S = scores.shape[-2], scores.shape[-1]
         qi = mx.arange(S - L, S)[:, None]
         ki = mx.arange(S)[None, :]
-        mask = qi >= ki
+        mask = mx.greater_equal(qi, ki)
     if mask is not None:
         if mask.dtype == mx.bool_:
             scores = mx.where(mask, scores, mx.array(mx.finfo(scores.dtype).min, scores.dtype))

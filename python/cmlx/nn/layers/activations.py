@@ -43,7 +43,7 @@ def log_softmax(x, axis=-1):
 
 def elu(x, alpha=1.0):
     r""":math:`x` for positive inputs, :math:`\alpha (e^x - 1)` otherwise."""
-    return mx.where(x > 0, x, alpha * (mx.exp(x) - 1))
+    return mx.where(mx.greater(x, 0), x, alpha * (mx.exp(x) - 1))
 
 
 def softmax(x, axis=-1):
@@ -63,7 +63,7 @@ def softsign(x):
 
 def softshrink(x, lambd: float = 0.5):
     r"""Shrinks toward zero by ``lambd``; zero inside ``[-lambd, lambd]``."""
-    return mx.where(mx.abs(x) > lambd, x - mx.sign(x) * lambd, 0)
+    return mx.where(mx.greater(mx.abs(x), lambd), x - mx.sign(x) * lambd, 0)
 
 
 def celu(x, alpha=1.0):
@@ -88,7 +88,7 @@ def gelu(x) -> mx.array:
 
 def gelu_approx(x):
     r"""GELU with the tanh approximation."""
-    return 0.5 * x * (1 + mx.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+    return 0.5 * x * (1 + mx.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * mx.power(x, 3))))
 
 
 def gelu_fast_approx(x):
@@ -105,7 +105,7 @@ def glu(x: mx.array, axis: int = -1) -> mx.array:
 
 def step(x: mx.array, threshold: float = 0.0):
     r"""1 where ``x >= threshold``, else 0."""
-    return mx.where(x >= threshold, 1, 0)
+    return mx.where(mx.greater_equal(x, threshold), 1, 0)
 
 
 def selu(x):
@@ -135,7 +135,7 @@ def hard_tanh(x, min_val=-1.0, max_val=1.0):
 
 def hard_shrink(x, lambd=0.5):
     r"""``x`` where ``|x| > lambd``, else 0."""
-    return mx.where(mx.abs(x) > lambd, x, 0)
+    return mx.where(mx.greater(mx.abs(x), lambd), x, 0)
 
 
 def softmin(x, axis=-1):

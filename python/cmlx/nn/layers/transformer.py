@@ -65,7 +65,7 @@ class MultiHeadAttention(Module):
         """An ``(N, N)`` mask with the dtype's lowest value above the
         diagonal and 0 elsewhere."""
         idx = mx.arange(N)
-        future = idx[:, None] < idx[None]
+        future = mx.less(idx[:, None], idx[None])
         return future.astype(dtype) * mx.finfo(dtype).min
 
 

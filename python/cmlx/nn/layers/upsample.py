@@ -65,7 +65,7 @@ def _triangle(d):
 def _keys_cubic(d):
     near = _cubic_weight(d, -0.5, True)
     far = _cubic_weight(d, -0.5, False)
-    return mx.where(d <= 1.0, near, mx.where(d <= 2.0, far, 0.0))
+    return mx.where(mx.less_equal(d, 1.0), near, mx.where(mx.less_equal(d, 2.0), far, 0.0))
 
 
 def _antialias_taps(n, scale, align_corners, kernel, radius):
@@ -76,9 +76,9 @@ def _antialias_taps(n, scale, align_corners, kernel, radius):
     for k in range(-reach + 1, reach):
         idx = mx.floor(c) + k
         w = kernel(mx.abs(c - idx) / widen)
-        raw.append((idx, mx.where((idx >= 0) & (idx < n), w, 0.0)))
+        raw.append((idx, mx.where(mx.logical_and(mx.greater_equal(idx, 0), mx.less(idx, n)), w, 0.0)))
     total = sum(w for _, w in raw)
-    total = mx.where(total > 0, total, 1.0)
+    total = mx.where(mx.greater(total, 0), total, 1.0)
     return [(mx.clip(idx, 0, n - 1), w / total) for idx, w in raw]
 
 
