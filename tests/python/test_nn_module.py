@@ -265,3 +265,23 @@ def test_checkpoint_same_values_and_grads():
 def test_average_gradients_single_process_is_identity():
     g = {"w": mx.ones(2)}
     assert nn.average_gradients(g) is g
+
+
+def test_install_as_mlx_in_fresh_process():
+    # A child process: this one already imported the real MLX.
+    import subprocess
+    import sys
+
+    code = (
+        "import cmlx; cmlx.install_as_mlx()\n"
+        "import mlx.core as mx, mlx.nn as nn, mlx.optimizers as optim\n"
+        "from mlx.utils import tree_flatten\n"
+        "from mlx.nn.losses import mse_loss\n"
+        "import cmlx.core, cmlx.nn\n"
+        "assert mx is cmlx.core and nn is cmlx.nn and optim.Adam is cmlx.optimizers.Adam\n"
+        "assert mx.random is cmlx.core.random\n"
+        "print(len(tree_flatten(nn.Linear(2, 3).parameters())))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "2"
