@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import cmlx.core as mx
-import cmlx.nn as nn
 from cmlx.nn import init, losses
 from nn_helpers import close, needs_core, needs_mlx, rmx, rnn, to_cmlx, to_real
 

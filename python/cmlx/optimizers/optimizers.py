@@ -3,7 +3,6 @@ arrays) that mirrors the parameters, with ``step`` and the (possibly
 scheduled) hyper-parameters at the top; it can be flattened, saved and
 assigned back through ``optimizer.state``."""
 
-import math
 from typing import Callable, List, Optional, Tuple, Union
 
 import cmlx.core as mx
