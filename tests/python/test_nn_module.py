@@ -285,3 +285,37 @@ def test_install_as_mlx_in_fresh_process():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "2"
+
+
+@needs_mlx
+@needs_core("value_and_grad")
+@pytest.mark.parametrize(
+    "make,shape",
+    [
+        (lambda m: m.Sequential(m.Linear(6, 8), m.LayerNorm(8), m.GELU(), m.Linear(8, 4)), (3, 6)),
+        (lambda m: m.Sequential(m.RMSNorm(6), m.Linear(6, 4, bias=False), m.SiLU()), (2, 5, 6)),
+        (lambda m: m.Sequential(m.GroupNorm(2, 6), m.Linear(6, 4)), (2, 3, 6)),
+        (lambda m: m.TransformerEncoder(1, 8, 2, mlp_dims=16), (2, 5, 8)),
+    ],
+)
+def test_value_and_grad_matches_mlx(make, shape):
+    """Gradients over a model's parameters equal real MLX's for the same
+    weights and data."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape).astype(np.float32)
+    targets = rng.integers(0, 4, shape[:-1])
+    ref = make(rnn)
+    m = copy_weights(make(nn), ref)
+
+    def loss_fn(lib, core, mod):
+        if isinstance(mod, (nn.TransformerEncoder, rnn.TransformerEncoder)):
+            return lambda x: core.sum(core.square(mod(x, None)))
+        return lambda x: lib.losses.cross_entropy(mod(x), core.array(targets), reduction="mean")
+
+    v1, g1 = nn.value_and_grad(m, loss_fn(nn, mx, m))(to_cmlx(x))
+    v2, g2 = rnn.value_and_grad(ref, loss_fn(rnn, rmx, ref))(to_real(x))
+    np.testing.assert_allclose(v1.item(), v2.item(), rtol=1e-5)
+    f1, f2 = tree_flatten(g1), rutils.tree_flatten(g2)
+    assert [k for k, _ in f1] == [k for k, _ in f2]
+    for (k, a), (_, b) in zip(f1, f2):
+        np.testing.assert_allclose(np.array(a), np.array(b), rtol=1e-4, atol=1e-5, err_msg=k)
