@@ -37,8 +37,12 @@ def needs_core(*names):
 def copy_weights(dst, src):
     """Loads the parameters of the real-MLX module ``src`` into the cmlx
     module ``dst`` (strict: names and shapes must match)."""
-    flat = rutils.tree_flatten(src.parameters())
-    dst.load_weights([(k, mx.array(np.array(v))) for k, v in flat])
+    def conv(v):
+        if v.dtype == rmx.bfloat16:  # NumPy has no bfloat16
+            return mx.array(np.array(v.astype(rmx.float32))).astype(mx.bfloat16)
+        return mx.array(np.array(v))
+
+    dst.load_weights([(k, conv(v)) for k, v in rutils.tree_flatten(src.parameters())])
     return dst
 
 

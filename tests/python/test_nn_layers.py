@@ -499,3 +499,30 @@ def test_quantized_mode_errors():
         nn.Linear(4, 4).to_quantized(quantize_input=True)
     with pytest.raises(ValueError, match="Unable to quantize"):
         nn.quantize(nn.Sequential(nn.ReLU()), class_predicate=lambda p, m: True)
+
+
+@needs_mlx
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize(
+    "make,x",
+    [
+        (lambda m: m.Linear(8, 4), X3), (lambda m: m.LayerNorm(8), X3), (lambda m: m.RMSNorm(8), X3),
+        (lambda m: m.GroupNorm(2, 8), X3), (lambda m: m.BatchNorm(8), X3), (lambda m: m.RoPE(8), X3),
+        (lambda m: m.GRU(8, 4), X3), (lambda m: m.GELU("tanh"), X3), (lambda m: m.Softshrink(), X3),
+        (lambda m: m.Upsample(2, "linear"), X4), (lambda m: m.Upsample(2, "cubic"), X4),
+        (lambda m: m.Upsample(2), X4), (lambda m: m.AvgPool2d(2), X4), (lambda m: m.ALiBi(), X4),
+        (lambda m: m.InstanceNorm(3, affine=True), X4),
+    ],
+)
+def test_half_precision_dtypes_match_mlx(make, x, dtype):
+    """Half-precision weights and inputs: same output dtype as MLX (some
+    layers promote to float32) and values within half-precision error."""
+    ref = make(rnn)
+    ref.set_dtype(getattr(rmx, dtype))
+    m = copy_weights(make(nn), ref)
+    got = m(mx.array(x).astype(getattr(mx, dtype)))
+    want = ref(rmx.array(x).astype(getattr(rmx, dtype)))
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    np.testing.assert_allclose(
+        np.array(got.astype(mx.float32)), np.array(want.astype(rmx.float32)), rtol=0.05, atol=0.05
+    )

@@ -91,7 +91,8 @@ def _resample(x, scale_factor, taps_fn):
         shape[axis] = -1
         acc = None
         for idx, w in taps_fn(n, s):
-            term = mx.take(out, idx.astype(mx.uint32), axis=axis) * w.reshape(shape).astype(out.dtype)
+            # float32 weights promote half-precision inputs, as MLX does.
+            term = mx.take(out, idx.astype(mx.uint32), axis=axis) * w.reshape(shape)
             acc = term if acc is None else acc + term
         out = acc
     return out
