@@ -319,3 +319,17 @@ def test_value_and_grad_matches_mlx(make, shape):
     assert [k for k, _ in f1] == [k for k, _ in f2]
     for (k, a), (_, b) in zip(f1, f2):
         np.testing.assert_allclose(np.array(a), np.array(b), rtol=1e-4, atol=1e-5, err_msg=k)
+
+
+@needs_core("value_and_grad", "checkpoint")
+def test_transformer_checkpoint_flag_keeps_gradients():
+    mx.random.seed(1)
+    plain = nn.TransformerEncoder(2, 8, 2, mlp_dims=16)
+    ck = nn.TransformerEncoder(2, 8, 2, mlp_dims=16, checkpoint=True)
+    ck.update(plain.parameters())
+    x = mx.array(np.random.default_rng(5).standard_normal((2, 4, 8)).astype(np.float32))
+    v1, g1 = nn.value_and_grad(plain, lambda: mx.sum(mx.square(plain(x, None))))()
+    v2, g2 = nn.value_and_grad(ck, lambda: mx.sum(mx.square(ck(x, None))))()
+    np.testing.assert_allclose(v1.item(), v2.item(), rtol=1e-6)
+    for (k, a), (_, b) in zip(tree_flatten(g1), tree_flatten(g2)):
+        np.testing.assert_allclose(np.array(a), np.array(b), rtol=1e-5, atol=1e-6, err_msg=k)
