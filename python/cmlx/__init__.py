@@ -33,8 +33,8 @@ def install_as_mlx():
     for sub in ("random", "linalg", "fft", "fast"):
         if hasattr(core, sub):
             sys.modules[f"mlx.core.{sub}"] = getattr(core, sub)
-    for name in ("init", "losses", "layers", "utils"):
-        sys.modules[f"mlx.nn.{name}"] = importlib.import_module(f"cmlx.nn.{name}")
-    for name in ("optimizers", "schedulers"):
-        sys.modules[f"mlx.optimizers.{name}"] = importlib.import_module(f"cmlx.optimizers.{name}")
+    # Every loaded submodule (mlx.nn.layers.base, mlx.optimizers.schedulers,
+    # ...) under its mlx name too, so deep imports work.
+    for name in [n for n in sys.modules if n.startswith(("cmlx.nn.", "cmlx.optimizers."))]:
+        sys.modules["mlx." + name[len("cmlx."):]] = sys.modules[name]
     return pkg
