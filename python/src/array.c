@@ -263,6 +263,7 @@ PyTypeObject mxp_array_type = {
     .tp_repr = mxp_array_repr,
     .tp_str = mxp_array_repr,
     .tp_as_number = &mxp_array_as_number,
+    .tp_richcompare = mxp_array_richcompare,
     .tp_as_mapping = &mxp_array_as_mapping,
     .tp_as_buffer = &mxp_array_as_buffer,
     .tp_iter = mxp_array_iter,

@@ -1,6 +1,7 @@
 /*
- * The array's number protocol: + - * / @ with their reflected and in-place
- * forms, unary -, and conversions to Python numbers. A Python scalar meeting
+ * The array's number protocol: + - * / // % ** @ & | ^ << >> with their
+ * reflected and in-place forms, unary - + ~ abs(), the comparisons, and
+ * conversions to Python numbers. A Python scalar meeting
  * an array is weak (it takes the array's dtype, MLX's rule). In-place forms
  * replace the array held by the object, so every reference to that object
  * sees the result, as in MLX.
@@ -64,6 +65,69 @@ static PyObject *inplace(PyObject *self, PyObject *other, binary_fn fn, const ch
 BINARY_SLOTS(add, mx_add, "addition", "inplace addition")
 BINARY_SLOTS(subtract, mx_subtract, "subtraction", "inplace subtraction")
 BINARY_SLOTS(multiply, mx_multiply, "multiplication", "inplace multiplication")
+BINARY_SLOTS(floor_divide, mx_floor_divide, "floor division", "inplace floor division")
+BINARY_SLOTS(remainder, mx_remainder, "remainder", "inplace remainder")
+BINARY_SLOTS(and, mx_bitwise_and, "bitwise and", "inplace bitwise and")
+BINARY_SLOTS(or, mx_bitwise_or, "bitwise or", "inplace bitwise or")
+BINARY_SLOTS(xor, mx_bitwise_xor, "bitwise xor", "inplace bitwise xor")
+BINARY_SLOTS(lshift, mx_left_shift, "left shift", "inplace left shift")
+BINARY_SLOTS(rshift, mx_right_shift, "right shift", "inplace right shift")
+
+/* a ** b; the three-argument form pow(a, b, m) is not supported. */
+static PyObject *nb_power(PyObject *a, PyObject *b, PyObject *m) {
+    if (m != Py_None) Py_RETURN_NOTIMPLEMENTED;
+    return binop(a, b, mx_power, "power");
+}
+
+static PyObject *nb_inplace_power(PyObject *a, PyObject *b, PyObject *m) {
+    if (m != Py_None) Py_RETURN_NOTIMPLEMENTED;
+    return inplace(a, b, mx_power, "inplace power");
+}
+
+typedef int (*unary_fn)(mx_array **, const mx_array *, const mx_stream *);
+
+static PyObject *unop(PyObject *self, unary_fn fn) {
+    mx_array *out = NULL;
+    int rc = fn(&out, mxp_arr(self), NULL);
+    return rc ? mxp_raise(rc) : mxp_array_wrap(out);
+}
+
+static PyObject *nb_absolute(PyObject *self) {
+    return unop(self, mx_abs);
+}
+
+static PyObject *nb_positive(PyObject *self) {
+    return Py_NewRef(self);
+}
+
+static PyObject *nb_invert(PyObject *self) {
+    /* ~ on booleans is logical not, as in NumPy and MLX. */
+    if (mx_array_dtype(mxp_arr(self)) == MX_BOOL) return unop(self, mx_logical_not);
+    return unop(self, mx_bitwise_invert);
+}
+
+/* a < b and friends, elementwise. An operand that is not array-like (None,
+ * a string) is not ours to compare: Python then falls back to identity, so
+ * `a == None` is False rather than MLX's TypeError. */
+PyObject *mxp_array_richcompare(PyObject *a, PyObject *b, int op) {
+    static const binary_fn fns[6] = {mx_less,      mx_less_equal, mx_equal,
+                                     mx_not_equal, mx_greater,    mx_greater_equal};
+    static const char *const names[6] = {"less",      "less_equal", "equal",
+                                         "not_equal", "greater",    "greater_equal"};
+    mx_array *x, *y, *out = NULL;
+    PyObject *other = mxp_is_array(a) ? b : a;
+    if (PyUnicode_Check(other) || PyBytes_Check(other)) Py_RETURN_NOTIMPLEMENTED;
+    int r = operands(a, b, &x, &y, names[op]);
+    if (r < 0 && PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Clear();
+        r = 1;
+    }
+    if (r) return r > 0 ? Py_NewRef(Py_NotImplemented) : NULL;
+    int rc = fns[op](&out, x, y, NULL);
+    mx_array_free(x);
+    mx_array_free(y);
+    return rc ? mxp_raise(rc) : mxp_array_wrap(out);
+}
 
 static PyObject *nb_true_divide(PyObject *a, PyObject *b) {
     return binop(a, b, mx_divide, "division");
@@ -130,6 +194,25 @@ PyNumberMethods mxp_array_as_number = {
     .nb_inplace_true_divide = nb_inplace_true_divide,
     .nb_inplace_matrix_multiply = nb_inplace_matmul,
     .nb_negative = nb_negative,
+    .nb_floor_divide = nb_floor_divide,
+    .nb_remainder = nb_remainder,
+    .nb_power = nb_power,
+    .nb_and = nb_and,
+    .nb_or = nb_or,
+    .nb_xor = nb_xor,
+    .nb_lshift = nb_lshift,
+    .nb_rshift = nb_rshift,
+    .nb_inplace_floor_divide = nb_inplace_floor_divide,
+    .nb_inplace_remainder = nb_inplace_remainder,
+    .nb_inplace_power = nb_inplace_power,
+    .nb_inplace_and = nb_inplace_and,
+    .nb_inplace_or = nb_inplace_or,
+    .nb_inplace_xor = nb_inplace_xor,
+    .nb_inplace_lshift = nb_inplace_lshift,
+    .nb_inplace_rshift = nb_inplace_rshift,
+    .nb_absolute = nb_absolute,
+    .nb_positive = nb_positive,
+    .nb_invert = nb_invert,
     .nb_bool = mxp_array_bool,
     .nb_int = mxp_array_int,
     .nb_float = mxp_array_float,

@@ -84,6 +84,8 @@ int mxp_array_init_type(PyObject *module);
 /* ---- array_ops.c / array_index.c / array_buffer.c / print.c ---- */
 
 extern PyNumberMethods mxp_array_as_number;
+/* a < b, a == b, ... elementwise (array_ops.c). */
+PyObject *mxp_array_richcompare(PyObject *a, PyObject *b, int op);
 extern PyMappingMethods mxp_array_as_mapping;
 extern PyBufferProcs mxp_array_as_buffer;
 extern PyTypeObject mxp_array_iterator_type;
