@@ -28,7 +28,8 @@
  *   random.c      random samplers with their own argument logic; random.state
  *   dtype_info.c  finfo, iinfo, result_type, can_cast, isdtype
  *   pytree.c      trees of arrays (lists, tuples, dicts): flatten and rebuild
- *   transforms.c  grad, value_and_grad, vjp, jvp, vmap, checkpoint, custom_function
+ *   transforms*.c grad, value_and_grad, vjp, jvp, vmap, checkpoint, custom_function
+ *                 (transforms.h: what they share)
  */
 #ifndef CMLX_PY_H
 #define CMLX_PY_H
@@ -474,7 +475,7 @@ PyObject *mxp_tree_unflatten(PyObject *tree, const mx_vec *vals, int *index);
 /* The arrays of v as a new list of array objects (NULL with an exception). */
 PyObject *mxp_vec_to_list(const mx_vec *v);
 
-/* ---- transforms.c ---- */
+/* ---- transforms.c (and transforms_*.c) ---- */
 
 /* Adds grad, value_and_grad, vjp, jvp, vmap, checkpoint and the
  * custom_function type. 0 or -1. */

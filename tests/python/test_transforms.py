@@ -511,6 +511,39 @@ def test_vjp_output_must_be_arrays():
         mx.vjp(lambda a: 1.0, [mx.array(1.0)], [mx.array(1.0)])
 
 
+def test_vmap_out_axes_none_for_an_unmapped_output(mlx):
+    # MLX puts the broadcast axis last for an unmapped output with out axis None
+    def run(m):
+        return m.vmap(lambda a, b: (a * 2, b * 2), in_axes=(0, None), out_axes=(0, None))(
+            m.array([1.0, 2.0, 3.0]), m.ones((2,)))
+    assert_tree_close(run(mx), run(mlx))
+
+
+def test_transforms_in_threads():
+    import threading
+    errors = []
+
+    def work(seed):
+        try:
+            rng = np.random.default_rng(seed)
+            for _ in range(30):
+                x = rng.normal(size=(8,)).astype(np.float32)
+                g = mx.grad(lambda a: (mx.sin(a) * a).sum())(mx.array(x))
+                np.testing.assert_allclose(np.array(g), np.cos(x) * x + np.sin(x),
+                                           rtol=1e-5, atol=1e-6)
+                with pytest.raises(Boom):
+                    mx.vmap(raiser)(mx.array(x))
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
 def test_transformed_function_keeps_the_function():
     f = lambda x: x.sum()
     assert mx.grad(f).__wrapped__ is f
