@@ -294,6 +294,13 @@ static int pyfn_apply(mx_vec *outputs, const mx_vec *inputs, void *payload) {
         stash_exception();
         rc = MX_ERR_RUNTIME;
     }
+    /* A custom vjp returns cotangents for the positional arguments (MLX's
+     * convention); arrays passed by keyword are constants to it: zeros. */
+    for (int i = outputs->size; !rc && p->call == CALL_VJP && i < p->n_primals; i++) {
+        mx_array *z = NULL;
+        rc = mx_zeros_like(&z, inputs->data[i], mx_array_dtype(inputs->data[i]), NULL);
+        if (!rc) rc = mx_vec_push(outputs, z);
+    }
     Py_XDECREF(res);
     PyGILState_Release(g);
     return rc;

@@ -548,3 +548,24 @@ def test_transformed_function_keeps_the_function():
     f = lambda x: x.sum()
     assert mx.grad(f).__wrapped__ is f
     assert mx.vmap(f).__wrapped__ is f
+
+
+def custom_cases(m):
+    @m.custom_function
+    def f(x, y, scale=None):
+        return m.sin(x) * y * scale, x + y
+
+    @f.vjp
+    def f_vjp(primals, cotangents, outputs, scale=None):
+        x, y = primals
+        cp, cs = cotangents
+        return cp * m.cos(x) * y * scale + cs + outputs[1], cp * m.sin(x) * scale + cs
+
+    x, y, s = m.array([0.1, 0.7]), m.array([2.0, -1.0]), m.array(3.0)
+    loss = lambda x, y: (f(x, y, scale=s)[0] * f(x, y, scale=s)[1]).sum()
+    return [f(x, y, scale=s), m.grad(loss, argnums=(0, 1))(x, y),
+            m.vjp(lambda a, b: f(a, b, scale=s), [x, y], [m.ones(2), m.ones(2)])]
+
+
+def test_custom_function_against_mlx(mlx):
+    assert_tree_close(custom_cases(mx), custom_cases(mlx))
