@@ -223,6 +223,11 @@ PyObject *mxp_call_grad(tfn_object *t, PyObject *args, PyObject *kwargs) {
         int needs = PySequence_Contains(t->argnames, k);
         if (needs < 0 || flatten_arg(v, needs, &inputs, &idx) < 0) goto done;
     }
+    if (idx.n == 0) {
+        /* MLX's core says this, under this tag, for grad and value_and_grad */
+        PyErr_SetString(PyExc_ValueError, "[grad] Must specify at least one argument.");
+        goto done;
+    }
     outbox = mxp_new_outbox();
     if (!outbox) goto done;
     c = mxp_pyfn_new(t->fun, args, kwargs, outbox, CALL_TREE, with_value ? OUT_VAG : OUT_GRAD, 0,
