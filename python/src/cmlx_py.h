@@ -27,6 +27,9 @@
  *   eval.c        eval and async_eval over trees of arrays
  *   random.c      random samplers with their own argument logic; random.state
  *   dtype_info.c  finfo, iinfo, result_type, can_cast, isdtype
+ *   pytree.c      trees of arrays (lists, tuples, dicts): flatten and rebuild
+ *   transforms*.c grad, value_and_grad, vjp, jvp, vmap, checkpoint, custom_function
+ *                 (transforms.h: what they share)
  */
 #ifndef CMLX_PY_H
 #define CMLX_PY_H
@@ -460,5 +463,24 @@ PyObject *mxp_op_can_cast(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_isdtype(PyObject *const *slots, const mx_stream *s);
 /* Adds the finfo and iinfo classes. 0 or -1. */
 int mxp_dtype_info_init(PyObject *module);
+
+/* ---- pytree.c: trees of lists, tuples and dicts ---- */
+
+/* Appends (new references to) the arrays of tree to v, depth first, dicts
+ * in insertion order. Other leaves are skipped, or with strict refused
+ * (ValueError). 0, or -1 with an exception set. */
+int mxp_tree_flatten(PyObject *tree, mx_vec *v, bool strict);
+/* A copy of tree (new lists, tuples and dicts; other leaves shared) whose
+ * array leaves are vals[*index], vals[*index + 1], ...; *index advances.
+ * A new reference, or NULL with an exception set. */
+PyObject *mxp_tree_unflatten(PyObject *tree, const mx_vec *vals, int *index);
+/* The arrays of v as a new list of array objects (NULL with an exception). */
+PyObject *mxp_vec_to_list(const mx_vec *v);
+
+/* ---- transforms.c (and transforms_*.c) ---- */
+
+/* Adds grad, value_and_grad, vjp, jvp, vmap, checkpoint and the
+ * custom_function type. 0 or -1. */
+int mxp_transforms_init(PyObject *module);
 
 #endif

@@ -1,0 +1,111 @@
+/*
+ * Trees of arrays as MLX sees them: lists, tuples and dicts, nested, with
+ * arrays (and, loosely, any other object) as leaves. Tuple and list
+ * subclasses count as their base; dicts are walked in insertion order.
+ */
+#include "cmlx_py.h"
+
+#define MAX_DEPTH 1000
+
+static int flatten(PyObject *o, mx_vec *v, bool strict, int depth) {
+    if (depth > MAX_DEPTH) {
+        PyErr_SetString(PyExc_RecursionError, "[tree_flatten] tree is too deep");
+        return -1;
+    }
+    if (mxp_is_array(o)) {
+        if (mx_vec_append(v, mxp_arr(o))) return mxp_raise_int(mx_last_error_code());
+        return 0;
+    }
+    if (PyList_Check(o) || PyTuple_Check(o)) {
+        /* a list may change under a callback; hold the items */
+        PyObject *seq = PySequence_Tuple(o);
+        if (!seq) return -1;
+        int rc = 0;
+        for (Py_ssize_t i = 0; !rc && i < PyTuple_GET_SIZE(seq); i++)
+            rc = flatten(PyTuple_GET_ITEM(seq, i), v, strict, depth + 1);
+        Py_DECREF(seq);
+        return rc;
+    }
+    if (PyDict_Check(o)) {
+        PyObject *values = PyDict_Values(o);
+        if (!values) return -1;
+        int rc = 0;
+        for (Py_ssize_t i = 0; !rc && i < PyList_GET_SIZE(values); i++)
+            rc = flatten(PyList_GET_ITEM(values, i), v, strict, depth + 1);
+        Py_DECREF(values);
+        return rc;
+    }
+    if (strict) {
+        PyErr_SetString(PyExc_ValueError, "[tree_flatten] The argument should contain only arrays");
+        return -1;
+    }
+    return 0;
+}
+
+int mxp_tree_flatten(PyObject *tree, mx_vec *v, bool strict) {
+    return flatten(tree, v, strict, 0);
+}
+
+static PyObject *unflatten(PyObject *o, const mx_vec *vals, int *index, int depth) {
+    if (depth > MAX_DEPTH) {
+        PyErr_SetString(PyExc_RecursionError, "[tree_unflatten] tree is too deep");
+        return NULL;
+    }
+    if (mxp_is_array(o)) {
+        if (*index >= vals->size) {
+            PyErr_SetString(PyExc_ValueError, "[tree_unflatten] Not enough arrays for the tree");
+            return NULL;
+        }
+        return mxp_array_wrap(mx_array_retain(vals->data[(*index)++]));
+    }
+    bool is_list = PyList_Check(o);
+    if (is_list || PyTuple_Check(o)) {
+        PyObject *seq = PySequence_Tuple(o);
+        if (!seq) return NULL;
+        Py_ssize_t n = PyTuple_GET_SIZE(seq);
+        PyObject *res = is_list ? PyList_New(n) : PyTuple_New(n);
+        for (Py_ssize_t i = 0; res && i < n; i++) {
+            PyObject *item = unflatten(PyTuple_GET_ITEM(seq, i), vals, index, depth + 1);
+            if (!item) {
+                Py_CLEAR(res);
+                break;
+            }
+            if (is_list)
+                PyList_SET_ITEM(res, i, item);
+            else
+                PyTuple_SET_ITEM(res, i, item);
+        }
+        Py_DECREF(seq);
+        return res;
+    }
+    if (PyDict_Check(o)) {
+        PyObject *items = PyDict_Items(o);
+        PyObject *res = items ? PyDict_New() : NULL;
+        for (Py_ssize_t i = 0; res && i < PyList_GET_SIZE(items); i++) {
+            PyObject *kv = PyList_GET_ITEM(items, i);
+            PyObject *item = unflatten(PyTuple_GET_ITEM(kv, 1), vals, index, depth + 1);
+            if (!item || PyDict_SetItem(res, PyTuple_GET_ITEM(kv, 0), item) < 0) Py_CLEAR(res);
+            Py_XDECREF(item);
+        }
+        Py_XDECREF(items);
+        return res;
+    }
+    return Py_NewRef(o);
+}
+
+PyObject *mxp_tree_unflatten(PyObject *tree, const mx_vec *vals, int *index) {
+    return unflatten(tree, vals, index, 0);
+}
+
+PyObject *mxp_vec_to_list(const mx_vec *v) {
+    PyObject *l = PyList_New(v->size);
+    for (int i = 0; l && i < v->size; i++) {
+        PyObject *a = mxp_array_wrap(mx_array_retain(v->data[i]));
+        if (!a) {
+            Py_CLEAR(l);
+            break;
+        }
+        PyList_SET_ITEM(l, i, a);
+    }
+    return l;
+}

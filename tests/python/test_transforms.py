@@ -1,0 +1,572 @@
+"""Function transforms over Python callables and trees: grad, value_and_grad,
+vjp, jvp, vmap, custom_function, checkpoint. Values are checked against
+finite differences, Python loops and (when installed) real MLX."""
+import numpy as np
+import pytest
+
+import cmlx.core as mx
+
+
+def npy(tree):
+    """Arrays of a tree -> NumPy (float64), keeping the structure."""
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(npy(t) for t in tree)
+    if isinstance(tree, dict):
+        return {k: npy(v) for k, v in tree.items()}
+    if hasattr(tree, "shape") and hasattr(tree, "dtype"):
+        return np.array(tree).astype(np.float64)
+    return tree
+
+
+def assert_tree_close(a, b, rtol=1e-5, atol=1e-5):
+    a, b = npy(a), npy(b)
+    assert type(a) is type(b), (type(a), type(b))
+    if isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_tree_close(x, y, rtol, atol)
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            assert_tree_close(a[k], b[k], rtol, atol)
+    elif isinstance(a, np.ndarray):
+        assert a.shape == b.shape, (a.shape, b.shape)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    else:
+        assert a == b
+
+
+def to_module(tree, m):
+    """NumPy leaves -> arrays of module m."""
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(to_module(t, m) for t in tree)
+    if isinstance(tree, dict):
+        return {k: to_module(v, m) for k, v in tree.items()}
+    if isinstance(tree, np.ndarray):
+        return m.array(tree)
+    return tree
+
+
+def mlp_params(seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "layers": [
+            {"w": rng.normal(size=(4, 8)).astype(np.float32) * 0.5,
+             "b": rng.normal(size=(8,)).astype(np.float32) * 0.1},
+            {"w": rng.normal(size=(8, 3)).astype(np.float32) * 0.5,
+             "b": rng.normal(size=(3,)).astype(np.float32) * 0.1},
+        ],
+    }
+
+
+def mlp_loss(m, params, x, y):
+    h = x
+    for i, layer in enumerate(params["layers"]):
+        h = h @ layer["w"] + layer["b"]
+        if i + 1 < len(params["layers"]):
+            h = m.tanh(h)
+    logits = h - m.logsumexp(h, axis=-1, keepdims=True)
+    return -(logits * y).sum(axis=-1).mean()
+
+
+def mlp_data(seed=1):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(5, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 5)]
+    return x, y
+
+
+def finite_diff(f, x, eps=1e-3):
+    """Central differences of scalar f at float64 NumPy x."""
+    g = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        g[i] = (f(xp) - f(xm)) / (2 * eps)
+    return g
+
+
+# ---- grad and value_and_grad ----
+
+
+def test_grad_simple_functions_against_finite_differences():
+    rng = np.random.default_rng(0)
+    x0 = rng.uniform(0.5, 2.0, size=(3, 4))
+    cases = [
+        (lambda m, x: (m.sin(x) * m.exp(x)).sum(), lambda x: (np.sin(x) * np.exp(x)).sum()),
+        (lambda m, x: (x * x).mean(), lambda x: (x * x).mean()),
+        (lambda m, x: m.log(x).sum() + (x @ x.T).sum(), lambda x: np.log(x).sum() + (x @ x.T).sum()),
+        (lambda m, x: m.sqrt(x).max(), lambda x: np.sqrt(x).max()),
+    ]
+    for f, fn in cases:
+        g = mx.grad(lambda x: f(mx, x))(mx.array(x0.astype(np.float32)))
+        np.testing.assert_allclose(np.array(g), finite_diff(fn, x0), rtol=2e-3, atol=2e-3)
+
+
+def test_grad_mlp_tree_against_finite_differences():
+    params = mlp_params()
+    x, y = mlp_data()
+    g = mx.grad(lambda p: mlp_loss(mx, p, mx.array(x), mx.array(y)))(to_module(params, mx))
+    assert isinstance(g["layers"], list) and isinstance(g["layers"][0], dict)
+    w = params["layers"][1]["w"].astype(np.float64)
+
+    def f(wv):
+        p = {"layers": [params["layers"][0], dict(params["layers"][1], w=wv.astype(np.float32))]}
+        return float(mlp_loss(mx, to_module(p, mx), mx.array(x), mx.array(y)).item())
+
+    np.testing.assert_allclose(np.array(g["layers"][1]["w"]), finite_diff(f, w, 1e-2),
+                               rtol=2e-2, atol=2e-3)
+
+
+def test_value_and_grad_mlp_against_mlx(mlx):
+    params = mlp_params()
+    x, y = mlp_data()
+    results = []
+    for m in (mx, mlx):
+        fn = m.value_and_grad(lambda p, a, b: mlp_loss(m, p, a, b))
+        results.append(fn(to_module(params, m), m.array(x), m.array(y)))
+    assert_tree_close(results[0], results[1])
+
+
+def test_grad_of_grad():
+    x = mx.array([0.3, 1.1, -2.0])
+    d2 = mx.grad(lambda x: mx.grad(lambda y: mx.sin(y).sum())(x).sum())(x)
+    np.testing.assert_allclose(np.array(d2), -np.sin(np.array(x)), rtol=1e-5)
+    d3 = mx.grad(lambda x: mx.grad(lambda x: mx.grad(lambda y: (y * y * y * y).sum())(x).sum())(x).sum())(x)
+    np.testing.assert_allclose(np.array(d3), 24 * np.array(x), rtol=1e-5)
+
+
+def argnum_cases(m):
+    x, y, z = m.array([1.0, 2.0]), m.array([3.0, -1.0]), m.array(0.5)
+
+    def f(a, b, c=None, d=None):
+        r = (a * a * b).sum()
+        if c is not None:
+            r = r + (c * a).sum()
+        if d is not None:
+            r = r + (d["k"][0] * b).sum()
+        return r
+
+    return [
+        m.grad(f)(x, y),
+        m.grad(f, argnums=1)(x, y),
+        m.grad(f, argnums=(1, 0))(x, y),
+        m.grad(f, argnums=[0, 1])(x, y),
+        m.grad(f, argnames="c")(x, y, c=z),
+        m.grad(f, argnames=["c", "d"])(x, y, d={"k": [z]}, c=z),
+        m.grad(f, argnames=["c"])(x, y, d={"k": [z, "s"]}, c=z),
+        m.grad(f, argnums=0, argnames="d")(x, y, d={"k": [z]}),
+        m.value_and_grad(f, argnums=(0, 1), argnames=("c",))(x, y, c=z),
+        m.grad(f, argnums=True)(x, y),
+        m.grad(f, argnums=1)(x, y, None),  # a non-array argument passes through
+    ]
+
+
+def test_argnums_argnames_against_mlx(mlx):
+    assert_tree_close(argnum_cases(mx), argnum_cases(mlx))
+
+
+def test_argnums_argnames_values():
+    x, y = mx.array([1.0, 2.0]), mx.array([3.0, -1.0])
+    gx, gy = mx.grad(lambda a, b: (a * a * b).sum(), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(np.array(gx), [6.0, -4.0])
+    np.testing.assert_allclose(np.array(gy), [1.0, 4.0])
+    pos, kw = mx.grad(lambda a, *, s: (a * s).sum(), argnames="s")(x, s=y)
+    assert pos is None and list(kw) == ["s"]
+    np.testing.assert_allclose(np.array(kw["s"]), [1.0, 2.0])
+
+
+def aux_cases(m):
+    x = m.array([1.0, 2.0, 3.0])
+
+    def f(x):
+        loss = (x * x).sum()
+        return loss, x * 2, {"n": 3, "s": [x.sum(), None]}
+
+    return [m.value_and_grad(f)(x), m.value_and_grad(lambda x: (x.sum(),))(x)]
+
+
+def test_aux_outputs_against_mlx(mlx):
+    assert_tree_close(aux_cases(mx), aux_cases(mlx))
+
+
+def test_aux_outputs():
+    (loss, twice, extra), g = aux_cases(mx)[0]
+    assert loss.item() == 14.0
+    np.testing.assert_allclose(np.array(twice), [2, 4, 6])
+    assert extra["n"] == 3 and extra["s"][1] is None
+    np.testing.assert_allclose(np.array(g), [2, 4, 6])
+
+
+def test_grad_dtypes():
+    g = mx.grad(lambda x: (x * x).sum())(mx.array([1.0, 2.0], dtype=mx.float16))
+    assert g.dtype == mx.float16
+    np.testing.assert_allclose(np.array(g), [2, 4])
+    g = mx.grad(lambda x: x.sum() * 0 + mx.array(1.0))(mx.array([[1.0], [2.0]]))
+    np.testing.assert_array_equal(np.array(g), [[0], [0]])
+
+
+# ---- vjp and jvp ----
+
+
+def vjp_jvp_cases(m):
+    x = m.array([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]])
+    y = m.array([1.0, 2.0, 3.0])
+    ct = m.array([[1.0, 2.0, -1.0], [0.5, 0.5, 0.5]])
+    return [
+        m.vjp(lambda a: m.sin(a) * a, [x], [ct]),
+        m.vjp(lambda a, b: (a * b, a + b), (x, y), (ct, ct)),
+        m.vjp(lambda a, b: [m.exp(a).sum(axis=0) * b], [x, y], [y]),
+        m.jvp(lambda a: m.sin(a) * a, [x], [ct]),
+        m.jvp(lambda a, b: (a @ b, (a * a).sum()), (x, y), (ct, y)),
+    ]
+
+
+def test_vjp_jvp_against_mlx(mlx):
+    assert_tree_close(vjp_jvp_cases(mx), vjp_jvp_cases(mlx))
+
+
+def test_vjp_jvp_values():
+    x = mx.array([0.5, -1.0, 2.0])
+    outs, vjps = mx.vjp(mx.sin, [x], [mx.ones(3)])
+    assert isinstance(outs, list) and isinstance(vjps, list)
+    np.testing.assert_allclose(np.array(vjps[0]), np.cos(np.array(x)), rtol=1e-6)
+    outs, jvps = mx.jvp(lambda a: a * a, [x], [mx.array([1.0, 0.0, 2.0])])
+    np.testing.assert_allclose(np.array(jvps[0]), [1.0, 0.0, 8.0])
+    outs, vjps = mx.vjp(fun=lambda a: a * 3, primals=[x], cotangents=[x])
+    np.testing.assert_allclose(np.array(vjps[0]), 3 * np.array(x))
+
+
+# ---- vmap ----
+
+
+def test_vmap_against_loops():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4, 3)).astype(np.float32)
+    b = rng.normal(size=(3, 4)).astype(np.float32)
+    c = rng.normal(size=(3,)).astype(np.float32)
+
+    # in_axes tree over (array, dict of arrays, unmapped)
+    f = mx.vmap(lambda x, d, z: (x * d["u"] + z, {"s": (x * z).sum()}),
+                in_axes=(0, {"u": 1}, None), out_axes=(1, {"s": 0}))
+    out, extra = f(mx.array(a), {"u": mx.array(b)}, mx.array(c))
+    for i in range(4):
+        np.testing.assert_allclose(np.array(out)[:, i], a[i] * b[:, i] + c, rtol=1e-5)
+        np.testing.assert_allclose(np.array(extra["s"])[i], (a[i] * c).sum(), rtol=1e-5)
+
+    # one argument: the axes tree is that argument's tree
+    g = mx.vmap(lambda l: l[0] @ l[1], in_axes=[0, 1])
+    r = g([mx.array(a), mx.array(b)])
+    np.testing.assert_allclose(np.array(r), [a[i] @ b[:, i] for i in range(4)], rtol=1e-5)
+
+    # negative axes, and an output independent of the mapped input
+    h = mx.vmap(lambda x, z: (x.sum(), z * 2), in_axes=(-1, None), out_axes=-1)
+    s, z2 = h(mx.array(b), mx.array(c))
+    np.testing.assert_allclose(np.array(s), b.sum(axis=0), rtol=1e-5)
+    assert z2.shape == (3, 4)
+    np.testing.assert_allclose(np.array(z2), np.repeat((2 * c)[:, None], 4, axis=1))
+
+
+def test_nested_vmap():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(3, 4)).astype(np.float32)
+    b = rng.normal(size=(5, 4)).astype(np.float32)
+    dots = mx.vmap(mx.vmap(lambda x, y: (x * y).sum(), in_axes=(None, 0)), in_axes=(0, None))
+    np.testing.assert_allclose(np.array(dots(mx.array(a), mx.array(b))), a @ b.T, rtol=1e-5)
+
+
+def vmap_cases(m):
+    x = m.array(np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 10)
+    y = m.array(np.arange(12, dtype=np.float32).reshape(3, 4))
+    return [
+        m.vmap(lambda a: m.exp(a).sum(axis=0))(x),
+        m.vmap(lambda a, b: a * b, in_axes=(1, 0))(x, y),
+        m.vmap(lambda a: [a, {"t": a.T}], out_axes=[0, {"t": 2}])(x),
+        m.vmap(lambda a: a * 2, in_axes=(2,), out_axes=(1,))(x),
+        m.vmap(lambda a, b: a + b, in_axes=(0, 1))(y, y.T),
+        m.vmap(lambda t: t[0] + t[1], in_axes=(0, 1))((y, y.T)),
+    ]
+
+
+def test_vmap_against_mlx(mlx):
+    assert_tree_close(vmap_cases(mx), vmap_cases(mlx))
+
+
+def test_vmap_of_grad_and_grad_of_vmap():
+    rng = np.random.default_rng(2)
+    xs = rng.uniform(-1, 1, size=(5, 3)).astype(np.float32)
+    f = lambda x: (mx.sin(x) * x).sum()
+    per = mx.vmap(mx.grad(f))(mx.array(xs))
+    loop = np.stack([np.array(mx.grad(f)(mx.array(r))) for r in xs])
+    np.testing.assert_allclose(np.array(per), loop, rtol=1e-5)
+    g = mx.grad(lambda x: mx.vmap(lambda r: (r * r).sum() * r[0])(x).sum())(mx.array(xs))
+    expected = 2 * xs * xs[:, :1]
+    expected[:, 0] += (xs * xs).sum(axis=1)
+    np.testing.assert_allclose(np.array(g), expected, rtol=1e-5)
+
+
+# ---- custom_function and checkpoint ----
+
+
+def test_custom_vjp_used_by_grad():
+    calls = []
+
+    @mx.custom_function
+    def f(x, y):
+        return mx.sin(x) * y
+
+    @f.vjp
+    def f_vjp(primals, cotangent, output):
+        x, y = primals
+        calls.append(output)
+        # deliberately not the true derivative, to see it used
+        return 2 * cotangent, 3 * cotangent
+
+    x, y = mx.array([0.1, 0.2]), mx.array([1.0, 2.0])
+    np.testing.assert_allclose(np.array(f(x, y)), np.sin([0.1, 0.2]) * [1, 2], rtol=1e-6)
+    gx, gy = mx.grad(lambda a, b: f(a, b).sum(), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(np.array(gx), [2, 2])
+    np.testing.assert_allclose(np.array(gy), [3, 3])
+    assert len(calls) == 1 and isinstance(calls[0], mx.array)
+
+
+def test_custom_vjp_trees_and_jvp():
+    @mx.custom_function
+    def f(d):
+        return {"p": d["a"] * d["b"], "q": [d["a"] + 1]}
+
+    @f.vjp
+    def f_vjp(d, cot, out):
+        assert set(cot) == {"p", "q"} and isinstance(cot["q"], list)
+        assert isinstance(out["p"], mx.array)
+        return {"a": cot["p"] * 10, "b": cot["q"][0] * 0}
+
+    @f.jvp
+    def f_jvp(d, t):
+        return {"p": t["a"] * 100, "q": [t["b"]]}
+
+    d = {"a": mx.array([1.0, 2.0]), "b": mx.array([3.0, 4.0])}
+    g = mx.grad(lambda d: f(d)["p"].sum() + f(d)["q"][0].sum())(d)
+    np.testing.assert_allclose(np.array(g["a"]), [10, 10])
+    np.testing.assert_allclose(np.array(g["b"]), [0, 0])
+    _, jv = mx.jvp(lambda a, b: f({"a": a, "b": b})["p"], [d["a"], d["b"]],
+                   [mx.ones(2), mx.ones(2)])
+    np.testing.assert_allclose(np.array(jv[0]), [100, 100])
+
+
+def test_custom_function_without_rules_and_vmap():
+    f = mx.custom_function(lambda x: x * 2)
+    np.testing.assert_allclose(np.array(f(mx.array([1.0]))), [2.0])
+
+    @mx.custom_function
+    def g(x):
+        return mx.exp(x)
+
+    @g.vmap
+    def g_vmap(x, ax):
+        return mx.exp(x), ax
+
+    xs = mx.array([[0.0, 1.0], [2.0, 3.0]])
+    np.testing.assert_allclose(np.array(mx.vmap(g)(xs)), np.exp(np.array(xs)), rtol=1e-6)
+    np.testing.assert_allclose(np.array(mx.grad(lambda x: g(x).sum())(xs)),
+                               np.exp(np.array(xs)), rtol=1e-6)
+
+
+def test_checkpoint_gives_equal_gradients():
+    params = mlp_params()
+    x, y = mlp_data()
+    p = to_module(params, mx)
+    plain = mx.value_and_grad(lambda p: mlp_loss(mx, p, mx.array(x), mx.array(y)))(p)
+    ck = mx.checkpoint(lambda p, a, b: mlp_loss(mx, p, a, b))
+    cked = mx.value_and_grad(lambda p: ck(p, mx.array(x), b=mx.array(y)))(p)
+    assert_tree_close(plain, cked)
+    out = mx.checkpoint(lambda a, b=2: ({"o": a * b}, "tag"))(mx.array([1.0, 2.0]), b=mx.array(3.0))
+    assert out[1] == "tag"
+    np.testing.assert_allclose(np.array(out[0]["o"]), [3.0, 6.0])
+
+
+# ---- exceptions ----
+
+
+class Boom(Exception):
+    pass
+
+
+def raiser(*args, **kwargs):
+    raise Boom("inside")
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: mx.grad(raiser)(x),
+    lambda x: mx.value_and_grad(raiser)(x),
+    lambda x: mx.vjp(raiser, [x], [x]),
+    lambda x: mx.jvp(raiser, [x], [x]),
+    lambda x: mx.vmap(raiser)(x),
+    lambda x: mx.checkpoint(raiser)(x),
+    lambda x: mx.grad(lambda y: mx.grad(raiser)(y))(x),
+    lambda x: mx.vmap(mx.grad(raiser))(x),
+    lambda x: mx.grad(lambda y: mx.checkpoint(raiser)(y).sum())(x),
+])
+def test_exceptions_propagate_unchanged(call):
+    with pytest.raises(Boom) as info:
+        call(mx.array([1.0, 2.0]))
+    assert str(info.value) == "inside"
+
+
+def test_exception_object_is_the_same_and_custom_vjp_errors():
+    err = Boom("same object")
+
+    def f(x):
+        raise err
+
+    with pytest.raises(Boom) as info:
+        mx.grad(f)(mx.array(1.0))
+    assert info.value is err
+
+    @mx.custom_function
+    def g(x):
+        return x * 2
+
+    @g.vjp
+    def g_vjp(x, c, o):
+        raise ValueError("Abort!")
+
+    assert g(mx.array(2.0)).item() == 4.0
+    with pytest.raises(ValueError, match="Abort!"):
+        mx.grad(lambda x: g(x))(mx.array(2.0))
+    # the transforms still work afterwards
+    assert mx.grad(lambda x: x * x)(mx.array(3.0)).item() == 6.0
+
+
+# ---- wrong calls ----
+
+
+def wrong_calls(m):
+    x = m.array([1.0, 2.0, 3.0])
+    s = lambda a: (a * a).sum()
+    return [
+        lambda: m.grad(lambda a: a * a)(x),
+        lambda: m.grad(lambda a: a[:1] * 2)(x),
+        lambda: m.grad(lambda a: 1.0)(x),
+        lambda: m.grad(lambda a: (s(a), a))(x),
+        lambda: m.value_and_grad(lambda a: [s(a)])(x),
+        lambda: m.value_and_grad(lambda a: ())(x),
+        lambda: m.value_and_grad(lambda a: (1, a))(x),
+        lambda: m.grad(s, argnums=-1),
+        lambda: m.grad(lambda a, b: s(a), argnums=(0, 1, 1)),
+        lambda: m.grad(s, argnums=()),
+        lambda: m.grad(s, argnums=1)(x),
+        lambda: m.grad(lambda a, y=None: s(a), argnames=["w"])(x, y=x, z=1),
+        lambda: m.grad(lambda p: s(p[0]))([x, 3]),
+        lambda: m.grad(s)(2.0),
+        lambda: m.vjp(lambda a, b: [a, b], (x, x), (x,)),
+        lambda: m.vjp(lambda a: a * 2, [x], [m.ones(2)]),
+        lambda: m.jvp(lambda a, b: a * b, [x, x], [x]),
+        lambda: m.jvp(lambda a: a * 2, [x], [m.ones(2)]),
+        lambda: m.vmap(lambda a: a, in_axes=2)(m.ones((2, 3))),
+        lambda: m.vmap(lambda a: a, out_axes=2)(m.ones((2, 3))),
+        lambda: m.vmap(lambda a: a)(m.array(1.0)),
+        lambda: m.vmap(lambda a, b: a + b)(m.ones((2, 3)), m.ones((3, 3))),
+        lambda: m.vmap(lambda a, b: a * b)(m.ones((2, 3)), 2),
+        lambda: m.vmap(lambda a: 2)(m.ones((2, 3))),
+        lambda: m.vmap(lambda a, b: a + b, in_axes=(0,))(x, x),
+        lambda: m.vmap(lambda a: a, in_axes="a")(x),
+        lambda: m.vmap(lambda a, b: a, in_axes=(None, None))(x, x),
+        lambda: m.vmap(lambda a: a)(a=x),
+        lambda: m.vmap(lambda: m.ones(3))(),
+        lambda: m.vmap(lambda a, b: a["x"], in_axes=({"y": 0}, 0))({"x": x}, x),
+        lambda: m.vmap(lambda a: (a, [a]), out_axes=(1,))(m.ones((2, 3))),
+        lambda: m.value_and_grad(lambda p: m.array(1.0))([]),
+        lambda: m.grad(3),
+        lambda: m.grad(s, argnums="a"),
+        lambda: m.grad(s, argnames=1),
+        lambda: m.vjp(lambda a: a, [1.0], [x]),
+        lambda: m.checkpoint(3),
+        lambda: m.custom_function(3),
+        lambda: m.vmap(s, in_axes=None),
+    ]
+
+
+def test_wrong_calls_raise_mlx_types_and_messages(mlx):
+    ours, theirs = wrong_calls(mx), wrong_calls(mlx)
+    # nanobind's argument-type errors print its own signature text; for those
+    # the type is compared, elsewhere the message too
+    type_only = {32, 33, 34, 35, 36, 37, 38}
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        with pytest.raises(Exception) as ea:
+            a()
+        with pytest.raises(Exception) as eb:
+            b()
+        assert type(ea.value) is type(eb.value), (i, ea.value, eb.value)
+        if i not in type_only:
+            assert str(ea.value) == str(eb.value), (i, str(ea.value), str(eb.value))
+
+
+def test_vjp_output_must_be_arrays():
+    with pytest.raises(TypeError):
+        mx.vjp(lambda a: {"a": a}, [mx.array(1.0)], [mx.array(1.0)])
+    with pytest.raises(TypeError):
+        mx.vjp(lambda a: 1.0, [mx.array(1.0)], [mx.array(1.0)])
+
+
+def test_vmap_out_axes_none_for_an_unmapped_output(mlx):
+    # MLX puts the broadcast axis last for an unmapped output with out axis None
+    def run(m):
+        return m.vmap(lambda a, b: (a * 2, b * 2), in_axes=(0, None), out_axes=(0, None))(
+            m.array([1.0, 2.0, 3.0]), m.ones((2,)))
+    assert_tree_close(run(mx), run(mlx))
+
+
+def test_transforms_in_threads():
+    import threading
+    errors = []
+
+    def work(seed):
+        try:
+            rng = np.random.default_rng(seed)
+            for _ in range(30):
+                x = rng.normal(size=(8,)).astype(np.float32)
+                g = mx.grad(lambda a: (mx.sin(a) * a).sum())(mx.array(x))
+                np.testing.assert_allclose(np.array(g), np.cos(x) * x + np.sin(x),
+                                           rtol=1e-5, atol=1e-6)
+                with pytest.raises(Boom):
+                    mx.vmap(raiser)(mx.array(x))
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_transformed_function_keeps_the_function():
+    f = lambda x: x.sum()
+    assert mx.grad(f).__wrapped__ is f
+    assert mx.vmap(f).__wrapped__ is f
+
+
+def custom_cases(m):
+    @m.custom_function
+    def f(x, y, scale=None):
+        return m.sin(x) * y * scale, x + y
+
+    @f.vjp
+    def f_vjp(primals, cotangents, outputs, scale=None):
+        x, y = primals
+        cp, cs = cotangents
+        return cp * m.cos(x) * y * scale + cs + outputs[1], cp * m.sin(x) * scale + cs
+
+    x, y, s = m.array([0.1, 0.7]), m.array([2.0, -1.0]), m.array(3.0)
+    loss = lambda x, y: (f(x, y, scale=s)[0] * f(x, y, scale=s)[1]).sum()
+    return [f(x, y, scale=s), m.grad(loss, argnums=(0, 1))(x, y),
+            m.vjp(lambda a, b: f(a, b, scale=s), [x, y], [m.ones(2), m.ones(2)])]
+
+
+def test_custom_function_against_mlx(mlx):
+    assert_tree_close(custom_cases(mx), custom_cases(mlx))
