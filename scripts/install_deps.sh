@@ -4,7 +4,7 @@
 # Safe to run again; installs only what is missing.
 set -euo pipefail
 
-apt_packages=(build-essential cmake ninja-build pkg-config libopenblas-dev liblapacke-dev zlib1g-dev python3 python3-pip clang)
+apt_packages=(build-essential cmake ninja-build pkg-config libopenblas-dev liblapacke-dev zlib1g-dev python3 python3-pip clang dataset-fashion-mnist)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -474,6 +474,8 @@ int mxp_tree_flatten(PyObject *tree, mx_vec *v, bool strict);
  * array leaves are vals[*index], vals[*index + 1], ...; *index advances.
  * A new reference, or NULL with an exception set. */
 PyObject *mxp_tree_unflatten(PyObject *tree, const mx_vec *vals, int *index);
+/* o wrapped so that the tree functions pass it through untouched. */
+PyObject *mxp_tree_opaque(PyObject *o);
 /* The arrays of v as a new list of array objects (NULL with an exception). */
 PyObject *mxp_vec_to_list(const mx_vec *v);
 

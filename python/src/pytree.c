@@ -7,6 +7,33 @@
 
 #define MAX_DEPTH 1000
 
+/* An argument a transform passes through untouched (not differentiated):
+ * flattening sees no arrays in it and unflattening gives back the object
+ * itself, so a Module or any dict subclass keeps its type and identity. */
+typedef struct {
+    PyObject_HEAD PyObject *inner;
+} opaque_object;
+
+static void opaque_dealloc(PyObject *self) {
+    Py_XDECREF(((opaque_object *)self)->inner);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject opaque_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "cmlx.core._Opaque",
+    .tp_basicsize = sizeof(opaque_object),
+    .tp_dealloc = opaque_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+};
+
+PyObject *mxp_tree_opaque(PyObject *o) {
+    if (!(opaque_type.tp_flags & Py_TPFLAGS_READY) && PyType_Ready(&opaque_type) < 0) return NULL;
+    opaque_object *w = PyObject_New(opaque_object, &opaque_type);
+    if (!w) return NULL;
+    w->inner = Py_NewRef(o);
+    return (PyObject *)w;
+}
+
 static int flatten(PyObject *o, mx_vec *v, bool strict, int depth) {
     if (depth > MAX_DEPTH) {
         PyErr_SetString(PyExc_RecursionError, "[tree_flatten] tree is too deep");
@@ -58,6 +85,7 @@ static PyObject *unflatten(PyObject *o, const mx_vec *vals, int *index, int dept
         }
         return mxp_array_wrap(mx_array_retain(vals->data[(*index)++]));
     }
+    if (Py_IS_TYPE(o, &opaque_type)) return Py_NewRef(((opaque_object *)o)->inner);
     bool is_list = PyList_Check(o);
     if (is_list || PyTuple_Check(o)) {
         PyObject *seq = PySequence_Tuple(o);

@@ -212,16 +212,31 @@ PyObject *mxp_call_grad(tfn_object *t, PyObject *args, PyObject *kwargs) {
     PyObject *result = NULL, *outbox = NULL, *pos_grads = NULL, *kw_grads = NULL, *value = NULL;
     mx_closure *c = NULL;
     int rc = 0;
+    /* The call's template: arguments that are not differentiated are
+     * passed through untouched, as in MLX (a Module stays a Module). */
+    PyObject *targs = PyTuple_New(PyTuple_GET_SIZE(args));
+    PyObject *tkwargs = kwargs ? PyDict_New() : NULL;
+    if (!targs || (kwargs && !tkwargs)) goto done;
     for (Py_ssize_t i = 0, j = 0; i < PyTuple_GET_SIZE(args); i++) {
         bool needs = j < t->n_argnums && t->argnums[j] == i;
-        if (flatten_arg(PyTuple_GET_ITEM(args, i), needs, &inputs, &idx) < 0) goto done;
+        PyObject *a = PyTuple_GET_ITEM(args, i);
+        if (needs && flatten_arg(a, true, &inputs, &idx) < 0) goto done;
+        PyObject *slot = needs ? Py_NewRef(a) : mxp_tree_opaque(a);
+        if (!slot) goto done;
+        PyTuple_SET_ITEM(targs, i, slot);
         j += needs;
     }
     PyObject *k, *v;
     Py_ssize_t pos = 0;
     while (kwargs && PyDict_Next(kwargs, &pos, &k, &v)) {
         int needs = PySequence_Contains(t->argnames, k);
-        if (needs < 0 || flatten_arg(v, needs, &inputs, &idx) < 0) goto done;
+        if (needs < 0 || (needs && flatten_arg(v, true, &inputs, &idx) < 0)) goto done;
+        PyObject *slot = needs ? Py_NewRef(v) : mxp_tree_opaque(v);
+        if (!slot || PyDict_SetItem(tkwargs, k, slot) < 0) {
+            Py_XDECREF(slot);
+            goto done;
+        }
+        Py_DECREF(slot);
     }
     if (idx.n == 0) {
         /* MLX's core says this, under this tag, for grad and value_and_grad */
@@ -230,7 +245,7 @@ PyObject *mxp_call_grad(tfn_object *t, PyObject *args, PyObject *kwargs) {
     }
     outbox = mxp_new_outbox();
     if (!outbox) goto done;
-    c = mxp_pyfn_new(t->fun, args, kwargs, outbox, CALL_TREE, with_value ? OUT_VAG : OUT_GRAD, 0,
+    c = mxp_pyfn_new(t->fun, targs, tkwargs, outbox, CALL_TREE, with_value ? OUT_VAG : OUT_GRAD, 0,
                      tag, NULL);
     if (!c) goto done;
     mxp_drop_pending();
@@ -291,6 +306,8 @@ done:
     Py_XDECREF(pos_grads);
     Py_XDECREF(kw_grads);
     Py_XDECREF(value);
+    Py_XDECREF(targs);
+    Py_XDECREF(tkwargs);
     return result;
 }
 

@@ -570,3 +570,21 @@ def custom_cases(m):
 
 def test_custom_function_against_mlx(mlx):
     assert_tree_close(custom_cases(mx), custom_cases(mlx))
+
+
+def test_undifferentiated_arguments_pass_through_untouched():
+    class Box(dict):
+        pass
+
+    seen = []
+
+    def f(x, box, *, tag):
+        seen.append((type(box), tag))
+        return mx.sum(x * box["w"])
+
+    box = Box(w=mx.array([2.0, 3.0]))
+    tag = object()
+    v, g = mx.value_and_grad(f)(mx.array([1.0, 1.0]), box, tag=tag)
+    assert seen[-1][0] is Box and seen[-1][1] is tag
+    assert v.item() == 5.0
+    assert g.tolist() == [2.0, 3.0]
