@@ -206,9 +206,8 @@ const mxp_op mxp_ops[] = {
           "Return the elementwise complex conjugate of the input."),
     UNARY("conj", mx_conj, S_UNARY, "*, stream=None",
           "Return the elementwise complex conjugate of the input."),
-    UNARY("real", mx_real, S_UNARY, "*, stream=None", "Returns the real part of a complex array."),
-    UNARY("imag", mx_imag, S_UNARY, "*, stream=None",
-          "Returns the imaginary part of a complex array."),
+    UNARY("real", mx_real, S_UNARY, NULL, "Returns the real part of a complex array."),
+    UNARY("imag", mx_imag, S_UNARY, NULL, "Returns the imaginary part of a complex array."),
     /* ---- binary and comparison ---- */
     BINARY("floor_divide", mx_floor_divide, S_BINARY, NULL, "Element-wise integer division."),
     BINARY("remainder", mx_remainder, S_BINARY, NULL, "Element-wise remainder of division."),

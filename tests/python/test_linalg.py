@@ -224,3 +224,21 @@ SIGNATURES = {
 @pytest.mark.parametrize("name", sorted(SIGNATURES))
 def test_parameters_pass_as_in_mlx(name, mlx):
     assert param_kinds(mx, name, SIGNATURES[name]) == param_kinds(mlx, name, SIGNATURES[name])
+
+
+def test_array_properties_like_mlx(mlx):
+    # real, imag and mT are properties, as in MLX
+    z = (rnd((2, 3, 4), 10) + 1j * rnd((2, 3, 4), 11)).astype(np.complex64)
+    for m in (mx, mlx):
+        assert isinstance(m.array.real, property) or type(m.array.real).__name__ in (
+            "getset_descriptor", "property")
+    a, b = mx.array(z), mlx.array(z)
+    for name in ("real", "imag", "mT"):
+        o, t = getattr(a, name), getattr(b, name)
+        assert o.shape == t.shape and str(o.dtype) == str(t.dtype)
+        np.testing.assert_array_equal(to_numpy(o), np.array(t))
+    np.testing.assert_array_equal(to_numpy(mx.array(z)[:, ::2].mT), np.swapaxes(z[:, ::2], -1, -2))
+    assert mx.array(3).real.item() == 3 and mx.array(3.0).imag.item() == 0
+    for m in (mx, mlx):
+        with pytest.raises(ValueError):
+            m.ones((3,)).mT
