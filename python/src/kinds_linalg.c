@@ -201,14 +201,14 @@ PyObject *mxk_call_block_masked_mm(const mxp_op *op, PyObject *const *slots, con
     return rc < 0 ? NULL : mxk_result(rc, out);
 }
 
-/* A float that may be None (NULL); a 0-d array counts as its value, as
- * MLX converts it. */
+/* A float that may be None (NULL); a one-element array counts as its
+ * value, as MLX converts it. */
 PyObject *mxk_call_array_opt_float(const mxp_op *op, PyObject *const *slots, const mx_stream *s) {
     double d = 0;
     float f;
     PyObject *o = slots[1];
     if (o != Py_None) {
-        if (mxp_is_array(o) && mx_array_ndim(mxp_arr(o)) == 0) {
+        if (mxp_is_array(o)) {
             d = PyFloat_AsDouble(o);
             if (d == -1.0 && PyErr_Occurred()) return NULL;
         } else if (mxk_to_double(o, &d, "scale") < 0)

@@ -133,6 +133,10 @@ def test_hadamard_like_mlx(mlx, dtype):
             assert str(ours.dtype) == str(theirs.dtype)
             np.testing.assert_allclose(to_numpy(ours), np.array(theirs.astype(mlx.float32)),
                                        rtol=TOL[dtype], atol=TOL[dtype] * 4)
+    # a one-element array is a scale, as MLX converts it
+    for m in (mx, mlx):
+        r = m.hadamard_transform(m.ones((4,)), m.array([2.0]))
+        assert r.tolist() == [8.0, 0.0, 0.0, 0.0]
     # a strided input (transposed view) gives the same values
     x = rnd((16, 3), 1)
     np.testing.assert_allclose(to_numpy(mx.hadamard_transform(mx.array(x).T)),
