@@ -26,7 +26,7 @@
  *   kinds_fft.c   kinds of the fft submodule
  *   kinds_quant.c kinds of the quantization ops
  *   ops_table.c   THE op table: one row per bound op
- *   ops_custom.c  ops whose arguments need a hand-written caller (arange)
+ *   ops_custom.c  ops needing a hand-written caller (arange, einsum_path, ...)
  *   eval.c        eval and async_eval over trees of arrays
  *   random.c      random samplers with their own argument logic; random.state
  *   dtype_info.c  finfo, iinfo, result_type, can_cast, isdtype
