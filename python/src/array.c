@@ -122,6 +122,30 @@ static PyObject *get_T(PyObject *self, void *c) {
     int rc = mx_transpose(&out, mxp_arr(self), NULL, 0, NULL);
     return rc ? mxp_raise(rc) : mxp_array_wrap(out);
 }
+/* real, imag and mT are properties in MLX (the functions take a stream). */
+static PyObject *get_real(PyObject *self, void *c) {
+    (void)c;
+    mx_array *out = NULL;
+    int rc = mx_real(&out, mxp_arr(self), NULL);
+    return rc ? mxp_raise(rc) : mxp_array_wrap(out);
+}
+static PyObject *get_imag(PyObject *self, void *c) {
+    (void)c;
+    mx_array *out = NULL;
+    int rc = mx_imag(&out, mxp_arr(self), NULL);
+    return rc ? mxp_raise(rc) : mxp_array_wrap(out);
+}
+static PyObject *get_mT(PyObject *self, void *c) {
+    (void)c;
+    if (mx_array_ndim(mxp_arr(self)) < 2) {
+        PyErr_SetString(PyExc_ValueError,
+                        "[matrix_transpose] Input array must have at least 2 dimensions.");
+        return NULL;
+    }
+    mx_array *out = NULL;
+    int rc = mx_swapaxes(&out, mxp_arr(self), -1, -2, NULL);
+    return rc ? mxp_raise(rc) : mxp_array_wrap(out);
+}
 
 static PyGetSetDef array_getset[] = {
     {"size", get_size, NULL, "Number of elements in the array.", NULL},
@@ -131,6 +155,9 @@ static PyGetSetDef array_getset[] = {
     {"shape", get_shape, NULL, "The shape of the array as a Python tuple.", NULL},
     {"dtype", get_dtype, NULL, "The array's :class:`Dtype`.", NULL},
     {"T", get_T, NULL, "Equivalent to calling ``self.transpose()`` with no arguments.", NULL},
+    {"mT", get_mT, NULL, "The array with its last two axes swapped.", NULL},
+    {"real", get_real, NULL, "The real part of a complex array.", NULL},
+    {"imag", get_imag, NULL, "The imaginary part of a complex array.", NULL},
     {"at", mxp_array_at, NULL,
      "Used to apply updates at the given indices: ``x.at[idx].add(y)`` (also ``subtract``, "
      "``multiply``, ``divide``, ``maximum``, ``minimum``) returns a new array, repeated indices "

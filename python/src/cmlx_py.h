@@ -22,8 +22,11 @@
  *   kinds.c       one generic caller per signature kind, and the kind table
  *   kinds_multi.c kinds over lists of arrays or with several results
  *   kinds_args.c  kinds with structured arguments (kinds.h: their shared helpers)
+ *   kinds_linalg.c kinds of linalg and the matrix products
+ *   kinds_fft.c   kinds of the fft submodule
+ *   kinds_quant.c kinds of the quantization ops
  *   ops_table.c   THE op table: one row per bound op
- *   ops_custom.c  ops whose arguments need a hand-written caller (arange)
+ *   ops_custom.c  ops needing a hand-written caller (arange, einsum_path, ...)
  *   eval.c        eval and async_eval over trees of arrays
  *   random.c      random samplers with their own argument logic; random.state
  *   dtype_info.c  finfo, iinfo, result_type, can_cast, isdtype
@@ -45,7 +48,7 @@
 /* Copies of at least this many bytes run with the GIL released. */
 #define MXP_NOGIL_BYTES (1 << 16)
 /* Most parameters an op spec may have. */
-#define MXP_MAX_PARAMS 12
+#define MXP_MAX_PARAMS 16
 
 /* ---- errors.c ---- */
 
@@ -292,6 +295,31 @@ typedef enum mxp_kind {
     MXP_PUT_ALONG,              /* (a, indices, values, axis): None flattens */
     MXP_SHAPE_DTYPE_KEY,        /* random: (shape, dtype, key) */
     MXP_ARRAY2_SHAPE_DTYPE_KEY, /* random: (x, y, shape, dtype, key) */
+    /* kinds_linalg.c */
+    MXP_NORM,            /* (a, ord: None, number or str, axis=None, keepdims) */
+    MXP_UNARY_PAIR,      /* (a) -> two arrays */
+    MXP_UNARY_TRIPLE,    /* (a) -> three arrays */
+    MXP_SVD,             /* (a, compute_uv): three arrays or one */
+    MXP_ARRAY_STR,       /* (a, str) */
+    MXP_ARRAY_STR_PAIR,  /* (a, str) -> two arrays */
+    MXP_BINARY_INT,      /* (a, b, int) */
+    MXP_ARRAY3,          /* (a, b, c), plain arrays */
+    MXP_ADDMM,           /* (c, a, b, alpha, beta) */
+    MXP_TENSORDOT,       /* (a, b, axes: int or two axis lists) */
+    MXP_GATHER_MM,       /* (a, b, lhs=None, rhs=None, sorted) */
+    MXP_BLOCK_MASKED_MM, /* (a, b, block_size, mask_out, mask_lhs, mask_rhs) */
+    MXP_ARRAY_OPT_FLOAT, /* (a, float or None) */
+    MXP_STR_ARRAYS,      /* (str, *arrays) */
+    /* kinds_fft.c */
+    MXP_FFT,        /* (a, n=None, axis, norm) */
+    MXP_FFTN,       /* (a, s=None, axes, norm) */
+    MXP_INT_DOUBLE, /* (n, d) */
+    /* kinds_quant.c */
+    MXP_QUANTIZE,         /* (w, group_size, bits, mode, global_scale) -> 2 or 3 arrays */
+    MXP_DEQUANTIZE,       /* (w, scales, biases, group_size, bits, mode, global_scale, dtype) */
+    MXP_QUANTIZED_MATMUL, /* (x, w, scales, biases, transpose, group_size, bits, mode) */
+    MXP_GATHER_QMM,       /* (x, w, scales, biases, lhs, rhs, transpose, group_size, bits,
+                             mode, global_scale, sorted_indices) */
     MXP_NUM_KINDS
 } mxp_kind;
 
@@ -397,6 +425,46 @@ typedef union mxp_cfn {
                            const mx_stream *);
     int (*array2_shape_dtype_key)(mx_array **, const mx_array *, const mx_array *, const int32_t *,
                                   int, mx_dtype, const mx_array *, const mx_stream *);
+    struct { /* ord None; a number; a string */
+        int (*plain)(mx_array **, const mx_array *, const int *, int, bool, const mx_stream *);
+        int (*num)(mx_array **, const mx_array *, double, const int *, int, bool,
+                   const mx_stream *);
+        int (*str)(mx_array **, const mx_array *, const char *, const int *, int, bool,
+                   const mx_stream *);
+    } norm;
+    int (*unary_pair)(mx_array **, mx_array **, const mx_array *, const mx_stream *);
+    int (*unary_triple)(mx_array **, mx_array **, mx_array **, const mx_array *, const mx_stream *);
+    int (*svd)(mx_array **, mx_array **, mx_array **, const mx_array *, bool, const mx_stream *);
+    int (*array_str)(mx_array **, const mx_array *, const char *, const mx_stream *);
+    int (*array_str_pair)(mx_array **, mx_array **, const mx_array *, const char *,
+                          const mx_stream *);
+    int (*binary_int)(mx_array **, const mx_array *, const mx_array *, int, const mx_stream *);
+    int (*addmm)(mx_array **, const mx_array *, const mx_array *, const mx_array *, float, float,
+                 const mx_stream *);
+    struct {
+        int (*count)(mx_array **, const mx_array *, const mx_array *, int, const mx_stream *);
+        int (*axes)(mx_array **, const mx_array *, const mx_array *, const int *, const int *, int,
+                    const mx_stream *);
+    } tensordot;
+    int (*gather_mm)(mx_array **, const mx_array *, const mx_array *, const mx_array *,
+                     const mx_array *, bool, const mx_stream *);
+    int (*block_masked_mm)(mx_array **, const mx_array *, const mx_array *, int, const mx_array *,
+                           const mx_array *, const mx_array *, const mx_stream *);
+    int (*array_opt_float)(mx_array **, const mx_array *, const float *, const mx_stream *);
+    int (*str_arrays)(mx_array **, const char *, const mx_array *const *, int, const mx_stream *);
+    int (*fft)(mx_array **, const mx_array *, int32_t, int, mx_fft_norm, const mx_stream *);
+    int (*fftn)(mx_array **, const mx_array *, const int32_t *, int, const int *, int, mx_fft_norm,
+                const mx_stream *);
+    int (*int_double)(mx_array **, int, double, const mx_stream *);
+    int (*quantize)(mx_array **, mx_array **, mx_array **, const mx_array *, int, int, const char *,
+                    const mx_stream *);
+    int (*dequantize)(mx_array **, const mx_array *, const mx_array *, const mx_array *, int, int,
+                      const char *, mx_dtype, const mx_stream *);
+    int (*quantized_matmul)(mx_array **, const mx_array *, const mx_array *, const mx_array *,
+                            const mx_array *, bool, int, int, const char *, const mx_stream *);
+    int (*gather_qmm)(mx_array **, const mx_array *, const mx_array *, const mx_array *,
+                      const mx_array *, const mx_array *, const mx_array *, bool, int, int,
+                      const char *, bool, const mx_stream *);
 } mxp_cfn;
 
 /* Row flags. */
@@ -443,6 +511,7 @@ PyObject *mxp_op_eval(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_async_eval(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_broadcast_shapes(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_depends(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_einsum_path(PyObject *const *slots, const mx_stream *s);
 
 /* ---- random.c: samplers with their own argument logic, random.state ---- */
 

@@ -46,10 +46,29 @@ static PyObject *parse_default(const char *s, PyObject *module) {
     if (strcmp(s, "None") == 0) return Py_NewRef(Py_None);
     if (strcmp(s, "True") == 0) return Py_NewRef(Py_True);
     if (strcmp(s, "False") == 0) return Py_NewRef(Py_False);
-    /* an empty shape, written as MLX's signatures write it; a tuple so the
-     * shared default cannot be mutated */
-    if (strcmp(s, "[]") == 0) return PyTuple_New(0);
     size_t len = strlen(s);
+    /* a list of ints such as a shape, written as MLX's signatures write it;
+     * a tuple so the shared default cannot be mutated */
+    if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+        PyObject *list = PyList_New(0);
+        for (const char *p = s + 1; list && *p != ']';) {
+            char *end;
+            long long v = strtoll(p, &end, 10);
+            PyObject *item = end == p ? NULL : PyLong_FromLongLong(v);
+            if (!item || PyList_Append(list, item) < 0) {
+                if (!PyErr_Occurred())
+                    PyErr_Format(PyExc_SystemError, "cmlx op table: bad default %s", s);
+                Py_XDECREF(item);
+                Py_CLEAR(list);
+                break;
+            }
+            Py_DECREF(item);
+            for (p = end; *p == ',' || *p == ' ';) p++;
+        }
+        PyObject *t = list ? PyList_AsTuple(list) : NULL;
+        Py_XDECREF(list);
+        return t;
+    }
     if (len >= 2 && s[0] == '\'' && s[len - 1] == '\'')
         return PyUnicode_FromStringAndSize(s + 1, (Py_ssize_t)len - 2);
     char *end;
@@ -67,8 +86,16 @@ static int parse_spec(signature *sig, const char *spec, const char *fname, PyObj
     char buf[512];
     if (strlen(spec) >= sizeof buf) goto bad;
     strcpy(buf, spec);
+    /* commas inside a list default ("axes=[-2, -1]") do not separate */
+    int depth = 0;
+    for (char *c = buf; *c; c++) {
+        depth += (*c == '[') - (*c == ']');
+        if (*c == ',' && depth > 0) *c = '\x1f';
+    }
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        for (char *c = tok; *c; c++)
+            if (*c == '\x1f') *c = ',';
         while (*tok == ' ') tok++;
         char *e = tok + strlen(tok);
         while (e > tok && e[-1] == ' ') *--e = '\0';

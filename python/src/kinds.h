@@ -52,4 +52,29 @@ PyObject *mxk_call_shape_dtype_key(const mxp_op *op, PyObject *const *slots, con
 PyObject *mxk_call_array2_shape_dtype_key(const mxp_op *op, PyObject *const *slots,
                                           const mx_stream *s);
 
+/* kinds_linalg.c */
+PyObject *mxk_call_norm(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_unary_pair(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_unary_triple(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_svd(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_array_str(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_array_str_pair(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_binary_int(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_array3(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_addmm(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_tensordot(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_gather_mm(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_block_masked_mm(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_array_opt_float(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_str_arrays(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+/* kinds_fft.c */
+PyObject *mxk_call_fft(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_fftn(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_int_double(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+/* kinds_quant.c */
+PyObject *mxk_call_quantize(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_dequantize(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_quantized_matmul(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_gather_qmm(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+
 #endif

@@ -1,5 +1,6 @@
-/* Ops whose arguments need more than a generic kind: arange, with its two
- * call forms and MLX's dtype inference. */
+/* Ops whose arguments or results need more than a generic kind: arange,
+ * with its two call forms and MLX's dtype inference; broadcast_shapes;
+ * depends; einsum_path, which returns Python values rather than arrays. */
 #include "cmlx_py.h"
 
 /* Reads a Python number; *is_int tells whether it was an integer. */
@@ -167,4 +168,51 @@ PyObject *mxp_op_depends(PyObject *const *slots, const mx_stream *s) {
     PyMem_Free(deps);
     PyMem_Free(outs);
     return r;
+}
+
+/* einsum_path(subscripts, *operands): MLX returns the path as a list of
+ * tuples of positions and a text summary, not arrays. */
+PyObject *mxp_op_einsum_path(PyObject *const *slots, const mx_stream *s) {
+    (void)s;
+    if (!PyUnicode_Check(slots[0])) {
+        PyErr_Format(PyExc_TypeError, "einsum_path: subscripts must be a str, got %s",
+                     Py_TYPE(slots[0])->tp_name);
+        return NULL;
+    }
+    const char *subscripts = PyUnicode_AsUTF8(slots[0]);
+    if (!subscripts) return NULL;
+    Py_ssize_t len = PyTuple_GET_SIZE(slots[1]);
+    int n = len > 64 ? 65 : (int)len; /* more than the C limit: let it refuse */
+    mx_array *ops[65] = {NULL};
+    int path[130], sizes[65], nsteps = 0;
+    char text[1024];
+    PyObject *result = NULL;
+    for (int i = 0; i < n; i++)
+        if (!(ops[i] = mxp_to_array(PyTuple_GET_ITEM(slots[1], i), MX_DTYPE_NONE))) goto done;
+    int rc = mx_einsum_path(path, sizes, &nsteps, text, sizeof text, subscripts,
+                            (const mx_array *const *)ops, n);
+    if (rc) {
+        mxp_raise(rc);
+        goto done;
+    }
+    PyObject *steps = PyList_New(nsteps);
+    for (int i = 0, w = 0; steps && i < nsteps; i++) {
+        PyObject *t = PyTuple_New(sizes[i]);
+        for (int k = 0; t && k < sizes[i]; k++) {
+            PyObject *v = PyLong_FromLong(path[w + k]);
+            if (!v)
+                Py_CLEAR(t);
+            else
+                PyTuple_SET_ITEM(t, k, v);
+        }
+        w += sizes[i];
+        if (!t)
+            Py_CLEAR(steps);
+        else
+            PyList_SET_ITEM(steps, i, t);
+    }
+    if (steps) result = Py_BuildValue("(Ns)", steps, text);
+done:
+    for (int i = 0; i < n; i++) mx_array_free(ops[i]);
+    return result;
 }

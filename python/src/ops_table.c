@@ -57,6 +57,9 @@
 #define S_UNARY  "a, /, *, stream=None"
 #define M_UNARY  "*, stream=None"
 #define S_BINARY "a, b, /, *, stream=None"
+#define S_FFT    "a, n=None, axis=-1, norm='backward', stream=None"
+#define S_FFT2   "a, s=None, axes=[-2, -1], norm='backward', stream=None"
+#define S_FFTN   "a, s=None, axes=None, norm='backward', stream=None"
 
 /* Docstring pieces. */
 #define RET_ARRAY "\n\nReturns:\n    array: "
@@ -203,9 +206,8 @@ const mxp_op mxp_ops[] = {
           "Return the elementwise complex conjugate of the input."),
     UNARY("conj", mx_conj, S_UNARY, "*, stream=None",
           "Return the elementwise complex conjugate of the input."),
-    UNARY("real", mx_real, S_UNARY, "*, stream=None", "Returns the real part of a complex array."),
-    UNARY("imag", mx_imag, S_UNARY, "*, stream=None",
-          "Returns the imaginary part of a complex array."),
+    UNARY("real", mx_real, S_UNARY, NULL, "Returns the real part of a complex array."),
+    UNARY("imag", mx_imag, S_UNARY, NULL, "Returns the imaginary part of a complex array."),
     /* ---- binary and comparison ---- */
     BINARY("floor_divide", mx_floor_divide, S_BINARY, NULL, "Element-wise integer division."),
     BINARY("remainder", mx_remainder, S_BINARY, NULL, "Element-wise remainder of division."),
@@ -519,6 +521,165 @@ const mxp_op mxp_ops[] = {
                 "An array of the given shape (zero-filled; alias of zeros)."),
     K(ARRAY_DTYPE_OPT, array_dtype, "empty_like", mx_zeros_like, "a, /, dtype=None, *, stream=None",
       NULL, "An array shaped like ``a`` (zero-filled; alias of zeros_like)."),
+
+    /* ---- linalg ---- */
+    {.name = "linalg.norm",
+     .kind = MXP_NORM,
+     .fn = {.norm = {mx_linalg_norm, mx_linalg_norm_ord, mx_linalg_norm_str}},
+     .spec = "a, /, ord=None, axis=None, keepdims=False, *, stream=None",
+     .method = NULL,
+     .flags = 0,
+     .doc = "Matrix or vector norm.\n\n``ord`` None: the 2-norm of the flattened array (or of "
+            "the given axes; Frobenius for two). A number: vector norms over one axis (0, "
+            "+-inf, p) or matrix norms over two (1, -1, 2, -2, inf, -inf). A string: ``'fro'`` "
+            "or ``'nuc'`` over two axes. ``axis`` None with ``ord`` given uses every axis of a "
+            "1-D or 2-D input."},
+    ROW(MXP_UNARY_PAIR, unary_pair, "linalg.qr", mx_linalg_qr, "a, *, stream=None", NULL,
+        MXP_RETURN_TUPLE,
+        "The reduced QR factorization of the last two axes: ``(Q, R)`` with ``Q`` "
+        "(..., M, K) orthonormal columns and ``R`` (..., K, N) upper triangular."),
+    ROW(MXP_SVD, svd, "linalg.svd", mx_linalg_svd, "a, compute_uv=True, *, stream=None", NULL,
+        MXP_RETURN_TUPLE,
+        "The singular value decomposition: ``(U, S, Vt)`` with ``a = U[..., :K] diag(S) "
+        "Vt[..., :K, :]``, or the singular values ``S`` alone when ``compute_uv`` is False."),
+    UNARY("linalg.inv", mx_linalg_inv, "a, *, stream=None", NULL,
+          "The inverse of square matrices (the last two axes)."),
+    K(ARRAY_BOOL, array_bool, "linalg.tri_inv", mx_linalg_tri_inv, "a, upper=False, *, stream=None",
+      NULL,
+      "The inverse of triangular matrices (the lower triangle, or the upper one with "
+      "``upper``)."),
+    K(ARRAY_BOOL, array_bool, "linalg.cholesky", mx_linalg_cholesky,
+      "a, upper=False, *, stream=None", NULL,
+      "The Cholesky factor of symmetric positive definite matrices: ``L`` with ``a = L L^T`` "
+      "(or ``U`` with ``a = U^T U`` when ``upper``)."),
+    K(ARRAY_BOOL, array_bool, "linalg.cholesky_inv", mx_linalg_cholesky_inv,
+      "a, upper=False, *, stream=None", NULL,
+      "The inverse of a symmetric positive definite matrix from its Cholesky factor."),
+    UNARY("linalg.pinv", mx_linalg_pinv, "a, *, stream=None", NULL,
+          "The Moore-Penrose pseudo-inverse, through the SVD."),
+    K(BINARY_INT, binary_int, "linalg.cross", mx_linalg_cross, "a, b, axis=-1, *, stream=None",
+      NULL, "The cross product of vectors of size 2 or 3 along ``axis``."),
+    UNARY("linalg.eigvals", mx_linalg_eigvals, "a, *, stream=None", NULL,
+          "The eigenvalues of general square matrices (complex64)."),
+    ROW(MXP_UNARY_PAIR, unary_pair, "linalg.eig", mx_linalg_eig, "a, *, stream=None", NULL,
+        MXP_RETURN_TUPLE,
+        "Eigenvalues and right eigenvectors (columns) of general square matrices: ``(w, v)``, "
+        "both complex64."),
+    K(ARRAY_STR, array_str, "linalg.eigvalsh", mx_linalg_eigvalsh, "a, UPLO='L', *, stream=None",
+      NULL,
+      "The eigenvalues, ascending, of symmetric (Hermitian) matrices, reading the triangle "
+      "``UPLO`` ('L' or 'U')."),
+    ROW(MXP_ARRAY_STR_PAIR, array_str_pair, "linalg.eigh", mx_linalg_eigh,
+        "a, UPLO='L', *, stream=None", NULL, MXP_RETURN_TUPLE,
+        "Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric "
+        "(Hermitian) matrices: ``(w, v)``."),
+    ROW(MXP_UNARY_TRIPLE, unary_triple, "linalg.lu", mx_linalg_lu, "a, *, stream=None", NULL,
+        MXP_RETURN_TUPLE,
+        "The LU factorization with partial pivoting: ``(row_idx, L, U)``, row ``i`` of ``a`` "
+        "being row ``row_idx[i]`` of ``L @ U``."),
+    ROW(MXP_UNARY_PAIR, unary_pair, "linalg.lu_factor", mx_linalg_lu_factor, "a, *, stream=None",
+        NULL, MXP_RETURN_TUPLE, "LAPACK's compact LU factorization: ``(LU, pivots)``."),
+    BINARY("linalg.solve", mx_linalg_solve, "a, b, *, stream=None", NULL,
+           "Solve ``a x = b`` for square ``a``; ``b`` is a vector or a matrix per batch."),
+    K(BINARY_BOOL, binary_bool, "linalg.solve_triangular", mx_linalg_solve_triangular,
+      "a, b, *, upper=False, stream=None", NULL,
+      "Solve ``a x = b`` reading only the lower (or, with ``upper``, upper) triangle of ``a``."),
+    UNARY("linalg.det", mx_linalg_det, "a, *, stream=None", NULL,
+          "The determinant of square matrices."),
+    ROW(MXP_UNARY_PAIR, unary_pair, "linalg.slogdet", mx_linalg_slogdet, "a, *, stream=None", NULL,
+        MXP_RETURN_TUPLE,
+        "The sign and the log of the absolute value of the determinant: ``(sign, "
+        "logabsdet)``."),
+
+    /* ---- fft ---- */
+    K(FFT, fft, "fft.fft", mx_fft_fft, S_FFT, NULL,
+      "The one dimensional discrete Fourier transform along ``axis``."),
+    K(FFT, fft, "fft.ifft", mx_fft_ifft, S_FFT, NULL,
+      "The one dimensional inverse discrete Fourier transform along ``axis``."),
+    K(FFT, fft, "fft.rfft", mx_fft_rfft, S_FFT, NULL,
+      "The one dimensional discrete Fourier transform of a real input: ``n // 2 + 1`` "
+      "values."),
+    K(FFT, fft, "fft.irfft", mx_fft_irfft, S_FFT, NULL,
+      "The inverse of :func:`rfft`: ``n`` real values (by default ``2 * (size - 1)``)."),
+    K(FFTN, fftn, "fft.fft2", mx_fft_fftn, S_FFT2, NULL,
+      "The two dimensional discrete Fourier transform (``axes=None``: every axis)."),
+    K(FFTN, fftn, "fft.ifft2", mx_fft_ifftn, S_FFT2, NULL,
+      "The two dimensional inverse discrete Fourier transform."),
+    K(FFTN, fftn, "fft.rfft2", mx_fft_rfftn, S_FFT2, NULL,
+      "The two dimensional real discrete Fourier transform (the last axis is the real one)."),
+    K(FFTN, fftn, "fft.irfft2", mx_fft_irfftn, S_FFT2, NULL, "The inverse of :func:`rfft2`."),
+    K(FFTN, fftn, "fft.fftn", mx_fft_fftn, S_FFTN, NULL,
+      "The n-dimensional discrete Fourier transform (every axis by default; the last "
+      "``len(s)`` with only ``s``)."),
+    K(FFTN, fftn, "fft.ifftn", mx_fft_ifftn, S_FFTN, NULL,
+      "The n-dimensional inverse discrete Fourier transform."),
+    K(FFTN, fftn, "fft.rfftn", mx_fft_rfftn, S_FFTN, NULL,
+      "The n-dimensional real discrete Fourier transform (the last axis is the real one)."),
+    K(FFTN, fftn, "fft.irfftn", mx_fft_irfftn, S_FFTN, NULL, "The inverse of :func:`rfftn`."),
+    K(INT_DOUBLE, int_double, "fft.fftfreq", mx_fft_fftfreq, "n, d=1.0, stream=None", NULL,
+      "The discrete Fourier transform sample frequencies for ``n`` points with spacing ``d``."),
+    K(INT_DOUBLE, int_double, "fft.rfftfreq", mx_fft_rfftfreq, "n, d=1.0, stream=None", NULL,
+      "The non-negative sample frequencies of :func:`rfft`."),
+    K(ARRAY_AXES_OPT, array_axes, "fft.fftshift", mx_fft_fftshift, "a, axes=None, stream=None",
+      NULL, "Shift the zero frequency to the centre (along ``axes``; every axis by default)."),
+    K(ARRAY_AXES_OPT, array_axes, "fft.ifftshift", mx_fft_ifftshift, "a, axes=None, stream=None",
+      NULL, "The inverse of :func:`fftshift`."),
+
+    /* ---- matrix products ---- */
+    K(ADDMM, addmm, "addmm", mx_addmm, "c, a, b, /, alpha=1.0, beta=1.0, *, stream=None", NULL,
+      "``alpha * (a @ b) + beta * c``."),
+    ROW2(MXP_TENSORDOT, tensordot, "tensordot", mx_tensordot, mx_tensordot_axes,
+         "a, b, /, axes=2, *, stream=None", NULL, 0,
+         "Sum of products over the last ``axes`` axes of ``a`` and the first of ``b``, or "
+         "over the two given lists of axes."),
+    BINARY("inner", mx_inner, S_BINARY, NULL,
+           "Ordinary inner product of vectors for 1-D arrays, in higher dimensions a sum "
+           "product over the last axes."),
+    BINARY("outer", mx_outer, S_BINARY, NULL,
+           "The outer product of the flattened inputs: ``(a.size, b.size)``."),
+    BINARY("kron", mx_kron, "a, b, *, stream=None", NULL, "The Kronecker product."),
+    K(BINARY_INT, binary_int, "vecdot", mx_vecdot, "a, b, /, axis=-1, *, stream=None", NULL,
+      "The vector dot product ``sum(conj(a) * b)`` along ``axis``."),
+    K(GATHER_MM, gather_mm, "gather_mm", mx_gather_mm,
+      "a, b, /, lhs_indices=None, rhs_indices=None, *, sorted_indices=False, stream=None", NULL,
+      "Matrix products of the matrices of ``a`` and ``b`` chosen by the index arrays."),
+    K(ARRAY3, ternary, "segmented_mm", mx_segmented_mm, "a, b, /, segments, *, stream=None", NULL,
+      "Matrix products over segments ``[start, end)`` of the inner dimension."),
+    K(BLOCK_MASKED_MM, block_masked_mm, "block_masked_mm", mx_block_masked_mm,
+      "a, b, /, block_size=64, mask_out=None, mask_lhs=None, mask_rhs=None, *, stream=None", NULL,
+      "Matrix product with blocks of the inputs and the output masked (or scaled)."),
+    K(ARRAY_OPT_FLOAT, array_opt_float, "hadamard_transform", mx_hadamard_transform,
+      "a, /, scale=None, *, stream=None", NULL,
+      "The Walsh-Hadamard transform along the last axis, times ``scale`` (by default "
+      "``1/sqrt(n)``)."),
+    K(STR_ARRAYS, str_arrays, "einsum", mx_einsum, "subscripts, *operands, stream=None", NULL,
+      "Einstein summation over the operands as ``subscripts`` says."),
+    CUSTOM("einsum_path", mxp_op_einsum_path, "subscripts, *operands", NULL,
+           "The contraction order einsum uses: ``(path, text)``, the path a list of tuples of "
+           "operand positions, the text a summary of its cost."),
+
+    /* ---- quantization ---- */
+    K(QUANTIZE, quantize, "quantize", mx_quantize,
+      "w, /, group_size=None, bits=None, mode='affine', global_scale=None, *, stream=None", NULL,
+      "Quantize the matrix ``w`` along its last axis: ``[w_q, scales, biases]`` (``affine``) "
+      "or ``[w_q, scales]``."),
+    K(DEQUANTIZE, dequantize, "dequantize", mx_dequantize,
+      "w, /, scales, biases=None, group_size=None, bits=None, mode='affine', "
+      "global_scale=None, dtype=None, *, stream=None",
+      NULL, "Dequantize ``w`` with its scales (and biases)."),
+    K(QUANTIZED_MATMUL, quantized_matmul, "quantized_matmul", mx_quantized_matmul,
+      "x, w, /, scales, biases=None, transpose=True, group_size=None, bits=None, "
+      "mode='affine', *, stream=None",
+      NULL, "``x @ dequantize(w).T`` (or without the transpose), w kept quantized."),
+    K(GATHER_QMM, gather_qmm, "gather_qmm", mx_gather_qmm,
+      "x, w, /, scales, biases=None, lhs_indices=None, rhs_indices=None, transpose=True, "
+      "group_size=None, bits=None, mode='affine', global_scale=None, *, "
+      "sorted_indices=False, stream=None",
+      NULL, "quantized_matmul of matrices chosen by the index arrays."),
+    UNARY("to_fp8", mx_to_fp8, "x, /, *, stream=None", NULL,
+          "Convert to FP8 E4M3 bytes (uint8), saturating at +-448."),
+    K(ARRAY_DTYPE, array_dtype, "from_fp8", mx_from_fp8, "x, /, dtype=bfloat16, *, stream=None",
+      NULL, "Convert FP8 E4M3 bytes (uint8) to ``dtype``."),
 
     /* ---- evaluation ---- */
     CUSTOM("eval", mxp_op_eval, "*args", NULL,

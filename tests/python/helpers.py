@@ -156,7 +156,8 @@ def param_kinds(module, name, params):
     "B" by position or keyword, "P" by position only, "K" by keyword only
     ("?" neither, e.g. a first parameter whose followers are required).
     params: (name, value or fn(module) -> value) in order, stream added."""
-    mod, fname = (module.random, name[7:]) if name.startswith("random.") else (module, name)
+    sub, _, fname = name.rpartition(".")  # "linalg.qr": the submodule's function
+    mod = getattr(module, sub) if sub else module
     f = getattr(mod, fname)
     params = [(p, v(module) if callable(v) else v) for p, v in params] + [("stream", None)]
 
