@@ -64,6 +64,19 @@ MX_API int mx_gather_qmm(mx_array **out, const mx_array *x, const mx_array *w,
                          int group_size, int bits, const char *mode, bool sorted_indices,
                          const mx_stream *s);
 
+/* x quantized on the fly times w quantized (packed uint32 with its scales)
+ * or quantized on the fly (scales NULL): dequantize(quantize(x)) @
+ * dequantize(w).T, in x's dtype (float32, float16 or bfloat16). Modes
+ * "nvfp4" (NULL, the default) and "mxfp8"; group_size and bits 0 take the
+ * mode's defaults. The nvfp4 global scales are not supported. */
+MX_API int mx_qqmm(mx_array **out, const mx_array *x, const mx_array *w, const mx_array *scales,
+                   int group_size, int bits, const char *mode, const mx_stream *s);
+/* qqmm over gathered matrices, with gather_mm's index rules. */
+MX_API int mx_gather_qqmm(mx_array **out, const mx_array *x, const mx_array *w,
+                          const mx_array *scales, const mx_array *lhs_indices,
+                          const mx_array *rhs_indices, int group_size, int bits, const char *mode,
+                          bool sorted_indices, const mx_stream *s);
+
 /* Converts a float16, bfloat16 or float32 array to FP8 E4M3 bytes (uint8),
  * rounding to nearest even and saturating at +-448 (NaN too, as MLX).
  * Returns a new reference. */
