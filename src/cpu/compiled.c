@@ -127,6 +127,7 @@ typedef struct fused_job {
     mxi_strided *its;
     /* per instruction */
     mxi_unary_loop *loops;
+    mxi_binary_vv_loop *bloops;
     /* per output */
     char **out;
     _Atomic int rc; /* a kernel error (recorded by the kernel), or out of memory */
@@ -183,6 +184,10 @@ static int run_instr(const fused_job *j, int k, char *const *ptr, int64_t n) {
     default:
         if (j->loops[k]) {
             j->loops[k](ptr[in->in[0]], 1, out, n);
+            return MX_OK;
+        }
+        if (j->bloops[k]) {
+            j->bloops[k](ptr[in->in[0]], 1, ptr[in->in[1]], 1, out, n);
             return MX_OK;
         }
         return mxi_binary_strided(in->kind, dt[in->in[0]], out, ptr[in->in[0]], &one,
@@ -260,16 +265,20 @@ int mxi_cpu_compiled(struct mxi_node *node, mx_array *const *inputs, mx_array *c
     j.base = calloc((size_t)ni + 1, sizeof *j.base);
     j.its = calloc((size_t)ni + 1, sizeof *j.its);
     j.loops = calloc((size_t)nk + 1, sizeof *j.loops);
+    j.bloops = calloc((size_t)nk + 1, sizeof *j.bloops);
     j.out = calloc((size_t)no + 1, sizeof *j.out);
-    int rc = j.mode && j.base && j.its && j.loops && j.out
+    int rc = j.mode && j.base && j.its && j.loops && j.bloops && j.out
                  ? MX_OK
                  : mxi_error(MX_ERR_MEMORY, "[Compiled] out of memory");
     /* each instruction's loop is found before any buffer is touched */
     for (int k = 0; k < nk && !rc; k++) {
         const mxi_fused_instr *in = &p->instr[k];
-        if (in->kind == MXI_PRIM_ASTYPE || in->kind == MXI_PRIM_SELECT ||
-            mxi_primitives[in->kind].eval_cpu == mxi_cpu_binary)
+        if (in->kind == MXI_PRIM_ASTYPE || in->kind == MXI_PRIM_SELECT) continue;
+        if (mxi_primitives[in->kind].eval_cpu == mxi_cpu_binary) {
+            /* NULL: mxi_binary_strided reports the missing kernel */
+            j.bloops[k] = mxi_binary_loop_of(in->kind, p->reg_dtype[in->in[0]]);
             continue;
+        }
         mxi_node fake;
         memset(&fake, 0, sizeof fake);
         fake.kind = in->kind;
@@ -297,7 +306,9 @@ int mxi_cpu_compiled(struct mxi_node *node, mx_array *const *inputs, mx_array *c
     for (int o = 0; o < no && !rc; o++) rc = mxi_alloc_or_donate(outputs[o], inputs, ni);
     if (!rc && j.size > 0) {
         for (int o = 0; o < no; o++) j.out[o] = mxi_data(outputs[o]);
-        int64_t grain = MXI_ELEMWISE_GRAIN;
+        /* a few ranges per thread: each range sets up its own scratch */
+        int64_t grain = j.size / (4 * (int64_t)mxi_num_threads());
+        if (grain < MXI_ELEMWISE_GRAIN) grain = MXI_ELEMWISE_GRAIN;
         if (j.size >= 2 * grain)
             mxi_parallel_for(j.size, grain, fused_range, &j);
         else
@@ -309,6 +320,7 @@ int mxi_cpu_compiled(struct mxi_node *node, mx_array *const *inputs, mx_array *c
     free(j.base);
     free(j.its);
     free(j.loops);
+    free(j.bloops);
     free(j.out);
     return rc;
 }
