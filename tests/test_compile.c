@@ -752,6 +752,49 @@ TEST(grad_through_fused) {
     mx_closure_free(f);
 }
 
+static mx_closure *inner_compiled; /* f_outer's callee */
+
+/* exp(inner(x, y)) where inner is a compiled closure */
+static int f_outer(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_vec r = {0};
+    int rc = mx_closure_apply(inner_compiled, &r, in);
+    mx_array *e = NULL;
+    if (!rc) rc = mx_exp(&e, r.data[0], NULL);
+    mx_vec_clear(&r);
+    return rc ? rc : mx_vec_push(o, e);
+}
+
+TEST(compile_nests_and_vmaps) {
+    mx_closure *f = fd_fn(f_chain), *outer = fd_fn(f_outer), *co = NULL, *v = NULL, *cv = NULL;
+    CHECK_OK(mx_compile(&inner_compiled, f, NULL));
+    CHECK_OK(mx_compile(&co, outer, NULL));
+    int32_t shape[2] = {4, 6};
+    mx_vec in = inputs2(shape, 2, MX_FLOAT32, FD_DENSE);
+    /* the inner call under the outer trace gives ordinary ops, fused with
+     * the outer exp into one Compiled op */
+    expect_same(outer, co, &in, 1e-6);
+    CHECK(tape_ops(co) == 1);
+    /* vmap of a compiled function against vmap of the function */
+    int axes[2] = {1, 0}, out_axis = 0;
+    CHECK_OK(mx_vmap(&v, f, axes, 2, &out_axis, 1));
+    CHECK_OK(mx_vmap(&cv, inner_compiled, axes, 2, &out_axis, 1));
+    mx_vec in2 = {0};
+    int32_t t[2] = {6, 4};
+    CHECK_OK(mx_vec_push(&in2, fd_input(t, 2, -1, 1, FD_DENSE, MX_FLOAT32)));
+    CHECK_OK(mx_vec_push(&in2, fd_input(shape, 2, -1, 1, FD_DENSE, MX_FLOAT32)));
+    expect_same(v, cv, &in2, 1e-6);
+    mx_vec_clear(&in);
+    mx_vec_clear(&in2);
+    mx_closure_free(v);
+    mx_closure_free(cv);
+    mx_closure_free(co);
+    mx_closure_free(inner_compiled);
+    inner_compiled = NULL;
+    mx_closure_free(outer);
+    mx_closure_free(f);
+}
+
 int main(void) {
     RUN(chain_matches_and_caches);
     RUN(families_match);
@@ -765,5 +808,6 @@ int main(void) {
     RUN(fusion_of_ints_and_bools);
     RUN(fusion_with_donated_inputs);
     RUN(grad_through_fused);
+    RUN(compile_nests_and_vmaps);
     return TEST_SUMMARY();
 }
