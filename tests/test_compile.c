@@ -10,6 +10,18 @@ static int runs; /* how many times a test function ran */
 
 static int f_chain10(mx_vec *o, const mx_vec *in, void *p);
 
+static mx_array *captured; /* read by f_captured */
+
+/* exp(x + captured) */
+static int f_captured(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *s = NULL, *e = NULL;
+    int rc = mx_add(&s, in->data[0], captured, NULL);
+    if (!rc) rc = mx_exp(&e, s, NULL);
+    mx_array_free(s);
+    return rc ? rc : mx_vec_push(o, e);
+}
+
 #define TRY(x)                                                                                     \
     do {                                                                                           \
         rc = (x);                                                                                  \
@@ -292,19 +304,29 @@ TEST(shapeless_reuses_the_trace) {
     CHECK(traces(cf) == 2);
     mx_closure_free(cf);
 
-    /* a constant broadcast at the traced shape cannot follow a new shape:
-     * refused clearly, fused or not */
+    /* scalar constants follow the new shapes, fused or not */
     mx_closure *f10 = fd_fn(f_chain10), *c10 = NULL;
-    CHECK_OK(mx_compile(&c10, f10, &o));
-    expect_same(f10, c10, &a, 1e-6);
-    mx_vec bad = {0};
-    CHECK_ERR(mx_closure_apply(c10, &bad, &b), MX_ERR_VALUE);
-    CHECK(strstr(mx_last_error(), "shapeless") != NULL);
-    CHECK_OK(mx_set_compile_mode(MX_COMPILE_MODE_NO_FUSE));
-    CHECK_OK(mx_compile(&c10, f10, &o));
-    expect_same(f10, c10, &a, 1e-6);
-    CHECK_ERR(mx_closure_apply(c10, &bad, &b), MX_ERR_VALUE);
+    for (int mode = 0; mode < 2; mode++) {
+        CHECK_OK(mx_set_compile_mode(mode ? MX_COMPILE_MODE_NO_FUSE : MX_COMPILE_MODE_ENABLED));
+        CHECK_OK(mx_compile(&c10, f10, &o));
+        expect_same(f10, c10, &a, 1e-6);
+        expect_same(f10, c10, &b, 1e-6);
+        expect_same(f10, c10, &c, 1e-6);
+        CHECK(traces(c10) == 1);
+    }
     CHECK_OK(mx_set_compile_mode(MX_COMPILE_MODE_ENABLED));
+    /* an array captured at the traced shape cannot follow: refused clearly */
+    mx_closure *fc = fd_fn(f_captured), *cc = NULL;
+    mx_vec bad = {0};
+    captured = fd_input(s1, 2, -1, 1, FD_DENSE, MX_FLOAT32);
+    CHECK_OK(mx_compile(&cc, fc, &o));
+    expect_same(fc, cc, &a, 1e-6);
+    CHECK_ERR(mx_closure_apply(cc, &bad, &b), MX_ERR_VALUE);
+    CHECK(strstr(mx_last_error(), "shapeless") != NULL);
+    mx_array_free(captured);
+    captured = NULL;
+    mx_closure_free(cc);
+    mx_closure_free(fc);
     mx_closure_free(c10);
     mx_closure_free(f10);
 

@@ -98,11 +98,8 @@ int mxi_fused_program_plan(mxi_fused_program *p) {
 
 int mxi_shapes_compiled(const mxi_node *node, mx_array *const *inputs, int32_t (*shapes)[64],
                         int *ndims) {
-    for (int o = 0; o < node->n_outputs; o++) {
-        ndims[o] = inputs[0]->ndim;
-        memcpy(shapes[o], inputs[0]->shape, sizeof(int32_t) * (size_t)inputs[0]->ndim);
-    }
-    return MX_OK;
+    /* the inputs are of the output's shape, or one value to spread */
+    return mxi_shapes_broadcast(node, inputs, shapes, ndims);
 }
 
 void mxi_print_compiled(const mxi_node *node, char *buf, size_t len) {

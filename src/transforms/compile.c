@@ -267,6 +267,34 @@ static int check_elementwise(const mxi_cop *op, mx_array *const *ins, const int3
     return MX_OK;
 }
 
+/* Output shapes of a shapeless replay. A scalar constant the ops spread
+ * with a Broadcast node at the traced shape is spread again here to the
+ * shape the elementwise op now has (spread[] holds those broadcasts). */
+static int shapeless_inputs(const mxi_ctape *t, const mxi_cop *op, mx_array **ins,
+                            mx_array **spread, mxi_node *fake, int32_t (*shapes)[64], int *ndims) {
+    mxi_shapes_fn f = mxi_primitives[op->kind].output_shapes;
+    bool elementwise =
+        f == mxi_shapes_broadcast || f == mxi_shapes_unary || f == mxi_shapes_compiled;
+    bool spreads = false;
+    for (int i = 0; i < op->n_in && elementwise && op->n_in <= 3; i++) {
+        const mxi_cslot *s = &t->slots[op->in[i]];
+        if (s->kind != MXI_SLOT_CONST || !s->constant->node) continue;
+        const mx_array *sc = mxi_compile_scalar_of(s->constant);
+        if (!sc || sc == s->constant) continue;
+        ins[i] = (mx_array *)sc;
+        spreads = true;
+    }
+    int rc = f(fake, ins, shapes, ndims);
+    for (int i = 0; i < op->n_in && spreads && !rc; i++) {
+        const mxi_cslot *s = &t->slots[op->in[i]];
+        if (s->kind != MXI_SLOT_CONST || ins[i] == s->constant) continue;
+        rc = mx_broadcast_to(&spread[i], ins[i], shapes[0], ndims[0], &op->stream);
+        if (!rc) ins[i] = spread[i];
+    }
+    if (!rc) rc = check_elementwise(op, ins, shapes[0], ndims[0]);
+    return rc;
+}
+
 static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **results, bool shapeless) {
     mx_array **vals = calloc((size_t)(t->n_slots ? t->n_slots : 1), sizeof *vals);
     if (!vals) return oom();
@@ -276,7 +304,7 @@ static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **result
         if (s->kind == MXI_SLOT_CONST) vals[i] = mx_array_retain(s->constant);
     }
     int rc = MX_OK;
-    mx_array *ins_fixed[16];
+    mx_array *ins_fixed[16], *spread[3] = {NULL, NULL, NULL};
     for (int k = 0; k < t->n_ops && !rc; k++) {
         const mxi_cop *op = &t->ops[k];
         if (op->dead) continue;
@@ -297,8 +325,7 @@ static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **result
             fake.inputs = ins;
             fake.params = op->params;
             fake.params_size = op->params_size;
-            rc = mxi_primitives[op->kind].output_shapes(&fake, ins, shapes, ndims);
-            if (!rc) rc = check_elementwise(op, ins, shapes[0], ndims[0]);
+            rc = shapeless_inputs(t, op, ins, spread, &fake, shapes, ndims);
         }
         for (int o = 0; o < op->n_out && !rc; o++) {
             const mxi_cslot *s = &t->slots[op->out0 + o];
@@ -317,6 +344,10 @@ static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **result
             rc = mxi_make_node(vals + op->out0, op->n_out, dts, shp, ndims, op->kind, op->params,
                                op->params_size, ins, op->n_in, &op->stream);
             if (rc && prog) mxi_fused_program_release(prog);
+        }
+        for (int i = 0; i < 3; i++) {
+            mx_array_free(spread[i]);
+            spread[i] = NULL;
         }
         if (ins != ins_fixed) free(ins);
         free(shapes);

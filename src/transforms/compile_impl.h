@@ -57,6 +57,11 @@ int mxi_compile_simplify(mxi_ctape *t, bool shapeless);
 /* Replaces chains of elementwise ops by Compiled ops (compile_fuse.c). */
 int mxi_compile_fuse(mxi_ctape *t, bool shapeless);
 
+/* The evaluated one-element array a captured constant holds: itself, or
+ * the scalar an unevaluated Broadcast node spreads (ops broadcast scalar
+ * operands with a node of their own); NULL otherwise. */
+const mx_array *mxi_compile_scalar_of(const mx_array *a);
+
 /* Live ops in the tape. */
 int mxi_ctape_size(const mxi_ctape *t);
 

@@ -25,7 +25,7 @@ static bool same_shape(const mxi_cslot *a, const mxi_cslot *b) {
 /* The evaluated one-element array a constant holds: itself, or what an
  * unevaluated broadcast of it spreads (the ops broadcast scalar operands
  * with a node of their own); NULL otherwise. */
-static const mx_array *scalar_of(const mx_array *a) {
+const mx_array *mxi_compile_scalar_of(const mx_array *a) {
     if (a->size == 1 && mxi_is_available(a)) return a;
     const mxi_node *n = a->node;
     if (!n || n->kind != MXI_PRIM_BROADCAST || n->n_inputs != 1) return NULL;
@@ -37,7 +37,7 @@ static const mx_array *scalar_of(const mx_array *a) {
 static bool same_scalar(const mxi_cslot *a, const mxi_cslot *b) {
     if (a->kind != MXI_SLOT_CONST || b->kind != MXI_SLOT_CONST) return false;
     if (a->dtype != b->dtype || !same_shape(a, b)) return false;
-    const mx_array *x = scalar_of(a->constant), *y = scalar_of(b->constant);
+    const mx_array *x = mxi_compile_scalar_of(a->constant), *y = mxi_compile_scalar_of(b->constant);
     if (!x || !y || x->dtype != y->dtype) return false;
     return memcmp(mxi_data(x), mxi_data(y), (size_t)mx_dtype_size(x->dtype)) == 0;
 }
@@ -87,7 +87,8 @@ int mxi_compile_simplify(mxi_ctape *t, bool shapeless) {
 
     /* scalar constants: quadratic in their count, which is small */
     for (int i = 0; i < ns; i++) {
-        if (t->slots[i].kind != MXI_SLOT_CONST || !scalar_of(t->slots[i].constant)) continue;
+        if (t->slots[i].kind != MXI_SLOT_CONST || !mxi_compile_scalar_of(t->slots[i].constant))
+            continue;
         for (int j = 0; j < i; j++)
             if (alias[j] == j && same_scalar(&t->slots[j], &t->slots[i])) {
                 alias[i] = j;
