@@ -135,6 +135,57 @@ MX_API int mx_custom_function(mx_closure **out, const mx_closure *fun, const mx_
  * forward pass) and differentiates that. Trades compute for memory. */
 MX_API int mx_checkpoint(mx_closure **out, const mx_closure *fun);
 
+/* ---- compile ---- */
+
+/* What compile does (mx_set_compile_mode): everything, everything but the
+ * fusion of elementwise chains, only tracing and replay (no simplification,
+ * no fusion), or nothing (a compiled function runs its closure as is). */
+typedef enum mx_compile_mode {
+    MX_COMPILE_MODE_ENABLED = 0,
+    MX_COMPILE_MODE_NO_FUSE = 1,
+    MX_COMPILE_MODE_NO_SIMPLIFY = 2,
+    MX_COMPILE_MODE_DISABLED = 3,
+} mx_compile_mode;
+
+typedef struct mx_compile_options {
+    /* Reuse one trace for inputs of any shape (same dtypes and ranks); every
+     * primitive the function uses must infer its output shapes. */
+    bool shapeless;
+    /* Captured state (MLX's compile(inputs=, outputs=)), may be NULL, both
+     * borrowed for the compiled closure's life and may be the same vector.
+     * The function reads `inputs`' current entries (through its payload) and
+     * writes `outputs`' entries (replacing them, keeping the count). The
+     * compiled closure passes inputs' entries as extra arguments and writes
+     * the new values into `outputs` after each call. */
+    mx_vec *inputs;
+    mx_vec *outputs;
+} mx_compile_options;
+
+/*
+ * f compiled: applying *out traces f once per cache key (count, dtypes and
+ * shapes of the inputs and captured inputs; ranks only when shapeless) on
+ * tracer arrays, simplifies the traced graph (merges equal scalar constants,
+ * drops no-op casts, reshapes and broadcasts, removes common
+ * subexpressions), fuses chains of elementwise primitives into one kernel,
+ * and keeps that tape; every call, the first included, rebuilds the graph
+ * from the tape on its inputs without running f. Arrays f uses without
+ * taking them as inputs are captured as constants at trace time. Evaluating
+ * an array computed from the inputs inside f is an error (MX_ERR_VALUE), as
+ * are shapeless traces through primitives that cannot infer their shapes.
+ * options may be NULL (all defaults). *out is a new reference holding a
+ * reference to f.
+ */
+MX_API int mx_compile(mx_closure **out, const mx_closure *f, const mx_compile_options *options);
+
+/* Turns compilation off or back on for the whole process (compiled closures
+ * then call their function directly); mx_set_compile_mode sets the mode,
+ * MX_ERR_VALUE for an unknown one. The environment variable
+ * MLX_DISABLE_COMPILE, when set, starts the process with compile disabled. */
+MX_API void mx_disable_compile(void);
+MX_API void mx_enable_compile(void);
+MX_API int mx_set_compile_mode(mx_compile_mode mode);
+MX_API mx_compile_mode mx_get_compile_mode(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -102,6 +102,10 @@ typedef struct mxi_node {
  * (a function may evaluate intermediate results). */
 extern atomic_int mxi_tracing;
 
+/* Whether this thread is tracing a function for compile: evaluating a
+ * tracer is an error then (src/transforms/compile.c). */
+bool mxi_compile_tracing(void);
+
 static inline bool mxi_tracing_active(void) {
     return atomic_load_explicit(&mxi_tracing, memory_order_relaxed) > 0;
 }

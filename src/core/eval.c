@@ -231,6 +231,13 @@ static int check_args(mx_array *const *arrays, size_t n, const char *op) {
     if (n && !arrays) return mxi_error(MX_ERR_VALUE, "[%s] arrays is NULL", op);
     for (size_t i = 0; i < n; i++)
         if (!arrays[i]) return mxi_error(MX_ERR_VALUE, "[%s] array %zu is NULL", op, i);
+    if (mxi_compile_tracing())
+        for (size_t i = 0; i < n; i++)
+            if (arrays[i]->tracer)
+                return mxi_error(MX_ERR_VALUE,
+                                 "[%s] Attempting to eval an array during function "
+                                 "transformations like compile or vmap is not allowed.",
+                                 op);
     return MX_OK;
 }
 

@@ -185,6 +185,13 @@ static void binary_run(binary_job *j) {
         binary_range(j, 0, j->it.size);
 }
 
+mxi_binary_vv_loop mxi_binary_loop_of(mxi_prim_kind kind, mx_dtype dtype) {
+    binary_kind k = binary_kind_of(kind);
+    if (k.op < 0 || dtype < 0 || dtype >= MX_NUM_DTYPES) return NULL;
+    const mxi_binary_table *t = mxi_simd_pick(binary_tables);
+    return t->loops[k.op][dtype][MXI_BIN_VV];
+}
+
 int mxi_binary_strided(mxi_prim_kind op, mx_dtype dtype, void *out, const void *a,
                        const int64_t *a_strides, const void *b, const int64_t *b_strides,
                        const int32_t *shape, int ndim) {

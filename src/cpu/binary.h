@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "cmlx/dtype.h"
+#include "primitives/primitives.h"
 
 /* q = floor_divide(a, b) and r = remainder(a, b) in one pass, all of
  * `dtype` (not complex64). */
@@ -34,6 +35,15 @@ int mxi_isclose_strided(mx_dtype dtype, mx_dtype a_dtype, mx_dtype b_dtype, doub
 int mxi_select_strided(mx_dtype dtype, void *out, const void *cond, const int64_t *cond_strides,
                        const void *x, const int64_t *x_strides, const void *y,
                        const int64_t *y_strides, const int32_t *shape, int ndim);
+
+/* The loop of a single-output binary elementwise primitive (those run by
+ * mxi_cpu_binary) for operands of `dtype`, both contiguous:
+ * out[i] = a[i] op b[i] for i < n (the strides are ignored), out of dtype or
+ * bool for comparisons and may be a's or b's memory. NULL when there is
+ * none. */
+typedef void (*mxi_binary_vv_loop)(const void *a, int64_t sa, const void *b, int64_t sb, void *out,
+                                   int64_t n);
+mxi_binary_vv_loop mxi_binary_loop_of(mxi_prim_kind kind, mx_dtype dtype);
 
 /* ---- tiled walks, shared by the binary and ternary kernels ----
  *

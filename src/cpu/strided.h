@@ -120,6 +120,14 @@ int mxi_binary_strided(mxi_prim_kind op, mx_dtype dtype, void *out, const void *
                        const int64_t *a_strides, const void *b, const int64_t *b_strides,
                        const int32_t *shape, int ndim);
 
+/* The per-run loop of a unary primitive of defs/unary.def for input dtype
+ * dt: out[i] = f(in[i * stride]) for i < n, out row-contiguous (and may be
+ * in's memory when stride is 1 and the itemsizes agree). NULL when the
+ * primitive has no such loop for dt, and for NanToNum and Clip, which take
+ * more than the input. */
+typedef void (*mxi_unary_loop)(const void *in, int64_t stride, void *out, int64_t n);
+mxi_unary_loop mxi_unary_loop_of(const struct mxi_node *node, mx_dtype dt);
+
 /* Reduces `in` (dtype in_dtype, laid out by in_strides over shape) over the
  * sorted, distinct axes into `out`, row-contiguous over the kept axes, of
  * out_dtype. type is an mxi_reduce_type. Sums and products of integers wrap;

@@ -202,6 +202,13 @@ static int op_index(const mxi_node *node) {
     }
 }
 
+mxi_unary_loop mxi_unary_loop_of(const mxi_node *node, mx_dtype dt) {
+    int op = op_index(node);
+    if (op < 0 || dt < 0 || dt >= MX_NUM_DTYPES) return NULL;
+    const mxi_unary_table *t = mxi_simd_pick(unary_tables);
+    return t->loops[op][dt];
+}
+
 /* Ops that cost about a memory access per element. */
 static bool cheap_op(const mxi_node *node) {
     switch (node->kind) {

@@ -86,5 +86,7 @@ int mxi_shapes_unary(const struct mxi_node *, mx_array *const *, int32_t (*)[64]
 int mxi_shapes_broadcast(const struct mxi_node *, mx_array *const *, int32_t (*)[64], int *);
 void mxi_print_arange(const struct mxi_node *, char *, size_t);
 void mxi_print_reduce(const struct mxi_node *, char *, size_t);
+int mxi_shapes_compiled(const struct mxi_node *, mx_array *const *, int32_t (*)[64], int *);
+void mxi_print_compiled(const struct mxi_node *, char *, size_t);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "cmlx/transforms.h"
 #include "core/error.h"
+#include "transforms/compile_impl.h"
 
 int mx_vec_push(mx_vec *v, mx_array *a) {
     if (!v) {
@@ -87,4 +88,9 @@ int mx_closure_apply(const mx_closure *c, mx_vec *outputs, const mx_vec *inputs)
             return mxi_error(MX_ERR_VALUE, "[closure_apply] the function returned a NULL output");
         }
     return MX_OK;
+}
+
+/* Lets a transform recognise its own closures (compile's queries). */
+void *mxi_closure_payload(const mx_closure *c, mx_closure_fn fn) {
+    return c && c->fn == fn ? c->payload : NULL;
 }

@@ -14,6 +14,7 @@
 
 #include "cmlx/ops.h"
 #include "core/error.h"
+#include "primitives/params_compiled.h"
 #include "rules.h"
 #include "transforms_impl.h"
 
@@ -41,6 +42,7 @@ static void custom_params_release(void *params) {
 
 void (*const mxi_params_release[MXI_PRIM_COUNT])(void *) = {
     [MXI_PRIM_CUSTOM] = custom_params_release,
+    [MXI_PRIM_COMPILED] = mxi_compiled_params_release,
 };
 
 static void custom_destroy(void *payload) {

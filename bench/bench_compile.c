@@ -1,0 +1,208 @@
+/*
+ * compile: chains of ten elementwise ops (cheap ones, and one with tanh and
+ * sin) on 16M float32 values run eagerly
+ * and compiled (fused into one tile-by-tile kernel), against a plain
+ * multi-threaded memcpy moving the same bytes (two inputs read, one output
+ * written), and the cost of a compiled call that hits the cache.
+ *
+ *   build/release/bench_compile [reps]
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmlx.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return v[n / 2];
+}
+
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        rc = (x);                                                                                  \
+        if (rc) goto done;                                                                         \
+    } while (0)
+
+/* The same ten ops as the tests' chain. */
+static int f_chain10(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *x = in->data[0], *y = in->data[1];
+    mx_array *v[10] = {0}, *k = NULL;
+    int rc = MX_OK;
+    TRY(mx_array_from_float(&k, 0.75, MX_FLOAT32));
+    TRY(mx_multiply(&v[0], x, k, NULL));
+    TRY(mx_add(&v[1], v[0], y, NULL));
+    TRY(mx_tanh(&v[2], v[1], NULL));
+    TRY(mx_subtract(&v[3], v[2], x, NULL));
+    TRY(mx_abs(&v[4], v[3], NULL));
+    TRY(mx_sqrt(&v[5], v[4], NULL));
+    TRY(mx_multiply(&v[6], v[5], y, NULL));
+    TRY(mx_maximum(&v[7], v[6], v[3], NULL));
+    TRY(mx_sin(&v[8], v[7], NULL));
+    TRY(mx_add(&v[9], v[8], v[1], NULL));
+    rc = mx_vec_push(o, v[9]);
+    v[9] = NULL;
+done:
+    for (int i = 0; i < 10; i++) mx_array_free(v[i]);
+    mx_array_free(k);
+    return rc;
+}
+
+/* Ten cheap ops: memory-bound eagerly, where fusion pays most. */
+static int f_cheap10(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *x = in->data[0], *y = in->data[1];
+    mx_array *v[10] = {0}, *k = NULL;
+    int rc = MX_OK;
+    TRY(mx_array_from_float(&k, 0.75, MX_FLOAT32));
+    TRY(mx_multiply(&v[0], x, k, NULL));
+    TRY(mx_add(&v[1], v[0], y, NULL));
+    TRY(mx_subtract(&v[2], v[1], x, NULL));
+    TRY(mx_abs(&v[3], v[2], NULL));
+    TRY(mx_multiply(&v[4], v[3], y, NULL));
+    TRY(mx_maximum(&v[5], v[4], v[2], NULL));
+    TRY(mx_negative(&v[6], v[5], NULL));
+    TRY(mx_add(&v[7], v[6], v[1], NULL));
+    TRY(mx_square(&v[8], v[7], NULL));
+    TRY(mx_minimum(&v[9], v[8], y, NULL));
+    rc = mx_vec_push(o, v[9]);
+    v[9] = NULL;
+done:
+    for (int i = 0; i < 10; i++) mx_array_free(v[i]);
+    mx_array_free(k);
+    return rc;
+}
+
+typedef struct slice {
+    char *dst;
+    const char *src;
+    size_t n;
+} slice;
+
+static void *copy_slice(void *p) {
+    slice *s = p;
+    memcpy(s->dst, s->src, s->n);
+    return NULL;
+}
+
+/* Seconds to copy n bytes over every core. */
+static double copy_time(char *dst, const char *src, size_t n) {
+    int nt = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nt < 1) nt = 1;
+    if (nt > 64) nt = 64;
+    pthread_t tid[64];
+    slice s[64];
+    size_t part = (n / (size_t)nt) & ~(size_t)63;
+    double t0 = now_s();
+    for (int i = 0; i < nt; i++) {
+        size_t off = part * (size_t)i, len = i == nt - 1 ? n - off : part;
+        s[i] = (slice){dst + off, src + off, len};
+        pthread_create(&tid[i], NULL, copy_slice, &s[i]);
+    }
+    for (int i = 0; i < nt; i++) pthread_join(tid[i], NULL);
+    return now_s() - t0;
+}
+
+static double run_once(mx_closure *f, const mx_vec *in) {
+    mx_vec out = {0};
+    double t0 = now_s();
+    if (mx_closure_apply(f, &out, in) || mx_eval(out.data, (size_t)out.size)) {
+        fprintf(stderr, "error: %s\n", mx_last_error());
+        exit(1);
+    }
+    double t = now_s() - t0;
+    mx_vec_clear(&out);
+    return t;
+}
+
+int main(int argc, char **argv) {
+    int reps = argc > 1 ? atoi(argv[1]) : 5;
+    if (reps < 1) reps = 1;
+    const int32_t n = 16 << 20;
+    float *h = malloc(sizeof(float) * (size_t)n);
+    for (int32_t i = 0; i < n; i++) h[i] = (float)((i % 1000) - 500) / 250.0f;
+    mx_vec in = {0};
+    mx_array *x = NULL, *y = NULL;
+    if (mx_array_from_data(&x, h, &n, 1, MX_FLOAT32) ||
+        mx_array_from_data(&y, h, &n, 1, MX_FLOAT32))
+        return 1;
+    mx_vec_push(&in, x);
+    mx_vec_push(&in, y);
+    size_t bytes = (size_t)n * 4 * 3; /* x and y read, the result written */
+    char *src = malloc(bytes), *dst = malloc(bytes);
+    memset(src, 1, bytes);
+    memset(dst, 0, bytes);
+    size_t half = bytes / 2; /* a copy moves twice its size: read and write */
+    double *te = calloc((size_t)reps, sizeof(double)), *tc = calloc((size_t)reps, sizeof(double)),
+           *tm = calloc((size_t)reps, sizeof(double));
+    copy_time(dst, src, half);
+    for (int r = 0; r < reps; r++) tm[r] = copy_time(dst, src, half);
+    double mm = median(tm, reps);
+    printf("copy of the same bytes   %8.2f ms  %6.1f GB/s\n", mm * 1e3, bytes / mm / 1e9);
+    mx_closure *f = NULL, *cf = NULL;
+    mx_closure_fn fns[2] = {f_cheap10, f_chain10};
+    const char *names[2] = {"cheap10_16m", "chain10_16m"};
+    for (int w = 0; w < 2; w++) {
+        mx_closure_new(&f, fns[w], NULL, NULL);
+        mx_compile(&cf, f, NULL);
+        run_once(f, &in);
+        run_once(cf, &in);
+        for (int r = 0; r < reps; r++) te[r] = run_once(f, &in);
+        for (int r = 0; r < reps; r++) tc[r] = run_once(cf, &in);
+        double me = median(te, reps), mc = median(tc, reps);
+        printf("%s eager    %8.2f ms  %6.1f GB/s\n", names[w], me * 1e3, bytes / me / 1e9);
+        printf("%s compiled %8.2f ms  %6.1f GB/s  (%.2fx eager, %.0f%% of copy bandwidth)\n",
+               names[w], mc * 1e3, bytes / mc / 1e9, me / mc, 100.0 * mm / mc);
+        if (w == 0) {
+            mx_closure_free(cf);
+            mx_closure_free(f);
+            cf = f = NULL;
+        }
+    }
+
+    /* cache hits: building the graph from the tape, nothing evaluated */
+    mx_vec small = {0}, out = {0};
+    int32_t four = 4;
+    mx_array *a = NULL, *b = NULL;
+    mx_array_from_data(&a, h, &four, 1, MX_FLOAT32);
+    mx_array_from_data(&b, h, &four, 1, MX_FLOAT32);
+    mx_vec_push(&small, a);
+    mx_vec_push(&small, b);
+    mx_closure_apply(cf, &out, &small);
+    int calls = 20000;
+    double t0 = now_s();
+    for (int i = 0; i < calls; i++) mx_closure_apply(cf, &out, &small);
+    double hit = (now_s() - t0) / calls;
+    double t1 = now_s();
+    for (int i = 0; i < calls; i++) mx_closure_apply(f, &out, &small);
+    double trace = (now_s() - t1) / calls;
+    printf("cache hit %.2f us per call (the function itself building its graph: %.2f us)\n",
+           hit * 1e6, trace * 1e6);
+    mx_vec_clear(&out);
+    mx_vec_clear(&small);
+    mx_vec_clear(&in);
+    mx_closure_free(cf);
+    mx_closure_free(f);
+    free(h);
+    free(src);
+    free(dst);
+    free(te);
+    free(tc);
+    free(tm);
+    return 0;
+}

@@ -1,0 +1,607 @@
+/*
+ * compile: the function is traced once per cache key on tracers, the active
+ * graph behind its outputs becomes a tape of primitive applications (over
+ * slots: inputs, captured constants, op outputs), the tape is simplified and
+ * fused, and every call rebuilds the graph from the tape on the call's
+ * inputs. The function itself runs only to trace.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmlx/ops.h"
+#include "compile_impl.h"
+#include "core/error.h"
+#include "core/stream.h"
+#include "primitives/params_compiled.h"
+
+/* ---- mode ---- */
+
+static _Atomic int compile_mode = -1; /* -1: not read from the environment yet */
+
+mx_compile_mode mx_get_compile_mode(void) {
+    int m = atomic_load(&compile_mode);
+    if (m < 0) {
+        const char *e = getenv("MLX_DISABLE_COMPILE");
+        int want = e && e[0] && strcmp(e, "0") != 0 ? MX_COMPILE_MODE_DISABLED : 0;
+        int expected = -1;
+        atomic_compare_exchange_strong(&compile_mode, &expected, want);
+        m = atomic_load(&compile_mode);
+    }
+    return (mx_compile_mode)m;
+}
+
+int mx_set_compile_mode(mx_compile_mode mode) {
+    if ((int)mode < MX_COMPILE_MODE_ENABLED || (int)mode > MX_COMPILE_MODE_DISABLED)
+        return mxi_error(MX_ERR_VALUE, "[set_compile_mode] unknown mode %d", (int)mode);
+    atomic_store(&compile_mode, (int)mode);
+    return MX_OK;
+}
+
+void mx_disable_compile(void) {
+    atomic_store(&compile_mode, MX_COMPILE_MODE_DISABLED);
+}
+
+void mx_enable_compile(void) {
+    atomic_store(&compile_mode, MX_COMPILE_MODE_ENABLED);
+}
+
+/* Whether this thread is tracing a function for compile (eval.c refuses to
+ * evaluate tracers then). */
+static _Thread_local int compile_tracing;
+
+bool mxi_compile_tracing(void) {
+    return compile_tracing > 0;
+}
+
+/* ---- the tape ---- */
+
+static int oom(void) {
+    return mxi_error(MX_ERR_MEMORY, "[compile] out of memory");
+}
+
+void mxi_ctape_free(mxi_ctape *t) {
+    for (int i = 0; i < t->n_slots; i++) {
+        mx_array_free(t->slots[i].constant);
+        free(t->slots[i].shape);
+    }
+    for (int i = 0; i < t->n_ops; i++) {
+        mxi_cop *op = &t->ops[i];
+        if (op->kind == MXI_PRIM_COMPILED) mxi_params_release[op->kind](op->params);
+        if (op->keep) mxi_node_release(op->keep);
+        free(op->params);
+        free(op->in);
+    }
+    free(t->slots);
+    free(t->ops);
+    free(t->outputs);
+    memset(t, 0, sizeof *t);
+}
+
+int mxi_ctape_copy(mxi_ctape *d, const mxi_ctape *s) {
+    memset(d, 0, sizeof *d);
+    d->n_inputs = s->n_inputs;
+    d->n_outputs = s->n_outputs;
+    d->n_state_out = s->n_state_out;
+    int nr = s->n_outputs + s->n_state_out;
+    d->slots = calloc((size_t)s->n_slots + 1, sizeof *d->slots);
+    d->ops = calloc((size_t)s->n_ops + 1, sizeof *d->ops);
+    d->outputs = malloc(sizeof(int) * (size_t)(nr + 1));
+    if (!d->slots || !d->ops || !d->outputs) goto fail;
+    d->cap_slots = s->n_slots + 1;
+    d->cap_ops = s->n_ops + 1;
+    memcpy(d->outputs, s->outputs, sizeof(int) * (size_t)nr);
+    for (int i = 0; i < s->n_slots; i++) {
+        const mxi_cslot *a = &s->slots[i];
+        mxi_cslot *b = &d->slots[i];
+        *b = *a;
+        b->shape = malloc(sizeof(int32_t) * (size_t)(a->ndim ? a->ndim : 1));
+        b->constant = NULL;
+        d->n_slots++;
+        if (!b->shape) goto fail;
+        if (a->ndim) memcpy(b->shape, a->shape, sizeof(int32_t) * (size_t)a->ndim);
+        b->constant = mx_array_retain(a->constant);
+    }
+    for (int i = 0; i < s->n_ops; i++) {
+        const mxi_cop *a = &s->ops[i];
+        mxi_cop *b = &d->ops[i];
+        *b = *a;
+        b->keep = NULL;
+        b->params = malloc(a->params_size ? a->params_size : 1);
+        b->in = malloc(sizeof(int) * (size_t)(a->n_in ? a->n_in : 1));
+        if (!b->params || !b->in) {
+            free(b->params);
+            free(b->in);
+            goto fail;
+        }
+        d->n_ops++;
+        if (a->params_size) memcpy(b->params, a->params, a->params_size);
+        memcpy(b->in, a->in, sizeof(int) * (size_t)a->n_in);
+        if (a->keep) {
+            atomic_fetch_add(&a->keep->refcount, 1);
+            b->keep = a->keep;
+        }
+        if (a->kind == MXI_PRIM_COMPILED)
+            atomic_fetch_add(&((mxi_compiled_params *)a->params)->prog->refcount, 1);
+    }
+    return MX_OK;
+fail:
+    mxi_ctape_free(d);
+    return oom();
+}
+
+int mxi_ctape_size(const mxi_ctape *t) {
+    int n = 0;
+    for (int i = 0; i < t->n_ops; i++) n += !t->ops[i].dead;
+    return n;
+}
+
+static int add_slot(mxi_ctape *t, mxi_slot_kind kind, int index, mx_dtype dt, const int32_t *shape,
+                    int ndim) {
+    if (t->n_slots == t->cap_slots) {
+        int cap = t->cap_slots ? t->cap_slots * 2 : 32;
+        mxi_cslot *g = realloc(t->slots, sizeof *g * (size_t)cap);
+        if (!g) return -1;
+        t->slots = g;
+        t->cap_slots = cap;
+    }
+    int32_t *sh = malloc(sizeof(int32_t) * (size_t)(ndim ? ndim : 1));
+    if (!sh) return -1;
+    if (ndim) memcpy(sh, shape, sizeof(int32_t) * (size_t)ndim);
+    t->slots[t->n_slots] = (mxi_cslot){kind, index, NULL, dt, ndim, sh};
+    return t->n_slots++;
+}
+
+/* The slot of a (an input's tracer, a recorded op output, or else a new
+ * constant slot holding a). */
+static int slot_of(mxi_ctape *t, mxi_ptrmap *where, mx_array *a) {
+    void *v = mxi_ptrmap_get(where, a);
+    if (v) return (int)(uintptr_t)v - 1;
+    int s = add_slot(t, MXI_SLOT_CONST, 0, a->dtype, a->shape, a->ndim);
+    if (s < 0) return -1;
+    t->slots[s].constant = mx_array_retain(a);
+    if (mxi_ptrmap_put(where, a, (void *)(uintptr_t)(s + 1))) return -1;
+    return s;
+}
+
+static int record_node(mxi_ctape *t, mxi_ptrmap *where, mxi_node *nd, bool shapeless) {
+    if (shapeless && !mxi_primitives[nd->kind].output_shapes)
+        return mxi_error(MX_ERR_VALUE,
+                         "[compile] %s cannot infer output shapes: it cannot be compiled "
+                         "shapeless",
+                         mxi_primitives[nd->kind].name);
+    if (t->n_ops == t->cap_ops) {
+        int cap = t->cap_ops ? t->cap_ops * 2 : 32;
+        mxi_cop *g = realloc(t->ops, sizeof *g * (size_t)cap);
+        if (!g) return oom();
+        t->ops = g;
+        t->cap_ops = cap;
+    }
+    mxi_cop *op = &t->ops[t->n_ops];
+    memset(op, 0, sizeof *op);
+    op->kind = nd->kind;
+    op->stream = nd->stream;
+    op->n_in = nd->n_inputs;
+    op->n_out = nd->n_outputs;
+    op->params_size = nd->params_size;
+    op->in = malloc(sizeof(int) * (size_t)(nd->n_inputs ? nd->n_inputs : 1));
+    op->params = malloc(nd->params_size ? nd->params_size : 1);
+    t->n_ops++; /* freed with the tape from here on */
+    if (!op->in || !op->params) return oom();
+    if (nd->params_size) memcpy(op->params, nd->params, nd->params_size);
+    if (nd->kind == MXI_PRIM_COMPILED) {
+        atomic_fetch_add(&((mxi_compiled_params *)op->params)->prog->refcount, 1);
+    } else if (mxi_params_release[nd->kind]) {
+        atomic_fetch_add(&nd->refcount, 1);
+        op->keep = nd;
+    }
+    for (int i = 0; i < nd->n_inputs; i++)
+        if ((op->in[i] = slot_of(t, where, nd->inputs[i])) < 0) return oom();
+    mx_array *outs[64] = {0};
+    if (nd->n_outputs > 64) return mxi_error(MX_ERR_VALUE, "[compile] too many outputs");
+    if (nd->n_outputs > 1) mxi_sibling_lock();
+    for (int i = 0; i < nd->n_outputs; i++) outs[i] = mx_array_retain(nd->outputs[i]);
+    if (nd->n_outputs > 1) mxi_sibling_unlock();
+    int rc = MX_OK;
+    for (int i = 0; i < nd->n_outputs; i++) {
+        const int32_t *shape = nd->n_outputs > 1 ? nd->out_shapes[i] : outs[0]->shape;
+        int ndim = nd->n_outputs > 1 ? nd->out_ndims[i] : outs[0]->ndim;
+        mx_dtype dt = nd->n_outputs > 1 ? nd->out_dtypes[i] : outs[0]->dtype;
+        int s = rc ? -1 : add_slot(t, MXI_SLOT_OP, t->n_ops - 1, dt, shape, ndim);
+        if (s < 0 && !rc) rc = oom();
+        if (!rc && i == 0) op = &t->ops[t->n_ops - 1], op->out0 = s;
+        /* an output freed during the trace feeds nothing: it needs no key */
+        if (!rc && outs[i] && mxi_ptrmap_put(where, outs[i], (void *)(uintptr_t)(s + 1)))
+            rc = oom();
+    }
+    for (int i = 0; i < nd->n_outputs; i++) mx_array_free(outs[i]);
+    return rc;
+}
+
+/* The tape of the graph from the trace's tracers to roots. Keys are the
+ * arrays of the trace (kept alive by roots and the tracers meanwhile). */
+static int build_tape(mxi_ctape *t, mxi_trace *tr, mx_array *const *roots, int n_roots,
+                      bool shapeless) {
+    mxi_tape order = {0};
+    mxi_ptrmap where = {0};
+    int rc = mxi_trace_order(tr, roots, n_roots, &order, true);
+    for (int i = 0; i < tr->tracers.size && !rc; i++) {
+        mx_array *x = tr->tracers.data[i];
+        int s = add_slot(t, MXI_SLOT_INPUT, i, x->dtype, x->shape, x->ndim);
+        if (s < 0 || mxi_ptrmap_put(&where, x, (void *)(uintptr_t)(s + 1))) rc = oom();
+    }
+    t->n_inputs = tr->tracers.size;
+    for (size_t k = 0; k < order.len && !rc; k++)
+        rc = record_node(t, &where, order.nodes[k], shapeless);
+    if (!rc && !(t->outputs = malloc(sizeof(int) * (size_t)(n_roots ? n_roots : 1)))) rc = oom();
+    for (int i = 0; i < n_roots && !rc; i++)
+        if ((t->outputs[i] = slot_of(t, &where, roots[i])) < 0) rc = oom();
+    mxi_tape_free(&order);
+    mxi_ptrmap_free(&where);
+    return rc;
+}
+
+/* ---- replay ---- */
+
+/* Elementwise kernels read every input at the output's shape (the ops
+ * broadcast operands with nodes of their own): a shapeless replay whose
+ * values no longer agree, such as a constant captured at the traced shape,
+ * must stop here rather than run. */
+static int check_elementwise(const mxi_cop *op, mx_array *const *ins, const int32_t *shape,
+                             int ndim) {
+    mxi_shapes_fn f = mxi_primitives[op->kind].output_shapes;
+    if (f != mxi_shapes_broadcast && f != mxi_shapes_unary && f != mxi_shapes_compiled)
+        return MX_OK;
+    for (int i = 0; i < op->n_in; i++)
+        if (ins[i]->ndim != ndim ||
+            memcmp(ins[i]->shape, shape, sizeof(int32_t) * (size_t)ndim) != 0) {
+            char a[MXI_SHAPE_STR_LEN], b[MXI_SHAPE_STR_LEN];
+            return mxi_error(MX_ERR_VALUE,
+                             "[compile] shapeless: %s gets an input of shape %s for an output of "
+                             "shape %s (a value captured at the traced shape?); compile without "
+                             "shapeless",
+                             mxi_primitives[op->kind].name,
+                             mxi_shape_str(a, sizeof a, ins[i]->shape, ins[i]->ndim),
+                             mxi_shape_str(b, sizeof b, shape, ndim));
+        }
+    return MX_OK;
+}
+
+/* Output shapes of a shapeless replay. A scalar constant the ops spread
+ * with a Broadcast node at the traced shape is spread again here to the
+ * shape the elementwise op now has (spread[] holds those broadcasts). */
+static int shapeless_inputs(const mxi_ctape *t, const mxi_cop *op, mx_array **ins,
+                            mx_array **spread, mxi_node *fake, int32_t (*shapes)[64], int *ndims) {
+    mxi_shapes_fn f = mxi_primitives[op->kind].output_shapes;
+    bool elementwise =
+        f == mxi_shapes_broadcast || f == mxi_shapes_unary || f == mxi_shapes_compiled;
+    bool spreads = false;
+    for (int i = 0; i < op->n_in && elementwise && op->n_in <= 3; i++) {
+        const mxi_cslot *s = &t->slots[op->in[i]];
+        if (s->kind != MXI_SLOT_CONST || !s->constant->node) continue;
+        const mx_array *sc = mxi_compile_scalar_of(s->constant);
+        if (!sc || sc == s->constant) continue;
+        ins[i] = (mx_array *)sc;
+        spreads = true;
+    }
+    int rc = f(fake, ins, shapes, ndims);
+    for (int i = 0; i < op->n_in && spreads && !rc; i++) {
+        const mxi_cslot *s = &t->slots[op->in[i]];
+        if (s->kind != MXI_SLOT_CONST || ins[i] == s->constant) continue;
+        rc = mx_broadcast_to(&spread[i], ins[i], shapes[0], ndims[0], &op->stream);
+        if (!rc) ins[i] = spread[i];
+    }
+    if (!rc) rc = check_elementwise(op, ins, shapes[0], ndims[0]);
+    return rc;
+}
+
+static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **results, bool shapeless) {
+    mx_array **vals = calloc((size_t)(t->n_slots ? t->n_slots : 1), sizeof *vals);
+    if (!vals) return oom();
+    for (int i = 0; i < t->n_slots; i++) {
+        const mxi_cslot *s = &t->slots[i];
+        if (s->kind == MXI_SLOT_INPUT) vals[i] = mx_array_retain(inputs[s->index]);
+        if (s->kind == MXI_SLOT_CONST) vals[i] = mx_array_retain(s->constant);
+    }
+    int rc = MX_OK;
+    mx_array *ins_fixed[16], *spread[3] = {NULL, NULL, NULL};
+    for (int k = 0; k < t->n_ops && !rc; k++) {
+        const mxi_cop *op = &t->ops[k];
+        if (op->dead) continue;
+        mx_array **ins = op->n_in <= 16 ? ins_fixed : malloc(sizeof *ins * (size_t)op->n_in);
+        int32_t(*shapes)[64] = malloc(sizeof *shapes * (size_t)op->n_out);
+        int *ndims = malloc(sizeof(int) * (size_t)op->n_out * 2);
+        mx_dtype *dts = malloc(sizeof *dts * (size_t)op->n_out);
+        const int32_t **shp = malloc(sizeof *shp * (size_t)op->n_out);
+        if (!ins || !shapes || !ndims || !dts || !shp) rc = oom();
+        for (int i = 0; i < op->n_in && !rc; i++) ins[i] = vals[op->in[i]];
+        if (!rc && shapeless) {
+            mxi_node fake;
+            memset(&fake, 0, sizeof fake);
+            fake.kind = op->kind;
+            fake.stream = op->stream;
+            fake.n_inputs = op->n_in;
+            fake.n_outputs = op->n_out;
+            fake.inputs = ins;
+            fake.params = op->params;
+            fake.params_size = op->params_size;
+            rc = shapeless_inputs(t, op, ins, spread, &fake, shapes, ndims);
+        }
+        for (int o = 0; o < op->n_out && !rc; o++) {
+            const mxi_cslot *s = &t->slots[op->out0 + o];
+            dts[o] = s->dtype;
+            if (shapeless) {
+                shp[o] = shapes[o];
+            } else {
+                shp[o] = s->shape;
+                ndims[o] = s->ndim;
+            }
+        }
+        mxi_fused_program *prog =
+            op->kind == MXI_PRIM_COMPILED ? ((mxi_compiled_params *)op->params)->prog : NULL;
+        if (!rc) {
+            if (prog) atomic_fetch_add(&prog->refcount, 1); /* the node's */
+            rc = mxi_make_node(vals + op->out0, op->n_out, dts, shp, ndims, op->kind, op->params,
+                               op->params_size, ins, op->n_in, &op->stream);
+            if (rc && prog) mxi_fused_program_release(prog);
+        }
+        for (int i = 0; i < 3; i++) {
+            mx_array_free(spread[i]);
+            spread[i] = NULL;
+        }
+        if (ins != ins_fixed) free(ins);
+        free(shapes);
+        free(ndims);
+        free(dts);
+        free(shp);
+    }
+    for (int i = 0; i < t->n_outputs + t->n_state_out && !rc; i++)
+        results[i] = mx_array_retain(vals[t->outputs[i]]);
+    for (int i = 0; i < t->n_slots; i++) mx_array_free(vals[i]);
+    free(vals);
+    return rc;
+}
+
+/* ---- the compiled closure ---- */
+
+typedef struct centry {
+    int n_in;
+    mx_dtype *dtypes;
+    int *ndims;
+    int32_t **shapes; /* NULL entries when shapeless */
+    mxi_ctape tape;   /* simplified, unfused: replayed when a transform traces the call */
+    mxi_ctape fused;  /* with Compiled ops, when the mode fuses */
+    bool has_fused;
+} centry;
+
+typedef struct cpayload {
+    mx_closure *f;
+    mx_compile_options opts;
+    pthread_mutex_t lock;
+    centry **entries;
+    int n_entries, cap_entries;
+    int n_traces;
+    int last_ops;
+} cpayload;
+
+static void centry_free(centry *e) {
+    if (!e) return;
+    for (int i = 0; i < e->n_in && e->shapes; i++) free(e->shapes[i]);
+    free(e->shapes);
+    free(e->dtypes);
+    free(e->ndims);
+    mxi_ctape_free(&e->tape);
+    mxi_ctape_free(&e->fused);
+    free(e);
+}
+
+static void cpayload_free(void *p) {
+    cpayload *c = p;
+    for (int i = 0; i < c->n_entries; i++) centry_free(c->entries[i]);
+    free(c->entries);
+    mx_closure_free(c->f);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+static bool entry_matches(const centry *e, mx_array *const *ins, int n, bool shapeless) {
+    if (e->n_in != n) return false;
+    for (int i = 0; i < n; i++) {
+        if (e->dtypes[i] != ins[i]->dtype || e->ndims[i] != ins[i]->ndim) return false;
+        if (!shapeless &&
+            memcmp(e->shapes[i], ins[i]->shape, sizeof(int32_t) * (size_t)ins[i]->ndim) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int compile_call(mx_vec *outputs, const mx_vec *inputs, void *payload);
+
+/* Runs f on tracers (captured inputs swapped for tracers meanwhile) and
+ * keeps the tape. */
+static int trace_entry(cpayload *c, centry *e, mx_vec *all) {
+    mx_vec *sin = c->opts.inputs, *sout = c->opts.outputs;
+    int n_args = all->size - (sin ? sin->size : 0);
+    mxi_trace tr;
+    mx_vec args = {0}, outs = {0}, roots = {0};
+    mx_array **saved = NULL;
+    int n_saved = 0;
+    int rc = mxi_trace_start(&tr, all, "compile");
+    for (int i = 0; i < n_args && !rc; i++) rc = mx_vec_append(&args, tr.tracers.data[i]);
+    if (!rc && sin && sin->size) {
+        saved = malloc(sizeof *saved * (size_t)sin->size);
+        if (!saved) rc = oom();
+        for (int i = 0; !rc && i < sin->size; i++) {
+            saved[i] = sin->data[i];
+            sin->data[i] = mx_array_retain(tr.tracers.data[n_args + i]);
+            n_saved++;
+        }
+    }
+    int n_state = sout ? sout->size : 0;
+    if (!rc) {
+        compile_tracing++;
+        rc = mx_closure_apply(c->f, &outs, &args);
+        compile_tracing--;
+    }
+    for (int i = 0; i < outs.size && !rc; i++) rc = mx_vec_append(&roots, outs.data[i]);
+    if (!rc && sout && sout->size != n_state)
+        rc = mxi_error(MX_ERR_VALUE,
+                       "[compile] the function changed the number of captured outputs "
+                       "(%d to %d)",
+                       n_state, sout->size);
+    for (int i = 0; i < n_state && !rc; i++) rc = mx_vec_append(&roots, sout->data[i]);
+    /* captured inputs get their values back before anything else can fail */
+    for (int i = 0; i < n_saved; i++) {
+        mx_array_free(sin->data[i]);
+        sin->data[i] = saved[i];
+    }
+    free(saved);
+    if (!rc) {
+        e->tape.n_outputs = outs.size;
+        e->tape.n_state_out = n_state;
+        rc = build_tape(&e->tape, &tr, roots.data, roots.size, c->opts.shapeless);
+    }
+    mx_vec_clear(&roots);
+    mx_vec_clear(&outs);
+    mx_vec_clear(&args);
+    mxi_trace_end(&tr);
+    mx_compile_mode mode = mx_get_compile_mode();
+    if (!rc && mode <= MX_COMPILE_MODE_NO_FUSE)
+        rc = mxi_compile_simplify(&e->tape, c->opts.shapeless);
+    if (!rc && mode == MX_COMPILE_MODE_ENABLED) {
+        rc = mxi_ctape_copy(&e->fused, &e->tape);
+        if (!rc) rc = mxi_compile_fuse(&e->fused, c->opts.shapeless);
+        e->has_fused = !rc;
+    }
+    return rc;
+}
+
+static int new_entry(centry **out, mx_vec *all, bool shapeless) {
+    centry *e = calloc(1, sizeof *e);
+    int n = all->size, m = n ? n : 1;
+    if (!e) return oom();
+    e->n_in = n;
+    e->dtypes = malloc(sizeof *e->dtypes * (size_t)m);
+    e->ndims = malloc(sizeof(int) * (size_t)m);
+    e->shapes = calloc((size_t)m, sizeof *e->shapes);
+    if (!e->dtypes || !e->ndims || !e->shapes) {
+        centry_free(e);
+        return oom();
+    }
+    for (int i = 0; i < n; i++) {
+        mx_array *a = all->data[i];
+        e->dtypes[i] = a->dtype;
+        e->ndims[i] = a->ndim;
+        if (shapeless) continue;
+        e->shapes[i] = malloc(sizeof(int32_t) * (size_t)(a->ndim ? a->ndim : 1));
+        if (!e->shapes[i]) {
+            centry_free(e);
+            return oom();
+        }
+        memcpy(e->shapes[i], a->shape, sizeof(int32_t) * (size_t)a->ndim);
+    }
+    *out = e;
+    return MX_OK;
+}
+
+static int compile_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
+    cpayload *c = payload;
+    if (mx_get_compile_mode() == MX_COMPILE_MODE_DISABLED)
+        return mx_closure_apply(c->f, outputs, inputs);
+    mx_vec all = {0};
+    int rc = MX_OK;
+    for (int i = 0; i < inputs->size && !rc; i++) rc = mx_vec_append(&all, inputs->data[i]);
+    if (c->opts.inputs)
+        for (int i = 0; i < c->opts.inputs->size && !rc; i++) {
+            if (!c->opts.inputs->data[i])
+                rc = mxi_error(MX_ERR_VALUE, "[compile] captured input %d is NULL", i);
+            else
+                rc = mx_vec_append(&all, c->opts.inputs->data[i]);
+        }
+    if (rc) {
+        mx_vec_clear(&all);
+        return rc;
+    }
+    pthread_mutex_lock(&c->lock);
+    centry *e = NULL;
+    for (int i = 0; i < c->n_entries && !e; i++)
+        if (entry_matches(c->entries[i], all.data, all.size, c->opts.shapeless)) e = c->entries[i];
+    if (!e) {
+        rc = new_entry(&e, &all, c->opts.shapeless);
+        if (!rc) rc = trace_entry(c, e, &all);
+        if (!rc && c->n_entries == c->cap_entries) {
+            int cap = c->cap_entries ? c->cap_entries * 2 : 4;
+            centry **g = realloc(c->entries, sizeof *g * (size_t)cap);
+            if (!g)
+                rc = oom();
+            else
+                c->entries = g, c->cap_entries = cap;
+        }
+        if (rc) {
+            centry_free(e);
+            e = NULL;
+        } else {
+            c->entries[c->n_entries++] = e;
+            c->n_traces++;
+            c->last_ops = mxi_ctape_size(e->has_fused ? &e->fused : &e->tape);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (rc) {
+        mx_vec_clear(&all);
+        return rc;
+    }
+    /* entries live as long as the payload, and the caller holds the closure */
+    int n_res = e->tape.n_outputs + e->tape.n_state_out;
+    mx_array **res = calloc((size_t)(n_res ? n_res : 1), sizeof *res);
+    if (!res) rc = oom();
+    if (!rc && c->opts.outputs && c->opts.outputs->size != e->tape.n_state_out)
+        rc = mxi_error(MX_ERR_VALUE,
+                       "[compile] %d captured outputs were traced but the outputs vector holds %d",
+                       e->tape.n_state_out, c->opts.outputs->size);
+    /* a transform tracing through the call sees ordinary primitives, whose
+     * rules it knows */
+    bool traced = false;
+    for (int i = 0; i < all.size && mxi_tracing_active(); i++) traced |= all.data[i]->tracer;
+    const mxi_ctape *tp = e->has_fused && !traced ? &e->fused : &e->tape;
+    if (!rc) rc = replay(tp, all.data, res, c->opts.shapeless);
+    for (int i = 0; i < e->tape.n_outputs && !rc; i++) {
+        rc = mx_vec_push(outputs, res[i]);
+        res[i] = NULL;
+    }
+    for (int i = 0; i < e->tape.n_state_out && !rc; i++) {
+        mx_array **slot = &c->opts.outputs->data[i];
+        mx_array_free(*slot);
+        *slot = res[e->tape.n_outputs + i];
+        res[e->tape.n_outputs + i] = NULL;
+    }
+    for (int i = 0; res && i < n_res; i++) mx_array_free(res[i]);
+    free(res);
+    mx_vec_clear(&all);
+    return rc;
+}
+
+int mx_compile(mx_closure **out, const mx_closure *f, const mx_compile_options *options) {
+    if (!out || !f) return mxi_error(MX_ERR_VALUE, "[compile] out and f must not be NULL");
+    cpayload *c = calloc(1, sizeof *c);
+    if (!c) return oom();
+    if (options) c->opts = *options;
+    if (pthread_mutex_init(&c->lock, NULL)) {
+        free(c);
+        return mxi_error(MX_ERR_RUNTIME, "[compile] cannot make a lock");
+    }
+    c->f = mx_closure_retain((mx_closure *)f);
+    int rc = mx_closure_new(out, compile_call, c, cpayload_free);
+    if (rc) cpayload_free(c);
+    return rc;
+}
+
+int mxi_compile_stats(const mx_closure *cl, int *n_traces, int *n_ops) {
+    cpayload *c = mxi_closure_payload(cl, compile_call);
+    if (!c) return mxi_error(MX_ERR_VALUE, "[compile_stats] not a compiled closure");
+    pthread_mutex_lock(&c->lock);
+    if (n_traces) *n_traces = c->n_traces;
+    if (n_ops) *n_ops = c->last_ops;
+    pthread_mutex_unlock(&c->lock);
+    return MX_OK;
+}
