@@ -94,6 +94,9 @@ enum {
     OP_MATMUL_BATCH,
     OP_ADDMM,
     OP_HADAMARD,
+    OP_CONV1D,
+    OP_CONV_GENERAL,
+    OP_CONV_TRANSPOSE,
     OP_SORT,
     OP_PARTITION,
     OP_TOPK,
@@ -399,6 +402,17 @@ static inline int apply(mx_vec *o, const mx_vec *in, void *payload) {
     case OP_HADAMARD:
         rc = mx_hadamard_transform(&r, a, NULL, NULL);
         break;
+    case OP_CONV1D:
+        rc = mx_conv1d(&r, a, b, 2, 1, 2, 1, NULL);
+        break;
+    case OP_CONV_GENERAL: {
+        int st = 2, lo = 2, hi = -1, kd = 2, id = 2;
+        rc = mx_conv_general(&r, a, b, &st, 1, &lo, &hi, 1, &kd, 1, &id, 1, 2, true, NULL);
+        break;
+    }
+    case OP_CONV_TRANSPOSE:
+        rc = mx_conv_transpose1d(&r, a, b, 2, 1, 1, 1, 2, NULL);
+        break;
     case OP_SORT:
         rc = mx_sort_axis(&r, a, 1, NULL);
         break;
@@ -586,6 +600,9 @@ static const fd_case cases[] = {
     {"addmm", OP_ADDMM, 3, {{2, 3, 4}, {4, 2}, {3, 1}}, {3, 2, 2}, -2, 2},
     {"hadamard 20", OP_HADAMARD, 1, {{3, 20}}, {2}, -2, 2},
     {"hadamard 8", OP_HADAMARD, 1, {{2, 3, 8}}, {3}, -2, 2},
+    {"conv1d", OP_CONV1D, 2, {{2, 7, 4}, {3, 3, 4}}, {3, 3}, -2, 2},
+    {"conv_general", OP_CONV_GENERAL, 2, {{2, 6, 4}, {4, 2, 2}}, {3, 3}, -2, 2},
+    {"conv_transpose1d", OP_CONV_TRANSPOSE, 2, {{1, 4, 4}, {4, 3, 2}}, {3, 3}, -2, 2},
     {"sort", OP_SORT, 1, {{3, 4}}, {2}, -2, 2},
     {"partition", OP_PARTITION, 1, {{3, 4}}, {2}, -2, 2},
     {"topk", OP_TOPK, 1, {{3, 4}}, {2}, -2, 2},
