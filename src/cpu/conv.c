@@ -14,8 +14,8 @@
  * strides. A 1x1 kernel with unit strides and no padding needs no gather:
  * the input itself is the col matrix.
  *
- * float16 and bfloat16 are converted to float32 while gathering and the
- * products rounded back once per tile.
+ * float16 and bfloat16 are gathered as they are, widened to float32 one
+ * tile at a time, and the products rounded back once per tile.
  */
 #include <cblas.h>
 #include <limits.h>
@@ -26,7 +26,6 @@
 #include "core/allocator.h"
 #include "core/array_impl.h"
 #include "core/error.h"
-#include "core/half.h"
 #include "core/threadpool.h"
 #include "primitives/params_conv.h"
 
@@ -54,40 +53,23 @@ typedef struct conv_plan {
     const char *in;
 } conv_plan;
 
-/* n elements at src (stride st) into dst as the work type. */
+/* n elements at src (stride pl->s_c) into dst, copied as they are. */
 static void gather_run(const conv_plan *pl, char *dst, const char *src, int64_t n) {
     int64_t st = pl->s_c;
-    switch (pl->dtype) {
-    case MX_FLOAT32:
-        if (st == 1) {
-            memcpy(dst, src, (size_t)n * 4);
-        } else {
-            float *d = (float *)dst;
-            const float *s = (const float *)src;
-            for (int64_t i = 0; i < n; i++) d[i] = s[i * st];
-        }
-        break;
-    case MX_FLOAT64:
-        if (st == 1) {
-            memcpy(dst, src, (size_t)n * 8);
-        } else {
-            double *d = (double *)dst;
-            const double *s = (const double *)src;
-            for (int64_t i = 0; i < n; i++) d[i] = s[i * st];
-        }
-        break;
-    case MX_FLOAT16: {
-        float *d = (float *)dst;
-        const uint16_t *s = (const uint16_t *)src;
-        for (int64_t i = 0; i < n; i++) d[i] = mxi_f16_to_f32(s[i * st]);
-        break;
+    if (st == 1) {
+        memcpy(dst, src, (size_t)(n * pl->isz));
+        return;
     }
-    default: { /* bfloat16 */
-        float *d = (float *)dst;
-        const uint16_t *s = (const uint16_t *)src;
-        for (int64_t i = 0; i < n; i++) d[i] = mxi_bf16_to_f32(s[i * st]);
+    switch (pl->isz) {
+    case 2:
+        for (int64_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = ((const uint16_t *)src)[i * st];
         break;
-    }
+    case 4:
+        for (int64_t i = 0; i < n; i++) ((uint32_t *)dst)[i] = ((const uint32_t *)src)[i * st];
+        break;
+    default:
+        for (int64_t i = 0; i < n; i++) ((uint64_t *)dst)[i] = ((const uint64_t *)src)[i * st];
+        break;
     }
 }
 
@@ -98,13 +80,14 @@ typedef struct gather_ctx {
     int g;
 } gather_ctx;
 
-/* Rows [b, e) of the tile starting at output row m0, for group g. */
+/* Rows [b, e) of the tile starting at output row m0, for group g, in the
+ * input's dtype (zero bits are zero in every float dtype). */
 static void gather_rows(void *vctx, int64_t b, int64_t e) {
     const gather_ctx *t = vctx;
     const conv_plan *pl = t->pl;
     const mxi_conv_params *p = pl->p;
     int nd = pl->nd;
-    int64_t run = pl->cig * pl->wsz;
+    int64_t run = pl->cig * pl->isz;
     for (int64_t r = b; r < e; r++) {
         int64_t m = t->m0 + r;
         int64_t n = m / pl->out_vol, rem = m % pl->out_vol;
@@ -113,7 +96,7 @@ static void gather_rows(void *vctx, int64_t b, int64_t e) {
             base[d] = (rem % pl->out_sp[d]) * p->stride[d] - p->pad_lo[d];
             rem /= pl->out_sp[d];
         }
-        char *dst = t->col + r * pl->kc * pl->wsz;
+        char *dst = t->col + r * pl->kc * pl->isz;
         int64_t off0 = n * pl->s_n + (int64_t)t->g * pl->cig * pl->s_c;
         int64_t k[MXI_CONV_MAX_DIMS] = {0};
         for (int64_t kk = 0; kk < pl->kvol; kk++, dst += run) {
@@ -260,11 +243,13 @@ int mxi_cpu_conv(struct mxi_node *node, mx_array *const *inputs, mx_array *const
     if (rows > INT_MAX) rows = INT_MAX;
     size_t col_bytes = direct ? 0 : (size_t)(rows * pl.kc * pl.wsz);
     size_t c_bytes = half ? (size_t)(rows * pl.cout * 4) : 0;
+    size_t raw_bytes = half ? (size_t)(rows * pl.kc * 2) : 0;
     char *col = col_bytes ? mxi_alloc(col_bytes) : NULL;
     char *ctile = c_bytes ? mxi_alloc(c_bytes) : NULL;
-    if ((col_bytes && !col) || (c_bytes && !ctile)) {
+    char *raw = raw_bytes ? mxi_alloc(raw_bytes) : NULL;
+    if ((col_bytes && !col) || (c_bytes && !ctile) || (raw_bytes && !raw)) {
         rc = mxi_error(MX_ERR_MEMORY, "[conv] out of memory for a %zu-byte tile",
-                       col_bytes + c_bytes);
+                       col_bytes + c_bytes + raw_bytes);
         goto done;
     }
 
@@ -280,8 +265,11 @@ int mxi_cpu_conv(struct mxi_node *node, mx_array *const *inputs, mx_array *const
                 a = pl.in + (m0 * pl.cin + (int64_t)g * pl.cig) * pl.isz;
                 lda = pl.cin;
             } else {
-                gather_ctx t = {&pl, col, m0, g};
+                /* 16-bit inputs are gathered as they are, then widened in
+                 * one vectorised pass over the tile */
+                gather_ctx t = {&pl, half ? raw : col, m0, g};
                 mxi_parallel_for(mt, grain, gather_rows, &t);
+                if (half) mxi_convert_contiguous(col, MX_FLOAT32, raw, pl.dtype, mt * pl.kc);
                 a = col;
                 lda = pl.kc;
             }
@@ -298,6 +286,7 @@ int mxi_cpu_conv(struct mxi_node *node, mx_array *const *inputs, mx_array *const
 done:
     if (col) mxi_free(col, col_bytes);
     if (ctile) mxi_free(ctile, c_bytes);
+    if (raw) mxi_free(raw, raw_bytes);
     if (wown) mxi_free(wown, wbytes ? wbytes : 1);
     return rc;
 }
