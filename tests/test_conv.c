@@ -600,6 +600,74 @@ TEST(conv_errors) {
     mx_array_free(v1), mx_array_free(v0), mx_array_free(vi);
 }
 
+static int apply_cfg(mx_vec *o, const mx_vec *in, void *payload) {
+    const cfg *c = payload;
+    mx_array *r = NULL;
+    int nd = c->nd;
+    int rc = mx_conv_general(&r, in->data[0], in->data[1], c->st, nd, c->lo, c->hi, nd, c->kd, nd,
+                             c->id, nd, c->groups, c->flip, NULL);
+    return rc ? rc : mx_vec_push(o, r);
+}
+
+static double dot(const double *a, const double *b, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* The vjp is the adjoint of the (bilinear) convolution in each argument:
+ * <dx, u> = <g, conv(u, w)> and <dw, v> = <g, conv(x, v)> for any u, v. */
+static void check_adjoint(cfg *c) {
+    int nd = c->nd;
+    int64_t nx = prod(c->in, nd + 2), nw = prod(c->w, nd + 2);
+    double *x = random_buf(nx), *w = random_buf(nw), *u = random_buf(nx), *v = random_buf(nw);
+    int32_t os[5];
+    double *cuw = ref_conv(c, u, w, os), *cxv = ref_conv(c, x, v, os);
+    int64_t ny = prod(os, nd + 2);
+    double *g = random_buf(ny);
+    mx_vec prim = {0}, cot = {0}, outs = {0}, vjps = {0};
+    CHECK_OK(mx_vec_push(&prim, test_array_of(x, NULL, nx, c->in, nd + 2, MX_FLOAT64)));
+    CHECK_OK(mx_vec_push(&prim, test_array_of(w, NULL, nw, c->w, nd + 2, MX_FLOAT64)));
+    CHECK_OK(mx_vec_push(&cot, test_array_of(g, NULL, ny, os, nd + 2, MX_FLOAT64)));
+    mx_closure *f = NULL;
+    CHECK_OK(mx_closure_new(&f, apply_cfg, c, NULL));
+    CHECK_OK(mx_vjp(&outs, &vjps, f, &prim, &cot));
+    if (vjps.size == 2) {
+        double *dx = read_f64(vjps.data[0]), *dw = read_f64(vjps.data[1]);
+        CHECK(mx_array_size(vjps.data[0]) == (size_t)nx);
+        CHECK(mx_array_size(vjps.data[1]) == (size_t)nw);
+        double a = dot(dx, u, nx), b = dot(g, cuw, ny);
+        CHECK_NEAR(a, b, 1e-9 * (1 + fabs(b)));
+        a = dot(dw, v, nw), b = dot(g, cxv, ny);
+        CHECK_NEAR(a, b, 1e-9 * (1 + fabs(b)));
+        free(dx), free(dw);
+    } else {
+        CHECK(vjps.size == 2);
+    }
+    mx_closure_free(f);
+    mx_vec_clear(&prim), mx_vec_clear(&cot), mx_vec_clear(&outs), mx_vec_clear(&vjps);
+    free(x), free(w), free(u), free(v), free(cuw), free(cxv), free(g);
+}
+
+TEST(conv_vjp_adjoint) {
+    cfg c = cfg_default(2);
+    int32_t in[4] = {2, 7, 6, 4}, w[4] = {6, 3, 2, 2};
+    memcpy(c.in, in, sizeof in);
+    memcpy(c.w, w, sizeof w);
+    c.groups = 2;
+    check_adjoint(&c);
+    c.st[0] = 2, c.lo[0] = 1, c.hi[1] = 2, c.kd[1] = 2, c.id[0] = 2, c.flip = true;
+    check_adjoint(&c);
+    c.groups = 1, c.w[3] = 4, c.lo[1] = 4, c.st[1] = 3;
+    check_adjoint(&c);
+    cfg d = cfg_default(3);
+    int32_t in3[5] = {2, 4, 5, 3, 2}, w3[5] = {3, 2, 3, 2, 2};
+    memcpy(d.in, in3, sizeof in3);
+    memcpy(d.w, w3, sizeof w3);
+    d.st[1] = 2, d.lo[2] = 1, d.hi[0] = 1, d.kd[0] = 2, d.id[2] = 3, d.flip = true;
+    check_adjoint(&d);
+}
+
 int main(void) {
     RUN(conv1d_values);
     RUN(conv2d_values);
@@ -613,5 +681,6 @@ int main(void) {
     RUN(convolve_values);
     RUN(conv_dtypes);
     RUN(conv_errors);
+    RUN(conv_vjp_adjoint);
     return TEST_SUMMARY();
 }
