@@ -120,6 +120,18 @@ int main(int argc, char **argv) {
     double tflops = 2.0 * N * C * C * H * W * K * K; /* useful products: each input meets 9 taps */
     printf("conv_transpose2d s2 float32  %8.1f GFLOP/s useful (median %.2f ms)\n",
            tflops / med * 1e-9, med * 1e3);
+    /* the target figure: conv2d float32 and sgemm 2048^3 taken in turns, so
+     * that load from elsewhere on the machine hits both alike; best of each */
+    double bs = 1e30, bc = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double ts = sgemm_time(2048, 2048, 2048, 1), tm, tb;
+        conv_time(x, w, MX_FLOAT32, false, 1, &tm, &tb);
+        if (ts < bs) bs = ts;
+        if (tb < bc) bc = tb;
+    }
+    double gs = 2.0 * 2048 * 2048 * 2048 / bs * 1e-9, gc = flops / bc * 1e-9;
+    printf("interleaved best: sgemm 2048^3 %.1f GFLOP/s, conv2d float32 %.1f GFLOP/s = %.0f%%\n",
+           gs, gc, 100 * gc / gs);
     mx_array_free(x), mx_array_free(w);
     return 0;
 }
