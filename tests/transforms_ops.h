@@ -99,6 +99,9 @@ enum {
     OP_ROPE,
     OP_ROPE_TRAD,
     OP_SDPA,
+    OP_CONV1D,
+    OP_CONV_GENERAL,
+    OP_CONV_TRANSPOSE,
     OP_SORT,
     OP_PARTITION,
     OP_TOPK,
@@ -430,6 +433,17 @@ static inline int apply(mx_vec *o, const mx_vec *in, void *payload) {
         mx_array_free(q), mx_array_free(k), mx_array_free(v);
         break;
     }
+    case OP_CONV1D:
+        rc = mx_conv1d(&r, a, b, 2, 1, 2, 1, NULL);
+        break;
+    case OP_CONV_GENERAL: {
+        int st = 2, lo = 2, hi = -1, kd = 2, id = 2;
+        rc = mx_conv_general(&r, a, b, &st, 1, &lo, &hi, 1, &kd, 1, &id, 1, 2, true, NULL);
+        break;
+    }
+    case OP_CONV_TRANSPOSE:
+        rc = mx_conv_transpose1d(&r, a, b, 2, 1, 1, 1, 2, NULL);
+        break;
     case OP_SORT:
         rc = mx_sort_axis(&r, a, 1, NULL);
         break;
@@ -622,6 +636,9 @@ static const fd_case cases[] = {
     {"rope", OP_ROPE, 1, {{2, 3, 8}}, {3}, -2, 2},
     {"rope traditional", OP_ROPE_TRAD, 1, {{2, 3, 8}}, {3}, -2, 2},
     {"sdpa", OP_SDPA, 3, {{2, 3, 4}, {2, 5, 4}, {2, 5, 4}}, {3, 3, 3}, -2, 2},
+    {"conv1d", OP_CONV1D, 2, {{2, 7, 4}, {3, 3, 4}}, {3, 3}, -2, 2},
+    {"conv_general", OP_CONV_GENERAL, 2, {{2, 6, 4}, {4, 2, 2}}, {3, 3}, -2, 2},
+    {"conv_transpose1d", OP_CONV_TRANSPOSE, 2, {{1, 4, 4}, {4, 3, 2}}, {3, 3}, -2, 2},
     {"sort", OP_SORT, 1, {{3, 4}}, {2}, -2, 2},
     {"partition", OP_PARTITION, 1, {{3, 4}}, {2}, -2, 2},
     {"topk", OP_TOPK, 1, {{3, 4}}, {2}, -2, 2},

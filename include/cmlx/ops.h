@@ -24,5 +24,6 @@
 #include "ops_index.h"
 #include "ops_random.h"
 #include "ops_quantized.h"
+#include "ops_conv.h"
 
 #endif

@@ -40,5 +40,6 @@ MXI_RULES(sort);
 MXI_RULES(index);
 MXI_RULES(random);
 MXI_RULES(custom);
+MXI_RULES(conv);
 
 #endif
