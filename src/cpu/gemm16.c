@@ -136,6 +136,16 @@ int mxi_gemm16(const mxi_gemm16_args *g) {
         scale_out(g);
         return MX_OK;
     }
+    if (g->N == 1 && g->M > 1) {
+        /* A matrix-vector product: the transposed problem (1 x M) has the
+         * same output layout and pads one a panel instead of every b panel
+         * to 32 columns. */
+        mxi_gemm16_args t = *g;
+        t.a = g->b, t.b = g->a, t.a_off = g->b_off, t.b_off = g->a_off;
+        t.M = 1, t.N = g->M;
+        t.a_rs = g->b_cs, t.a_cs = g->b_rs, t.b_rs = g->a_cs, t.b_cs = g->a_rs;
+        return mxi_gemm16(&t);
+    }
     const mxi_gemm16_table *tab = mxi_simd_pick(gemm16_tables);
     g16_run r = {.kern = g->dtype == MX_BFLOAT16 ? &tab->bf16 : &tab->f16, .g = g};
     const mxi_gemm16_kernel *k = r.kern;
