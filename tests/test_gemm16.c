@@ -225,6 +225,29 @@ TEST(test_batches) {
             }
 }
 
+/* M = 1 reads b in place (unit column stride) or packs it (any other). */
+TEST(test_vector_times_matrix) {
+    char what[96];
+    static const int64_t ns[] = {1, 17, 300}, ks[] = {1, 33, 257};
+    for (int d = 0; d < 2; d++)
+        for (int i = 0; i < 3; i++)
+            for (int lb = 0; lb < 4; lb++) {
+                g16_case c = {d ? MX_BFLOAT16 : MX_FLOAT16,
+                              1,
+                              ns[i],
+                              ks[(i + lb) % 3],
+                              2,
+                              lb % 2,
+                              lb,
+                              lb & 1,
+                              lb == 3 ? 0.5 : 1.0,
+                              lb == 3 ? -1.0 : 0.0};
+                snprintf(what, sizeof what, "%s 1x%lldx%lld layout %d", mx_dtype_name(c.dt),
+                         (long long)c.N, (long long)c.K, lb);
+                check_case(&c, what);
+            }
+}
+
 TEST(test_alpha_beta) {
     char what[96];
     static const double ab[][2] = {{0.5, -1.5}, {-2.0, 1.0}, {0.0, 0.25}, {1.0, 0.0}};
@@ -363,6 +386,7 @@ int main(void) {
     RUN(test_mixed_sizes_layouts);
     RUN(test_every_layout_pair);
     RUN(test_batches);
+    RUN(test_vector_times_matrix);
     RUN(test_alpha_beta);
     RUN(test_k_zero);
     RUN(test_nan_inf);

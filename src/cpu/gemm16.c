@@ -130,12 +130,43 @@ static void scale_out(const mxi_gemm16_args *g) {
                     : mxi_f32_to_f16(beta * mxi_f16_to_f32(o[i]));
 }
 
+typedef struct g16_gemv_run {
+    const mxi_gemm16_table *tab;
+    mxi_gemm16_gemv v;
+} g16_gemv_run;
+
+static void gemv_range(void *ctx, int64_t begin, int64_t end) {
+    const g16_gemv_run *r = ctx;
+    r->tab->gemv(&r->v, begin, end);
+}
+
+/* M = 1 with b's columns adjacent: b is read once, in place. */
+static int gemv_all(const mxi_gemm16_args *g) {
+    g16_gemv_run r = {.tab = mxi_simd_pick(gemm16_tables)};
+    r.v = (mxi_gemm16_gemv){.dtype = g->dtype,
+                            .a_cs = g->a_cs,
+                            .b_rs = g->b_rs,
+                            .K = g->K,
+                            .alpha = (float)g->alpha,
+                            .beta = (float)g->beta};
+    int64_t grain = 65536 / g->K;
+    if (grain < 64) grain = 64;
+    for (int64_t e = 0; e < g->nb; e++) {
+        r.v.a = (const uint16_t *)g->a + (g->a_off ? g->a_off[e] : 0);
+        r.v.b = (const uint16_t *)g->b + (g->b_off ? g->b_off[e] : 0);
+        r.v.out = (uint16_t *)g->out + e * g->N;
+        mxi_parallel_for(g->N, grain, gemv_range, &r);
+    }
+    return MX_OK;
+}
+
 int mxi_gemm16(const mxi_gemm16_args *g) {
     if (g->nb == 0 || g->M == 0 || g->N == 0) return MX_OK;
     if (g->K == 0) {
         scale_out(g);
         return MX_OK;
     }
+    if (g->M == 1 && (g->b_cs == 1 || g->N == 1)) return gemv_all(g);
     if (g->N == 1 && g->M > 1) {
         /* A matrix-vector product: the transposed problem (1 x M) has the
          * same output layout and pads one a panel instead of every b panel
