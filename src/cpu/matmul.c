@@ -8,9 +8,8 @@
  * weight) and a's batch entries are evenly spaced rows, the whole batch is
  * one gemm with M' = batch * M.
  *
- * float16 and bfloat16 are converted to float32 blocks, multiplied with
- * sgemm and rounded back once; native 16-bit kernels are meant to replace
- * this path.
+ * float16 and bfloat16 go to our own packed kernels (gemm16.c), which
+ * absorb any strides while packing.
  */
 #include "strided.h"
 
@@ -20,6 +19,7 @@
 #include <string.h>
 
 #include "copy.h"
+#include "gemm16.h"
 #include "core/allocator.h"
 #include "core/array_impl.h"
 #include "core/error.h"
@@ -65,12 +65,12 @@ typedef struct mm_plan {
     int64_t M, N, K;
     int64_t a_rs, a_cs, b_rs, b_cs;
     operand oa, ob;
-    bool half; /* float16/bfloat16 through float32 */
+    bool half; /* float16/bfloat16: our packed kernels (gemm16.c) */
     /* out = alpha * a @ b + beta * out; beta 0 ignores what out held (even NaN), as BLAS does */
     double alpha, beta;
     /* temporaries (NULL when not needed) */
-    void *ta, *tb, *tc;
-    size_t ta_bytes, tb_bytes, tc_bytes;
+    void *ta, *tb;
+    size_t ta_bytes, tb_bytes;
 } mm_plan;
 
 static void gemm(const mm_plan *p, const void *a, const void *b, void *c) {
@@ -78,7 +78,7 @@ static void gemm(const mm_plan *p, const void *a, const void *b, void *c) {
     enum CBLAS_TRANSPOSE ta = p->oa.trans ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE tb = p->ob.trans ? CblasTrans : CblasNoTrans;
     int lda = (int)p->oa.ld, ldb = (int)p->ob.ld;
-    switch (p->half ? MX_FLOAT32 : p->dtype) {
+    switch (p->dtype) {
     case MX_FLOAT32:
         cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, (float)p->alpha, a, lda, b, ldb, (float)p->beta,
                     c, N);
@@ -96,7 +96,7 @@ static void gemm(const mm_plan *p, const void *a, const void *b, void *c) {
 
 /* One product of batch entry: a, b point at the entry's first elements. */
 static void matmul_one(const mm_plan *p, const char *a, const char *b, char *out) {
-    mx_dtype work = p->half ? MX_FLOAT32 : p->dtype;
+    mx_dtype work = p->dtype;
     const void *pa = a, *pb = b;
     if (p->ta) {
         int32_t shape[2] = {(int32_t)p->M, (int32_t)p->K};
@@ -110,31 +110,21 @@ static void matmul_one(const mm_plan *p, const char *a, const char *b, char *out
         mxi_copy_to_contiguous(p->tb, work, b, p->dtype, shape, st, 2);
         pb = p->tb;
     }
-    if (p->half) {
-        if (p->beta != 0) mxi_convert_contiguous(p->tc, MX_FLOAT32, out, p->dtype, p->M * p->N);
-        gemm(p, pa, pb, p->tc);
-        mxi_convert_contiguous(out, p->dtype, p->tc, MX_FLOAT32, p->M * p->N);
-    } else {
-        gemm(p, pa, pb, out);
-    }
+    gemm(p, pa, pb, out);
 }
 
 static int plan_temps(mm_plan *p) {
-    int64_t wsz = p->half ? 4 : p->isz;
-    if (p->half || !p->oa.direct) {
+    int64_t wsz = p->isz;
+    if (!p->oa.direct) {
         /* The copy is row-major. */
         p->oa = (operand){true, false, p->K > 1 ? p->K : 1};
         p->ta_bytes = (size_t)(p->M * p->K * wsz);
         if (!(p->ta = mxi_alloc(p->ta_bytes))) return MX_ERR_MEMORY;
     }
-    if (p->half || !p->ob.direct) {
+    if (!p->ob.direct) {
         p->ob = (operand){true, false, p->N > 1 ? p->N : 1};
         p->tb_bytes = (size_t)(p->K * p->N * wsz);
         if (!(p->tb = mxi_alloc(p->tb_bytes))) return MX_ERR_MEMORY;
-    }
-    if (p->half) {
-        p->tc_bytes = (size_t)(p->M * p->N * wsz);
-        if (!(p->tc = mxi_alloc(p->tc_bytes))) return MX_ERR_MEMORY;
     }
     return MX_OK;
 }
@@ -142,7 +132,6 @@ static int plan_temps(mm_plan *p) {
 static void free_temps(mm_plan *p) {
     if (p->ta) mxi_free(p->ta, p->ta_bytes);
     if (p->tb) mxi_free(p->tb, p->tb_bytes);
-    if (p->tc) mxi_free(p->tc, p->tc_bytes);
 }
 
 /* out[i] *= beta for a contiguous run of n elements (beta 0 writes zeros). */
@@ -171,6 +160,40 @@ static void scale_run(mx_dtype dtype, void *out, int64_t n, double beta) {
         }
         break;
     }
+}
+
+/* float16/bfloat16: the batch as offset lists for the packed driver. */
+static int matmul_half(const mm_plan *p, const mxi_strided *bit, int64_t nb, void *out,
+                       const void *a, const void *b) {
+    size_t bytes = (size_t)nb * 2 * sizeof(int64_t);
+    int64_t *off = mxi_alloc(bytes);
+    if (!off) return mxi_error(MX_ERR_MEMORY, "[matmul] cannot allocate the batch offsets");
+    mxi_strided_pos pos;
+    mxi_strided_seek(bit, &pos, 0);
+    for (int64_t i = 0; i < nb; i++) {
+        off[i] = pos.off[0];
+        off[nb + i] = pos.off[1];
+        if (i + 1 < nb) mxi_strided_advance(bit, &pos, 1);
+    }
+    mxi_gemm16_args g = {.dtype = p->dtype,
+                         .nb = nb,
+                         .a_off = off,
+                         .b_off = off + nb,
+                         .a = a,
+                         .b = b,
+                         .out = out,
+                         .M = p->M,
+                         .N = p->N,
+                         .K = p->K,
+                         .a_rs = p->a_rs,
+                         .a_cs = p->a_cs,
+                         .b_rs = p->b_rs,
+                         .b_cs = p->b_cs,
+                         .alpha = p->alpha,
+                         .beta = p->beta};
+    int rc = mxi_gemm16(&g);
+    mxi_free(off, bytes);
+    return rc;
 }
 
 int mxi_matmul_strided(mx_dtype dtype, void *out, const void *a, const void *b,
@@ -216,6 +239,8 @@ int mxi_matmul_strided(mx_dtype dtype, void *out, const void *a, const void *b,
             nb = 1;
         }
     }
+
+    if (p.half) return matmul_half(&p, &bit, nb, out, a, b);
 
     p.oa = classify(p.M, K, p.a_rs, p.a_cs);
     p.ob = classify(K, N, p.b_rs, p.b_cs);
