@@ -77,7 +77,11 @@ PyObject *mxp_op_fast_rope(PyObject *const *slots, const mx_stream *s) {
     if (!x || opt_arr(slots[6], &freqs) < 0) goto done;
     const float *pbase = has_base ? &base : NULL;
     int rc;
-    if (mxp_is_intlike(slots[5])) {
+    if (PyFloat_Check(slots[5])) { /* MLX makes it an array and refuses its dtype */
+        PyErr_SetString(PyExc_ValueError, "[rope] offset must be an integer but got type float32.");
+        goto done;
+    }
+    if (!mxp_is_array_like(slots[5])) {
         int offset;
         if (mxp_to_int(slots[5], &offset, "offset") < 0) goto done;
         rc = mx_fast_rope(&out, x, dims, trad, pbase, scale, offset, freqs, s);
