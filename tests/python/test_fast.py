@@ -295,3 +295,23 @@ def test_against_mlx(d):
                                                                        mask=mk),
             pair(q, d), pair(k, d), pair(v, d), mp)
         close(ours, to_numpy(theirs), d, scale=2)
+
+
+@needs_mlx
+@pytest.mark.parametrize("name", ["rms_norm", "layer_norm", "rope",
+                                  "scaled_dot_product_attention"])
+def test_parameter_kinds_match_mlx(name):
+    from helpers import param_kinds
+
+    def params(m):
+        x = m.ones((1, 2, 3, 8))
+        return {
+            "rms_norm": [("x", x), ("weight", None), ("eps", 1e-5)],
+            "layer_norm": [("x", x), ("weight", None), ("bias", None), ("eps", 1e-5)],
+            "rope": [("a", x), ("dims", 8), ("traditional", False), ("base", 1e4),
+                     ("scale", 1.0), ("offset", 0), ("freqs", None)],
+            "scaled_dot_product_attention": [("q", x), ("k", x), ("v", x), ("scale", 1.0),
+                                             ("mask", None), ("sinks", None)],
+        }[name]
+
+    assert param_kinds(mx.fast, name, params(mx)) == param_kinds(mlx.fast, name, params(mlx))

@@ -281,3 +281,50 @@ def test_export_to_dot(tmp_path):
     with pytest.raises(Exception):
         mx.export_to_dot(p, 3)
     del buf
+
+
+@needs_mlx
+@pytest.mark.parametrize("name", ["load", "save", "save_safetensors", "save_gguf"])
+def test_parameter_kinds_match_mlx(tmp_path, name):
+    from helpers import param_kinds
+
+    def params(m):
+        a = m.ones((2,))
+        p = str(tmp_path / f"{m.__name__}.{name}")
+        if name == "load":
+            m.save(p + ".npy", a)
+            return [("file", p + ".npy"), ("format", None), ("return_metadata", False)]
+        if name == "save":
+            return [("file", p), ("arr", a)]
+        if name == "save_safetensors":
+            return [("file", p), ("arrays", {"a": a}), ("metadata", None)]
+        return [("file", p), ("arrays", {"a": a}), ("metadata", {})]
+
+    assert param_kinds(mx, name, params(mx)) == param_kinds(mlx, name, params(mlx))
+
+
+def test_io_from_threads(tmp_path):
+    """Loads and saves run with the GIL released; several threads at once
+    each get their own data back."""
+    import threading
+
+    errors = []
+
+    def work(i):
+        try:
+            a = mx.arange(1000 * (i + 1)).reshape(-1, 10) * i
+            for k in range(5):
+                p = str(tmp_path / f"t{i}_{k}")
+                mx.savez_compressed(p, a=a)
+                mx.save_safetensors(p, {"a": a})
+                same(mx.load(p + ".npz")["a"], a)
+                same(mx.load(p + ".safetensors")["a"], a)
+        except Exception as e:  # pragma: no cover
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
