@@ -410,6 +410,27 @@ static int map_from_dict(mx_array_map *m, PyObject *d, const char *op) {
     return 0;
 }
 
+/* The file of savez/export_to_dot: the first positional argument, or the
+ * keyword `file` (then left out of the arrays: *kw is a new dict without it,
+ * or a new reference to kwargs). NULL with TypeError when missing. */
+static PyObject *split_file(PyObject *args, PyObject *kwargs, const char *op, PyObject **kw,
+                            Py_ssize_t *first) {
+    *kw = NULL;
+    if (PyTuple_GET_SIZE(args) >= 1) {
+        *first = 1;
+        *kw = Py_XNewRef(kwargs);
+        return PyTuple_GET_ITEM(args, 0);
+    }
+    *first = 0;
+    PyObject *file = kwargs ? PyDict_GetItemString(kwargs, "file") : NULL;
+    if (!file) return PyErr_Format(PyExc_TypeError, "%s() missing required argument 'file'", op);
+    if (!(*kw = PyDict_Copy(kwargs)) || PyDict_DelItemString(*kw, "file") < 0) {
+        Py_CLEAR(*kw);
+        return NULL;
+    }
+    return file;
+}
+
 typedef struct {
     mx_array_map *arrays;
     mx_string_map *smeta;
@@ -424,15 +445,19 @@ static int save_npz(const char *path, void *ctx) {
 
 static PyObject *savez_impl(PyObject *args, PyObject *kwargs, bool compressed) {
     const char *op = compressed ? "savez_compressed" : "savez";
-    if (PyTuple_GET_SIZE(args) < 1)
-        return PyErr_Format(PyExc_TypeError, "%s() missing required argument 'file'", op);
+    Py_ssize_t first;
+    PyObject *file = split_file(args, kwargs, op, &kwargs, &first);
+    if (!file) return NULL;
     save_ctx c = {.compressed = compressed};
     PyObject *r = NULL;
     int rc = mx_array_map_new(&c.arrays);
-    if (rc) return mxp_raise(rc);
-    for (Py_ssize_t i = 1; i < PyTuple_GET_SIZE(args); i++) {
+    if (rc) {
+        Py_XDECREF(kwargs);
+        return mxp_raise(rc);
+    }
+    for (Py_ssize_t i = first; i < PyTuple_GET_SIZE(args); i++) {
         char name[32];
-        snprintf(name, sizeof name, "arr_%zd", i - 1);
+        snprintf(name, sizeof name, "arr_%zd", i - first);
         if (kwargs && PyDict_GetItemString(kwargs, name)) {
             PyErr_Format(PyExc_ValueError, "[%s] Cannot use un-named variables and keyword %s", op,
                          name);
@@ -448,9 +473,10 @@ static PyObject *savez_impl(PyObject *args, PyObject *kwargs, bool compressed) {
         }
     }
     if (kwargs && map_from_dict(c.arrays, kwargs, op) < 0) goto done;
-    r = save_to(PyTuple_GET_ITEM(args, 0), op, ".npz", save_npz, &c, NULL);
+    r = save_to(file, op, ".npz", save_npz, &c, NULL);
 done:
     mx_array_map_free(c.arrays);
+    Py_XDECREF(kwargs);
     return r;
 }
 
@@ -710,9 +736,11 @@ static int save_dot(const char *path, void *ctx) {
  * drawn, as extra outputs when the graph does not reach them). */
 static PyObject *py_export_to_dot(PyObject *m, PyObject *args, PyObject *kwargs) {
     (void)m;
+    Py_ssize_t first;
+    PyObject *file = split_file(args, kwargs, "export_to_dot", &kwargs, &first);
+    if (!file) return NULL;
     Py_ssize_t npos = PyTuple_GET_SIZE(args), nkw = kwargs ? PyDict_Size(kwargs) : 0;
-    if (npos < 1) return PyErr_Format(PyExc_TypeError, "export_to_dot() missing argument 'file'");
-    size_t n = (size_t)(npos - 1 + nkw);
+    size_t n = (size_t)(npos - first + nkw);
     dot_ctx c = {PyMem_Calloc(n ? n : 1, sizeof(mx_array *)),
                  PyMem_Calloc(n ? n : 1, sizeof(char *)), 0};
     PyObject *r = NULL;
@@ -720,7 +748,7 @@ static PyObject *py_export_to_dot(PyObject *m, PyObject *args, PyObject *kwargs)
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 1; i < npos; i++) {
+    for (Py_ssize_t i = first; i < npos; i++) {
         if (!(c.outs[c.n] = array_value(PyTuple_GET_ITEM(args, i), "export_to_dot"))) goto done;
         c.n++;
     }
@@ -731,9 +759,9 @@ static PyObject *py_export_to_dot(PyObject *m, PyObject *args, PyObject *kwargs)
         if (!(c.outs[c.n] = array_value(v, "export_to_dot"))) goto done;
         c.n++;
     }
-    PyObject *file = PyTuple_GET_ITEM(args, 0);
     r = save_to(file, "export_to_dot", "", save_dot, &c, NULL);
 done:
+    Py_XDECREF(kwargs);
     for (size_t i = 0; c.outs && i < c.n; i++) mx_array_free(c.outs[i]);
     PyMem_Free(c.outs);
     PyMem_Free(c.names);

@@ -328,3 +328,16 @@ def test_io_from_threads(tmp_path):
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+def test_file_by_keyword(tmp_path):
+    a = mx.arange(3)
+    p = str(tmp_path / "k")
+    mx.savez(file=p, x=a)
+    same(mx.load(p + ".npz")["x"], a)
+    mx.savez_compressed(file=p + "c", x=a)
+    same(mx.load(p + "c.npz")["x"], a)
+    mx.export_to_dot(file=p + ".dot", y=a + 1)
+    assert pathlib.Path(p + ".dot").read_text().startswith("digraph")
+    with pytest.raises(TypeError):
+        mx.savez(x=a)
