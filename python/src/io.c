@@ -639,6 +639,13 @@ static int gguf_meta_set(mx_gguf_metadata *m, const char *key, PyObject *o) {
         PyErr_SetString(PyExc_ValueError, gguf_meta_msg);
         return -1;
     }
+    /* GGUF has FLOAT64 values, but MLX's reader crashes on them: refused, as
+     * MLX's writer does, so that what we write loads in MLX. */
+    if (d == MX_FLOAT64) {
+        PyErr_SetString(PyExc_ValueError,
+                        "[save_gguf] array type float64 not support for metadata.");
+        return -1;
+    }
     if (mxp_eval_nogil(a) < 0) return -1;
     size_t n = mx_array_size(a), nbytes = mx_array_nbytes(a);
     char *data = PyMem_Malloc(nbytes ? nbytes : 1);

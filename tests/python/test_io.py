@@ -95,19 +95,24 @@ def test_gguf_metadata_types(tmp_path):
         "i64": mx.array(-5, mx.int64),
         "f32": mx.array(1.5),
         "b": mx.array(True),
+        "u64": mx.array(5, mx.uint64),
+        "vb": mx.array([True, False]),
+        "empty": [],
         "v": mx.array([1.0, 2.0, 3.0]),
         "vi": mx.array([1, 2], mx.int16),
     }
     p = str(tmp_path / "m.gguf")
     mx.save_gguf(p, {"x": mx.ones((2,))}, meta)
     _, got = mx.load(p, return_metadata=True)
-    assert got["s"] == "text" and got["l"] == ["a", "bc", ""]
-    for k in ("i32", "u8", "i64", "f32", "b", "v", "vi"):
+    assert got["s"] == "text" and got["l"] == ["a", "bc", ""] and got["empty"] == []
+    for k in ("i32", "u8", "i64", "f32", "b", "u64", "vb", "v", "vi"):
         same(got[k], meta[k])
     with pytest.raises(ValueError):
         mx.save_gguf(p, {"x": mx.ones((2,))}, {"bad": mx.ones((2, 2))})
     with pytest.raises(ValueError):
         mx.save_gguf(p, {"x": mx.ones((2,))}, {"bad": ["a", 1]})
+    with pytest.raises(ValueError):  # as MLX, whose reader cannot take them
+        mx.save_gguf(p, {"x": mx.ones((2,))}, {"bad": mx.array(1.0, mx.float64)})
 
 
 def test_numpy_written_files_load(tmp_path):
@@ -182,6 +187,7 @@ def test_gguf_interop_with_mlx(tmp_path):
     meta = {"s": "t", "l": ["x", "y"], "n": mx.array(4), "v": mx.array([1.0, 2.5])}
     mx.save_gguf(str(tmp_path / "o.gguf"), {"w": a, "h": a.astype(mx.float16)}, meta)
     got, m = mlx.load(str(tmp_path / "o.gguf"), return_metadata=True)
+    assert m["n"].dtype == mlx.int32
     np.testing.assert_array_equal(np.array(got["w"]), to_numpy(a))
     assert got["h"].dtype == mlx.float16
     assert m["s"] == "t" and m["l"] == ["x", "y"] and m["n"].item() == 4
