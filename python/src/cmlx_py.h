@@ -553,5 +553,17 @@ PyObject *mxp_vec_to_list(const mx_vec *v);
 /* Adds grad, value_and_grad, vjp, jvp, vmap, checkpoint and the
  * custom_function type. 0 or -1. */
 int mxp_transforms_init(PyObject *module);
+/* ---- io.c: file formats; kinds_io.c: the mx.fast callers ---- */
+
+PyObject *mxp_op_load(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_save(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_save_safetensors(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_save_gguf(PyObject *const *slots, const mx_stream *s);
+/* Adds savez, savez_compressed and export_to_dot (they take **kwargs). 0 or -1. */
+int mxp_io_init(PyObject *module);
+PyObject *mxp_op_fast_rms_norm(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_fast_layer_norm(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_fast_rope(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_fast_sdpa(PyObject *const *slots, const mx_stream *s);
 
 #endif

@@ -692,6 +692,48 @@ const mxp_op mxp_ops[] = {
            "for it.\n\nArgs:\n"
            "    *args (arrays or trees of arrays): Each argument is an array or a tree of "
            "arrays made of lists, tuples and dicts. Leaves that are not arrays are ignored."),
+
+    /* ---- file formats and mx.fast ---- */
+    CUSTOM("load", mxp_op_load, "file, /, format=None, return_metadata=False, *, stream=None", NULL,
+           "Load array(s) from a binary file: ``.npy``, ``.npz``, ``.safetensors`` or "
+           "``.gguf``.\n\nArgs:\n    file (file, str, pathlib.Path): File in which the array is "
+           "saved.\n    format (str, optional): Format of the file; ``None`` infers it from the "
+           "extension.\n    return_metadata (bool, optional): Also return the metadata "
+           "(safetensors and GGUF) as a dict.\n\nReturns:\n    array, dict, or tuple: an array "
+           "for ``.npy``, a dict of names to arrays otherwise, ``(arrays, metadata)`` when "
+           "``return_metadata`` is ``True``."),
+    CUSTOM("save", mxp_op_save, "file, arr", NULL,
+           "Save the array to a binary file in ``.npy`` format.\n\nArgs:\n"
+           "    file (str, pathlib.Path, file): File to which the array is saved.\n"
+           "    arr (array): Array to be saved."),
+    CUSTOM("save_safetensors", mxp_op_save_safetensors, "file, arrays, metadata=None", NULL,
+           "Save array(s) to a binary file in ``.safetensors`` format.\n\nArgs:\n"
+           "    file (file, str, pathlib.Path): File in which the array is saved.\n"
+           "    arrays (dict(str, array)): The dictionary of names to arrays to be saved.\n"
+           "    metadata (dict(str, str), optional): The dictionary of metadata to be saved."),
+    CUSTOM("save_gguf", mxp_op_save_gguf, "file, arrays, metadata=None", NULL,
+           "Save array(s) to a binary file in ``.gguf`` format.\n\nArgs:\n"
+           "    file (file, str, pathlib.Path): File in which the array is saved.\n"
+           "    arrays (dict(str, array)): The dictionary of names to arrays to be saved.\n"
+           "    metadata (dict(str, Union[array, str, list(str)])): The metadata: scalar or "
+           "1-d arrays, strings or lists of strings."),
+    CUSTOM("fast.rms_norm", mxp_op_fast_rms_norm, "x, weight, eps, *, stream=None", NULL,
+           "Root Mean Square normalization over the last axis of ``x``, scaled by ``weight`` "
+           "(``None``: no scaling)."),
+    CUSTOM("fast.layer_norm", mxp_op_fast_layer_norm, "x, weight, bias, eps, *, stream=None", NULL,
+           "Layer normalization over the last axis of ``x``, scaled by ``weight`` and shifted by "
+           "``bias`` (either ``None``: none)."),
+    CUSTOM("fast.rope", mxp_op_fast_rope,
+           "a, dims, *, traditional, base, scale, offset, freqs=None, stream=None", NULL,
+           "Apply rotary positional encoding to the input (at least 3-d, ``(B, *, T, D)``).\n\n"
+           "``offset`` is an int or an array (a scalar or one offset per batch entry); exactly "
+           "one of ``base`` and ``freqs`` is ``None``."),
+    CUSTOM("fast.scaled_dot_product_attention", mxp_op_fast_sdpa,
+           "q, k, v, *, scale, mask=None, sinks=None, force_fused=False, stream=None", NULL,
+           "A fast implementation of multi-head attention: ``O = softmax(Q @ K.T, dim=-1) @ V``."
+           "\n\n``mask`` is ``None``, ``\"causal\"`` (lower-right aligned), a boolean array "
+           "(true keeps) or an additive array. Grouped-query attention: ``k`` and ``v`` may have "
+           "fewer heads than ``q``."),
 };
 
 const size_t mxp_num_ops = sizeof mxp_ops / sizeof mxp_ops[0];
