@@ -135,6 +135,25 @@ static int flatten_state(PyObject *tree, mx_vec *v) {
     return mxp_tree_flatten(tree, v, false);
 }
 
+/* tree with each array replaced by one 0-d placeholder: a template that
+ * keeps no call's arrays (or a trace's tracers) alive. NULL with an
+ * exception. */
+static PyObject *skeleton(PyObject *tree) {
+    mx_vec flat = {0}, ph = {0};
+    mx_array *z = NULL;
+    PyObject *res = NULL;
+    int rc = mxp_tree_flatten(tree, &flat, false);
+    if (rc == 0 && (rc = mx_array_from_bool(&z, false)) != MX_OK) mxp_raise(rc);
+    for (int k = 0; rc == 0 && k < flat.size; k++)
+        if ((rc = mx_vec_append(&ph, z)) != MX_OK) mxp_raise(rc);
+    int i = 0;
+    if (rc == 0) res = mxp_tree_unflatten(tree, &ph, &i);
+    mx_array_free(z);
+    mx_vec_clear(&flat);
+    mx_vec_clear(&ph);
+    return res;
+}
+
 /* The traced function: arguments from the first n_args inputs, the state
  * from the rest; outputs: the result's arrays, then the state's. */
 static int compiled_apply(mx_vec *outputs, const mx_vec *inputs, void *pp) {
@@ -151,7 +170,8 @@ static int compiled_apply(mx_vec *outputs, const mx_vec *inputs, void *pp) {
     int before = outputs->size;
     if (flatten_state(p->state_out, outputs) < 0) goto done;
     p->n_state_out = outputs->size - before;
-    if (PyList_SetItem(p->outbox, 0, Py_NewRef(res)) < 0) goto done;
+    PyObject *sk = skeleton(res);
+    if (!sk || PyList_SetItem(p->outbox, 0, sk) < 0) goto done;
     rc = MX_OK;
 done:
     if (undo) {
@@ -239,13 +259,18 @@ static PyObject *entry_for(compiled_object *c, PyObject *args, PyObject *kwargs,
         return PyErr_NoMemory();
     }
     p->fun = Py_NewRef(c->fun);
-    p->args = Py_NewRef(args);
-    p->kwargs = Py_XNewRef(kwargs);
+    p->args = skeleton(args);
+    p->kwargs = kwargs ? skeleton(kwargs) : NULL;
     p->state_in = Py_NewRef(c->inputs);
     p->state_out = Py_NewRef(c->outputs);
     p->n_args = n_args;
     p->outbox = mxp_new_outbox();
     mx_closure *f = NULL, *cf = NULL;
+    if (!p->outbox || !p->args || (kwargs && !p->kwargs)) {
+        payload_free(p);
+        Py_DECREF(key);
+        return NULL;
+    }
     int rc = p->outbox ? mx_closure_new(&f, compiled_apply, p, payload_free) : MX_ERR_MEMORY;
     if (rc) {
         payload_free(p);
