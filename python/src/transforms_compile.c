@@ -329,6 +329,21 @@ static int compiled_traverse(PyObject *self, visitproc visit, void *arg) {
     Py_VISIT(c->inputs);
     Py_VISIT(c->outputs);
     Py_VISIT(c->cache);
+    /* The cache's payloads are reachable only through this object (capsule,
+     * closure, payload), so their references are visited here: a function
+     * whose globals or closure hold its compiled form can be collected. */
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (c->cache && PyDict_Next(c->cache, &pos, &k, &v)) {
+        cpayload *p = PyCapsule_GetContext(v);
+        if (!p) continue;
+        Py_VISIT(p->fun);
+        Py_VISIT(p->args);
+        Py_VISIT(p->kwargs);
+        Py_VISIT(p->state_in);
+        Py_VISIT(p->state_out);
+        Py_VISIT(p->outbox);
+    }
     return 0;
 }
 

@@ -244,3 +244,23 @@ def test_constants_of_each_kind():
     close(cf(x, {"k": 2, "on": True, "name": None}), [1, 2])
     close(cf(x, {"k": 2, "on": True, "name": "a"}), [2, 4])
     assert len(traces) == 3
+
+
+def test_cycle_through_the_cache_is_collected():
+    import gc
+    import weakref
+
+    class Holder:
+        pass
+
+    h = Holder()
+
+    def f(x):
+        return x * len(h.__dict__)
+
+    h.cf = mx.compile(f)
+    h.cf(mx.array(1.0))
+    ref = weakref.ref(h)
+    del h
+    gc.collect()
+    assert ref() is None
