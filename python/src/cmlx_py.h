@@ -320,6 +320,15 @@ typedef enum mxp_kind {
     MXP_QUANTIZED_MATMUL, /* (x, w, scales, biases, transpose, group_size, bits, mode) */
     MXP_GATHER_QMM,       /* (x, w, scales, biases, lhs, rhs, transpose, group_size, bits,
                              mode, global_scale, sorted_indices) */
+    /* kinds_conv.c */
+    MXP_CONV1D,            /* (input, weight, stride, padding, dilation, groups) */
+    MXP_CONV_ND,           /* the same, per-axis ints; rank from the name */
+    MXP_CONV_TRANSPOSE1D,  /* (input, weight, stride, padding, dilation, output_padding, groups) */
+    MXP_CONV_TRANSPOSE_ND, /* the same, per-axis ints; rank from the name */
+    MXP_CONV_GENERAL,      /* (input, weight, stride, padding, kernel_dilation, input_dilation,
+                              groups, flip) */
+    MXP_QQMM,              /* (x, w, scales, group_size, bits, mode, gsx, gsw) */
+    MXP_GATHER_QQMM,       /* (x, w, scales, lhs, rhs, group_size, bits, mode, gsx, gsw, sorted) */
     MXP_NUM_KINDS
 } mxp_kind;
 
@@ -465,6 +474,22 @@ typedef union mxp_cfn {
     int (*gather_qmm)(mx_array **, const mx_array *, const mx_array *, const mx_array *,
                       const mx_array *, const mx_array *, const mx_array *, bool, int, int,
                       const char *, bool, const mx_stream *);
+    int (*conv1d)(mx_array **, const mx_array *, const mx_array *, int, int, int, int,
+                  const mx_stream *);
+    int (*conv_nd)(mx_array **, const mx_array *, const mx_array *, const int *, const int *,
+                   const int *, int, const mx_stream *);
+    int (*conv_transpose1d)(mx_array **, const mx_array *, const mx_array *, int, int, int, int,
+                            int, const mx_stream *);
+    int (*conv_transpose_nd)(mx_array **, const mx_array *, const mx_array *, const int *,
+                             const int *, const int *, const int *, int, const mx_stream *);
+    int (*conv_general)(mx_array **, const mx_array *, const mx_array *, const int *, int,
+                        const int *, const int *, int, const int *, int, const int *, int, int,
+                        bool, const mx_stream *);
+    int (*qqmm)(mx_array **, const mx_array *, const mx_array *, const mx_array *, int, int,
+                const char *, const mx_stream *);
+    int (*gather_qqmm)(mx_array **, const mx_array *, const mx_array *, const mx_array *,
+                       const mx_array *, const mx_array *, int, int, const char *, bool,
+                       const mx_stream *);
 } mxp_cfn;
 
 /* Row flags. */

@@ -538,4 +538,11 @@ const mxp_kind_info mxp_kinds[MXP_NUM_KINDS] = {
     [MXP_DEQUANTIZE] = {"DEQUANTIZE", 8, mxk_call_dequantize},
     [MXP_QUANTIZED_MATMUL] = {"QUANTIZED_MATMUL", 8, mxk_call_quantized_matmul},
     [MXP_GATHER_QMM] = {"GATHER_QMM", 12, mxk_call_gather_qmm},
+    [MXP_CONV1D] = {"CONV1D", 6, mxk_call_conv1d},
+    [MXP_CONV_ND] = {"CONV_ND", 6, mxk_call_conv_nd},
+    [MXP_CONV_TRANSPOSE1D] = {"CONV_TRANSPOSE1D", 7, mxk_call_conv_transpose1d},
+    [MXP_CONV_TRANSPOSE_ND] = {"CONV_TRANSPOSE_ND", 7, mxk_call_conv_transpose_nd},
+    [MXP_CONV_GENERAL] = {"CONV_GENERAL", 8, mxk_call_conv_general},
+    [MXP_QQMM] = {"QQMM", 8, mxk_call_qqmm},
+    [MXP_GATHER_QQMM] = {"GATHER_QQMM", 11, mxk_call_gather_qqmm},
 };

@@ -76,5 +76,13 @@ PyObject *mxk_call_quantize(const mxp_op *op, PyObject *const *slots, const mx_s
 PyObject *mxk_call_dequantize(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
 PyObject *mxk_call_quantized_matmul(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
 PyObject *mxk_call_gather_qmm(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+/* kinds_conv.c */
+PyObject *mxk_call_conv1d(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_conv_nd(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_conv_transpose1d(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_conv_transpose_nd(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_conv_general(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_qqmm(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
+PyObject *mxk_call_gather_qqmm(const mxp_op *op, PyObject *const *slots, const mx_stream *s);
 
 #endif

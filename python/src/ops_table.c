@@ -676,6 +676,50 @@ const mxp_op mxp_ops[] = {
       "group_size=None, bits=None, mode='affine', global_scale=None, *, "
       "sorted_indices=False, stream=None",
       NULL, "quantized_matmul of matrices chosen by the index arrays."),
+    K(QQMM, qqmm, "qqmm", mx_qqmm,
+      "x, w, /, scales=None, group_size=None, bits=None, mode='nvfp4', global_scale_x=None, "
+      "global_scale_w=None, *, stream=None",
+      NULL,
+      "``dequantize(quantize(x)) @ dequantize(w).T``: both operands quantized (``w`` packed "
+      "with its ``scales``, or quantized on the fly when ``scales`` is None)."),
+    K(GATHER_QQMM, gather_qqmm, "gather_qqmm", mx_gather_qqmm,
+      "x, w, /, scales=None, lhs_indices=None, rhs_indices=None, group_size=None, bits=None, "
+      "mode='nvfp4', global_scale_x=None, global_scale_w=None, *, sorted_indices=False, "
+      "stream=None",
+      NULL, "qqmm of matrices chosen by the index arrays."),
+
+    /* ---- convolutions ---- */
+    K(CONV1D, conv1d, "conv1d", mx_conv1d,
+      "input, weight, /, stride=1, padding=0, dilation=1, groups=1, *, stream=None", NULL,
+      "1D convolution over an input with several channels (``NLC`` input, ``OLI`` weight)."),
+    K(CONV_ND, conv_nd, "conv2d", mx_conv2d,
+      "input, weight, /, stride=1, padding=0, dilation=1, groups=1, *, stream=None", NULL,
+      "2D convolution over an input with several channels (``NHWC`` input, ``OHWI`` weight)."),
+    K(CONV_ND, conv_nd, "conv3d", mx_conv3d,
+      "input, weight, /, stride=1, padding=0, dilation=1, groups=1, *, stream=None", NULL,
+      "3D convolution over an input with several channels (``NDHWC`` input, ``ODHWI`` "
+      "weight)."),
+    K(CONV_TRANSPOSE1D, conv_transpose1d, "conv_transpose1d", mx_conv_transpose1d,
+      "input, weight, /, stride=1, padding=0, dilation=1, output_padding=0, groups=1, *, "
+      "stream=None",
+      NULL, "1D transposed convolution (``NLC`` input, ``OLI`` weight)."),
+    K(CONV_TRANSPOSE_ND, conv_transpose_nd, "conv_transpose2d", mx_conv_transpose2d,
+      "input, weight, /, stride=1, padding=0, dilation=1, output_padding=0, groups=1, *, "
+      "stream=None",
+      NULL, "2D transposed convolution (``NHWC`` input, ``OHWI`` weight)."),
+    K(CONV_TRANSPOSE_ND, conv_transpose_nd, "conv_transpose3d", mx_conv_transpose3d,
+      "input, weight, /, stride=1, padding=0, dilation=1, output_padding=0, groups=1, *, "
+      "stream=None",
+      NULL, "3D transposed convolution (``NDHWC`` input, ``ODHWI`` weight)."),
+    K(CONV_GENERAL, conv_general, "conv_general", mx_conv_general,
+      "input, weight, /, stride=1, padding=0, kernel_dilation=1, input_dilation=1, groups=1, "
+      "flip=False, *, stream=None",
+      NULL,
+      "General convolution: per-axis strides, paddings (an int, one per axis, or a pair "
+      "``(low, high)`` of per-axis lists), kernel and input dilations, groups, and ``flip`` "
+      "(True: convolution, False: cross-correlation)."),
+    K(BINARY_STR, binary_str, "convolve", mx_convolve, "a, v, /, mode='full', *, stream=None", NULL,
+      "The discrete, linear convolution of two 1-d arrays (``mode``: full, same, valid)."),
     UNARY("to_fp8", mx_to_fp8, "x, /, *, stream=None", NULL,
           "Convert to FP8 E4M3 bytes (uint8), saturating at +-448."),
     K(ARRAY_DTYPE, array_dtype, "from_fp8", mx_from_fp8, "x, /, dtype=bfloat16, *, stream=None",

@@ -64,6 +64,10 @@ void mxp_drop_pending(void) {
 }
 #endif
 
+void mxp_stash_exception(void) {
+    stash_exception();
+}
+
 /* After a C transform failed: the Python exception that caused it, or one
  * made from the status. Returns NULL. */
 PyObject *mxp_raise_pending(int rc) {
@@ -489,5 +493,5 @@ int mxp_transforms_init(PyObject *module) {
         Py_XDECREF(f);
     }
     Py_DECREF(name);
-    return rc;
+    return rc ? rc : mxp_compile_init(module);
 }

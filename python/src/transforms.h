@@ -44,6 +44,10 @@ PyObject *mxp_new_outbox(void);
 /* Forgets a stashed exception (before a transform starts, and after one
  * succeeds). */
 void mxp_drop_pending(void);
+/* Keeps the raised exception for mxp_raise_pending (a closure failing). */
+void mxp_stash_exception(void);
+/* Adds compile, disable_compile, enable_compile (transforms_compile.c). */
+int mxp_compile_init(PyObject *module);
 /* After a C transform failed: restores the Python exception that caused it,
  * or raises one made from the status. Returns NULL. */
 PyObject *mxp_raise_pending(int rc);

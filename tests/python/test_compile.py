@@ -1,0 +1,266 @@
+"""mx.compile over Python callables: equal to eager over trees, traces once
+per structure / constants / shapes / dtypes (counted with a side effect),
+shapeless, captured state through inputs= / outputs= (a counter, a small
+training step with cmlx.nn and cmlx.optimizers), composition with grad,
+disable/enable, and wrong calls with mlx.core's exception types."""
+import numpy as np
+import pytest
+
+import cmlx.core as mx
+import cmlx.nn as nn
+import cmlx.optimizers as optim
+
+
+def close(a, b, tol=1e-5):
+    np.testing.assert_allclose(np.array(a), np.array(b), rtol=tol, atol=tol)
+
+
+def test_tree_in_tree_out():
+    def f(d, xs, scale=2.0):
+        return {"sum": d["a"] + xs[0], "prod": [d["b"] * xs[1] * scale, (xs[0] - 1,)]}
+
+    d = {"a": mx.array([1.0, 2.0]), "b": mx.array([3.0, 4.0])}
+    xs = [mx.array([0.5, 0.5]), mx.array([2.0, -1.0])]
+    cf = mx.compile(f)
+    got, want = cf(d, xs, scale=3.0), f(d, xs, scale=3.0)
+    assert set(got) == {"sum", "prod"} and isinstance(got["prod"][1], tuple)
+    close(got["sum"], want["sum"])
+    close(got["prod"][0], want["prod"][0])
+    close(got["prod"][1][0], want["prod"][1][0])
+
+
+def test_decorator_and_non_array_outputs():
+    @mx.compile
+    def f(x):
+        return x.exp() * 2 + 1, 3, "s"
+
+    x = mx.array([0.0, 1.0, -2.0])
+    y, three, s = f(x)
+    close(y, np.exp([0.0, 1.0, -2.0]) * 2 + 1)
+    assert three == 3 and s == "s"
+
+
+def test_retrace_rules():
+    traces = []
+
+    def f(x, k):
+        traces.append(1)
+        return x * k
+
+    cf = mx.compile(f)
+    x = mx.array([1.0, 2.0])
+    close(cf(x, 2), [2, 4])
+    close(cf(x, 2), [2, 4])
+    assert len(traces) == 1
+    close(cf(x, 3), [3, 6])  # a new scalar value: a new trace
+    assert len(traces) == 2
+    close(cf(x, 2.0), [2, 4])  # float 2.0 is a different constant from int 2
+    assert len(traces) == 3
+    close(cf(mx.array([1.0, 2.0, 3.0]), 2), [2, 4, 6])  # new shape
+    assert len(traces) == 4
+    r = cf(mx.array([1, 2]), 2)  # new dtype
+    assert r.dtype == mx.int32 and len(traces) == 5
+    cf(x, 3)
+    cf(mx.array([5.0, 6.0]), 2)  # same shape, new values: replayed
+    assert len(traces) == 5
+    close(cf(mx.array([5.0, 6.0]), 2), [10, 12])
+    close(cf(x, k=2), [2, 4])  # by keyword: another structure
+    assert len(traces) == 6
+
+
+def test_shapeless():
+    traces = []
+
+    def f(x, y):
+        traces.append(1)
+        return (x * y).abs() + x.exp()
+
+    cf = mx.compile(f, shapeless=True)
+    for n in (2, 5, 9):
+        xn = np.arange(3 * n, dtype=np.float32).reshape(3, n) - 4
+        got = cf(mx.array(xn), mx.array(xn * 0.5))
+        close(got, np.abs(xn * xn * 0.5) + np.exp(xn), 1e-4)
+    assert len(traces) == 1
+    cf(mx.ones((2, 2), dtype=mx.float16), mx.ones((2, 2), dtype=mx.float16))
+    assert len(traces) == 2  # a new dtype traces again
+    cf(mx.ones((2, 2, 2)), mx.ones((2, 2, 2)))
+    assert len(traces) == 3  # so does a new rank
+
+
+def test_exception_propagates_unchanged():
+    class Boom(Exception):
+        pass
+
+    def f(x):
+        raise Boom("inside")
+
+    with pytest.raises(Boom, match="inside"):
+        mx.compile(f)(mx.array(1.0))
+
+    def g(x):
+        return x @ x  # a 0-d matmul: the op's own ValueError
+
+    with pytest.raises(ValueError):
+        mx.compile(g)(mx.array(1.0))
+
+
+def test_captured_counter():
+    state = [mx.array(0.0)]
+
+    def step(x):
+        state[0] = state[0] + x
+        return state[0] * 2
+
+    cf = mx.compile(step, inputs=state, outputs=state)
+    for i in range(1, 4):
+        r = cf(mx.array(1.0))
+        assert state[0].item() == i
+        assert r.item() == 2 * i
+
+
+def test_captured_array_without_inputs_is_a_constant():
+    c = mx.array(2.0)
+    cf = mx.compile(lambda x: x * c)
+    assert cf(mx.array(3.0)).item() == 6.0
+
+
+def test_training_step_matches_eager():
+    def make():
+        mx.random.seed(3)
+        m = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        return m, optim.Adam(learning_rate=0.05)
+
+    x = mx.array(np.random.default_rng(0).standard_normal((16, 4)).astype(np.float32))
+    y = mx.array(np.random.default_rng(1).standard_normal((16, 1)).astype(np.float32))
+
+    def run(compiled):
+        model, opt = make()
+        loss_fn = lambda m, a, b: nn.losses.mse_loss(m(a), b)  # noqa: E731
+        lag = nn.value_and_grad(model, loss_fn)
+        state = [model.state, opt.state]
+
+        def step(a, b):
+            loss, grads = lag(model, a, b)
+            opt.update(model, grads)
+            return loss
+
+        if compiled:
+            step = mx.compile(step, inputs=state, outputs=state)
+        losses = []
+        for _ in range(5):
+            losses.append(step(x, y).item())
+            mx.eval(state)
+        return losses, model
+
+    eager, m1 = run(False)
+    comp, m2 = run(True)
+    np.testing.assert_allclose(comp, eager, rtol=1e-4)
+    assert comp[-1] < comp[0]
+    close(m1.layers[0].weight, m2.layers[0].weight, 1e-4)
+
+
+def test_grad_of_compile_and_compile_of_grad():
+    def f(x):
+        return (x.sin() * x).sum()
+
+    x = mx.array([0.5, -1.0, 2.0])
+    want = np.sin([0.5, -1.0, 2.0]) + np.array([0.5, -1.0, 2.0]) * np.cos([0.5, -1.0, 2.0])
+    close(mx.grad(mx.compile(f))(x), want)
+    close(mx.compile(mx.grad(f))(x), want)
+    v, g = mx.compile(mx.value_and_grad(f))(x)
+    close(v, f(x))
+    close(g, want)
+
+
+def test_disable_enable():
+    traces = []
+
+    def f(x):
+        traces.append(1)
+        return x + 1
+
+    cf = mx.compile(f)
+    mx.disable_compile()
+    try:
+        cf(mx.array(1.0))
+        cf(mx.array(1.0))
+        assert len(traces) == 2  # runs the function itself
+    finally:
+        mx.enable_compile()
+    cf(mx.array(1.0))
+    cf(mx.array(1.0))
+    assert len(traces) == 3
+
+
+def test_wrong_calls(mlx):
+    for m in (mx, mlx):
+        with pytest.raises(TypeError):
+            m.compile(3)
+
+        class O:
+            pass
+
+        with pytest.raises(ValueError):
+            m.compile(lambda x, o: x)(m.array(1.0), O())
+
+        def evals(x):
+            y = x + 1
+            m.eval(y)
+            return y
+
+        with pytest.raises(ValueError, match="eval"):
+            m.compile(evals)(m.array(1.0))
+
+
+def test_state_restored_after_exception():
+    state = {"n": mx.array(1.0)}
+    before = state["n"]
+
+    def step(x, fail):
+        state["n"] = state["n"] + x
+        if fail:
+            raise KeyError("stop")
+        return x
+
+    cf = mx.compile(step, inputs=state, outputs=state)
+    with pytest.raises(KeyError):
+        cf(mx.array(1.0), True)
+    assert state["n"] is before and state["n"].item() == 1.0
+    cf(mx.array(2.0), False)
+    assert state["n"].item() == 3.0
+
+
+def test_constants_of_each_kind():
+    traces = []
+
+    def f(x, opts):
+        traces.append(1)
+        return x * (opts["k"] if opts["on"] else 0) if opts["name"] is not None else x
+
+    cf = mx.compile(f)
+    x = mx.array([1.0, 2.0])
+    close(cf(x, {"k": 2, "on": True, "name": "a"}), [2, 4])
+    close(cf(x, {"k": 2, "on": False, "name": "a"}), [0, 0])
+    close(cf(x, {"k": 2, "on": True, "name": None}), [1, 2])
+    close(cf(x, {"k": 2, "on": True, "name": "a"}), [2, 4])
+    assert len(traces) == 3
+
+
+def test_cycle_through_the_cache_is_collected():
+    import gc
+    import weakref
+
+    class Holder:
+        pass
+
+    h = Holder()
+
+    def f(x):
+        return x * len(h.__dict__)
+
+    h.cf = mx.compile(f)
+    h.cf(mx.array(1.0))
+    ref = weakref.ref(h)
+    del h
+    gc.collect()
+    assert ref() is None
