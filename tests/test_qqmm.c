@@ -64,6 +64,16 @@ TEST(test_qqmm_values) {
     }
 }
 
+/* The result takes x's dtype whatever w's is, as in MLX. */
+TEST(test_qqmm_dtype_of_x) {
+    mx_array *x = randn(2, 64, 4), *w = randn(4, 64, 5), *xb = NULL, *r = NULL;
+    CHECK_OK(mx_astype(&xb, x, MX_BFLOAT16, NULL));
+    CHECK_OK(mx_qqmm(&r, xb, w, NULL, 0, 0, NULL, NULL));
+    CHECK(mx_array_dtype(r) == MX_BFLOAT16);
+    CHECK_OK(mx_eval(&r, 1));
+    mx_array_free(x), mx_array_free(w), mx_array_free(xb), mx_array_free(r);
+}
+
 TEST(test_qqmm_errors) {
     mx_array *x = randn(3, 64, 1), *w = randn(8, 64, 2), *r = NULL, *x64 = NULL;
     CHECK_ERR(mx_qqmm(&r, x, w, NULL, 0, 0, "affine", NULL), MX_ERR_VALUE);
@@ -78,6 +88,7 @@ TEST(test_qqmm_errors) {
 
 int main(void) {
     RUN(test_qqmm_values);
+    RUN(test_qqmm_dtype_of_x);
     RUN(test_qqmm_errors);
     return TEST_SUMMARY();
 }

@@ -18,12 +18,12 @@ static int check_mode(const char *op, const char *mode) {
     return MX_OK;
 }
 
-/* dequantize(quantize(a)) in a's dtype: a as the quantized product sees it. */
+/* dequantize(quantize(a)) in dtype: a as the quantized product sees it. */
 static int round_trip(mx_array **out, const mx_array *a, int group_size, int bits, const char *mode,
-                      const mx_stream *s) {
+                      mx_dtype dtype, const mx_stream *s) {
     mx_array *q = NULL, *sc = NULL, *b = NULL;
     int rc = mx_quantize(&q, &sc, &b, a, group_size, bits, mode, s);
-    if (!rc) rc = mx_dequantize(out, q, sc, NULL, group_size, bits, mode, a->dtype, s);
+    if (!rc) rc = mx_dequantize(out, q, sc, NULL, group_size, bits, mode, dtype, s);
     mx_array_free(q), mx_array_free(sc), mx_array_free(b);
     return rc;
 }
@@ -47,10 +47,10 @@ static int operands(mx_array **xd, mx_array **wt, const char *op, const mx_array
                                   "(uint32)",
                          op);
     mx_array *wd = NULL;
-    rc = round_trip(xd, x, group_size, bits, m, s);
+    rc = round_trip(xd, x, group_size, bits, m, x->dtype, s);
     if (!rc)
         rc = packed ? mx_dequantize(&wd, w, scales, NULL, group_size, bits, m, x->dtype, s)
-                    : round_trip(&wd, w, group_size, bits, m, s);
+                    : round_trip(&wd, w, group_size, bits, m, x->dtype, s);
     if (!rc && wd->ndim < 2)
         rc = mxi_error(MX_ERR_VALUE, "[%s] w must have at least two dimensions", op);
     if (!rc) rc = mx_swapaxes(wt, wd, -1, -2, s);
