@@ -10,7 +10,7 @@ cmlx.install_as_mlx() before any test module is imported, so `import
 mlx.core` gives cmlx even where the real MLX is installed. Each file runs in
 its own pytest subprocess with a timeout; a crash or timeout is charged to
 the test that was running and the file is resumed without it, so one
-segfault does not hide the rest of the file. Prints per-file counts and the
+segfault or hang does not hide the rest of the file. Prints per-file counts and the
 overall pass percentage (passed / (passed + failed + errors); skips are
 left out).
 """
@@ -46,9 +46,11 @@ def run_file(py, workdir, fname, timeout, kexpr):
     """Returns {nodeid: (outcome, reason)} for one test file."""
     results = {}
     deselect = []
-    deadline = time.monotonic() + timeout
+    # Each run gets the full timeout; a hung test is charged and the rest of
+    # the file resumes, within an overall cap of ten runs' worth.
+    deadline = time.monotonic() + 10 * timeout
     for _ in range(50):
-        left = deadline - time.monotonic()
+        left = min(timeout, deadline - time.monotonic())
         if left <= 1:
             break
         cmd = [py, "-m", "pytest", "-v", "-p", "no:cacheprovider",
@@ -64,7 +66,7 @@ def run_file(py, workdir, fname, timeout, kexpr):
         try:
             p = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True,
                                text=True, errors="replace", timeout=left)
-            out, rc = p.stdout + p.stderr, p.returncode
+            out, rc = p.stdout + "\n" + p.stderr, p.returncode
         except subprocess.TimeoutExpired as e:
             out = (e.stdout or b"")
             out = out.decode(errors="replace") if isinstance(out, bytes) else out
@@ -114,7 +116,8 @@ def main():
     ap.add_argument("testdir")
     ap.add_argument("--files", nargs="*")
     ap.add_argument("--timeout", type=float, default=300.0,
-                    help="seconds per file, resumes included")
+                    help="seconds per pytest run of a file (a file resumes "
+                    "after a crash or a hung test, up to 10 runs' worth)")
     ap.add_argument("--json", help="write every test's outcome here")
     ap.add_argument("-k", dest="kexpr", help="pytest -k expression")
     ap.add_argument("--python", default=sys.executable)
