@@ -6,6 +6,11 @@ names, signatures and behaviour as ``mlx.core``.
 
 __version__ = "0.1.0"
 
+from . import core as _core  # noqa: E402
+from . import _compat  # noqa: E402
+
+_compat.install(_core)
+
 
 def install_as_mlx():
     """Makes ``import mlx.core``, ``mlx.nn``, ``mlx.optimizers`` and
@@ -30,7 +35,7 @@ def install_as_mlx():
     sys.modules["mlx.nn"] = nn
     sys.modules["mlx.optimizers"] = optimizers
     sys.modules["mlx.utils"] = utils
-    for sub in ("random", "linalg", "fft", "fast"):
+    for sub in ("random", "linalg", "fft", "fast", "metal", "cuda"):
         if hasattr(core, sub):
             sys.modules[f"mlx.core.{sub}"] = getattr(core, sub)
     # Every loaded submodule (mlx.nn.layers.base, mlx.optimizers.schedulers,

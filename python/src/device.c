@@ -264,6 +264,14 @@ static PyObject *f_new_stream(PyObject *m, PyObject *arg) {
     return rc ? mxp_raise(rc) : mxp_stream_new(s);
 }
 
+/* cmlx streams are not bound to the thread that made them: any thread may
+ * evaluate on any stream. So a "thread-local" stream is an ordinary new
+ * stream, and there are no per-thread streams to clear. */
+static PyObject *f_clear_streams(PyObject *m, PyObject *u) {
+    (void)m, (void)u;
+    Py_RETURN_NONE;
+}
+
 static PyObject *f_set_default_stream(PyObject *m, PyObject *arg) {
     (void)m;
     if (!PyObject_TypeCheck(arg, &mxp_stream_type)) {
@@ -346,6 +354,11 @@ static PyMethodDef device_functions[] = {
      "default_stream(device)\n--\n\nGet the device's default stream."},
     {"new_stream", f_new_stream, METH_O,
      "new_stream(device)\n--\n\nMake a new stream on the given device."},
+    {"new_thread_local_stream", f_new_stream, METH_O,
+     "new_thread_local_stream(device)\n--\n\nMake a new stream usable from every thread "
+     "(cmlx streams are not tied to a thread)."},
+    {"clear_streams", f_clear_streams, METH_NOARGS,
+     "clear_streams()\n--\n\nNothing to do: cmlx keeps no per-thread streams."},
     {"set_default_stream", f_set_default_stream, METH_O,
      "set_default_stream(stream)\n--\n\n"
      "Set the default stream.\n\nThis makes the given stream the default for the stream's "

@@ -82,6 +82,60 @@ static PyMethodDef memory_functions[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *backend_unavailable(PyObject *m, PyObject *u) {
+    (void)m, (void)u;
+    Py_RETURN_FALSE;
+}
+
+static PyObject *metal_device_info(PyObject *m, PyObject *u) {
+    (void)m, (void)u;
+    return PyDict_New();
+}
+
+static PyObject *metal_capture(PyObject *m, PyObject *args) {
+    (void)m, (void)args;
+    PyErr_SetString(PyExc_RuntimeError, "[metal] capture needs the Metal backend.");
+    return NULL;
+}
+
+static PyMethodDef metal_functions[] = {
+    {"is_available", backend_unavailable, METH_NOARGS,
+     "is_available()\n--\n\nCheck if the Metal back-end is available (never: cmlx runs on the "
+     "CPU)."},
+    {"device_info", metal_device_info, METH_NOARGS,
+     "device_info()\n--\n\nInformation about the Metal device: empty without Metal."},
+    {"start_capture", metal_capture, METH_VARARGS, "start_capture(path)\n--\n\nNeeds Metal."},
+    {"stop_capture", metal_capture, METH_VARARGS, "stop_capture()\n--\n\nNeeds Metal."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMethodDef cuda_functions[] = {
+    {"is_available", backend_unavailable, METH_NOARGS,
+     "is_available()\n--\n\nCheck if the CUDA back-end is available (never: cmlx runs on the "
+     "CPU)."},
+    {NULL, NULL, 0, NULL},
+};
+
+/* mx.metal and mx.cuda exist in MLX on every platform, so programs (and
+ * MLX's tests) ask mx.metal.is_available() before choosing a device. The
+ * metal module also keeps MLX's older spelling of the memory API. */
+static int add_backend_module(PyObject *m, const char *name, PyMethodDef *fns, int memory) {
+    char full[64];
+    snprintf(full, sizeof full, "cmlx.core.%s", name);
+    PyObject *sub = PyModule_New(full);
+    if (!sub) return -1;
+    if (PyModule_AddFunctions(sub, fns) < 0 ||
+        (memory && PyModule_AddFunctions(sub, memory_functions) < 0) ||
+        PyModule_AddObjectRef(m, name, sub) < 0) {
+        Py_DECREF(sub);
+        return -1;
+    }
+    Py_DECREF(sub);
+    return 0;
+}
+
 int mxp_memory_init(PyObject *m) {
-    return PyModule_AddFunctions(m, memory_functions);
+    if (PyModule_AddFunctions(m, memory_functions) < 0) return -1;
+    if (add_backend_module(m, "metal", metal_functions, 1) < 0) return -1;
+    return add_backend_module(m, "cuda", cuda_functions, 0);
 }
