@@ -501,6 +501,8 @@ enum {
     MXP_RETURN_TUPLE = 1 << 1,
     /* SHAPE_DTYPE_KEY / ARRAY2_...: shape=None means "from the arrays" (ndim -1). */
     MXP_SHAPE_NONE_INFERS = 1 << 2,
+    /* ARRAY2_SHAPE_DTYPE_KEY: dtype=None means int32 (randint), not float32. */
+    MXP_DTYPE_NONE_INT32 = 1 << 3,
 };
 
 /* One row of the op table. */

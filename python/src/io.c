@@ -94,6 +94,14 @@ static PyObject *save_to(PyObject *file, const char *op, const char *ext, saver_
     fclose(f);
     unlink(tmpl);
     PyObject *r = PyObject_CallMethod(file, "write", "O", data);
+    if (!r && PyErr_ExceptionMatches(PyExc_TypeError)) {
+        /* A text stream (io.StringIO, a file opened "w"): the text itself. */
+        PyErr_Clear();
+        PyObject *text =
+            PyUnicode_DecodeUTF8(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), "strict");
+        if (text) r = PyObject_CallMethod(file, "write", "O", text);
+        Py_XDECREF(text);
+    }
     Py_DECREF(data);
     if (!r) return NULL;
     Py_DECREF(r);

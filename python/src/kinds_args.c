@@ -391,7 +391,7 @@ PyObject *mxk_call_array2_shape_dtype_key(const mxp_op *op, PyObject *const *slo
     mx_dtype t;
     mx_array *key, *out = NULL;
     if (nd == -1 || mxk_opt_dtype(slots[3], &t) < 0) return NULL;
-    if (t == MX_DTYPE_NONE) t = MX_FLOAT32;
+    if (t == MX_DTYPE_NONE) t = op->flags & MXP_DTYPE_NONE_INT32 ? MX_INT32 : MX_FLOAT32;
     mx_array *x = mxk_arr(slots[0]), *y = x ? mxk_arr(slots[1]) : NULL;
     int rc = -1;
     if (y && opt_key(slots[4], &key) == 0) {

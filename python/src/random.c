@@ -111,6 +111,13 @@ PyObject *mxp_op_random_bernoulli(PyObject *const *slots, const mx_stream *s) {
     if (nd == -1) return NULL;
     mx_array *p = mxp_to_array_weak(slots[0], MX_FLOAT32, NULL), *key, *out = NULL;
     if (!p) return NULL;
+    /* p must be floating: a Python int or bool is refused, as in MLX. */
+    if (!mx_issubdtype(mx_array_dtype(p), MX_FLOATING) || PyLong_Check(slots[0])) {
+        mx_array_free(p);
+        PyErr_SetString(PyExc_ValueError,
+                        "[bernoulli] bernoulli probability `p` must be a float type.");
+        return NULL;
+    }
     if (opt_key(slots[2], &key) < 0) {
         mx_array_free(p);
         return NULL;

@@ -82,3 +82,26 @@ def test_thread_local_stream_works_from_threads():
         t.join()
     assert out == [[0, 2, 4, 6]] * 2
     assert mx.clear_streams() is None
+
+
+def test_randint_dtype_none_is_int32():
+    assert mx.random.randint(0, 10, (3,), dtype=None).dtype == mx.int32
+
+
+def test_bernoulli_refuses_integer_probabilities():
+    import pytest
+
+    for p in (1, True, mx.array(1)):
+        with pytest.raises(ValueError):
+            mx.random.bernoulli(p)
+    assert mx.random.bernoulli(0.5).dtype == mx.bool_
+
+
+def test_export_to_dot_writes_text_streams():
+    import io
+
+    x = mx.array([1.0, 2.0])
+    buf = io.StringIO()
+    mx.export_to_dot(buf, mx.exp(x) + 1)
+    text = buf.getvalue()
+    assert text.startswith("digraph") and "Exp" in text
