@@ -19,7 +19,7 @@ static bool has_vmap(int op) {
            (op >= OP_SUM && op <= OP_VAR) || (op >= OP_CUMSUM && op <= OP_LOGCUMSUMEXP_REV) ||
            op == OP_MATMUL || op == OP_MATMUL_BATCH || op == OP_ADDMM || op == OP_HADAMARD ||
            (op >= OP_RMS_NORM && op <= OP_SDPA) || op == OP_SORT || op == OP_PARTITION ||
-           (op >= OP_FFT && op <= OP_IRFFTN) || (op >= OP_INV && op <= OP_SVD_VALUES);
+           (op >= OP_FFT && op <= OP_IRFFTN) || (op >= OP_INV && op <= OP_SVD_FULL);
 }
 
 static void expect_close(const char *name, mx_array *a, mx_array *b) {
@@ -131,6 +131,14 @@ static void vmap_case(const fd_case *k) {
 TEST(every_rule_against_a_loop) {
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) vmap_case(&cases[c]);
     for (size_t c = 0; c < sizeof f32_cases / sizeof *f32_cases; c++) vmap_case(&f32_cases[c]);
+    /* factorizations with vmap and no derivative */
+    static const fd_case more[] = {
+        {"qr", OP_QR, 1, {{4, 3}}, {2}, -2, 2},
+        {"lu_factor", OP_LU_FACTOR, 1, {{3, 3}}, {2}, -2, 2},
+        {"eigvals", OP_EIGVALS, 1, {{3, 3}}, {2}, -2, 2},
+        {"svd", OP_SVD_FULL, 1, {{3, 4}}, {2}, -2, 2},
+    };
+    for (size_t c = 0; c < sizeof more / sizeof *more; c++) vmap_case(&more[c]);
 }
 
 static int f_sin_sum(mx_vec *o, const mx_vec *in, void *p) {

@@ -146,6 +146,11 @@ enum {
     OP_EIGH,
     OP_EIGVALSH_UPPER,
     OP_SVD_VALUES,
+    /* lapack with vmap only */
+    OP_QR,
+    OP_LU_FACTOR,
+    OP_EIGVALS,
+    OP_SVD_FULL,
 };
 
 static inline mx_array *idx_i32(const int32_t *v, int32_t n) {
@@ -651,6 +656,26 @@ static inline int apply(mx_vec *o, const mx_vec *in, void *payload) {
     case OP_SVD_VALUES:
         rc = mx_linalg_svd(NULL, &r, NULL, a, false, NULL);
         break;
+    case OP_QR:
+    case OP_LU_FACTOR:
+        rc = op == OP_QR ? mx_linalg_qr(&u, &r, a, NULL) : mx_linalg_lu_factor(&u, &r, a, NULL);
+        if (!rc) rc = mx_vec_push(o, u);
+        u = NULL;
+        break;
+    case OP_EIGVALS:
+        rc = mx_linalg_eigvals(&r, a, NULL);
+        break;
+    case OP_SVD_FULL: {
+        mx_array *sv = NULL;
+        rc = mx_linalg_svd(&u, &sv, &r, a, true, NULL);
+        if (!rc) rc = mx_vec_push(o, u);
+        if (!rc)
+            rc = mx_vec_push(o, sv);
+        else
+            mx_array_free(sv);
+        u = NULL;
+        break;
+    }
     default:
         rc = MX_ERR_VALUE;
     }
