@@ -138,6 +138,7 @@ enum {
     /* quantized */
     OP_QMM,
     OP_QMM_NT,
+    OP_GATHER_QMM,
     /* lapack (inputs shifted by 3 I to stay well conditioned) */
     OP_INV,
     OP_TRI_INV,
@@ -635,6 +636,24 @@ static inline int apply(mx_vec *o, const mx_vec *in, void *payload) {
         mx_array_free(wq), mx_array_free(sc), mx_array_free(bi);
         break;
     }
+    case OP_GATHER_QMM: {
+        /* x (3, 2, 64): matrices 2, 0, 2, 1 times w's 1, 0, 0, 1 */
+        mx_array *wq = NULL, *sc = NULL, *bi = NULL, *q3[3] = {NULL, NULL, NULL};
+        int32_t lv[4] = {2, 0, 2, 1}, rv[4] = {1, 0, 0, 1};
+        mx_array *li = idx_i32(lv, 4), *ri = idx_i32(rv, 4);
+        rc = fixed_quantized(&wq, &sc, &bi, 16, 64);
+        mx_array *src[3] = {wq, sc, bi};
+        for (int i = 0; i < 3 && !rc; i++) {
+            int32_t sh[3] = {2, 8, mx_array_shape(src[i])[1]};
+            rc = mx_reshape(&q3[i], src[i], sh, 3, NULL);
+        }
+        if (!rc) rc = mx_astype(&t, a, MX_FLOAT32, NULL);
+        if (!rc)
+            rc = mx_gather_qmm(&r, t, q3[0], q3[1], q3[2], li, ri, true, 32, 4, NULL, false, NULL);
+        for (int i = 0; i < 3; i++) mx_array_free(q3[i]), mx_array_free(src[i]);
+        mx_array_free(li), mx_array_free(ri);
+        break;
+    }
     case OP_INV:
     case OP_TRI_INV:
     case OP_CHOLESKY:
@@ -832,6 +851,7 @@ static const fd_case f32_cases[] = {
     {"irfftn", OP_IRFFTN, 1, {{2, 3, 4}}, {3}, -2, 2},
     {"quantized_matmul", OP_QMM, 1, {{2, 3, 64}}, {3}, -2, 2},
     {"quantized_matmul not transposed", OP_QMM_NT, 1, {{3, 32}}, {2}, -2, 2},
+    {"gather_qmm", OP_GATHER_QMM, 1, {{3, 2, 64}}, {3}, -2, 2},
 };
 
 #endif

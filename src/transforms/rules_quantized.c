@@ -1,6 +1,8 @@
 /* Derivatives of QuantizedMatmul with respect to x, as MLX: the cotangent
  * goes back through the product with the same quantized matrix, its
  * transpose flag flipped; the tangent goes through the product itself.
+ * GatherQMM the same with respect to x (MLX has no jvp of it: the tangent
+ * through the product is the node applied to it).
  * The op has broadcast x to the output's batch axes and cast it, w, the
  * scales and biases to the product's dtype, so the node's inputs serve as
  * they are. There is no derivative with respect to the packed weights (MLX
@@ -9,16 +11,58 @@
 
 #include "primitives/params_quantized.h"
 
-static int no_rule(bool vjp, int arg) {
+static int no_rule(const mxi_node *node, bool vjp, int arg) {
+    bool gather = node->kind == MXI_PRIM_GATHER_QMM;
     if (arg == 1 && vjp)
-        return mxi_error(MX_ERR_VALUE,
-                         "[QuantizedMatmul::vjp] no gradient wrt the quantized weights.");
+        return mxi_error(MX_ERR_VALUE, "[%s::vjp] no gradient wrt the quantized weights.",
+                         gather ? "GatherQMM" : "QuantizedMatmul");
     if (arg == 1)
         return mxi_error(MX_ERR_VALUE,
                          "[QuantizedMatmul::jvp] No JVP wrt the quantized matrix yet.");
-    return mxi_error(MX_ERR_VALUE,
-                     "[QuantizedMatmul::%s] no derivative wrt the scales or biases yet",
-                     vjp ? "vjp" : "jvp");
+    return mxi_error(MX_ERR_VALUE, "[%s::%s] no derivative wrt the scales or biases yet",
+                     gather ? "GatherQMM" : "QuantizedMatmul", vjp ? "vjp" : "jvp");
+}
+
+/* GatherQMM's x-cotangent: the product of g with the same gathered
+ * matrices, transpose flipped (g's own batch as the left indices), added
+ * back into x's matrices at the left indices. Inputs: x, w, scales,
+ * [biases,] lhs, rhs (indices broadcast to the batch shape). */
+static int gather_vjp_x(const mxi_node *node, mx_array *const *primals, mx_array *g,
+                        mx_array **out) {
+    mxi_quant_params p = *(const mxi_quant_params *)node->params;
+    p.transpose = !p.transpose;
+    int ni = node->n_inputs, nb = g->ndim - 2, rc = MX_OK;
+    mx_array *x = primals[0], *lb = primals[ni - 2];
+    int32_t batch_n = (int32_t)mx_array_size(lb), xn = 1, m = x->shape[x->ndim - 2],
+            k = x->shape[x->ndim - 1];
+    for (int d = 0; d < x->ndim - 2; d++) xn *= x->shape[d];
+    mx_array *ar = NULL, *arb = NULL, *y = NULL, *yu = NULL, *z = NULL, *lf = NULL, *sa = NULL;
+    int32_t shape[16];
+    if (nb + 2 > 16) return mxi_error(MX_ERR_VALUE, "[GatherQMM::vjp] too many dimensions");
+    TRY(mx_arange(&ar, 0, batch_n, 1, MX_UINT32, S));
+    TRY(mx_reshape(&arb, ar, g->shape, nb, S));
+    {
+        mx_array *in[6];
+        int j = 0;
+        in[j++] = g;
+        for (int i = 1; i < ni - 2; i++) in[j++] = primals[i];
+        in[j++] = arb;
+        in[j++] = primals[ni - 1];
+        for (int d = 0; d < nb; d++) shape[d] = g->shape[d];
+        shape[nb] = m, shape[nb + 1] = k;
+        TRY(mxi_make(&y, x->dtype, shape, nb + 2, node->kind, &p, sizeof p, in, ni, S));
+    }
+    int32_t ys[4] = {batch_n, 1, m, k}, zs[3] = {xn, m, k};
+    TRY(mx_reshape(&yu, y, ys, 4, S));
+    TRY(mx_zeros(&z, zs, 3, x->dtype, S));
+    TRY(mx_reshape(&lf, lb, &batch_n, 1, S));
+    int ax0 = 0;
+    TRY(mx_scatter_add(&sa, z, (const mx_array *const *)&lf, 1, yu, &ax0, 1, S));
+    TRY(mx_reshape(out, sa, x->shape, x->ndim, S));
+done:
+    mx_array_free(ar), mx_array_free(arb), mx_array_free(y), mx_array_free(yu);
+    mx_array_free(z), mx_array_free(lf), mx_array_free(sa);
+    return rc;
 }
 
 MXI_VJP_RULE(mxi_vjp_quantized) {
@@ -26,7 +70,12 @@ MXI_VJP_RULE(mxi_vjp_quantized) {
     mxi_quant_params p = *(const mxi_quant_params *)node->params;
     p.transpose = !p.transpose;
     for (int k = 0; k < n_argnums; k++) {
-        if (argnums[k] != 0) return no_rule(true, argnums[k]);
+        if (argnums[k] != 0) return no_rule(node, true, argnums[k]);
+        if (node->kind == MXI_PRIM_GATHER_QMM) {
+            int rc = gather_vjp_x(node, primals, cotangents[0], &out[k]);
+            if (rc) return rc;
+            continue;
+        }
         mx_array *in[4] = {cotangents[0], primals[1], primals[2],
                            node->n_inputs > 3 ? primals[3] : NULL};
         int rc = mxi_make(&out[k], x->dtype, x->shape, x->ndim, node->kind, &p, sizeof p, in,
@@ -38,8 +87,10 @@ MXI_VJP_RULE(mxi_vjp_quantized) {
 
 MXI_JVP_RULE(mxi_jvp_quantized) {
     for (int k = 0; k < n_argnums; k++)
-        if (argnums[k] != 0) return no_rule(false, argnums[k]);
-    mx_array *in[4] = {tangents[0], primals[1], primals[2], node->n_inputs > 3 ? primals[3] : NULL};
+        if (argnums[k] != 0) return no_rule(node, false, argnums[k]);
+    mx_array *in[6];
+    in[0] = tangents[0];
+    for (int i = 1; i < node->n_inputs && i < 6; i++) in[i] = primals[i];
     int nd = 0;
     mx_dtype dt;
     mxi_rule_out_shape(node, 0, &nd, &dt);
