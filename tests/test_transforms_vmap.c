@@ -133,7 +133,6 @@ TEST(every_rule_against_a_loop) {
     for (size_t c = 0; c < sizeof f32_cases / sizeof *f32_cases; c++) vmap_case(&f32_cases[c]);
     /* factorizations with vmap and no derivative */
     static const fd_case more[] = {
-        {"qr", OP_QR, 1, {{4, 3}}, {2}, -2, 2},
         {"lu_factor", OP_LU_FACTOR, 1, {{3, 3}}, {2}, -2, 2},
         {"eigvals", OP_EIGVALS, 1, {{3, 3}}, {2}, -2, 2},
         {"svd", OP_SVD_FULL, 1, {{3, 4}}, {2}, -2, 2},

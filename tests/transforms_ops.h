@@ -835,6 +835,8 @@ static const fd_case cases[] = {
     {"eigh", OP_EIGH, 1, {{2, 4, 4}}, {3}, -2, 2},
     {"eigvalsh upper", OP_EIGVALSH_UPPER, 1, {{2, 4, 4}}, {3}, -2, 2},
     {"svd values", OP_SVD_VALUES, 1, {{2, 4, 3}}, {3}, -2, 2},
+    {"qr", OP_QR, 1, {{2, 4, 3}}, {3}, -2, 2},
+    {"qr square", OP_QR, 1, {{2, 3, 3}}, {3}, -2, 2},
 };
 
 /* Primitives computed in float32 whatever the input (FFT): checked on

@@ -1,6 +1,7 @@
 /* Derivatives of the LAPACK primitives (MLX 0.32 has none on the CPU):
- * Inverse, Cholesky, Eigh, and the values of SVD. All are batched over
- * leading axes, so vmap moves the mapped axis to the front.
+ * Inverse, Cholesky, Eigh, QRF (rows >= columns) and the values of SVD.
+ * All are batched over leading axes, so vmap moves the mapped axis to the
+ * front.
  *
  * Primitives that read one triangle of their input (triangular inverse,
  * Cholesky, Eigh) are functions of that triangle alone: their derivative
@@ -246,6 +247,63 @@ static int svd_uv(pool *p, const mxi_node *node, mx_array *a, mx_array **u, mx_a
     return MX_OK;
 }
 
+/* ---- QRF (reduced, M >= N so that R is square and invertible) ----
+ * jvp (as JAX): D = dA R^-1, C = Q^T D, L = tril(C, -1), W = L - L^T,
+ * dQ = Q (W - C) + D, dR = (C - W) R; the vjp is its adjoint, step by
+ * step backwards. */
+
+static int qr_parts(pool *p, const mxi_node *node, mx_array *const *primals, mx_array **q,
+                    mx_array **r, mx_array **ri) {
+    mx_array *a = primals[0];
+    if (a->shape[a->ndim - 2] < a->shape[a->ndim - 1])
+        return mxi_error(MX_ERR_VALUE, "[QRF] derivatives need rows >= columns");
+    mx_array **qo = slot(p), **ro = slot(p), **io = slot(p);
+    if (!io) return MX_ERR_RUNTIME;
+    if (node->outputs[0] && node->outputs[1]) {
+        *qo = mx_array_retain(node->outputs[0]);
+        *ro = mx_array_retain(node->outputs[1]);
+    } else if (mx_linalg_qr(qo, ro, a, S)) {
+        return MX_ERR_RUNTIME;
+    }
+    if (mx_linalg_tri_inv(io, *ro, true, S)) return MX_ERR_RUNTIME;
+    *q = *qo, *r = *ro, *ri = *io;
+    return MX_OK;
+}
+
+static int qr_jvp(pool *p, const mxi_node *node, mx_array *const *primals, mx_array *da,
+                  mx_array **out) {
+    const mx_stream *s = S;
+    mx_array *q, *r, *ri;
+    int rc = qr_parts(p, node, primals, &q, &r, &ri);
+    if (rc) return rc;
+    mx_array *d = mm(p, s, da, ri), *c = mm(p, s, mT(p, s, q), d);
+    mx_array *l = tri(p, s, c, false, -1), *w = add(p, s, l, scale(p, s, mT(p, s, l), -1.0));
+    mx_array *cw = add(p, s, c, scale(p, s, w, -1.0));
+    mx_array *dq = add(p, s, scale(p, s, mm(p, s, q, cw), -1.0), d), *dr = mm(p, s, cw, r);
+    if (!dq || !dr) return MX_ERR_RUNTIME;
+    out[0] = mx_array_retain(dq);
+    out[1] = mx_array_retain(dr);
+    return MX_OK;
+}
+
+static mx_array *qr_vjp(pool *p, const mxi_node *node, mx_array *const *primals,
+                        mx_array *const *cot) {
+    const mx_stream *s = S;
+    mx_array *q, *r, *ri;
+    if (qr_parts(p, node, primals, &q, &r, &ri)) return NULL;
+    /* cw = C - W gets R-bar R^T (from dR = cw R) - Q^T Q-bar (from
+     * dQ = D - Q cw); then W-bar = -cw-bar, L-bar = W-bar - W-bar^T,
+     * C-bar = cw-bar + tril(L-bar, -1), D-bar = Q-bar + Q C-bar and
+     * A-bar = D-bar R^-T. */
+    mx_array *cw =
+        add(p, s, mm(p, s, cot[1], mT(p, s, r)), scale(p, s, mm(p, s, mT(p, s, q), cot[0]), -1.0));
+    mx_array *wb = scale(p, s, cw, -1.0);
+    mx_array *lb = add(p, s, wb, scale(p, s, mT(p, s, wb), -1.0));
+    mx_array *cb = add(p, s, cw, tri(p, s, lb, false, -1));
+    mx_array *db = add(p, s, cot[0], mm(p, s, q, cb));
+    return mm(p, s, db, mT(p, s, ri));
+}
+
 MXI_VJP_RULE(mxi_vjp_lapack) {
     (void)argnums;
     pool p = {0};
@@ -261,6 +319,9 @@ MXI_VJP_RULE(mxi_vjp_lapack) {
         break;
     case MXI_PRIM_EIGH:
         r = eigh_vjp(&p, node, primals, cotangents);
+        break;
+    case MXI_PRIM_QRF:
+        r = qr_vjp(&p, node, primals, cotangents);
         break;
     case MXI_PRIM_SVD: {
         const mxi_svd_params *sp = node->params;
@@ -291,8 +352,10 @@ MXI_JVP_RULE(mxi_jvp_lapack) {
     case MXI_PRIM_CHOLESKY:
         r = cholesky_rule(&p, node, primals, tangents[0], false);
         break;
-    case MXI_PRIM_EIGH: {
-        int rc = eigh_jvp(&p, node, primals, tangents[0], out);
+    case MXI_PRIM_EIGH:
+    case MXI_PRIM_QRF: {
+        int rc = node->kind == MXI_PRIM_QRF ? qr_jvp(&p, node, primals, tangents[0], out)
+                                            : eigh_jvp(&p, node, primals, tangents[0], out);
         pool_free(&p);
         return rc ? (mx_last_error_code() ? mx_last_error_code() : rc) : MX_OK;
     }
