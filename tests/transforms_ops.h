@@ -139,6 +139,7 @@ enum {
     OP_QMM,
     OP_QMM_NT,
     OP_GATHER_QMM,
+    OP_QMM_SCALES,
     /* lapack (inputs shifted by 3 I to stay well conditioned) */
     OP_INV,
     OP_TRI_INV,
@@ -636,6 +637,18 @@ static inline int apply(mx_vec *o, const mx_vec *in, void *payload) {
         mx_array_free(wq), mx_array_free(sc), mx_array_free(bi);
         break;
     }
+    case OP_QMM_SCALES: {
+        /* x (2, 3, 64) and the scales and biases (8, 2) of a fixed w */
+        mx_array *wq = NULL, *sc = NULL, *bi = NULL, *s32 = NULL, *b32 = NULL;
+        rc = fixed_quantized(&wq, &sc, &bi, 8, 64);
+        if (!rc) rc = mx_astype(&t, a, MX_FLOAT32, NULL);
+        if (!rc) rc = mx_astype(&s32, b, MX_FLOAT32, NULL);
+        if (!rc) rc = mx_astype(&b32, c, MX_FLOAT32, NULL);
+        if (!rc) rc = mx_quantized_matmul(&r, t, wq, s32, b32, true, 32, 4, NULL, NULL);
+        mx_array_free(wq), mx_array_free(sc), mx_array_free(bi);
+        mx_array_free(s32), mx_array_free(b32);
+        break;
+    }
     case OP_GATHER_QMM: {
         /* x (3, 2, 64): matrices 2, 0, 2, 1 times w's 1, 0, 0, 1 */
         mx_array *wq = NULL, *sc = NULL, *bi = NULL, *q3[3] = {NULL, NULL, NULL};
@@ -854,6 +867,13 @@ static const fd_case f32_cases[] = {
     {"quantized_matmul", OP_QMM, 1, {{2, 3, 64}}, {3}, -2, 2},
     {"quantized_matmul not transposed", OP_QMM_NT, 1, {{3, 32}}, {2}, -2, 2},
     {"gather_qmm", OP_GATHER_QMM, 1, {{3, 2, 64}}, {3}, -2, 2},
+    {"quantized_matmul scales and biases",
+     OP_QMM_SCALES,
+     3,
+     {{2, 3, 64}, {8, 2}, {8, 2}},
+     {3, 2, 2},
+     -2,
+     2},
 };
 
 #endif

@@ -6,7 +6,8 @@
  * The op has broadcast x to the output's batch axes and cast it, w, the
  * scales and biases to the product's dtype, so the node's inputs serve as
  * they are. There is no derivative with respect to the packed weights (MLX
- * errors alike); the scales and biases have none here yet. */
+ * errors alike). The scales and biases of QuantizedMatmul ("affine") have
+ * both derivatives, as MLX has the vjp; GatherQMM's have none yet. */
 #include "rules_util.h"
 
 #include "primitives/params_quantized.h"
@@ -65,11 +66,72 @@ done:
     return rc;
 }
 
+/* QuantizedMatmul's scales (which 2) and biases (3), "affine" mode: the
+ * gradient of the dequantized matrix W (g^T x, or x^T g without the
+ * transpose, summed over batch axes W lacks), group by group, weighted by
+ * the quantized values q (W = scale q + bias in each group) or not. */
+static int qmm_vjp_affine(const mxi_node *node, mx_array *const *primals, mx_array *g, int which,
+                          mx_array **out) {
+    const mxi_quant_params *p = node->params;
+    mx_array *x = primals[0], *w = primals[1], *sc = primals[2];
+    mx_array *gt = NULL, *xt = NULL, *dw = NULL, *dws = NULL, *one = NULL, *zero = NULL;
+    mx_array *q = NULL, *dg = NULL, *prod = NULL;
+    int rc = MX_OK;
+    if (p->mode != MXI_QUANT_AFFINE || node->kind != MXI_PRIM_QUANTIZED_MATMUL)
+        return mxi_error(MX_ERR_VALUE, "[%s::vjp] no derivative wrt the scales yet",
+                         mxi_primitives[node->kind].name);
+    if (p->transpose) {
+        TRY(mx_swapaxes(&gt, g, -1, -2, S));
+        TRY(mx_matmul(&dw, gt, x, S));
+    } else {
+        TRY(mx_swapaxes(&xt, x, -1, -2, S));
+        TRY(mx_matmul(&dw, xt, g, S));
+    }
+    /* dw grouped as the scales, group_size values each */
+    int nd = sc->ndim;
+    int32_t gs3[17];
+    if (nd > 15) return mxi_error(MX_ERR_VALUE, "[QuantizedMatmul::vjp] too many dimensions");
+    for (int d = 0; d < nd; d++) gs3[d] = sc->shape[d];
+    gs3[nd] = p->group_size;
+    if (dw->ndim > nd) {
+        /* W without batch axes: the batch of dw summed away */
+        int axes[16], na = dw->ndim - nd;
+        for (int i = 0; i < na; i++) axes[i] = i;
+        TRY(mx_sum_axes(&dws, dw, axes, na, false, S));
+    } else {
+        dws = mx_array_retain(dw);
+    }
+    TRY(mx_reshape(&dg, dws, gs3, nd + 1, S));
+    if (which == 2) {
+        TRY(mx_ones_like(&one, sc, sc->dtype, S));
+        TRY(mx_zeros_like(&zero, sc, sc->dtype, S));
+        TRY(mx_dequantize(&q, w, one, zero, p->group_size, p->bits, "affine", sc->dtype, S));
+        mx_array *q3 = NULL;
+        TRY(mx_reshape(&q3, q, gs3, nd + 1, S));
+        rc = mx_multiply(&prod, dg, q3, S);
+        mx_array_free(q3);
+        if (rc) goto done;
+        TRY(mx_sum_axis(out, prod, -1, false, S));
+    } else {
+        TRY(mx_sum_axis(out, dg, -1, false, S));
+    }
+done:
+    mx_array_free(gt), mx_array_free(xt), mx_array_free(dw), mx_array_free(dws);
+    mx_array_free(one), mx_array_free(zero), mx_array_free(q), mx_array_free(dg);
+    mx_array_free(prod);
+    return rc;
+}
+
 MXI_VJP_RULE(mxi_vjp_quantized) {
     mx_array *x = primals[0];
     mxi_quant_params p = *(const mxi_quant_params *)node->params;
     p.transpose = !p.transpose;
     for (int k = 0; k < n_argnums; k++) {
+        if (argnums[k] == 2 || argnums[k] == 3) {
+            int rc = qmm_vjp_affine(node, primals, cotangents[0], argnums[k], &out[k]);
+            if (rc) return rc;
+            continue;
+        }
         if (argnums[k] != 0) return no_rule(node, true, argnums[k]);
         if (node->kind == MXI_PRIM_GATHER_QMM) {
             int rc = gather_vjp_x(node, primals, cotangents[0], &out[k]);
@@ -85,14 +147,56 @@ MXI_VJP_RULE(mxi_vjp_quantized) {
     return MX_OK;
 }
 
+/* The tangent through the scales and biases ("affine"): W's tangent is
+ * the dequantization with those tangents as scales and biases. */
+static int qmm_jvp_affine(const mxi_node *node, mx_array *const *primals, mx_array *ts,
+                          mx_array *tb, mx_array **out) {
+    const mxi_quant_params *p = node->params;
+    mx_array *sc = primals[2], *zs = NULL, *zb = NULL, *dw = NULL, *dwt = NULL;
+    int rc = MX_OK;
+    if (p->mode != MXI_QUANT_AFFINE || node->kind != MXI_PRIM_QUANTIZED_MATMUL)
+        return mxi_error(MX_ERR_VALUE, "[%s::jvp] no derivative wrt the scales yet",
+                         mxi_primitives[node->kind].name);
+    if (!ts) TRY(mx_zeros_like(&zs, sc, sc->dtype, S));
+    if (!tb) TRY(mx_zeros_like(&zb, sc, sc->dtype, S));
+    TRY(mx_dequantize(&dw, primals[1], ts ? ts : zs, tb ? tb : zb, p->group_size, p->bits, "affine",
+                      sc->dtype, S));
+    if (p->transpose) TRY(mx_swapaxes(&dwt, dw, -1, -2, S));
+    TRY(mx_matmul(out, primals[0], p->transpose ? dwt : dw, S));
+done:
+    mx_array_free(zs), mx_array_free(zb), mx_array_free(dw), mx_array_free(dwt);
+    return rc;
+}
+
 MXI_JVP_RULE(mxi_jvp_quantized) {
-    for (int k = 0; k < n_argnums; k++)
-        if (argnums[k] != 0) return no_rule(node, false, argnums[k]);
-    mx_array *in[6];
-    in[0] = tangents[0];
-    for (int i = 1; i < node->n_inputs && i < 6; i++) in[i] = primals[i];
-    int nd = 0;
-    mx_dtype dt;
-    mxi_rule_out_shape(node, 0, &nd, &dt);
-    return mxi_rule_reapply(&out[0], node, in, dt);
+    mx_array *tx = NULL, *ts = NULL, *tb = NULL;
+    for (int k = 0; k < n_argnums; k++) {
+        if (argnums[k] == 0)
+            tx = tangents[k];
+        else if (argnums[k] == 2)
+            ts = tangents[k];
+        else if (argnums[k] == 3)
+            tb = tangents[k];
+        else
+            return no_rule(node, false, argnums[k]);
+    }
+    mx_array *a = NULL, *b = NULL;
+    int rc = MX_OK;
+    if (tx) {
+        mx_array *in[6];
+        in[0] = tx;
+        for (int i = 1; i < node->n_inputs && i < 6; i++) in[i] = primals[i];
+        int nd = 0;
+        mx_dtype dt;
+        mxi_rule_out_shape(node, 0, &nd, &dt);
+        TRY(mxi_rule_reapply(&a, node, in, dt));
+    }
+    if (ts || tb) TRY(qmm_jvp_affine(node, primals, ts, tb, &b));
+    if (a && b)
+        rc = mx_add(&out[0], a, b, S);
+    else
+        out[0] = mx_array_retain(a ? a : b);
+done:
+    mx_array_free(a), mx_array_free(b);
+    return rc;
 }
