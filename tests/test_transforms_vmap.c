@@ -18,7 +18,8 @@ static bool has_vmap(int op) {
            op == OP_SLICE_UPDATE || op == OP_SLICE_UPDATE_ADD || op == OP_SLICE_UPDATE_DYN ||
            (op >= OP_SUM && op <= OP_VAR) || (op >= OP_CUMSUM && op <= OP_LOGCUMSUMEXP_REV) ||
            op == OP_MATMUL || op == OP_MATMUL_BATCH || op == OP_ADDMM || op == OP_HADAMARD ||
-           (op >= OP_RMS_NORM && op <= OP_SDPA) || op == OP_SORT || op == OP_PARTITION;
+           (op >= OP_RMS_NORM && op <= OP_SDPA) || op == OP_SORT || op == OP_PARTITION ||
+           (op >= OP_FFT && op <= OP_IRFFTN) || (op >= OP_INV && op <= OP_SVD_FULL);
 }
 
 static void expect_close(const char *name, mx_array *a, mx_array *b) {
@@ -103,10 +104,9 @@ static void batched_inputs(mx_vec *in, const fd_case *k, const int *axes, int la
     }
 }
 
-TEST(every_rule_against_a_loop) {
+static void vmap_case(const fd_case *k) {
     static const int choices[3][3] = {{0, 0, 0}, {-1, MX_VMAP_NONE, -1}, {1, 0, MX_VMAP_NONE}};
-    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        const fd_case *k = &cases[c];
+    {
         mx_closure *f = NULL;
         CHECK_OK(mx_closure_new(&f, apply, (void *)(intptr_t)k->op, NULL));
         for (int ch = 0; ch < 3; ch++) {
@@ -126,6 +126,18 @@ TEST(every_rule_against_a_loop) {
         }
         mx_closure_free(f);
     }
+}
+
+TEST(every_rule_against_a_loop) {
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) vmap_case(&cases[c]);
+    for (size_t c = 0; c < sizeof f32_cases / sizeof *f32_cases; c++) vmap_case(&f32_cases[c]);
+    /* factorizations with vmap and no derivative */
+    static const fd_case more[] = {
+        {"lu_factor", OP_LU_FACTOR, 1, {{3, 3}}, {2}, -2, 2},
+        {"eigvals", OP_EIGVALS, 1, {{3, 3}}, {2}, -2, 2},
+        {"svd", OP_SVD_FULL, 1, {{3, 4}}, {2}, -2, 2},
+    };
+    for (size_t c = 0; c < sizeof more / sizeof *more; c++) vmap_case(&more[c]);
 }
 
 static int f_sin_sum(mx_vec *o, const mx_vec *in, void *p) {

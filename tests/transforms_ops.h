@@ -7,6 +7,9 @@
 
 #include "transforms_fd.h"
 
+#include "cmlx/fft.h"
+#include "cmlx/linalg.h"
+
 enum {
     OP_ABS,
     OP_NEG,
@@ -122,12 +125,68 @@ enum {
     OP_UNIFORM,
     OP_TRUNCATED_NORMAL,
     OP_PERMUTATION,
+    /* fft (complex outputs come back as their real and imaginary parts) */
+    OP_FFT,
+    OP_IFFT,
+    OP_RFFT,
+    OP_RFFT_ODD,
+    OP_IRFFT,
+    OP_IRFFT_ODD,
+    OP_FFTN,
+    OP_RFFTN,
+    OP_IRFFTN,
+    /* quantized */
+    OP_QMM,
+    OP_QMM_NT,
+    OP_GATHER_QMM,
+    OP_QMM_SCALES,
+    /* lapack (inputs shifted by 3 I to stay well conditioned) */
+    OP_INV,
+    OP_TRI_INV,
+    OP_CHOLESKY,
+    OP_CHOLESKY_UPPER,
+    OP_EIGH,
+    OP_EIGVALSH_UPPER,
+    OP_SVD_VALUES,
+    /* lapack with vmap only */
+    OP_QR,
+    OP_LU_FACTOR,
+    OP_EIGVALS,
+    OP_SVD_FULL,
 };
 
 static inline mx_array *idx_i32(const int32_t *v, int32_t n) {
     mx_array *a = NULL;
     CHECK_OK(mx_array_from_data(&a, v, &n, 1, MX_INT32));
     return a;
+}
+
+/* a + c I over the last two axes (square). */
+static inline int shift_diag(mx_array **out, const mx_array *a, double c) {
+    int n = mx_array_shape(a)[mx_array_ndim(a) - 1];
+    mx_array *e = NULL, *k = NULL, *ek = NULL;
+    int rc = mx_eye(&e, n, n, 0, mx_array_dtype(a), NULL);
+    if (!rc) rc = mx_array_from_float(&k, c, mx_array_dtype(a));
+    if (!rc) rc = mx_multiply(&ek, e, k, NULL);
+    if (!rc) rc = mx_add(out, a, ek, NULL);
+    mx_array_free(e), mx_array_free(k), mx_array_free(ek);
+    return rc;
+}
+
+/* A fixed float32 matrix of shape (r, c), quantized with groups of 32 and
+ * 4 bits. */
+static inline int fixed_quantized(mx_array **wq, mx_array **sc, mx_array **bi, int32_t r,
+                                  int32_t c) {
+    mx_array *i = NULL, *k = NULL, *m = NULL, *w = NULL, *w2 = NULL;
+    int32_t sh[2] = {r, c};
+    int rc = mx_arange(&i, 0, (double)r * c, 1, MX_FLOAT32, NULL);
+    if (!rc) rc = mx_array_from_float(&k, 0.37, MX_FLOAT32);
+    if (!rc) rc = mx_multiply(&m, i, k, NULL);
+    if (!rc) rc = mx_sin(&w, m, NULL);
+    if (!rc) rc = mx_reshape(&w2, w, sh, 2, NULL);
+    if (!rc) rc = mx_quantize(wq, sc, bi, w2, 32, 4, NULL, NULL);
+    mx_array_free(i), mx_array_free(k), mx_array_free(m), mx_array_free(w), mx_array_free(w2);
+    return rc;
 }
 
 static inline int apply(mx_vec *o, const mx_vec *in, void *payload) {
@@ -532,11 +591,138 @@ static inline int apply(mx_vec *o, const mx_vec *in, void *payload) {
         rc = mx_random_key(&t, 3);
         if (!rc) rc = mx_random_permutation(&r, a, 1, t, NULL);
         break;
+    case OP_FFT:
+        rc = mx_fft_fft(&r, a, 6, 1, MX_FFT_NORM_BACKWARD, NULL);
+        break;
+    case OP_IFFT:
+        /* complex input with every part free: a transform along axis 0 */
+        rc = mx_fft_fft(&t, a, MX_FFT_N_DEFAULT, 0, MX_FFT_NORM_BACKWARD, NULL);
+        if (!rc) rc = mx_fft_ifft(&r, t, 3, 1, MX_FFT_NORM_BACKWARD, NULL);
+        break;
+    case OP_RFFT:
+        rc = mx_fft_rfft(&r, a, MX_FFT_N_DEFAULT, 1, MX_FFT_NORM_ORTHO, NULL);
+        break;
+    case OP_RFFT_ODD:
+        rc = mx_fft_rfft(&r, a, 7, 0, MX_FFT_NORM_BACKWARD, NULL);
+        break;
+    case OP_IRFFT:
+    case OP_IRFFT_ODD:
+        rc = mx_fft_fft(&t, a, MX_FFT_N_DEFAULT, 0, MX_FFT_NORM_BACKWARD, NULL);
+        if (!rc)
+            rc = mx_fft_irfft(&r, t, op == OP_IRFFT ? 6 : 7, 1,
+                              op == OP_IRFFT ? MX_FFT_NORM_BACKWARD : MX_FFT_NORM_FORWARD, NULL);
+        break;
+    case OP_FFTN:
+        rc = mx_fft_fftn(&r, a, NULL, 0, NULL, 0, MX_FFT_NORM_ORTHO, NULL);
+        break;
+    case OP_RFFTN: {
+        int axes[2] = {2, 0};
+        rc = mx_fft_rfftn(&r, a, NULL, 0, axes, 2, MX_FFT_NORM_BACKWARD, NULL);
+        break;
+    }
+    case OP_IRFFTN: {
+        int axes[2] = {1, 2};
+        int32_t sizes[2] = {3, 6};
+        rc = mx_fft_fft(&t, a, MX_FFT_N_DEFAULT, 0, MX_FFT_NORM_BACKWARD, NULL);
+        if (!rc) rc = mx_fft_irfftn(&r, t, sizes, 2, axes, 2, MX_FFT_NORM_BACKWARD, NULL);
+        break;
+    }
+    case OP_QMM:
+    case OP_QMM_NT: {
+        bool tr = op == OP_QMM;
+        mx_array *wq = NULL, *sc = NULL, *bi = NULL;
+        rc = tr ? fixed_quantized(&wq, &sc, &bi, 8, 64) : fixed_quantized(&wq, &sc, &bi, 32, 64);
+        if (!rc) rc = mx_astype(&t, a, MX_FLOAT32, NULL);
+        if (!rc) rc = mx_quantized_matmul(&r, t, wq, sc, bi, tr, 32, 4, NULL, NULL);
+        mx_array_free(wq), mx_array_free(sc), mx_array_free(bi);
+        break;
+    }
+    case OP_QMM_SCALES: {
+        /* x (2, 3, 64) and the scales and biases (8, 2) of a fixed w */
+        mx_array *wq = NULL, *sc = NULL, *bi = NULL, *s32 = NULL, *b32 = NULL;
+        rc = fixed_quantized(&wq, &sc, &bi, 8, 64);
+        if (!rc) rc = mx_astype(&t, a, MX_FLOAT32, NULL);
+        if (!rc) rc = mx_astype(&s32, b, MX_FLOAT32, NULL);
+        if (!rc) rc = mx_astype(&b32, c, MX_FLOAT32, NULL);
+        if (!rc) rc = mx_quantized_matmul(&r, t, wq, s32, b32, true, 32, 4, NULL, NULL);
+        mx_array_free(wq), mx_array_free(sc), mx_array_free(bi);
+        mx_array_free(s32), mx_array_free(b32);
+        break;
+    }
+    case OP_GATHER_QMM: {
+        /* x (3, 2, 64): matrices 2, 0, 2, 1 times w's 1, 0, 0, 1 */
+        mx_array *wq = NULL, *sc = NULL, *bi = NULL, *q3[3] = {NULL, NULL, NULL};
+        int32_t lv[4] = {2, 0, 2, 1}, rv[4] = {1, 0, 0, 1};
+        mx_array *li = idx_i32(lv, 4), *ri = idx_i32(rv, 4);
+        rc = fixed_quantized(&wq, &sc, &bi, 16, 64);
+        mx_array *src[3] = {wq, sc, bi};
+        for (int i = 0; i < 3 && !rc; i++) {
+            int32_t sh[3] = {2, 8, mx_array_shape(src[i])[1]};
+            rc = mx_reshape(&q3[i], src[i], sh, 3, NULL);
+        }
+        if (!rc) rc = mx_astype(&t, a, MX_FLOAT32, NULL);
+        if (!rc)
+            rc = mx_gather_qmm(&r, t, q3[0], q3[1], q3[2], li, ri, true, 32, 4, NULL, false, NULL);
+        for (int i = 0; i < 3; i++) mx_array_free(q3[i]), mx_array_free(src[i]);
+        mx_array_free(li), mx_array_free(ri);
+        break;
+    }
+    case OP_INV:
+    case OP_TRI_INV:
+    case OP_CHOLESKY:
+    case OP_CHOLESKY_UPPER:
+        rc = shift_diag(&t, a, 3.0);
+        if (!rc && op == OP_INV) rc = mx_linalg_inv(&r, t, NULL);
+        if (!rc && op == OP_TRI_INV) rc = mx_linalg_tri_inv(&r, t, true, NULL);
+        if (!rc && op == OP_CHOLESKY) rc = mx_linalg_cholesky(&r, t, false, NULL);
+        if (!rc && op == OP_CHOLESKY_UPPER) rc = mx_linalg_cholesky(&r, t, true, NULL);
+        break;
+    case OP_EIGH:
+        rc = mx_linalg_eigh(&r, &u, a, "L", NULL);
+        if (!rc) rc = mx_vec_push(o, r);
+        r = u, u = NULL;
+        break;
+    case OP_EIGVALSH_UPPER:
+        rc = mx_linalg_eigvalsh(&r, a, "U", NULL);
+        break;
+    case OP_SVD_VALUES:
+        rc = mx_linalg_svd(NULL, &r, NULL, a, false, NULL);
+        break;
+    case OP_QR:
+    case OP_LU_FACTOR:
+        rc = op == OP_QR ? mx_linalg_qr(&u, &r, a, NULL) : mx_linalg_lu_factor(&u, &r, a, NULL);
+        if (!rc) rc = mx_vec_push(o, u);
+        u = NULL;
+        break;
+    case OP_EIGVALS:
+        rc = mx_linalg_eigvals(&r, a, NULL);
+        break;
+    case OP_SVD_FULL: {
+        mx_array *sv = NULL;
+        rc = mx_linalg_svd(&u, &sv, &r, a, true, NULL);
+        if (!rc) rc = mx_vec_push(o, u);
+        if (!rc)
+            rc = mx_vec_push(o, sv);
+        else
+            mx_array_free(sv);
+        u = NULL;
+        break;
+    }
     default:
         rc = MX_ERR_VALUE;
     }
     mx_array_free(t);
     mx_array_free(u);
+    t = u = NULL;
+    if (!rc && mx_array_dtype(r) == MX_COMPLEX64) {
+        rc = mx_real(&t, r, NULL);
+        if (!rc) rc = mx_imag(&u, r, NULL);
+        mx_array_free(r);
+        if (!rc) rc = mx_vec_push(o, t);
+        if (!rc) return mx_vec_push(o, u);
+        mx_array_free(t), mx_array_free(u);
+        return rc;
+    }
     return rc ? rc : mx_vec_push(o, r);
 }
 
@@ -655,6 +841,39 @@ static const fd_case cases[] = {
     {"scatter_max", OP_SCATTER_MAX, 2, {{3, 4}, {2, 1, 4}}, {2, 3}, -2, 2},
     {"slice_update_min", OP_SLICE_UPDATE_MIN, 2, {{4, 5}, {2, 2}}, {2, 2}, -2, 2},
     {"permutation", OP_PERMUTATION, 1, {{3, 4}}, {2}, -2, 2},
+    {"inv", OP_INV, 1, {{2, 3, 3}}, {3}, -1, 1},
+    {"tri_inv", OP_TRI_INV, 1, {{2, 3, 3}}, {3}, -1, 1},
+    {"cholesky", OP_CHOLESKY, 1, {{2, 3, 3}}, {3}, -1, 1},
+    {"cholesky upper", OP_CHOLESKY_UPPER, 1, {{2, 3, 3}}, {3}, -1, 1},
+    {"eigh", OP_EIGH, 1, {{2, 4, 4}}, {3}, -2, 2},
+    {"eigvalsh upper", OP_EIGVALSH_UPPER, 1, {{2, 4, 4}}, {3}, -2, 2},
+    {"svd values", OP_SVD_VALUES, 1, {{2, 4, 3}}, {3}, -2, 2},
+    {"qr", OP_QR, 1, {{2, 4, 3}}, {3}, -2, 2},
+    {"qr square", OP_QR, 1, {{2, 3, 3}}, {3}, -2, 2},
+};
+
+/* Primitives computed in float32 whatever the input (FFT): checked on
+ * float64 inputs with float32 steps and tolerances. */
+static const fd_case f32_cases[] = {
+    {"fft", OP_FFT, 1, {{3, 4}}, {2}, -2, 2},
+    {"ifft", OP_IFFT, 1, {{2, 5}}, {2}, -2, 2},
+    {"rfft", OP_RFFT, 1, {{3, 8}}, {2}, -2, 2},
+    {"rfft odd", OP_RFFT_ODD, 1, {{5, 3}}, {2}, -2, 2},
+    {"irfft", OP_IRFFT, 1, {{3, 4}}, {2}, -2, 2},
+    {"irfft odd", OP_IRFFT_ODD, 1, {{3, 4}}, {2}, -2, 2},
+    {"fftn", OP_FFTN, 1, {{2, 3, 4}}, {3}, -2, 2},
+    {"rfftn", OP_RFFTN, 1, {{3, 2, 5}}, {3}, -2, 2},
+    {"irfftn", OP_IRFFTN, 1, {{2, 3, 4}}, {3}, -2, 2},
+    {"quantized_matmul", OP_QMM, 1, {{2, 3, 64}}, {3}, -2, 2},
+    {"quantized_matmul not transposed", OP_QMM_NT, 1, {{3, 32}}, {2}, -2, 2},
+    {"gather_qmm", OP_GATHER_QMM, 1, {{3, 2, 64}}, {3}, -2, 2},
+    {"quantized_matmul scales and biases",
+     OP_QMM_SCALES,
+     3,
+     {{2, 3, 64}, {8, 2}, {8, 2}},
+     {3, 2, 2},
+     -2,
+     2},
 };
 
 #endif

@@ -41,5 +41,8 @@ MXI_RULES(index);
 MXI_RULES(random);
 MXI_RULES(custom);
 MXI_RULES(conv);
+MXI_RULES(fft);
+MXI_RULES(quantized);
+MXI_RULES(lapack);
 
 #endif
