@@ -3,6 +3,7 @@
  * shapeless reuse, simplification seen through the tape size, captured
  * state, composition with grad, and wrong calls.
  */
+#include "cpu/strided.h"
 #include "transforms/compile_impl.h"
 #include "transforms_fd.h"
 
@@ -238,6 +239,29 @@ TEST(chain_matches_and_caches) {
     mx_vec_clear(&out);
     mx_closure_free(cf);
     mx_closure_free(f);
+}
+
+/* Several tiles and a ragged last one, split over the pool, with the
+ * outputs written by streaming stores (threshold 0) and by plain copies:
+ * the same values as eager, bit for bit. */
+TEST(tiles_and_streaming_match) {
+    mx_closure_fn fns[2] = {f_chain, f_chain10};
+    int32_t shape[2] = {97, 1031};
+    for (int w = 0; w < 2; w++) {
+        mx_closure *f = fd_fn(fns[w]), *cf = NULL;
+        CHECK_OK(mx_compile(&cf, f, NULL));
+        for (int pass = 0; pass < 2; pass++) {
+            mxi_stream_set_threshold(pass ? 0 : -1);
+            for (int layout = 0; layout < 3; layout++) {
+                mx_vec in = inputs2(shape, 2, MX_FLOAT32, layout);
+                expect_same(f, cf, &in, 0);
+                mx_vec_clear(&in);
+            }
+        }
+        mxi_stream_set_threshold(-1);
+        mx_closure_free(cf);
+        mx_closure_free(f);
+    }
 }
 
 TEST(families_match) {
@@ -819,6 +843,7 @@ TEST(compile_nests_and_vmaps) {
 
 int main(void) {
     RUN(chain_matches_and_caches);
+    RUN(tiles_and_streaming_match);
     RUN(families_match);
     RUN(whole_functions_match);
     RUN(shapeless_reuses_the_trace);

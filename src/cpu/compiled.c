@@ -127,6 +127,7 @@ typedef struct fused_job {
     mxi_binary_vv_loop *bloops;
     /* per output */
     char **out;
+    bool stream;    /* outputs too large for the cache: streaming stores */
     _Atomic int rc; /* a kernel error (recorded by the kernel), or out of memory */
 } fused_job;
 
@@ -234,9 +235,15 @@ static void fused_range(void *ctx, int64_t begin, int64_t end) {
         for (int o = 0; o < p->n_outputs; o++) {
             int r = p->out_regs[o];
             int64_t s = isz(p->reg_dtype[r]);
-            memcpy(j->out[o] + i * s, ptr[r], (size_t)(n * s));
+            if (j->stream)
+                mxi_stream_store(j->out[o] + i * s, ptr[r], n * s);
+            else
+                memcpy(j->out[o] + i * s, ptr[r], (size_t)(n * s));
         }
     }
+    /* streaming stores are weakly ordered: make them visible before the
+     * pool reports this range done */
+    if (j->stream) mxi_stream_fence();
     free(scratch);
     free(ptr);
 }
@@ -302,7 +309,12 @@ int mxi_cpu_compiled(struct mxi_node *node, mx_array *const *inputs, mx_array *c
     }
     for (int o = 0; o < no && !rc; o++) rc = mxi_alloc_or_donate(outputs[o], inputs, ni);
     if (!rc && j.size > 0) {
-        for (int o = 0; o < no; o++) j.out[o] = mxi_data(outputs[o]);
+        int64_t out_bytes = 0;
+        for (int o = 0; o < no; o++) {
+            j.out[o] = mxi_data(outputs[o]);
+            out_bytes += j.size * isz(outputs[o]->dtype);
+        }
+        j.stream = out_bytes >= mxi_stream_threshold();
         /* a few ranges per thread: each range sets up its own scratch */
         int64_t grain = j.size / (4 * (int64_t)mxi_num_threads());
         if (grain < MXI_ELEMWISE_GRAIN) grain = MXI_ELEMWISE_GRAIN;

@@ -38,9 +38,9 @@ typedef struct mxi_compiled_params {
     mxi_fused_program *prog;
 } mxi_compiled_params;
 
-/* Elements per tile of each register: a few tiles of 8-byte values stay in
- * the core's cache. */
-#define MXI_FUSED_TILE 4096
+/* Elements per tile of each register: the tiles of a program's inputs and
+ * scratch registers stay in the core's L1 data cache. */
+#define MXI_FUSED_TILE 1024
 
 /* A program of n_regs registers (n_inputs of them inputs) and n_instr
  * instructions, zeroed, refcount 1; NULL when out of memory. */
