@@ -10,7 +10,7 @@
 static int f_chain(mx_vec *o, const mx_vec *in, void *p) {
     (void)p;
     mx_array *e = NULL, *m = NULL, *r = NULL, *s = NULL, *t = NULL;
-    int ax = 1;
+    int ax = -1;
     int rc = mx_exp(&e, in->data[0], NULL);
     if (!rc) rc = mx_multiply(&m, e, in->data[1], NULL);
     if (!rc) rc = mx_add(&r, m, in->data[0], NULL);
@@ -23,6 +23,20 @@ static int f_chain(mx_vec *o, const mx_vec *in, void *p) {
     mx_array_free(r);
     mx_array_free(s);
     mx_array_free(t);
+    return rc;
+}
+
+/* (x - y) * 0.5, shapeless-friendly */
+static int f_ew(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *d = NULL, *k = NULL, *r = NULL;
+    int rc = mx_subtract(&d, in->data[0], in->data[1], NULL);
+    if (!rc) rc = mx_array_from_float(&k, 0.5, MX_FLOAT32);
+    if (!rc) rc = mx_multiply(&r, d, k, NULL);
+    if (!rc) rc = mx_vec_append(o, r);
+    mx_array_free(d);
+    mx_array_free(k);
+    mx_array_free(r);
     return rc;
 }
 
@@ -52,14 +66,18 @@ static int write_seed(const char *dir, const char *name, mx_closure_fn fn, bool 
     mx_array *a = NULL;
     int rc = mx_closure_new(&f, fn, NULL, NULL);
     for (int i = 0; i < 2 && !rc; i++) {
-        rc = mx_zeros(&a, shape, 2, MX_FLOAT32, NULL);
+        static const float v[6] = {0};
+        rc = mx_array_from_data(&a, v, shape, 2, MX_FLOAT32);
         if (!rc) rc = mx_vec_push(&in, a);
-        if (!rc) rc = mx_zeros(&a, other, 1, MX_FLOAT32, NULL);
+        a = NULL; /* ops release what *out held */
+        if (!rc) rc = mx_array_from_data(&a, v, other, 1, MX_FLOAT32);
         if (!rc) rc = mx_vec_push(&in2, a);
+        a = NULL;
     }
     if (!rc) rc = mx_exporter_new(&e, path, f, shapeless);
     if (!rc) rc = mx_exporter_add(e, &in);
     if (!rc && fn == f_chain && !shapeless) rc = mx_exporter_add(e, &in2);
+    if (rc) fprintf(stderr, "%s: %s\n", name, mx_last_error());
     if (e) {
         int rc2 = mx_exporter_close(e);
         if (!rc) rc = rc2;
@@ -74,7 +92,7 @@ static int write_seed(const char *dir, const char *name, mx_closure_fn fn, bool 
 int main(int argc, char **argv) {
     if (argc != 2) return 2;
     int rc = write_seed(argv[1], "chain.mlxfn", f_chain, false);
-    rc |= write_seed(argv[1], "chain_shapeless.mlxfn", f_chain, true);
+    rc |= write_seed(argv[1], "shapeless.mlxfn", f_ew, true);
     rc |= write_seed(argv[1], "matmul.mlxfn", f_matmul, false);
     return rc ? 1 : 0;
 }
