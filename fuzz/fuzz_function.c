@@ -10,9 +10,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static const float v[6] = {0.5f, -1, 2, 0, 3, -0.25f};
         int32_t shape[2] = {2, 3};
         mx_vec in = {0}, out = {0};
-        mx_array *a = NULL;
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 2; i++) {
+            mx_array *a = NULL;
             if (mx_array_from_data(&a, v, shape, 2, MX_FLOAT32) == MX_OK) mx_vec_push(&in, a);
+        }
         if (mx_closure_apply(g, &out, &in) == MX_OK && out.size)
             mx_eval(out.data, (size_t)out.size);
         mx_vec_clear(&in);

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/stream.h"
 #include "io_util.h"
+#include "primitives/params.h"
 #include "primitives/primitives.h"
 #include "transforms/compile_impl.h"
 
@@ -394,6 +395,93 @@ static int get_op(rd *r, mxi_ctape *t, int k, const mxi_prim_kind *kinds, uint32
     return MX_OK;
 }
 
+static int bad_params(int k) {
+    return mxi_error(MX_ERR_VALUE,
+                     "[import_function] op %d: its parameters do not fit its inputs and outputs",
+                     k);
+}
+
+static size_t slot_size(const mxi_cslot *s) {
+    size_t n = 1;
+    for (int d = 0; d < s->ndim; d++) n *= (size_t)s->shape[d];
+    return n;
+}
+
+/* Parameters and shapes the kernels trust, for the kinds whose rules are
+ * known here; the others are checked only structurally (see
+ * docs/function_format.md). */
+static int check_op(const mxi_ctape *t, int k) {
+    const mxi_cop *op = &t->ops[k];
+    const mxi_cslot *o = &t->slots[op->out0];
+    const mxi_cslot *a = op->n_in ? &t->slots[op->in[0]] : NULL;
+    mxi_shapes_fn f = mxi_primitives[op->kind].output_shapes;
+    if (f == mxi_shapes_unary || f == mxi_shapes_broadcast) {
+        /* elementwise kernels read every input at the output's shape; the
+         * unary-shaped kinds are checked on their first input only */
+        bool three = op->kind == MXI_PRIM_SELECT || op->kind == MXI_PRIM_CLIP;
+        if (f == mxi_shapes_broadcast &&
+            (op->n_in != (three ? 3 : 2) || op->n_out > (op->kind == MXI_PRIM_DIVMOD ? 2 : 1)))
+            return bad_params(k);
+        if (f == mxi_shapes_unary && op->n_in < 1) return bad_params(k);
+        for (int i = 0; i < (f == mxi_shapes_unary ? 1 : op->n_in); i++) {
+            const mxi_cslot *x = &t->slots[op->in[i]];
+            if (x->ndim != o->ndim ||
+                memcmp(x->shape, o->shape, sizeof(int32_t) * (size_t)o->ndim) != 0)
+                return bad_params(k);
+        }
+        return MX_OK;
+    }
+    switch (op->kind) {
+    case MXI_PRIM_RESHAPE:
+        if (op->n_in != 1 || op->n_out != 1 || op->params_size || slot_size(a) != slot_size(o) ||
+            a->dtype != o->dtype)
+            return bad_params(k);
+        return MX_OK;
+    case MXI_PRIM_BROADCAST:
+        if (op->n_in != 1 || op->n_out != 1 || op->params_size || a->ndim > o->ndim ||
+            a->dtype != o->dtype)
+            return bad_params(k);
+        for (int d = 0; d < a->ndim; d++) {
+            int32_t x = a->shape[d], y = o->shape[o->ndim - a->ndim + d];
+            if (x != y && x != 1) return bad_params(k);
+        }
+        return MX_OK;
+    case MXI_PRIM_TRANSPOSE: {
+        const mxi_transpose_params *p = op->params;
+        if (op->n_in != 1 || op->n_out != 1 || op->params_size < sizeof *p || p->ndim != a->ndim ||
+            o->ndim != a->ndim || op->params_size != sizeof *p + sizeof(int32_t) * (size_t)a->ndim)
+            return bad_params(k);
+        bool seen[FN_MAX_NDIM] = {0};
+        for (int d = 0; d < a->ndim; d++) {
+            int32_t q = p->perm[d];
+            if (q < 0 || q >= a->ndim || seen[q] || o->shape[d] != a->shape[q])
+                return bad_params(k);
+            seen[q] = true;
+        }
+        return MX_OK;
+    }
+    case MXI_PRIM_REDUCE: {
+        const mxi_reduce_params *p = op->params;
+        if (op->n_in != 1 || op->n_out != 1 || op->params_size < sizeof *p || p->naxes < 0 ||
+            p->naxes > a->ndim ||
+            op->params_size != sizeof *p + sizeof(int32_t) * (size_t)p->naxes ||
+            p->type < MXI_REDUCE_AND || p->type > MXI_REDUCE_MAX || o->ndim != a->ndim)
+            return bad_params(k);
+        int j = 0;
+        for (int d = 0; d < a->ndim; d++) {
+            bool reduced = j < p->naxes && p->axes[j] == d;
+            if (j < p->naxes && (p->axes[j] < d || p->axes[j] >= a->ndim)) return bad_params(k);
+            j += reduced;
+            if (o->shape[d] != (reduced ? 1 : a->shape[d])) return bad_params(k);
+        }
+        if (j != p->naxes) return bad_params(k);
+        return MX_OK;
+    }
+    default:
+        return MX_OK;
+    }
+}
+
 static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_kinds,
                     bool shapeless) {
     uint32_t n_inputs = 0, n_slots = 0, n_ops = 0, n_out = 0;
@@ -428,6 +516,8 @@ static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_
                                        (int)i >= t->ops[s->index].out0 + t->ops[s->index].n_out))
             return mxi_error(MX_ERR_VALUE, "[import_function] slot %u: no op makes it", i);
     }
+    for (uint32_t k = 0; k < n_ops && !shapeless; k++)
+        if ((rc = check_op(t, (int)k))) return rc;
     for (uint32_t k = 0; k < n_ops; k++) {
         const mxi_cop *op = &t->ops[k];
         for (int o = 0; o < op->n_out; o++)
