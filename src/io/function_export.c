@@ -16,6 +16,7 @@
 #include "core/stream.h"
 #include "io_util.h"
 #include "primitives/params.h"
+#include "primitives/params_unary.h"
 #include "primitives/primitives.h"
 #include "transforms/compile_impl.h"
 
@@ -291,16 +292,18 @@ static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i) {
     s->shape = malloc(sizeof(int32_t) * (ndim ? ndim : 1));
     if (!s->shape) return oom("import_function");
     t->n_slots++; /* freed with the tape from here on */
-    uint64_t size = 1;
+    /* strides treat empty dims as 1: bound the product of the others too */
+    uint64_t size = 1, span = 1;
     for (int d = 0; d < ndim; d++) {
         uint32_t v = 0;
         if ((rc = get_u32(r, &v))) return rc;
         if (v > INT32_MAX)
             return mxi_error(MX_ERR_VALUE, "[import_function] slot %d has a negative dimension", i);
         s->shape[d] = (int32_t)v;
-        if (v && size > (UINT64_C(1) << 40) / v)
+        if (v && span > (UINT64_C(1) << 40) / v)
             return mxi_error(MX_ERR_VALUE, "[import_function] slot %d: the shape's size overflows",
                              i);
+        span *= v ? v : 1;
         size *= v;
     }
     if (kind != MXI_SLOT_CONST) {
@@ -418,11 +421,19 @@ static int check_op(const mxi_ctape *t, int k) {
     if (f == mxi_shapes_unary || f == mxi_shapes_broadcast) {
         /* elementwise kernels read every input at the output's shape; the
          * unary-shaped kinds are checked on their first input only */
-        bool three = op->kind == MXI_PRIM_SELECT || op->kind == MXI_PRIM_CLIP;
+        int lo = op->kind == MXI_PRIM_SELECT ? 3 : 2, hi = op->kind == MXI_PRIM_CLIP ? 3 : lo;
         if (f == mxi_shapes_broadcast &&
-            (op->n_in != (three ? 3 : 2) || op->n_out > (op->kind == MXI_PRIM_DIVMOD ? 2 : 1)))
+            (op->n_in < lo || op->n_in > hi || op->n_out > (op->kind == MXI_PRIM_DIVMOD ? 2 : 1)))
             return bad_params(k);
         if (f == mxi_shapes_unary && op->n_in < 1) return bad_params(k);
+        if (op->kind == MXI_PRIM_NAN_TO_NUM && op->params_size != sizeof(mxi_nan_to_num_params))
+            return bad_params(k);
+        if (op->kind == MXI_PRIM_CLIP) {
+            const mxi_clip_params *c = op->params;
+            if (op->params_size != sizeof *c ||
+                op->n_in != 1 + (c->has_min != 0) + (c->has_max != 0))
+                return bad_params(k);
+        }
         for (int i = 0; i < (f == mxi_shapes_unary ? 1 : op->n_in); i++) {
             const mxi_cslot *x = &t->slots[op->in[i]];
             if (x->ndim != o->ndim ||
