@@ -418,6 +418,33 @@ static int check_op(const mxi_ctape *t, int k, bool shapeless) {
     const mxi_cslot *o = &t->slots[op->out0];
     const mxi_cslot *a = op->n_in ? &t->slots[op->in[0]] : NULL;
     mxi_shapes_fn f = mxi_primitives[op->kind].output_shapes;
+    switch (op->kind) {
+    case MXI_PRIM_FULL:
+    case MXI_PRIM_TRIL:
+    case MXI_PRIM_TRIU:
+    case MXI_PRIM_RMS_NORM:
+    case MXI_PRIM_LAYER_NORM:
+    case MXI_PRIM_ROPE:
+    case MXI_PRIM_SCATTER:
+    case MXI_PRIM_SCATTER_AXIS:
+    case MXI_PRIM_SLICE_UPDATE:
+    case MXI_PRIM_DYNAMIC_SLICE_UPDATE:
+    case MXI_PRIM_MASKED_SCATTER:
+    case MXI_PRIM_HADAMARD:
+    case MXI_PRIM_TO_FP8:
+    case MXI_PRIM_FROM_FP8:
+    case MXI_PRIM_COV_SQRT:
+    case MXI_PRIM_SOFTMAX:
+    case MXI_PRIM_SCAN:
+    case MXI_PRIM_SORT:
+    case MXI_PRIM_ARGSORT:
+    case MXI_PRIM_PARTITION:
+    case MXI_PRIM_ARGPARTITION:
+        f = NULL; /* not elementwise: refused below */
+        break;
+    default:
+        break;
+    }
     if (f == mxi_shapes_unary || f == mxi_shapes_broadcast) {
         /* elementwise kernels read every input at the output's shape; the
          * unary-shaped kinds are checked on their first input only */
@@ -425,7 +452,9 @@ static int check_op(const mxi_ctape *t, int k, bool shapeless) {
         if (f == mxi_shapes_broadcast &&
             (op->n_in < lo || op->n_in > hi || op->n_out > (op->kind == MXI_PRIM_DIVMOD ? 2 : 1)))
             return bad_params(k);
-        if (f == mxi_shapes_unary && op->n_in < 1) return bad_params(k);
+        if (f == mxi_shapes_unary && op->n_in != 1 + (op->kind == MXI_PRIM_CLIP) * 2 &&
+            op->kind != MXI_PRIM_CLIP)
+            return bad_params(k);
         if (op->kind == MXI_PRIM_NAN_TO_NUM && op->params_size != sizeof(mxi_nan_to_num_params))
             return bad_params(k);
         if (op->kind == MXI_PRIM_CLIP) {
@@ -443,7 +472,10 @@ static int check_op(const mxi_ctape *t, int k, bool shapeless) {
         }
         return MX_OK;
     }
-    if (shapeless) return MX_OK; /* the kinds below have no shape rule */
+    if (shapeless) /* the kinds below are checked against their traced shapes */
+        return mxi_error(MX_ERR_VALUE,
+                         "[import_function] op %d: importing %s shapeless is not supported", k,
+                         mxi_primitives[op->kind].name);
     switch (op->kind) {
     case MXI_PRIM_RESHAPE:
         if (op->n_in != 1 || op->n_out != 1 || op->params_size || slot_size(a) != slot_size(o) ||
@@ -490,8 +522,22 @@ static int check_op(const mxi_ctape *t, int k, bool shapeless) {
         if (j != p->naxes) return bad_params(k);
         return MX_OK;
     }
-    default:
+    case MXI_PRIM_MATMUL: {
+        const mxi_cslot *b = op->n_in == 2 ? &t->slots[op->in[1]] : NULL;
+        int n = o->ndim;
+        if (!b || op->n_out != 1 || op->params_size || n < 2 || a->ndim != n || b->ndim != n ||
+            a->dtype != o->dtype || b->dtype != o->dtype || !mx_dtype_is_inexact(o->dtype) ||
+            memcmp(a->shape, o->shape, sizeof(int32_t) * (size_t)(n - 2)) != 0 ||
+            memcmp(b->shape, o->shape, sizeof(int32_t) * (size_t)(n - 2)) != 0 ||
+            a->shape[n - 1] != b->shape[n - 2] || o->shape[n - 2] != a->shape[n - 2] ||
+            o->shape[n - 1] != b->shape[n - 1])
+            return bad_params(k);
         return MX_OK;
+    }
+    default:
+        /* kinds whose parameters are not checked here are not read */
+        return mxi_error(MX_ERR_VALUE, "[import_function] op %d: importing %s is not supported", k,
+                         mxi_primitives[op->kind].name);
     }
 }
 
