@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 shift || true
 formats=("$@")
-[ ${#formats[@]} -eq 0 ] && formats=(npy npz safetensors gguf)
+[ ${#formats[@]} -eq 0 ] && formats=(npy npz safetensors gguf function)
 if ! command -v clang >/dev/null; then
   echo "fuzz.sh: clang not found; fuzzing skipped" >&2
   exit 0

@@ -35,6 +35,7 @@
 
 #include "array.h"
 #include "device.h"
+#include "transforms.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -197,6 +198,41 @@ MX_API int mx_save_gguf(const char *path, const mx_array_map *arrays,
  * outputs[i] when names is not NULL, else by its shape and dtype). */
 MX_API int mx_export_to_dot(const char *path, mx_array *const *outputs, const char *const *names,
                             size_t n);
+
+/* ---- function export ---- */
+
+/* Function export writes a closure traced into its primitive graph (see
+ * docs/function_format.md); import gives back a closure that rebuilds that
+ * graph on new inputs, without the original code. A file holds one trace
+ * per input signature (number of inputs, their dtypes and shapes; with
+ * shapeless, their dtypes and ndims only: the graph is then replayed with
+ * shapes inferred from the inputs). The function must be made of
+ * primitives (compiled closures are traced through; custom functions and
+ * already fused Compiled ops cannot be exported); arrays it captures are
+ * written as constants. */
+typedef struct mx_exporter mx_exporter;
+
+/* A new exporter writing f's traces to path when closed (f is retained).
+ * Free it with mx_exporter_close. */
+MX_API int mx_exporter_new(mx_exporter **out, const char *path, const mx_closure *f,
+                           bool shapeless);
+/* Traces f for inputs (borrowed; only their dtypes and shapes matter) and
+ * keeps the trace. MX_ERR_VALUE when a trace for the same signature is
+ * already there, or f uses a primitive that cannot be exported. */
+MX_API int mx_exporter_add(mx_exporter *e, const mx_vec *inputs);
+/* Writes the file and frees e (whatever the status; NULL is ignored).
+ * MX_ERR_VALUE when no trace was added. */
+MX_API int mx_exporter_close(mx_exporter *e);
+/* One trace of f for inputs written to path. */
+MX_API int mx_export_function(const char *path, const mx_closure *f, const mx_vec *inputs,
+                              bool shapeless);
+/* A closure (a new reference, free with mx_closure_free) running the graph
+ * of the trace whose signature matches its inputs; a call with inputs no
+ * trace takes is MX_ERR_VALUE. Every field of the file is checked: a bad
+ * or truncated file is MX_ERR_VALUE with a message saying what is wrong. */
+MX_API int mx_import_function(mx_closure **out, const char *path);
+/* mx_import_function from a buffer (copied; data may be freed after). */
+MX_API int mx_import_function_bytes(mx_closure **out, const void *data, size_t len);
 
 #ifdef __cplusplus
 }

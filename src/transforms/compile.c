@@ -605,3 +605,33 @@ int mxi_compile_stats(const mx_closure *cl, int *n_traces, int *n_ops) {
     pthread_mutex_unlock(&c->lock);
     return MX_OK;
 }
+
+/* ---- the tape for function export (src/io/function_export.c) ---- */
+
+int mxi_compile_trace(mxi_ctape *t, const mx_closure *f, const mx_vec *inputs, bool shapeless) {
+    memset(t, 0, sizeof *t);
+    mxi_trace tr;
+    mx_vec args = {0}, outs = {0};
+    int rc = mxi_trace_start(&tr, inputs, "export_function");
+    if (rc) return rc;
+    for (int i = 0; i < tr.tracers.size && !rc; i++) rc = mx_vec_append(&args, tr.tracers.data[i]);
+    if (!rc) {
+        compile_tracing++;
+        rc = mx_closure_apply(f, &outs, &args);
+        compile_tracing--;
+    }
+    if (!rc) {
+        t->n_outputs = outs.size;
+        rc = build_tape(t, &tr, outs.data, outs.size, shapeless);
+    }
+    mx_vec_clear(&outs);
+    mx_vec_clear(&args);
+    mxi_trace_end(&tr);
+    if (rc) mxi_ctape_free(t);
+    return rc;
+}
+
+int mxi_ctape_replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **results,
+                     bool shapeless) {
+    return replay(t, inputs, results, shapeless);
+}

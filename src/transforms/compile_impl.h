@@ -70,6 +70,13 @@ int mxi_ctape_size(const mxi_ctape *t);
  * when the mode fuses). MX_ERR_VALUE when c is not a compiled closure. */
 int mxi_compile_stats(const mx_closure *c, int *n_traces, int *n_ops);
 
+/* The tape of f traced on tracers for inputs (unsimplified, no captured
+ * inputs or outputs): what function export writes. Free with mxi_ctape_free. */
+int mxi_compile_trace(mxi_ctape *t, const mx_closure *f, const mx_vec *inputs, bool shapeless);
+/* Rebuilds the graph of t on inputs; results get n_outputs new references. */
+int mxi_ctape_replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **results,
+                     bool shapeless);
+
 /* The payload of c when c was made with fn; NULL otherwise (closure.c). */
 void *mxi_closure_payload(const mx_closure *c, mx_closure_fn fn);
 

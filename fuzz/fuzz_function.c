@@ -1,0 +1,25 @@
+/* libFuzzer target: mx_import_function_bytes on arbitrary bytes must fail
+ * cleanly or give a closure; the closure is called on two float32 (2, 3)
+ * arrays (the seed corpus's signature) and its outputs evaluated, where
+ * errors are fine and crashes not (scripts/fuzz.sh builds and runs it). */
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    mx_closure *g = NULL;
+    if (mx_import_function_bytes(&g, data, size) == MX_OK) {
+        static const float v[6] = {0.5f, -1, 2, 0, 3, -0.25f};
+        int32_t shape[2] = {2, 3};
+        mx_vec in = {0}, out = {0};
+        for (int i = 0; i < 2; i++) {
+            mx_array *a = NULL;
+            if (mx_array_from_data(&a, v, shape, 2, MX_FLOAT32) == MX_OK) mx_vec_push(&in, a);
+        }
+        if (mx_closure_apply(g, &out, &in) == MX_OK && out.size)
+            mx_eval(out.data, (size_t)out.size);
+        mx_vec_clear(&in);
+        mx_vec_clear(&out);
+        mx_closure_free(g);
+    }
+    mx_clear_error();
+    return 0;
+}

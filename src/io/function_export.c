@@ -1,0 +1,710 @@
+/*
+ * Function export: a closure is traced into compile's tape (one tape per
+ * input signature) and the tapes are written in the format of
+ * docs/function_format.md; import reads them back, checking every count,
+ * index and size (the files come from strangers), and returns a closure
+ * that replays the tape whose signature matches its inputs.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmlx/io.h"
+#include "cmlx/ops.h"
+#include "core/array_impl.h"
+#include "core/error.h"
+#include "core/stream.h"
+#include "io_util.h"
+#include "primitives/params.h"
+#include "primitives/params_unary.h"
+#include "primitives/primitives.h"
+#include "transforms/compile_impl.h"
+
+#define FN_MAGIC    "CMLXFN\r\n"
+#define FN_VERSION  1u
+#define FN_MAX_NDIM 64
+#define FN_MAX_IO   64
+
+struct mx_exporter {
+    char *path;
+    mx_closure *f;
+    bool shapeless;
+    mxi_ctape *tapes;
+    int n, cap;
+};
+
+static int oom(const char *op) {
+    return mxi_error(MX_ERR_MEMORY, "[%s] out of memory", op);
+}
+
+/* ---- writing ---- */
+
+/* Whether the kind's parameters are plain bytes that mean the same in
+ * another process. */
+static bool exportable(mxi_prim_kind k) {
+    return k != MXI_PRIM_COMPILED && !mxi_params_release[k];
+}
+
+int mx_exporter_new(mx_exporter **out, const char *path, const mx_closure *f, bool shapeless) {
+    if (!out || !path || !f)
+        return mxi_error(MX_ERR_VALUE, "[exporter] out, path and f must not be NULL");
+    mx_exporter *e = calloc(1, sizeof *e);
+    if (!e || !(e->path = strdup(path))) {
+        free(e);
+        return oom("exporter");
+    }
+    e->f = mx_closure_retain((mx_closure *)f);
+    e->shapeless = shapeless;
+    *out = e;
+    return MX_OK;
+}
+
+static bool same_signature(const mxi_ctape *a, const mxi_ctape *b, bool shapeless) {
+    if (a->n_inputs != b->n_inputs) return false;
+    for (int i = 0; i < a->n_inputs; i++) {
+        const mxi_cslot *x = &a->slots[i], *y = &b->slots[i];
+        if (x->dtype != y->dtype || x->ndim != y->ndim) return false;
+        if (!shapeless && memcmp(x->shape, y->shape, sizeof(int32_t) * (size_t)x->ndim) != 0)
+            return false;
+    }
+    return true;
+}
+
+int mx_exporter_add(mx_exporter *e, const mx_vec *inputs) {
+    if (!e || !inputs) return mxi_error(MX_ERR_VALUE, "[exporter] e and inputs must not be NULL");
+    if (inputs->size > FN_MAX_IO)
+        return mxi_error(MX_ERR_VALUE, "[exporter] at most %d inputs (got %d)", FN_MAX_IO,
+                         inputs->size);
+    for (int i = 0; i < inputs->size; i++)
+        if (!inputs->data[i]) return mxi_error(MX_ERR_VALUE, "[exporter] input %d is NULL", i);
+    mxi_ctape t;
+    int rc = mxi_compile_trace(&t, e->f, inputs, e->shapeless);
+    if (rc) return rc;
+    for (int i = 0; i < t.n_ops && !rc; i++)
+        if (!exportable(t.ops[i].kind))
+            rc = mxi_error(MX_ERR_VALUE, "[exporter] %s cannot be exported",
+                           mxi_primitives[t.ops[i].kind].name);
+    if (!rc && t.n_outputs > FN_MAX_IO)
+        rc = mxi_error(MX_ERR_VALUE, "[exporter] at most %d outputs (got %d)", FN_MAX_IO,
+                       t.n_outputs);
+    for (int i = 0; i < e->n && !rc; i++)
+        if (same_signature(&e->tapes[i], &t, e->shapeless))
+            rc = mxi_error(MX_ERR_VALUE,
+                           "[exporter] the function was already traced for inputs of these "
+                           "dtypes and shapes");
+    if (!rc && e->n == e->cap) {
+        int cap = e->cap ? e->cap * 2 : 4;
+        mxi_ctape *g = realloc(e->tapes, sizeof *g * (size_t)cap);
+        if (!g)
+            rc = oom("exporter");
+        else
+            e->tapes = g, e->cap = cap;
+    }
+    if (rc) {
+        mxi_ctape_free(&t);
+        return rc;
+    }
+    e->tapes[e->n++] = t;
+    return MX_OK;
+}
+
+static void put_shape(mxi_buf *b, const mxi_cslot *s) {
+    mxi_buf_u8(b, (uint8_t)s->dtype);
+    mxi_buf_u8(b, (uint8_t)s->ndim);
+    for (int d = 0; d < s->ndim; d++) mxi_buf_u32(b, (uint32_t)s->shape[d]);
+}
+
+static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index) {
+    mxi_buf_u32(b, (uint32_t)t->n_inputs);
+    mxi_buf_u32(b, (uint32_t)t->n_slots);
+    for (int i = 0; i < t->n_slots; i++) {
+        const mxi_cslot *s = &t->slots[i];
+        mxi_buf_u8(b, (uint8_t)s->kind);
+        put_shape(b, s);
+        if (s->kind != MXI_SLOT_CONST) {
+            mxi_buf_u32(b, (uint32_t)s->index);
+            continue;
+        }
+        /* a scalar the ops spread with a Broadcast node is written once and
+         * spread again on import, so shapeless replays can respread it */
+        const mx_array *sc = mxi_compile_scalar_of(s->constant);
+        bool spread = sc && sc != s->constant && sc->dtype == s->dtype && s->ndim > 0;
+        mxi_buf_u8(b, spread);
+        const void *data;
+        void *owned = NULL;
+        int rc = mxi_io_row_major(spread ? sc : s->constant, &data, &owned, "export_function");
+        if (rc) return rc;
+        uint64_t nbytes = (uint64_t)mx_array_nbytes(spread ? sc : s->constant);
+        mxi_buf_u64(b, nbytes);
+        mxi_buf_append(b, data, nbytes);
+        free(owned);
+    }
+    mxi_buf_u32(b, (uint32_t)t->n_ops);
+    for (int k = 0; k < t->n_ops; k++) {
+        const mxi_cop *op = &t->ops[k];
+        mxi_buf_u32(b, (uint32_t)kind_index[op->kind]);
+        mxi_buf_u32(b, (uint32_t)op->n_in);
+        mxi_buf_u32(b, (uint32_t)op->n_out);
+        mxi_buf_u32(b, (uint32_t)op->out0);
+        mxi_buf_u32(b, op->params_size);
+        mxi_buf_append(b, op->params, op->params_size);
+        for (int i = 0; i < op->n_in; i++) mxi_buf_u32(b, (uint32_t)op->in[i]);
+    }
+    mxi_buf_u32(b, (uint32_t)t->n_outputs);
+    for (int i = 0; i < t->n_outputs; i++) mxi_buf_u32(b, (uint32_t)t->outputs[i]);
+    return MX_OK;
+}
+
+static void exporter_free(mx_exporter *e) {
+    for (int i = 0; i < e->n; i++) mxi_ctape_free(&e->tapes[i]);
+    free(e->tapes);
+    mx_closure_free(e->f);
+    free(e->path);
+    free(e);
+}
+
+int mx_exporter_close(mx_exporter *e) {
+    if (!e) return MX_OK;
+    if (!e->n) {
+        exporter_free(e);
+        return mxi_error(MX_ERR_VALUE, "[exporter] no trace was added: nothing to write");
+    }
+    /* the kind table names only the kinds used, in order of first use */
+    int kind_index[MXI_PRIM_COUNT];
+    int n_kinds = 0;
+    mxi_prim_kind kinds[MXI_PRIM_COUNT];
+    for (int k = 0; k < MXI_PRIM_COUNT; k++) kind_index[k] = -1;
+    for (int i = 0; i < e->n; i++)
+        for (int k = 0; k < e->tapes[i].n_ops; k++) {
+            mxi_prim_kind kd = e->tapes[i].ops[k].kind;
+            if (kind_index[kd] < 0) kinds[n_kinds] = kd, kind_index[kd] = n_kinds++;
+        }
+    mxi_buf b = {0};
+    mxi_buf_append(&b, FN_MAGIC, 8);
+    mxi_buf_u32(&b, FN_VERSION);
+    mxi_buf_u32(&b, e->shapeless ? 1u : 0u);
+    mxi_buf_u32(&b, (uint32_t)n_kinds);
+    for (int i = 0; i < n_kinds; i++) {
+        const char *name = mxi_primitives[kinds[i]].name;
+        mxi_buf_u16(&b, (uint16_t)strlen(name));
+        mxi_buf_append(&b, name, strlen(name));
+    }
+    mxi_buf_u32(&b, (uint32_t)e->n);
+    int rc = MX_OK;
+    for (int i = 0; i < e->n && !rc; i++) rc = put_tape(&b, &e->tapes[i], kind_index);
+    if (!rc) rc = mxi_buf_check(&b, "export_function");
+    int fd = -1;
+    if (!rc) rc = mxi_open_write(&fd, e->path, "export_function");
+    if (!rc) {
+        rc = mxi_write_all(fd, b.data, b.len, "export_function", e->path);
+        int rc2 = mxi_close_write(fd, "export_function", e->path);
+        if (!rc) rc = rc2;
+    }
+    mxi_buf_free(&b);
+    exporter_free(e);
+    return rc;
+}
+
+int mx_export_function(const char *path, const mx_closure *f, const mx_vec *inputs,
+                       bool shapeless) {
+    mx_exporter *e;
+    int rc = mx_exporter_new(&e, path, f, shapeless);
+    if (rc) return rc;
+    rc = mx_exporter_add(e, inputs);
+    if (rc) {
+        exporter_free(e);
+        return rc;
+    }
+    return mx_exporter_close(e);
+}
+
+/* ---- reading ---- */
+
+typedef struct rd {
+    const unsigned char *p;
+    size_t len, off;
+} rd;
+
+static int trunc_err(void) {
+    return mxi_error(MX_ERR_VALUE, "[import_function] the file is truncated");
+}
+
+static int get(rd *r, void *dst, size_t n) {
+    if (r->len - r->off < n) return trunc_err();
+    memcpy(dst, r->p + r->off, n);
+    r->off += n;
+    return MX_OK;
+}
+
+static int get_u8(rd *r, uint8_t *v) {
+    return get(r, v, 1);
+}
+
+static int get_u32(rd *r, uint32_t *v) {
+    unsigned char b[4] = {0};
+    int rc = get(r, b, 4);
+    if (!rc) *v = mxi_le32(b);
+    return rc;
+}
+
+/* A count of items of at least min_bytes each, bounded by what is left. */
+static int get_count(rd *r, uint32_t *v, size_t min_bytes, const char *what) {
+    int rc = get_u32(r, v);
+    if (rc) return rc;
+    if (*v > INT32_MAX / 2 || (size_t)*v * min_bytes > r->len - r->off)
+        return mxi_error(MX_ERR_VALUE, "[import_function] %u %s do not fit in the file", *v, what);
+    return MX_OK;
+}
+
+typedef struct ftrace {
+    mxi_ctape tape;
+} ftrace;
+
+typedef struct fpayload {
+    bool shapeless;
+    ftrace *traces;
+    int n;
+} fpayload;
+
+static void fpayload_free(void *p) {
+    fpayload *f = p;
+    for (int i = 0; i < f->n; i++) mxi_ctape_free(&f->traces[i].tape);
+    free(f->traces);
+    free(f);
+}
+
+static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i) {
+    uint8_t kind = 0, dt = 0, ndim = 0;
+    int rc = get_u8(r, &kind);
+    if (!rc) rc = get_u8(r, &dt);
+    if (!rc) rc = get_u8(r, &ndim);
+    if (rc) return rc;
+    if (kind > MXI_SLOT_OP)
+        return mxi_error(MX_ERR_VALUE, "[import_function] slot %d has unknown kind %u", i, kind);
+    if (!mx_dtype_is_valid(dt))
+        return mxi_error(MX_ERR_VALUE, "[import_function] slot %d has unknown dtype %u", i, dt);
+    if (ndim > FN_MAX_NDIM)
+        return mxi_error(MX_ERR_VALUE, "[import_function] slot %d has %u dimensions (at most %d)",
+                         i, ndim, FN_MAX_NDIM);
+    s->kind = (mxi_slot_kind)kind;
+    s->dtype = (mx_dtype)dt;
+    s->ndim = ndim;
+    s->shape = malloc(sizeof(int32_t) * (ndim ? ndim : 1));
+    if (!s->shape) return oom("import_function");
+    t->n_slots++; /* freed with the tape from here on */
+    /* strides treat empty dims as 1: bound the product of the others too */
+    uint64_t size = 1, span = 1;
+    for (int d = 0; d < ndim; d++) {
+        uint32_t v = 0;
+        if ((rc = get_u32(r, &v))) return rc;
+        if (v > INT32_MAX)
+            return mxi_error(MX_ERR_VALUE, "[import_function] slot %d has a negative dimension", i);
+        s->shape[d] = (int32_t)v;
+        if (v && span > (UINT64_C(1) << 40) / v)
+            return mxi_error(MX_ERR_VALUE, "[import_function] slot %d: the shape's size overflows",
+                             i);
+        span *= v ? v : 1;
+        size *= v;
+    }
+    if (kind != MXI_SLOT_CONST) {
+        uint32_t idx = 0;
+        if ((rc = get_u32(r, &idx))) return rc;
+        if (idx > INT32_MAX)
+            return mxi_error(MX_ERR_VALUE, "[import_function] slot %d: index out of range", i);
+        s->index = (int)idx;
+        return MX_OK;
+    }
+    uint8_t spread = 0;
+    if ((rc = get_u8(r, &spread))) return rc;
+    if (spread > 1 || (spread && !ndim))
+        return mxi_error(MX_ERR_VALUE, "[import_function] constant %d: bad spread flag %u", i,
+                         spread);
+    if (spread) size = 1;
+    unsigned char nb[8];
+    if ((rc = get(r, nb, 8))) return rc;
+    uint64_t nbytes = mxi_le64(nb);
+    if (nbytes != size * (uint64_t)mx_dtype_size(s->dtype))
+        return mxi_error(MX_ERR_VALUE,
+                         "[import_function] constant %d holds %llu bytes, its shape needs %llu", i,
+                         (unsigned long long)nbytes,
+                         (unsigned long long)(size * (uint64_t)mx_dtype_size(s->dtype)));
+    if (nbytes > r->len - r->off) return trunc_err();
+    mx_array *c = NULL;
+    rc = mx_array_from_data(&c, r->p + r->off, s->shape, spread ? 0 : s->ndim, s->dtype);
+    r->off += nbytes;
+    if (!rc && spread) {
+        rc = mx_broadcast_to(&s->constant, c, s->shape, s->ndim, NULL);
+        mx_array_free(c);
+    } else if (!rc) {
+        s->constant = c;
+    }
+    return rc;
+}
+
+static int get_op(rd *r, mxi_ctape *t, int k, const mxi_prim_kind *kinds, uint32_t n_kinds,
+                  bool shapeless) {
+    mxi_cop *op = &t->ops[k];
+    uint32_t ki = 0, n_in = 0, n_out = 0, out0 = 0, psize = 0;
+    int rc = get_u32(r, &ki);
+    if (!rc) rc = get_u32(r, &n_in);
+    if (!rc) rc = get_u32(r, &n_out);
+    if (!rc) rc = get_u32(r, &out0);
+    if (!rc) rc = get_u32(r, &psize);
+    if (rc) return rc;
+    if (ki >= n_kinds)
+        return mxi_error(MX_ERR_VALUE, "[import_function] op %d: kind %u is not in the table", k,
+                         ki);
+    if (n_out < 1 || n_out > 64 || out0 > (uint32_t)t->n_slots ||
+        n_out > (uint32_t)t->n_slots - out0)
+        return mxi_error(MX_ERR_VALUE, "[import_function] op %d: outputs out of range", k);
+    if (psize > r->len - r->off) return trunc_err();
+    if (n_in > (r->len - r->off - psize) / 4) return trunc_err();
+    op->kind = kinds[ki];
+    if (shapeless && !mxi_primitives[op->kind].output_shapes)
+        return mxi_error(MX_ERR_VALUE,
+                         "[import_function] %s cannot infer output shapes: the file cannot be "
+                         "shapeless",
+                         mxi_primitives[op->kind].name);
+    op->n_in = (int)n_in;
+    op->n_out = (int)n_out;
+    op->out0 = (int)out0;
+    op->params_size = psize;
+    op->params = malloc(psize ? psize : 1);
+    op->in = malloc(sizeof(int) * (n_in ? n_in : 1));
+    t->n_ops++;
+    if (!op->params || !op->in) return oom("import_function");
+    if ((rc = get(r, op->params, psize))) return rc;
+    if ((rc = mxi_resolve_stream(&op->stream, NULL))) return rc;
+    for (uint32_t i = 0; i < n_in; i++) {
+        uint32_t s = 0;
+        if ((rc = get_u32(r, &s))) return rc;
+        if (s >= (uint32_t)t->n_slots)
+            return mxi_error(MX_ERR_VALUE, "[import_function] op %d: input %u out of range", k, i);
+        const mxi_cslot *sl = &t->slots[s];
+        /* ops come in order: an op reads only the outputs of earlier ops */
+        if (sl->kind == MXI_SLOT_OP && sl->index >= k)
+            return mxi_error(MX_ERR_VALUE,
+                             "[import_function] op %d reads the output of op %d (not earlier)", k,
+                             sl->index);
+        op->in[i] = (int)s;
+    }
+    for (uint32_t o = 0; o < n_out; o++) {
+        const mxi_cslot *sl = &t->slots[out0 + o];
+        if (sl->kind != MXI_SLOT_OP || sl->index != k)
+            return mxi_error(MX_ERR_VALUE,
+                             "[import_function] op %d: slot %u is not one of its outputs", k,
+                             out0 + o);
+    }
+    return MX_OK;
+}
+
+static int bad_params(int k) {
+    return mxi_error(MX_ERR_VALUE,
+                     "[import_function] op %d: its parameters do not fit its inputs and outputs",
+                     k);
+}
+
+static size_t slot_size(const mxi_cslot *s) {
+    size_t n = 1;
+    for (int d = 0; d < s->ndim; d++) n *= (size_t)s->shape[d];
+    return n;
+}
+
+/* Parameters and shapes the kernels trust, for the kinds whose rules are
+ * known here; the others are checked only structurally (see
+ * docs/function_format.md). */
+static int check_op(const mxi_ctape *t, int k, bool shapeless) {
+    const mxi_cop *op = &t->ops[k];
+    const mxi_cslot *o = &t->slots[op->out0];
+    const mxi_cslot *a = op->n_in ? &t->slots[op->in[0]] : NULL;
+    mxi_shapes_fn f = mxi_primitives[op->kind].output_shapes;
+    switch (op->kind) {
+    case MXI_PRIM_FULL:
+    case MXI_PRIM_TRIL:
+    case MXI_PRIM_TRIU:
+    case MXI_PRIM_RMS_NORM:
+    case MXI_PRIM_LAYER_NORM:
+    case MXI_PRIM_ROPE:
+    case MXI_PRIM_SCATTER:
+    case MXI_PRIM_SCATTER_AXIS:
+    case MXI_PRIM_SLICE_UPDATE:
+    case MXI_PRIM_DYNAMIC_SLICE_UPDATE:
+    case MXI_PRIM_MASKED_SCATTER:
+    case MXI_PRIM_HADAMARD:
+    case MXI_PRIM_TO_FP8:
+    case MXI_PRIM_FROM_FP8:
+    case MXI_PRIM_COV_SQRT:
+    case MXI_PRIM_SOFTMAX:
+    case MXI_PRIM_SCAN:
+    case MXI_PRIM_SORT:
+    case MXI_PRIM_ARGSORT:
+    case MXI_PRIM_PARTITION:
+    case MXI_PRIM_ARGPARTITION:
+        f = NULL; /* not elementwise: refused below */
+        break;
+    default:
+        break;
+    }
+    if (f == mxi_shapes_unary || f == mxi_shapes_broadcast) {
+        /* elementwise kernels read every input at the output's shape; the
+         * unary-shaped kinds are checked on their first input only */
+        int lo = op->kind == MXI_PRIM_SELECT ? 3 : 2, hi = op->kind == MXI_PRIM_CLIP ? 3 : lo;
+        if (f == mxi_shapes_broadcast &&
+            (op->n_in < lo || op->n_in > hi || op->n_out > (op->kind == MXI_PRIM_DIVMOD ? 2 : 1)))
+            return bad_params(k);
+        if (f == mxi_shapes_unary && op->n_in != 1 + (op->kind == MXI_PRIM_CLIP) * 2 &&
+            op->kind != MXI_PRIM_CLIP)
+            return bad_params(k);
+        if (op->kind == MXI_PRIM_NAN_TO_NUM && op->params_size != sizeof(mxi_nan_to_num_params))
+            return bad_params(k);
+        if (op->kind == MXI_PRIM_CLIP) {
+            const mxi_clip_params *c = op->params;
+            if (op->params_size != sizeof *c ||
+                op->n_in != 1 + (c->has_min != 0) + (c->has_max != 0))
+                return bad_params(k);
+        }
+        /* shapeless replays check shapes themselves (compile.c) */
+        for (int i = 0; i < (f == mxi_shapes_unary ? 1 : op->n_in) && !shapeless; i++) {
+            const mxi_cslot *x = &t->slots[op->in[i]];
+            if (x->ndim != o->ndim ||
+                memcmp(x->shape, o->shape, sizeof(int32_t) * (size_t)o->ndim) != 0)
+                return bad_params(k);
+        }
+        return MX_OK;
+    }
+    if (shapeless) /* the kinds below are checked against their traced shapes */
+        return mxi_error(MX_ERR_VALUE,
+                         "[import_function] op %d: importing %s shapeless is not supported", k,
+                         mxi_primitives[op->kind].name);
+    switch (op->kind) {
+    case MXI_PRIM_RESHAPE:
+        if (op->n_in != 1 || op->n_out != 1 || op->params_size || slot_size(a) != slot_size(o) ||
+            a->dtype != o->dtype)
+            return bad_params(k);
+        return MX_OK;
+    case MXI_PRIM_BROADCAST:
+        if (op->n_in != 1 || op->n_out != 1 || op->params_size || a->ndim > o->ndim ||
+            a->dtype != o->dtype)
+            return bad_params(k);
+        for (int d = 0; d < a->ndim; d++) {
+            int32_t x = a->shape[d], y = o->shape[o->ndim - a->ndim + d];
+            if (x != y && x != 1) return bad_params(k);
+        }
+        return MX_OK;
+    case MXI_PRIM_TRANSPOSE: {
+        const mxi_transpose_params *p = op->params;
+        if (op->n_in != 1 || op->n_out != 1 || op->params_size < sizeof *p || p->ndim != a->ndim ||
+            o->ndim != a->ndim || op->params_size != sizeof *p + sizeof(int32_t) * (size_t)a->ndim)
+            return bad_params(k);
+        bool seen[FN_MAX_NDIM] = {0};
+        for (int d = 0; d < a->ndim; d++) {
+            int32_t q = p->perm[d];
+            if (q < 0 || q >= a->ndim || seen[q] || o->shape[d] != a->shape[q])
+                return bad_params(k);
+            seen[q] = true;
+        }
+        return MX_OK;
+    }
+    case MXI_PRIM_REDUCE: {
+        const mxi_reduce_params *p = op->params;
+        if (op->n_in != 1 || op->n_out != 1 || op->params_size < sizeof *p || p->naxes < 0 ||
+            p->naxes > a->ndim ||
+            op->params_size != sizeof *p + sizeof(int32_t) * (size_t)p->naxes ||
+            p->type < MXI_REDUCE_AND || p->type > MXI_REDUCE_MAX || o->ndim != a->ndim)
+            return bad_params(k);
+        int j = 0;
+        for (int d = 0; d < a->ndim; d++) {
+            bool reduced = j < p->naxes && p->axes[j] == d;
+            if (j < p->naxes && (p->axes[j] < d || p->axes[j] >= a->ndim)) return bad_params(k);
+            j += reduced;
+            if (o->shape[d] != (reduced ? 1 : a->shape[d])) return bad_params(k);
+        }
+        if (j != p->naxes) return bad_params(k);
+        return MX_OK;
+    }
+    case MXI_PRIM_MATMUL: {
+        const mxi_cslot *b = op->n_in == 2 ? &t->slots[op->in[1]] : NULL;
+        int n = o->ndim;
+        if (!b || op->n_out != 1 || op->params_size || n < 2 || a->ndim != n || b->ndim != n ||
+            a->dtype != o->dtype || b->dtype != o->dtype || !mx_dtype_is_inexact(o->dtype) ||
+            memcmp(a->shape, o->shape, sizeof(int32_t) * (size_t)(n - 2)) != 0 ||
+            memcmp(b->shape, o->shape, sizeof(int32_t) * (size_t)(n - 2)) != 0 ||
+            a->shape[n - 1] != b->shape[n - 2] || o->shape[n - 2] != a->shape[n - 2] ||
+            o->shape[n - 1] != b->shape[n - 1])
+            return bad_params(k);
+        return MX_OK;
+    }
+    default:
+        /* kinds whose parameters are not checked here are not read */
+        return mxi_error(MX_ERR_VALUE, "[import_function] op %d: importing %s is not supported", k,
+                         mxi_primitives[op->kind].name);
+    }
+}
+
+static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_kinds,
+                    bool shapeless) {
+    uint32_t n_inputs = 0, n_slots = 0, n_ops = 0, n_out = 0;
+    int rc = get_u32(r, &n_inputs);
+    if (!rc) rc = get_count(r, &n_slots, 7, "slots");
+    if (rc) return rc;
+    if (n_inputs > FN_MAX_IO || n_inputs > n_slots)
+        return mxi_error(MX_ERR_VALUE, "[import_function] %u inputs out of range", n_inputs);
+    t->slots = calloc(n_slots ? n_slots : 1, sizeof *t->slots);
+    if (!t->slots) return oom("import_function");
+    t->cap_slots = (int)n_slots;
+    for (uint32_t i = 0; i < n_slots && !rc; i++) rc = get_slot(r, t, &t->slots[i], (int)i);
+    if (rc) return rc;
+    /* the inputs are the first slots, in order */
+    for (uint32_t i = 0; i < n_slots; i++) {
+        const mxi_cslot *s = &t->slots[i];
+        bool is_input = i < n_inputs;
+        if ((s->kind == MXI_SLOT_INPUT) != is_input || (is_input && s->index != (int)i))
+            return mxi_error(MX_ERR_VALUE, "[import_function] slot %u: inputs out of order", i);
+    }
+    t->n_inputs = (int)n_inputs;
+    if ((rc = get_count(r, &n_ops, 20, "ops"))) return rc;
+    t->ops = calloc(n_ops ? n_ops : 1, sizeof *t->ops);
+    if (!t->ops) return oom("import_function");
+    t->cap_ops = (int)n_ops;
+    for (uint32_t k = 0; k < n_ops && !rc; k++)
+        rc = get_op(r, t, (int)k, kinds, n_kinds, shapeless);
+    if (rc) return rc;
+    for (uint32_t i = 0; i < n_slots; i++) {
+        const mxi_cslot *s = &t->slots[i];
+        if (s->kind == MXI_SLOT_OP && (s->index >= (int)n_ops || (int)i < t->ops[s->index].out0 ||
+                                       (int)i >= t->ops[s->index].out0 + t->ops[s->index].n_out))
+            return mxi_error(MX_ERR_VALUE, "[import_function] slot %u: no op makes it", i);
+    }
+    for (uint32_t k = 0; k < n_ops; k++)
+        if ((rc = check_op(t, (int)k, shapeless))) return rc;
+    for (uint32_t k = 0; k < n_ops; k++) {
+        const mxi_cop *op = &t->ops[k];
+        for (int o = 0; o < op->n_out; o++)
+            if (t->slots[op->out0 + o].dtype != t->slots[op->out0].dtype && op->n_out == 1)
+                return mxi_error(MX_ERR_VALUE, "[import_function] op %u: bad outputs", k);
+    }
+    if ((rc = get_count(r, &n_out, 4, "outputs"))) return rc;
+    if (n_out > FN_MAX_IO)
+        return mxi_error(MX_ERR_VALUE, "[import_function] %u outputs (at most %d)", n_out,
+                         FN_MAX_IO);
+    t->outputs = malloc(sizeof(int) * (n_out ? n_out : 1));
+    if (!t->outputs) return oom("import_function");
+    t->n_outputs = (int)n_out;
+    for (uint32_t i = 0; i < n_out; i++) {
+        uint32_t s = 0;
+        if ((rc = get_u32(r, &s))) return rc;
+        if (s >= n_slots)
+            return mxi_error(MX_ERR_VALUE, "[import_function] output %u out of range", i);
+        t->outputs[i] = (int)s;
+    }
+    return MX_OK;
+}
+
+static bool trace_matches(const mxi_ctape *t, const mx_vec *in, bool shapeless) {
+    if (t->n_inputs != in->size) return false;
+    for (int i = 0; i < in->size; i++) {
+        const mxi_cslot *s = &t->slots[i];
+        const mx_array *a = in->data[i];
+        if (!a || s->dtype != a->dtype || s->ndim != a->ndim) return false;
+        if (!shapeless && memcmp(s->shape, a->shape, sizeof(int32_t) * (size_t)a->ndim) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int imported_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
+    fpayload *f = payload;
+    const mxi_ctape *t = NULL;
+    for (int i = 0; i < f->n && !t; i++)
+        if (trace_matches(&f->traces[i].tape, inputs, f->shapeless)) t = &f->traces[i].tape;
+    if (!t)
+        return mxi_error(MX_ERR_VALUE,
+                         "[import_function] no trace in the file takes these %d inputs (their "
+                         "number, dtypes%s differ from each of the %d traces)",
+                         inputs->size, f->shapeless ? " or ndims" : " or shapes", f->n);
+    mx_array **res = calloc((size_t)(t->n_outputs ? t->n_outputs : 1), sizeof *res);
+    if (!res) return oom("import_function");
+    int rc = mxi_ctape_replay(t, inputs->data, res, f->shapeless);
+    for (int i = 0; i < t->n_outputs && !rc; i++) {
+        rc = mx_vec_push(outputs, res[i]);
+        res[i] = NULL;
+    }
+    for (int i = 0; i < t->n_outputs; i++) mx_array_free(res[i]);
+    free(res);
+    return rc;
+}
+
+static int kind_by_name(mxi_prim_kind *out, const char *name, size_t len) {
+    for (int k = 0; k < MXI_PRIM_COUNT; k++) {
+        const char *n = mxi_primitives[k].name;
+        if (n && strlen(n) == len && memcmp(n, name, len) == 0) {
+            if (!exportable((mxi_prim_kind)k)) break;
+            *out = (mxi_prim_kind)k;
+            return MX_OK;
+        }
+    }
+    return mxi_error(MX_ERR_VALUE, "[import_function] unknown or unsupported primitive '%.*s'",
+                     (int)(len > 64 ? 64 : len), name);
+}
+
+int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
+    if (!out || (!data && len))
+        return mxi_error(MX_ERR_VALUE, "[import_function] out and data must not be NULL");
+    rd r = {data, len, 0};
+    char magic[8];
+    uint32_t version = 0, flags = 0, n_kinds = 0, n_traces = 0;
+    int rc = get(&r, magic, 8);
+    if (rc || memcmp(magic, FN_MAGIC, 8) != 0)
+        return mxi_error(MX_ERR_VALUE, "[import_function] not a cmlx function file (bad magic)");
+    if ((rc = get_u32(&r, &version))) return rc;
+    if (version != FN_VERSION)
+        return mxi_error(MX_ERR_VALUE, "[import_function] unsupported version %u (reads %u)",
+                         version, FN_VERSION);
+    if ((rc = get_u32(&r, &flags))) return rc;
+    if (flags > 1) return mxi_error(MX_ERR_VALUE, "[import_function] unknown flags 0x%x", flags);
+    if ((rc = get_count(&r, &n_kinds, 2, "primitive names"))) return rc;
+    if (n_kinds > MXI_PRIM_COUNT)
+        return mxi_error(MX_ERR_VALUE, "[import_function] %u primitive names (more than exist)",
+                         n_kinds);
+    mxi_prim_kind kinds[MXI_PRIM_COUNT];
+    for (uint32_t i = 0; i < n_kinds; i++) {
+        unsigned char lb[2];
+        if ((rc = get(&r, lb, 2))) return rc;
+        size_t l = mxi_le16(lb);
+        if (l > len - r.off) return trunc_err();
+        if ((rc = kind_by_name(&kinds[i], (const char *)r.p + r.off, l))) return rc;
+        r.off += l;
+    }
+    if ((rc = get_count(&r, &n_traces, 12, "traces"))) return rc;
+    if (!n_traces) return mxi_error(MX_ERR_VALUE, "[import_function] the file holds no trace");
+    fpayload *f = calloc(1, sizeof *f);
+    if (!f) return oom("import_function");
+    f->shapeless = flags & 1;
+    f->traces = calloc(n_traces, sizeof *f->traces);
+    if (!f->traces) rc = oom("import_function");
+    for (uint32_t i = 0; i < n_traces && !rc; i++) {
+        f->n++;
+        rc = get_tape(&r, &f->traces[i].tape, kinds, n_kinds, f->shapeless);
+    }
+    if (!rc && r.off != len)
+        rc = mxi_error(MX_ERR_VALUE, "[import_function] %zu bytes after the last trace",
+                       len - r.off);
+    if (!rc) rc = mx_closure_new(out, imported_call, f, fpayload_free);
+    if (rc) fpayload_free(f);
+    return rc;
+}
+
+int mx_import_function(mx_closure **out, const char *path) {
+    if (!out || !path)
+        return mxi_error(MX_ERR_VALUE, "[import_function] out and path must not be NULL");
+    mxi_reader rdr;
+    int rc = mxi_reader_open_file(&rdr, "import_function", path);
+    if (rc) return rc;
+    void *buf = malloc(rdr.size ? rdr.size : 1);
+    if (!buf) rc = oom("import_function");
+    if (!rc) rc = mxi_reader_read(&rdr, 0, buf, rdr.size);
+    mxi_reader_close(&rdr);
+    if (!rc) rc = mx_import_function_bytes(out, buf, rdr.size);
+    free(buf);
+    return rc;
+}

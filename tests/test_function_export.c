@@ -1,0 +1,367 @@
+/*
+ * Function export: export then import gives the eager values (MLP,
+ * elementwise chains, reductions, matmul with captured constants), several
+ * traces per file, shapeless files, wrong calls and corrupted files.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "transforms_fd.h"
+
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        rc = (x);                                                                                  \
+        if (rc) goto done;                                                                         \
+    } while (0)
+
+static char path[256];
+
+/* exp(x) * y + x */
+static int f_chain(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *e = NULL, *m = NULL, *r = NULL, *h = NULL, *k = NULL;
+    int rc = MX_OK;
+    TRY(mx_exp(&e, in->data[0], NULL));
+    TRY(mx_multiply(&m, e, in->data[1], NULL));
+    TRY(mx_add(&r, m, in->data[0], NULL));
+    TRY(mx_array_from_float(&k, 0.5, mx_array_dtype(r)));
+    TRY(mx_multiply(&h, r, k, NULL));
+    rc = mx_vec_push(o, h);
+    h = NULL;
+done:
+    mx_array_free(e);
+    mx_array_free(m);
+    mx_array_free(r);
+    mx_array_free(h);
+    mx_array_free(k);
+    return rc;
+}
+
+/* relu(x @ w1 + b1) @ w2 + b2 */
+static int f_mlp(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *h = NULL, *hb = NULL, *z = NULL, *r = NULL, *y = NULL, *yb = NULL;
+    int rc = MX_OK;
+    TRY(mx_matmul(&h, in->data[0], in->data[1], NULL));
+    TRY(mx_add(&hb, h, in->data[2], NULL));
+    TRY(mx_array_from_float(&z, 0, mx_array_dtype(hb)));
+    TRY(mx_maximum(&r, hb, z, NULL));
+    TRY(mx_matmul(&y, r, in->data[3], NULL));
+    TRY(mx_add(&yb, y, in->data[4], NULL));
+    rc = mx_vec_push(o, yb);
+    yb = NULL;
+done:
+    mx_array_free(h);
+    mx_array_free(hb);
+    mx_array_free(z);
+    mx_array_free(r);
+    mx_array_free(y);
+    mx_array_free(yb);
+    return rc;
+}
+
+static mx_array *weight; /* captured by f_reduce: written as a constant */
+
+/* sum(x @ W, axis 1), max(x, axis 0 keepdims), mean(x): three outputs */
+static int f_reduce(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *m = NULL, *s = NULL, *mx = NULL, *me = NULL;
+    int one = 1, zero = 0, rc = MX_OK;
+    TRY(mx_matmul(&m, in->data[0], weight, NULL));
+    TRY(mx_sum_axes(&s, m, &one, 1, false, NULL));
+    TRY(mx_max_axes(&mx, in->data[0], &zero, 1, true, NULL));
+    TRY(mx_mean_axes(&me, in->data[0], NULL, 0, false, NULL));
+    TRY(mx_vec_push(o, s));
+    s = NULL;
+    TRY(mx_vec_push(o, mx));
+    mx = NULL;
+    rc = mx_vec_push(o, me);
+    me = NULL;
+done:
+    mx_array_free(m);
+    mx_array_free(s);
+    mx_array_free(mx);
+    mx_array_free(me);
+    return rc;
+}
+
+static void expect_same(mx_closure *f, mx_closure *g, const mx_vec *in, double tol) {
+    mx_vec eo = {0}, go = {0};
+    CHECK_OK(mx_closure_apply(f, &eo, in));
+    CHECK_OK(mx_closure_apply(g, &go, in));
+    CHECK(eo.size == go.size);
+    for (int i = 0; i < eo.size && i < go.size; i++) {
+        mx_array *a = eo.data[i], *b = go.data[i];
+        CHECK(mx_array_dtype(a) == mx_array_dtype(b));
+        CHECK(mx_array_ndim(a) == mx_array_ndim(b));
+        CHECK(mx_array_size(a) == mx_array_size(b));
+        if (mx_array_size(a) != mx_array_size(b)) continue;
+        for (int d = 0; d < mx_array_ndim(a); d++)
+            CHECK(mx_array_shape(a)[d] == mx_array_shape(b)[d]);
+        double *x = fd_read(a), *y = fd_read(b);
+        for (size_t k = 0; k < mx_array_size(a); k++) {
+            if (isnan(x[k]) || isnan(y[k]))
+                CHECK(isnan(x[k]) && isnan(y[k]));
+            else
+                CHECK_NEAR(x[k], y[k], tol * (1 + fabs(x[k])));
+        }
+        free(x);
+        free(y);
+    }
+    mx_vec_clear(&eo);
+    mx_vec_clear(&go);
+}
+
+static mx_vec inputs_of(int n, const int32_t *const *shapes, const int *nds, mx_dtype dt,
+                        int layout) {
+    mx_vec v = {0};
+    for (int i = 0; i < n; i++)
+        CHECK_OK(mx_vec_push(&v, fd_input(shapes[i], nds[i], -2, 2, i ? FD_DENSE : layout, dt)));
+    return v;
+}
+
+static unsigned char *read_file(size_t *len) {
+    FILE *fp = fopen(path, "rb");
+    CHECK(fp != NULL);
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    CHECK(fread(b, 1, (size_t)n, fp) == (size_t)n);
+    fclose(fp);
+    *len = (size_t)n;
+    return b;
+}
+
+TEST(mlp_round_trip) {
+    mx_closure *f = fd_fn(f_mlp), *g = NULL;
+    int32_t x[2] = {4, 8}, w1[2] = {8, 16}, b1[1] = {16}, w2[2] = {16, 3}, b2[1] = {3};
+    const int32_t *shapes[5] = {x, w1, b1, w2, b2};
+    int nds[5] = {2, 2, 1, 2, 1};
+    mx_vec in = inputs_of(5, shapes, nds, MX_FLOAT32, FD_TRANSPOSED);
+    CHECK_OK(mx_export_function(path, f, &in, false));
+    CHECK_OK(mx_import_function(&g, path));
+    expect_same(f, g, &in, 1e-5);
+    /* new values, same signature */
+    mx_vec in2 = inputs_of(5, shapes, nds, MX_FLOAT32, FD_DENSE);
+    expect_same(f, g, &in2, 1e-5);
+    /* another shape is not in the file */
+    x[0] = 5;
+    mx_vec in3 = inputs_of(5, shapes, nds, MX_FLOAT32, FD_DENSE), out = {0};
+    CHECK_ERR(mx_closure_apply(g, &out, &in3), MX_ERR_VALUE);
+    mx_vec_clear(&in);
+    mx_vec_clear(&in2);
+    mx_vec_clear(&in3);
+    mx_closure_free(g);
+    mx_closure_free(f);
+}
+
+TEST(several_traces) {
+    mx_closure *f = fd_fn(f_chain), *g = NULL;
+    mx_exporter *e = NULL;
+    CHECK_OK(mx_exporter_new(&e, path, f, false));
+    int32_t a[2] = {5, 7}, b[1] = {4}, c[2] = {0, 3};
+    const int32_t *sa[2] = {a, a}, *sb[2] = {b, b}, *sc[2] = {c, c}, *s0[2] = {NULL, NULL};
+    int n2[2] = {2, 2}, n1[2] = {1, 1}, n0[2] = {0, 0};
+    mx_vec i1 = inputs_of(2, sa, n2, MX_FLOAT32, FD_TRANSPOSED);
+    mx_vec i2 = inputs_of(2, sb, n1, MX_FLOAT64, FD_DENSE);
+    mx_vec i3 = inputs_of(2, sc, n2, MX_FLOAT32, FD_DENSE);
+    mx_vec i4 = inputs_of(2, s0, n0, MX_FLOAT16, FD_DENSE);
+    CHECK_OK(mx_exporter_add(e, &i1));
+    CHECK_OK(mx_exporter_add(e, &i2));
+    CHECK_OK(mx_exporter_add(e, &i3));
+    CHECK_OK(mx_exporter_add(e, &i4));
+    /* the same signature twice */
+    CHECK_ERR(mx_exporter_add(e, &i1), MX_ERR_VALUE);
+    CHECK_OK(mx_exporter_close(e));
+    CHECK_OK(mx_import_function(&g, path));
+    expect_same(f, g, &i1, 1e-6);
+    expect_same(f, g, &i2, 1e-12);
+    expect_same(f, g, &i3, 1e-6);
+    expect_same(f, g, &i4, 1e-3);
+    /* NaN and inf go through */
+    float sp[4] = {NAN, INFINITY, -INFINITY, -0.0f};
+    mx_vec i5 = {0}, out = {0};
+    CHECK_OK(mx_vec_push(&i5, test_vec_f32(sp, 4)));
+    CHECK_OK(mx_vec_push(&i5, test_vec_f32(sp, 4)));
+    CHECK_ERR(mx_closure_apply(g, &out, &i5), MX_ERR_VALUE); /* shape (4,) was not traced */
+    /* wrong number of inputs or dtype */
+    mx_vec one = {0};
+    CHECK_OK(mx_vec_append(&one, i1.data[0]));
+    CHECK_ERR(mx_closure_apply(g, &out, &one), MX_ERR_VALUE);
+    mx_vec i6 = inputs_of(2, sa, n2, MX_FLOAT64, FD_DENSE);
+    CHECK_ERR(mx_closure_apply(g, &out, &i6), MX_ERR_VALUE);
+    mx_vec_clear(&i1);
+    mx_vec_clear(&i2);
+    mx_vec_clear(&i3);
+    mx_vec_clear(&i4);
+    mx_vec_clear(&i5);
+    mx_vec_clear(&i6);
+    mx_vec_clear(&one);
+    mx_closure_free(g);
+    mx_closure_free(f);
+}
+
+TEST(reductions_and_constants) {
+    int32_t ws[2] = {6, 5}, xs[2] = {3, 6};
+    weight = fd_input(ws, 2, -1, 1, FD_TRANSPOSED, MX_FLOAT32);
+    mx_closure *f = fd_fn(f_reduce), *g = NULL;
+    mx_vec in = {0};
+    CHECK_OK(mx_vec_push(&in, fd_input(xs, 2, -3, 3, FD_DENSE, MX_FLOAT32)));
+    CHECK_OK(mx_export_function(path, f, &in, false));
+    CHECK_OK(mx_import_function(&g, path));
+    /* the constant lives in the file: changing the captured array later
+     * does not change the imported function */
+    mx_vec eo = {0};
+    CHECK_OK(mx_closure_apply(f, &eo, &in));
+    mx_array_free(weight);
+    weight = fd_input(ws, 2, 5, 6, FD_DENSE, MX_FLOAT32);
+    mx_vec go = {0};
+    CHECK_OK(mx_closure_apply(g, &go, &in));
+    CHECK(go.size == 3);
+    for (int i = 0; i < 3 && go.size == 3; i++) {
+        double *x = fd_read(eo.data[i]), *y = fd_read(go.data[i]);
+        for (size_t k = 0; k < mx_array_size(eo.data[i]); k++)
+            CHECK_NEAR(x[k], y[k], 1e-5 * (1 + fabs(x[k])));
+        free(x);
+        free(y);
+    }
+    mx_vec_clear(&eo);
+    mx_vec_clear(&go);
+    mx_vec_clear(&in);
+    mx_array_free(weight);
+    weight = NULL;
+    mx_closure_free(g);
+    mx_closure_free(f);
+}
+
+TEST(shapeless) {
+    mx_closure *f = fd_fn(f_chain), *g = NULL;
+    int32_t a[2] = {5, 7}, b[2] = {2, 3}, c[1] = {9};
+    const int32_t *sa[2] = {a, a}, *sb[2] = {b, b}, *sc[2] = {c, c};
+    int n2[2] = {2, 2}, n1[2] = {1, 1};
+    mx_vec i1 = inputs_of(2, sa, n2, MX_FLOAT32, FD_DENSE);
+    mx_vec i2 = inputs_of(2, sb, n2, MX_FLOAT32, FD_TRANSPOSED);
+    mx_vec i3 = inputs_of(2, sc, n1, MX_FLOAT32, FD_DENSE), out = {0};
+    CHECK_OK(mx_export_function(path, f, &i1, true));
+    CHECK_OK(mx_import_function(&g, path));
+    expect_same(f, g, &i1, 1e-6);
+    expect_same(f, g, &i2, 1e-6);
+    /* ndim still has to match */
+    CHECK_ERR(mx_closure_apply(g, &out, &i3), MX_ERR_VALUE);
+    mx_vec_clear(&i1);
+    mx_vec_clear(&i2);
+    mx_vec_clear(&i3);
+    mx_closure_free(g);
+    mx_closure_free(f);
+}
+
+TEST(wrong_calls) {
+    mx_closure *f = fd_fn(f_chain), *g = NULL;
+    mx_exporter *e = NULL;
+    mx_vec in = {0};
+    CHECK_ERR(mx_exporter_new(NULL, path, f, false), MX_ERR_VALUE);
+    CHECK_ERR(mx_exporter_new(&e, NULL, f, false), MX_ERR_VALUE);
+    CHECK_ERR(mx_exporter_new(&e, path, NULL, false), MX_ERR_VALUE);
+    CHECK_ERR(mx_exporter_add(NULL, &in), MX_ERR_VALUE);
+    CHECK_OK(mx_exporter_new(&e, path, f, false));
+    CHECK_ERR(mx_exporter_add(e, NULL), MX_ERR_VALUE);
+    CHECK_OK(mx_exporter_close(NULL));
+    /* nothing was added */
+    mx_exporter *e2 = NULL;
+    CHECK_OK(mx_exporter_new(&e2, path, f, false));
+    CHECK_ERR(mx_exporter_close(e2), MX_ERR_VALUE);
+    mx_exporter_close(e);
+    mx_clear_error();
+    CHECK_ERR(mx_import_function(NULL, path), MX_ERR_VALUE);
+    CHECK_ERR(mx_import_function(&g, NULL), MX_ERR_VALUE);
+    CHECK(mx_import_function(&g, "/nonexistent/dir/f.mlxfn") != MX_OK);
+    CHECK_ERR(mx_import_function_bytes(&g, "", 0), MX_ERR_VALUE);
+    CHECK_ERR(mx_import_function_bytes(&g, "NOTAFUNCTIONFILE", 16), MX_ERR_VALUE);
+    int32_t a[1] = {3};
+    const int32_t *sa[2] = {a, a};
+    int n1[2] = {1, 1};
+    in = inputs_of(2, sa, n1, MX_FLOAT32, FD_DENSE);
+    CHECK(mx_export_function("/nonexistent/dir/f.mlxfn", f, &in, false) != MX_OK);
+    mx_clear_error();
+    mx_vec_clear(&in);
+    mx_closure_free(f);
+}
+
+/* Offsets of parts of the file written for f_chain on one (2, 3) trace. */
+static void put32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+TEST(corrupted_files) {
+    mx_closure *f = fd_fn(f_chain), *g = NULL;
+    int32_t a[2] = {2, 3};
+    const int32_t *sa[2] = {a, a};
+    int n2[2] = {2, 2};
+    mx_vec in = inputs_of(2, sa, n2, MX_FLOAT32, FD_DENSE), out = {0};
+    CHECK_OK(mx_export_function(path, f, &in, false));
+    size_t len = 0;
+    unsigned char *good = read_file(&len);
+    CHECK(good && len > 40);
+    if (!good) return;
+    CHECK_OK(mx_import_function_bytes(&g, good, len));
+    mx_closure_free(g);
+    g = NULL;
+    /* every truncation, and a trailing byte */
+    for (size_t n = 0; n < len; n++) CHECK_ERR(mx_import_function_bytes(&g, good, n), MX_ERR_VALUE);
+    unsigned char *b = malloc(len + 1);
+    memcpy(b, good, len);
+    b[len] = 0;
+    CHECK_ERR(mx_import_function_bytes(&g, b, len + 1), MX_ERR_VALUE);
+    /* version, flags */
+    put32(b + 8, 2);
+    CHECK_ERR(mx_import_function_bytes(&g, b, len), MX_ERR_VALUE);
+    memcpy(b, good, len);
+    put32(b + 12, 7);
+    CHECK_ERR(mx_import_function_bytes(&g, b, len), MX_ERR_VALUE);
+    /* an unknown primitive name: the first kind's first letter */
+    memcpy(b, good, len);
+    b[22] = 'Q';
+    CHECK_ERR(mx_import_function_bytes(&g, b, len), MX_ERR_VALUE);
+    /* a huge kind count */
+    memcpy(b, good, len);
+    put32(b + 16, 0xfffffff0u);
+    CHECK_ERR(mx_import_function_bytes(&g, b, len), MX_ERR_VALUE);
+    /* every single-byte change either loads or fails cleanly; what loads
+     * builds graphs whose calls fail cleanly or run */
+    for (size_t i = 0; i < len; i++) {
+        static const unsigned char vals[4] = {0x00, 0x01, 0x7f, 0xff};
+        for (int v = 0; v < 4; v++) {
+            memcpy(b, good, len);
+            if (b[i] == vals[v]) continue;
+            b[i] = vals[v];
+            if (mx_import_function_bytes(&g, b, len) == MX_OK) {
+                mx_closure_free(g);
+                g = NULL;
+            }
+            mx_clear_error();
+        }
+    }
+    free(b);
+    free(good);
+    mx_vec_clear(&in);
+    mx_vec_clear(&out);
+    mx_closure_free(f);
+}
+
+int main(void) {
+    snprintf(path, sizeof path, "/tmp/cmlx_test_fn_%d.mlxfn", (int)getpid());
+    RUN(mlp_round_trip);
+    RUN(several_traces);
+    RUN(reductions_and_constants);
+    RUN(shapeless);
+    RUN(wrong_calls);
+    RUN(corrupted_files);
+    unlink(path);
+    return TEST_SUMMARY();
+}
