@@ -21,19 +21,6 @@ except Exception:  # not installed, or fails to load on this machine
 needs_mlx = pytest.mark.skipif(rmx is None, reason="real MLX is not importable")
 
 
-def needs_core(*names):
-    """Skips when cmlx.core lacks one of ``names`` (dotted for submodules)."""
-    missing = []
-    for name in names:
-        obj = mx
-        for part in name.split("."):
-            obj = getattr(obj, part, None)
-            if obj is None:
-                missing.append(name)
-                break
-    return pytest.mark.skipif(bool(missing), reason=f"cmlx.core lacks {', '.join(missing)} (not bound yet)")
-
-
 def copy_weights(dst, src):
     """Loads the parameters of the real-MLX module ``src`` into the cmlx
     module ``dst`` (strict: names and shapes must match)."""

@@ -8,7 +8,7 @@ import pytest
 
 import cmlx.core as mx
 import cmlx.nn as nn
-from nn_helpers import close, copy_weights, needs_core, needs_mlx, rmx, rnn, same_params, to_cmlx, to_real
+from nn_helpers import close, copy_weights, needs_mlx, rmx, rnn, same_params, to_cmlx, to_real
 
 RNG = np.random.default_rng(0)
 X3 = RNG.standard_normal((2, 5, 8)).astype(np.float32)
@@ -434,7 +434,6 @@ def test_initial_weights_bit_identical_to_mlx(make):
 
 
 # ------------------------------------------- ops not bound in every build
-@needs_core("conv1d", "conv2d", "conv3d")
 def test_conv_numpy():
     c = nn.Conv1d(3, 4, 3, padding=1)
     x = RNG.standard_normal((2, 7, 3)).astype(np.float32)
@@ -449,7 +448,6 @@ def test_conv_numpy():
 
 
 @needs_mlx
-@needs_core("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 def test_conv_against_mlx():
     x1 = RNG.standard_normal((2, 7, 4)).astype(np.float32)
     run_both(lambda m: m.Conv1d(4, 6, 3, stride=2, padding=1, dilation=1, groups=2), x1, tol=1e-4)
@@ -471,7 +469,6 @@ def test_conv_initial_weights_match_mlx():
 
 
 @needs_mlx
-@needs_core("quantize", "dequantize", "quantized_matmul")
 def test_quantized_against_mlx():
     ref = rnn.Linear(64, 8)
     lin = copy_weights(nn.Linear(64, 8), ref)

@@ -6,7 +6,7 @@ import pytest
 import cmlx.core as mx
 import cmlx.nn as nn
 from cmlx.utils import tree_flatten
-from nn_helpers import copy_weights, needs_core, needs_mlx, rmx, rnn, rutils, to_cmlx, to_real
+from nn_helpers import copy_weights, needs_mlx, rmx, rnn, rutils, to_cmlx, to_real
 
 
 class Block(nn.Module):
@@ -236,7 +236,6 @@ def _real_block():
     return RBlock()
 
 
-@needs_core("value_and_grad")
 def test_value_and_grad_over_trainable_parameters():
     m = nn.Linear(3, 1)
     m.freeze(keys="bias")
@@ -251,7 +250,6 @@ def test_value_and_grad_over_trainable_parameters():
     assert val.item() == pytest.approx(float(np.sum(np.array(m(x)))))
 
 
-@needs_core("value_and_grad")
 def test_checkpoint_same_values_and_grads():
     m = nn.Linear(3, 2)
     x = mx.ones((2, 3))
@@ -291,7 +289,6 @@ def test_install_as_mlx_in_fresh_process():
 
 
 @needs_mlx
-@needs_core("value_and_grad")
 @pytest.mark.parametrize(
     "make,shape",
     [
@@ -324,7 +321,6 @@ def test_value_and_grad_matches_mlx(make, shape):
         np.testing.assert_allclose(np.array(a), np.array(b), rtol=1e-4, atol=1e-5, err_msg=k)
 
 
-@needs_core("value_and_grad", "checkpoint")
 def test_transformer_checkpoint_flag_keeps_gradients():
     mx.random.seed(1)
     plain = nn.TransformerEncoder(2, 8, 2, mlp_dims=16)

@@ -9,7 +9,7 @@ import cmlx.core as mx
 import cmlx.nn as nn
 import cmlx.optimizers as optim
 from cmlx.utils import tree_flatten, tree_map, tree_unflatten
-from nn_helpers import close, needs_core, needs_mlx, rmx, rnn, roptim, rutils
+from nn_helpers import close, needs_mlx, rmx, rnn, roptim, rutils
 
 RNG = np.random.default_rng(2)
 P0 = {"w": RNG.standard_normal((4, 3)).astype(np.float32), "b": [RNG.standard_normal(3).astype(np.float32)]}
@@ -210,7 +210,6 @@ def test_state_names_match_mlx():
         assert [k for k, _ in tree_flatten(a.state)] == [k for k, _ in rutils.tree_flatten(b.state)]
 
 
-@needs_core("value_and_grad")
 def test_training_loop_reduces_loss():
     mx.random.seed(0)
     model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
@@ -231,7 +230,6 @@ def test_training_loop_reduces_loss():
 
 
 @needs_mlx
-@needs_core("value_and_grad")
 def test_training_curve_matches_mlx():
     """Same seed, same data: the initial weights are identical and the loss
     curve follows real MLX's over 20 Adam steps."""

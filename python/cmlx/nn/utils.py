@@ -7,12 +7,6 @@ from typing import Any, Callable, Optional
 import cmlx.core as mx
 
 
-def _need(name):
-    fn = getattr(mx, name, None)
-    if fn is None:
-        raise NotImplementedError(f"cmlx.core.{name} is not available in this build")
-    return fn
-
 
 def value_and_grad(model, fn: Callable):
     """Wraps ``fn(*args)`` so that calling it returns ``(value, grads)``,
@@ -22,7 +16,7 @@ def value_and_grad(model, fn: Callable):
         model.update(params)
         return fn(*args, **kwargs)
 
-    vg = _need("value_and_grad")(with_params)
+    vg = mx.value_and_grad(with_params)
 
     @wraps(fn)
     def wrapped(*args, **kwargs):
@@ -41,10 +35,7 @@ def checkpoint(module, fn: Optional[Callable] = None):
         module.update(params)
         return fn(*args, **kwargs)
 
-    cp = getattr(mx, "checkpoint", None)
-    # Without a bound checkpoint transform the call is a plain call: same
-    # values and gradients, only without the memory saving.
-    ck = cp(with_params) if cp is not None else with_params
+    ck = mx.checkpoint(with_params)
 
     @wraps(fn)
     def wrapped(*args, **kwargs):

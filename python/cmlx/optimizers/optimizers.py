@@ -445,13 +445,6 @@ class Adafactor(Optimizer):
         return parameter - upd
 
 
-def _addmm(c, a, b, alpha, beta):
-    fn = getattr(mx, "addmm", None)
-    if fn is not None:
-        return fn(c, a, b, alpha=alpha, beta=beta)
-    return alpha * (a @ b) + beta * c
-
-
 class Muon(Optimizer):
     r"""Muon: momentum whose matrix updates are orthogonalised by a
     Newton-Schulz iteration."""
@@ -484,8 +477,8 @@ class Muon(Optimizer):
         X = X / (mx.sqrt(mx.sum(mx.square(X), keepdims=True)) + 1e-7)
         for _ in range(steps):
             A = X @ X.T
-            B = _addmm(b * A, A, A, alpha=c, beta=1.0)
-            X = _addmm(a * X, B, X, alpha=1.0, beta=1.0)
+            B = mx.addmm(b * A, A, A, alpha=c, beta=1.0)
+            X = mx.addmm(a * X, B, X, alpha=1.0, beta=1.0)
         return X.T if tall else X
 
     def apply_single(self, gradient: mx.array, parameter: mx.array, state: dict):

@@ -84,7 +84,7 @@ class Module(dict):
         match the model's parameters exactly."""
         weights = file_or_weights
         if isinstance(weights, str):
-            weights = list(_load_file(weights).items())
+            weights = list(mx.load(weights).items())
         if strict:
             new = dict(weights)
             cur = tree_flatten(self.parameters(), destination={})
@@ -115,7 +115,7 @@ class Module(dict):
         """Saves the parameters to ``.npz`` or ``.safetensors``."""
         flat = tree_flatten(self.parameters(), destination={})
         if file.endswith(".npz"):
-            _save_npz(file, flat)
+            mx.savez(file, **flat)
         elif file.endswith(".safetensors"):
             if not hasattr(mx, "save_safetensors"):
                 raise ValueError(
@@ -409,32 +409,3 @@ def _update_mods(dst, src, strict):
             _update_mods(cur, new, strict)
         elif strict and new != {}:
             raise ValueError(f"Received invalid type: {type(new).__name__}.")
-
-
-def _load_file(path):
-    """Reads a weights file into a dict of arrays (cmlx.core.load when
-    bound, otherwise NumPy for .npz)."""
-    if hasattr(mx, "load"):
-        return mx.load(path)
-    if path.endswith(".npz"):
-        import numpy as np
-
-        with np.load(path) as data:
-            return {k: mx.array(data[k]) for k in data.files}
-    raise ValueError(f"Loading {path} needs cmlx.core.load, not available yet; use .npz.")
-
-
-def _save_npz(path, flat):
-    if hasattr(mx, "savez"):
-        mx.savez(path, **flat)
-        return
-    import numpy as np
-
-    # NumPy has no bfloat16: such arrays go out as float32.
-    arrays = {}
-    for k, v in flat.items():
-        if v.dtype == mx.bfloat16:
-            v = v.astype(mx.float32)
-        arrays[k] = np.array(v)
-    with open(path, "wb") as f:
-        np.savez(f, **arrays)

@@ -12,12 +12,6 @@ def _tuple(v, n):
     return (v,) * n if isinstance(v, int) else v
 
 
-def _conv_op(name):
-    fn = getattr(mx, name, None)
-    if fn is None:
-        raise NotImplementedError(f"cmlx.core.{name} is not available in this build")
-    return fn
-
 
 class _ConvBase(Module):
     def _init_weight(self, in_channels, out_channels, kernel, groups=1):
@@ -56,7 +50,7 @@ class Conv1d(_ConvBase):
         )
 
     def __call__(self, x):
-        y = _conv_op("conv1d")(x, self.weight, self.stride, self.padding, self.dilation, self.groups)
+        y = mx.conv1d(x, self.weight, self.stride, self.padding, self.dilation, self.groups)
         return self._finish(y)
 
 
@@ -83,7 +77,7 @@ class Conv2d(_ConvBase):
         )
 
     def __call__(self, x):
-        y = _conv_op("conv2d")(x, self.weight, self.stride, self.padding, self.dilation, self.groups)
+        y = mx.conv2d(x, self.weight, self.stride, self.padding, self.dilation, self.groups)
         return self._finish(y)
 
 
@@ -108,5 +102,5 @@ class Conv3d(_ConvBase):
         )
 
     def __call__(self, x):
-        y = _conv_op("conv3d")(x, self.weight, self.stride, self.padding, self.dilation)
+        y = mx.conv3d(x, self.weight, self.stride, self.padding, self.dilation)
         return self._finish(y)

@@ -4,7 +4,7 @@ Weights are ``(out_channels, *kernel, in_channels)``."""
 from typing import Union
 
 import cmlx.core as mx
-from cmlx.nn.layers.convolution import _ConvBase, _conv_op, _tuple
+from cmlx.nn.layers.convolution import _ConvBase, _tuple
 
 
 class _ConvTransposeBase(_ConvBase):
@@ -34,7 +34,7 @@ class _ConvTransposeBase(_ConvBase):
         )
 
     def __call__(self, x):
-        op = _conv_op(f"conv_transpose{self._n}d")
+        op = getattr(mx, f"conv_transpose{self._n}d")
         y = op(x, self.weight, self.stride, self.padding, self.dilation, self.output_padding)
         return self._finish(y)
 

@@ -4,7 +4,6 @@ import math
 from typing import Any, Optional
 
 import cmlx.core as mx
-from cmlx.nn.layers._compat import addmm
 from cmlx.nn.layers.base import Module
 
 
@@ -38,7 +37,7 @@ class Linear(Module):
 
     def __call__(self, x: mx.array) -> mx.array:
         if "bias" in self:
-            return addmm(self["bias"], x, self["weight"].T)
+            return mx.addmm(self["bias"], x, self["weight"].T)
         return x @ self["weight"].T
 
     def to_quantized(

@@ -4,7 +4,6 @@ BatchNorm, InstanceNorm. Channels are the last axis."""
 from typing import Tuple
 
 import cmlx.core as mx
-from cmlx.nn.layers._compat import layer_norm, rms_norm
 from cmlx.nn.layers.base import Module
 
 
@@ -38,7 +37,7 @@ class InstanceNorm(Module):
         n, c = x.shape[0], x.shape[-1]
         spatial = x.shape[1:-1]
         cf = mx.moveaxis(x, -1, 1).reshape(n, c, -1)
-        y = layer_norm(cf, None, None, self.eps)
+        y = mx.fast.layer_norm(cf, None, None, self.eps)
         y = mx.moveaxis(y.reshape(n, c, *spatial), 1, -1)
         return (self.weight * y + self.bias) if "weight" in self else y
 
@@ -63,7 +62,7 @@ class LayerNorm(Module):
     def __call__(self, x):
         w = self.weight if "weight" in self else None
         b = self.bias if "bias" in self else None
-        return layer_norm(x, w, b, self.eps)
+        return mx.fast.layer_norm(x, w, b, self.eps)
 
 
 class RMSNorm(Module):
@@ -79,7 +78,7 @@ class RMSNorm(Module):
         return f"{self.weight.shape[0]}, eps={self.eps}"
 
     def __call__(self, x):
-        return rms_norm(x, self["weight"], self.eps)
+        return mx.fast.rms_norm(x, self["weight"], self.eps)
 
 
 class GroupNorm(Module):
@@ -127,7 +126,7 @@ class GroupNorm(Module):
         n, *rest, c = x.shape
         gs = c // g
         y = x.reshape(n, -1, g, gs).transpose(0, 2, 1, 3).reshape(n, g, -1)
-        y = layer_norm(y, None, None, self.eps)
+        y = mx.fast.layer_norm(y, None, None, self.eps)
         return y.reshape(n, g, -1, gs).transpose(0, 2, 1, 3).reshape(n, *rest, c)
 
     def _strided_groups(self, x):

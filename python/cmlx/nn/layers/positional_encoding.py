@@ -4,7 +4,6 @@ import math
 from typing import Optional
 
 import cmlx.core as mx
-from cmlx.nn.layers._compat import rope
 from cmlx.nn.layers.base import Module
 
 
@@ -24,7 +23,7 @@ class RoPE(Module):
         return f"{self.dims}, traditional={self.traditional}"
 
     def __call__(self, x, offset: int = 0):
-        return rope(
+        return mx.fast.rope(
             x, self.dims, traditional=self.traditional, base=self.base, scale=self.scale, offset=offset
         )
 

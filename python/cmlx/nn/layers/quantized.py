@@ -12,12 +12,6 @@ from cmlx.utils import tree_map_with_path
 _MODE_DEFAULTS = {"affine": (64, 4), "mxfp4": (32, 4), "nvfp4": (16, 4), "mxfp8": (32, 8)}
 
 
-def _op(name):
-    fn = getattr(mx, name, None)
-    if fn is None:
-        raise NotImplementedError(f"cmlx.core.{name} is not available in this build")
-    return fn
-
 
 def _defaults_for_mode(mode, group_size, bits):
     if mode not in _MODE_DEFAULTS:
@@ -28,7 +22,7 @@ def _defaults_for_mode(mode, group_size, bits):
 
 def _quantize_into(layer, weight, group_size, bits, mode):
     """Sets ``weight``, ``scales`` and (affine mode) ``biases`` on layer."""
-    layer.weight, layer.scales, *rest = _op("quantize")(weight, group_size, bits, mode=mode)
+    layer.weight, layer.scales, *rest = mx.quantize(weight, group_size, bits, mode=mode)
     layer.biases = rest[0] if rest else None
 
 
@@ -82,7 +76,7 @@ class QuantizedEmbedding(Module):
 
     def __call__(self, x):
         biases = self.get("biases")
-        return _op("dequantize")(
+        return mx.dequantize(
             self["weight"][x],
             scales=self["scales"][x],
             biases=biases[x] if biases is not None else None,
@@ -93,7 +87,7 @@ class QuantizedEmbedding(Module):
 
     def as_linear(self, x):
         """``x @ dequantized(weight).T`` through quantized_matmul."""
-        return _op("quantized_matmul")(
+        return mx.quantized_matmul(
             x,
             self["weight"],
             scales=self["scales"],
@@ -137,7 +131,7 @@ class QuantizedLinear(Module):
         )
 
     def __call__(self, x):
-        y = _op("quantized_matmul")(
+        y = mx.quantized_matmul(
             x,
             self["weight"],
             scales=self["scales"],
@@ -179,12 +173,12 @@ class QQLinear(Module):
 
     def quantize(self):
         if not self._quantized:
-            self.weight, self.scales = _op("quantize")(self.weight, self.group_size, self.bits, mode=self.mode)
+            self.weight, self.scales = mx.quantize(self.weight, self.group_size, self.bits, mode=self.mode)
             self._quantized = True
 
     def dequantize(self):
         if self._quantized:
-            self.weight = _op("dequantize")(
+            self.weight = mx.dequantize(
                 self.weight, scales=self.scales, group_size=self.group_size, bits=self.bits, mode=self.mode
             )
             del self["scales"]
@@ -198,7 +192,7 @@ class QQLinear(Module):
             self.quantize()
 
     def __call__(self, x):
-        return _op("qqmm")(
+        return mx.qqmm(
             x, self["weight"], scales=self.get("scales"), group_size=self.group_size, bits=self.bits, mode=self.mode
         )
 

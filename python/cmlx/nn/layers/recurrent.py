@@ -4,7 +4,6 @@ import math
 from typing import Callable, Optional
 
 import cmlx.core as mx
-from cmlx.nn.layers._compat import addmm
 from cmlx.nn.layers.activations import tanh
 from cmlx.nn.layers.base import Module
 
@@ -14,7 +13,7 @@ def _uniform(k, *shape):
 
 
 def _project(x, w, b):
-    return addmm(b, x, w.T) if b is not None else x @ w.T
+    return mx.addmm(b, x, w.T) if b is not None else x @ w.T
 
 
 class RNN(Module):
@@ -43,7 +42,7 @@ class RNN(Module):
         outs = []
         for t in range(xp.shape[-2]):
             step = xp[..., t, :]
-            pre = addmm(step, hidden, self.Whh.T) if hidden is not None else step
+            pre = mx.addmm(step, hidden, self.Whh.T) if hidden is not None else step
             hidden = self.nonlinearity(pre)
             outs.append(hidden)
         return mx.stack(outs, axis=-2)
@@ -111,7 +110,7 @@ class LSTM(Module):
         for t in range(xp.shape[-2]):
             gates = xp[..., t, :]
             if hidden is not None:
-                gates = addmm(gates, hidden, self.Wh.T)
+                gates = mx.addmm(gates, hidden, self.Wh.T)
             i, f, g, o = mx.split(gates, 4, axis=-1)
             i, f, g, o = mx.sigmoid(i), mx.sigmoid(f), mx.tanh(g), mx.sigmoid(o)
             cell = f * cell + i * g if cell is not None else i * g

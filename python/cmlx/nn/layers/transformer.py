@@ -4,7 +4,6 @@ import math
 from typing import Any, Callable, Optional
 
 import cmlx.core as mx
-from cmlx.nn.layers._compat import scaled_dot_product_attention
 from cmlx.nn.layers.activations import relu
 from cmlx.nn.layers.base import Module
 from cmlx.nn.layers.dropout import Dropout
@@ -56,7 +55,7 @@ class MultiHeadAttention(Module):
         q = _split_heads(self.query_proj(queries), h)
         k = _split_heads(self.key_proj(keys), h)
         v = _split_heads(self.value_proj(values), h)
-        out = scaled_dot_product_attention(q, k, v, scale=math.sqrt(1 / q.shape[-1]), mask=mask)
+        out = mx.fast.scaled_dot_product_attention(q, k, v, scale=math.sqrt(1 / q.shape[-1]), mask=mask)
         b, _, l, dv = out.shape
         return self.out_proj(out.transpose(0, 2, 1, 3).reshape(b, l, h * dv))
 
