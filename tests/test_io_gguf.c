@@ -206,7 +206,7 @@ TEST(save_round_trip) {
     CHECK_ERR(mx_gguf_metadata_set(meta, "bad", &badt), MX_ERR_VALUE);
     CHECK(mx_gguf_metadata_get(meta, "bad") == NULL);
     mx_array *i32 = NULL;
-    CHECK_OK(mx_arange(&i32, 0, 4, 1, MX_INT32, NULL));
+    CHECK_OK(mx_arange(&i32, 0, 4, 1, MX_UINT32, NULL));
     CHECK_OK(mx_array_map_set(m, "int", i32));
     CHECK_ERR(mx_save_gguf(io_tmp("x.gguf"), m, NULL), MX_ERR_TYPE);
     CHECK_ERR(mx_save_gguf(io_tmp("x.gguf"), NULL, NULL), MX_ERR_VALUE);

@@ -237,27 +237,27 @@ static int host_array(mx_array **out, mx_dtype dt, const int32_t *shape, int ndi
     return MX_OK;
 }
 
+/* The unquantized tensor types, in both directions. */
+static const struct {
+    uint32_t ggml;
+    mx_dtype dtype;
+} plain_types[] = {
+    {MXI_GGML_F32, MX_FLOAT32}, {MXI_GGML_F16, MX_FLOAT16}, {MXI_GGML_BF16, MX_BFLOAT16},
+    {MXI_GGML_F64, MX_FLOAT64}, {MXI_GGML_I8, MX_INT8},     {MXI_GGML_I16, MX_INT16},
+    {MXI_GGML_I32, MX_INT32},   {MXI_GGML_I64, MX_INT64},
+};
+
 static mx_dtype plain_dtype(uint32_t t) {
-    switch (t) {
-    case MXI_GGML_F32:
-        return MX_FLOAT32;
-    case MXI_GGML_F16:
-        return MX_FLOAT16;
-    case MXI_GGML_BF16:
-        return MX_BFLOAT16;
-    case MXI_GGML_F64:
-        return MX_FLOAT64;
-    case MXI_GGML_I8:
-        return MX_INT8;
-    case MXI_GGML_I16:
-        return MX_INT16;
-    case MXI_GGML_I32:
-        return MX_INT32;
-    case MXI_GGML_I64:
-        return MX_INT64;
-    default:
-        return MX_DTYPE_NONE;
-    }
+    for (size_t i = 0; i < sizeof plain_types / sizeof *plain_types; i++)
+        if (plain_types[i].ggml == t) return plain_types[i].dtype;
+    return MX_DTYPE_NONE;
+}
+
+/* UINT32_MAX where GGUF has no type for the dtype. */
+static uint32_t ggml_type_of(mx_dtype dt) {
+    for (size_t i = 0; i < sizeof plain_types / sizeof *plain_types; i++)
+        if (plain_types[i].dtype == dt) return plain_types[i].ggml;
+    return UINT32_MAX;
 }
 
 static int add_named(mx_array_map *map, const char *op, const tinfo *t, const char *suffix,
@@ -577,10 +577,10 @@ int mx_save_gguf(const char *path, const mx_array_map *arrays, const mx_gguf_met
     const uint64_t align = 32;
     for (size_t i = 0; i < n; i++) {
         mx_dtype dt = mx_array_dtype(mx_array_map_value(arrays, i));
-        if (dt != MX_FLOAT32 && dt != MX_FLOAT16 && dt != MX_BFLOAT16)
+        if (ggml_type_of(dt) == UINT32_MAX)
             return mxi_error(MX_ERR_TYPE,
-                             "[%s] array \"%.200s\" is %s; GGUF saving takes float32, float16 "
-                             "and bfloat16",
+                             "[%s] array \"%.200s\" is %s; GGUF saving takes float16/32/64, "
+                             "bfloat16 and int8/16/32/64",
                              op, mx_array_map_key(arrays, i), mx_dtype_name(dt));
         if (mx_array_ndim(mx_array_map_value(arrays, i)) > GGUF_MAX_TENSOR_DIMS)
             return mxi_error(MX_ERR_VALUE, "[%s] array \"%.200s\" has too many dimensions", op,
@@ -610,9 +610,7 @@ int mx_save_gguf(const char *path, const mx_array_map *arrays, const mx_gguf_met
         mxi_buf_u32(&h, (uint32_t)nd);
         for (int d = nd - 1; d >= 0; d--) mxi_buf_u64(&h, (uint64_t)mx_array_shape(a)[d]);
         mx_dtype dt = mx_array_dtype(a);
-        mxi_buf_u32(&h, dt == MX_FLOAT32   ? MXI_GGML_F32
-                        : dt == MX_FLOAT16 ? MXI_GGML_F16
-                                           : MXI_GGML_BF16);
+        mxi_buf_u32(&h, ggml_type_of(dt));
         mxi_buf_u64(&h, off);
         off = (off + mx_array_nbytes(a) + align - 1) / align * align;
     }

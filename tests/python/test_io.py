@@ -16,7 +16,8 @@ except ImportError:  # pragma: no cover
 
 needs_mlx = pytest.mark.skipif(mlx is None, reason="real MLX not installed")
 
-GGUF_DTYPES = ["float32", "float16", "bfloat16"]
+# MLX writes the first six; GGUF also has types for int64 and float64.
+GGUF_DTYPES = ["float32", "float16", "bfloat16", "int8", "int16", "int32", "int64", "float64"]
 
 
 def sample(d, shape=(2, 3), seed=0):
@@ -84,6 +85,16 @@ def test_gguf_round_trip(tmp_path, d):
     mx.save_gguf(buf, arrays, None)
     buf.seek(0)
     same(mx.load(buf, format="gguf")["w"], arrays["w"])
+    # strided input is written in row-major order
+    t = mx.transpose(arrays["w"])
+    mx.save_gguf(str(tmp_path / "t.gguf"), {"t": t})
+    same(mx.load(str(tmp_path / "t.gguf"))["t"], t)
+
+
+@pytest.mark.parametrize("d", ["uint8", "uint32", "bool_", "complex64"])
+def test_gguf_refuses_types_it_has_no_tag_for(tmp_path, d):
+    with pytest.raises(RuntimeError):  # MLX's exception type here
+        mx.save_gguf(str(tmp_path / "g.gguf"), {"w": sample(d)})
 
 
 def test_gguf_metadata_types(tmp_path):
@@ -231,7 +242,7 @@ def test_load_format_and_argument_errors(tmp_path):
     with pytest.raises(TypeError):
         mx.save_safetensors(str(tmp_path / "s"), [a])
     with pytest.raises(RuntimeError):
-        mx.save_gguf(str(tmp_path / "g"), {"x": mx.ones((2,), mx.float64)}, {})
+        mx.save_gguf(str(tmp_path / "g"), {"x": mx.ones((2,), mx.uint16)}, {})
     # a named file object infers the format from its name
     with open(tmp_path / "x.npy", "rb") as f:
         same(mx.load(f), a)
