@@ -406,3 +406,17 @@ def test_round_trip_values_against_mlx(mlx):
         a, r = mx.from_dlpack(v), mlx.from_dlpack(v)
         np.testing.assert_array_equal(to_numpy(a), np.array(r))
         np.testing.assert_array_equal(np.from_dlpack(a), np.from_dlpack(r))
+
+
+@pytest.mark.parametrize("name", DTYPES)
+def test_exchange_with_mlx_both_ways(mlx, name):
+    vals = np.arange(12).reshape(3, 4) % 3
+    r = mlx.array(vals).astype(dt(name, mlx))
+    a = mx.from_dlpack(r)  # MLX's legacy capsule, bfloat16 included
+    assert a.dtype == dt(name) and a.tolist() == r.tolist()
+    x = mx.array(vals).astype(dt(name))
+    for v in (x, x.T, x[::2, 1:]):
+        y = mlx.from_dlpack(v)
+        want = "float32" if name == "float64" else str(v.dtype).split(".")[-1]  # MLX narrows
+        assert str(y.dtype).split(".")[-1] == want
+        assert y.tolist() == v.tolist()
