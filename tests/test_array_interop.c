@@ -106,7 +106,15 @@ TEST(strided_borrowed_broadcast_scalar_empty) {
     CHECK_OK(mx_array_from_strided_borrowed(&e, NULL, eshape, est, 2, MX_FLOAT64, count_deleter,
                                             &deleter_calls));
     CHECK(mx_array_size(e) == 0);
+    mx_buffer_info info;
+    CHECK_OK(mx_array_buffer_info(e, &info));
+    CHECK(info.base == NULL && info.size == 0);
     mx_array_free(e);
+    mx_array *z = NULL;
+    CHECK_OK(mx_array_from_data(&z, NULL, eshape, 2, MX_FLOAT32));
+    CHECK_OK(mx_array_buffer_info(z, &info));
+    CHECK(info.base == NULL && info.size == 0 && !info.borrowed);
+    mx_array_free(z);
     CHECK(deleter_calls == 1);
 }
 

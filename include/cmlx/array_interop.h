@@ -16,7 +16,8 @@ extern "C" {
 /* The memory behind an evaluated array. Views of one array report the same
  * base, so base identifies a buffer. */
 typedef struct mx_buffer_info {
-    const void *base; /* start of the buffer (NULL for an empty one) */
+    const void *base; /* start of the buffer; NULL (and size 0) when it holds
+                         no bytes, as for arrays created empty */
     size_t size;      /* bytes held for it: the allocator's block size, which can
                          exceed what the arrays using it span; for borrowed
                          memory, the span it was created with */

@@ -16,10 +16,15 @@ int mx_array_buffer_info(const mx_array *a, mx_buffer_info *out) {
         return mxi_error(MX_ERR_RUNTIME,
                          "[buffer_info] the array is not evaluated; call mx_eval on it first");
     const mxi_buffer *b = a->buffer;
-    out->base = b->ptr;
     out->borrowed = b->borrowed;
-    out->size = b->borrowed ? b->nbytes : mxi_alloc_size(b->nbytes);
     out->offset = a->offset;
+    if (b->nbytes == 0) { /* nothing stored: as MLX, no buffer (its block is a placeholder) */
+        out->base = NULL;
+        out->size = 0;
+        return MX_OK;
+    }
+    out->base = b->ptr;
+    out->size = b->borrowed ? b->nbytes : mxi_alloc_size(b->nbytes);
     return MX_OK;
 }
 

@@ -42,6 +42,15 @@ def test_allocator_size_is_what_active_memory_counts():
     assert grown >= 4000
 
 
+def test_empty_arrays_count_nothing(mlx):
+    assert mx.get_array_buffer_size(mx.array([])) == 0 == mlx.get_array_buffer_size(mlx.array([]))
+    e = evaluated(mx.zeros((0, 3)))
+    assert mx.get_array_buffer_size(e) == 0
+    a = evaluated(mx.ones((8,)))
+    v = evaluated(a[:0])  # an empty view still uses a's buffer
+    assert mx.get_array_buffer_size(v) == mx.get_array_buffer_size(a) > 0
+
+
 def test_non_array_leaves_ignored():
     a = evaluated(mx.ones((64,)))
     assert mx.get_array_buffer_size() == 0
@@ -64,3 +73,12 @@ def test_unevaluated_raises_like_mlx(mlx):
     assert str(e.value) == str(r.value)
     with pytest.raises(ValueError):
         mx.get_array_buffer_size([evaluated(mx.ones(2)), mx.ones(2) * 2])
+
+
+def test_arrays_from_python_data_are_evaluated(mlx):
+    # as in MLX, mx.array() of host data needs no eval before the query
+    for make in (lambda m: m.array([5.0, 6.0]), lambda m: m.array([[1, 2]], dtype=m.int8),
+                 lambda m: m.array(np.arange(4.0)), lambda m: m.array(1 + 2j, dtype=m.complex64)):
+        assert mx.get_array_buffer_size(make(mx)) > 0
+        assert mlx.get_array_buffer_size(make(mlx)) > 0
+    assert mx.get_array_buffer_size(mx.array(2**63)) > 0  # uint64 (MLX cannot make it)
