@@ -128,8 +128,10 @@ static int fill_tensor(dl_tensor *t, mx_array *a, int64_t *dims) {
     int nd = mx_array_ndim(a);
     const int64_t *st = mx_array_strides(a);
     for (int i = 0; i < nd; i++) dims[i] = mx_array_shape(a)[i], dims[nd + i] = st[i];
-    t->data = (void *)info.base;
-    t->byte_offset = (uint64_t)info.offset;
+    /* An empty array has no buffer to name; consumers still get a valid
+     * pointer. */
+    t->data = info.base ? (void *)info.base : (void *)mx_array_data(a);
+    t->byte_offset = info.base ? (uint64_t)info.offset : 0;
     t->device = (dl_device){DL_CPU, 0};
     t->ndim = nd;
     t->shape = dims;

@@ -124,8 +124,10 @@ def test_strides_preserved(view):
 def test_scalar_and_empty():
     n = np.from_dlpack(mx.array(2.5))
     assert n.shape == () and n == 2.5
-    e = np.from_dlpack(mx.zeros((0, 3), dtype=mx.int16))
+    z = mx.zeros((0, 3), dtype=mx.int16)
+    e = np.from_dlpack(z)
     assert e.shape == (0, 3) and e.dtype == np.int16
+    assert capsule_info(z.__dlpack__())["data"]  # a valid pointer even with no bytes
 
 
 def test_unevaluated_array_is_evaluated():
