@@ -17,6 +17,7 @@
 #include "cmlx/fft.h"
 #include "cmlx/fast.h"
 #include "cmlx/io.h"
+#include "cmlx/array_interop.h"
 
 #define CMLX_VERSION_MAJOR 0
 #define CMLX_VERSION_MINOR 1

@@ -94,14 +94,16 @@ int mxp_to_stream(PyObject *o, mx_stream *buf, const mx_stream **ps) {
         *ps = NULL;
         return 0;
     }
-    if (PyObject_TypeCheck(o, &mxp_stream_type)) {
-        *buf = ((mxp_stream_object *)o)->stream;
+    int is_stream = mxp_stream_of(o, buf);
+    if (is_stream < 0) return -1;
+    if (is_stream) {
         *ps = buf;
         return 0;
     }
     mx_device d;
     if (mxp_to_device(o, &d) < 0) {
-        PyErr_Format(PyExc_TypeError, "stream must be a Stream, a Device or None, got %s",
+        PyErr_Format(PyExc_TypeError,
+                     "stream must be a Stream, a ThreadLocalStream, a Device or None, got %s",
                      Py_TYPE(o)->tp_name);
         return -1;
     }

@@ -272,6 +272,17 @@ static PyMethodDef array_methods[] = {
      METH_FASTCALL | METH_KEYWORDS,
      "__array__($self, /, dtype=None, copy=None)\n--\n\nThe array as a NumPy array."},
     {"__reduce__", mxp_array_reduce, METH_NOARGS, NULL},
+    {"__bytes__", mxp_array_bytes, METH_NOARGS,
+     "__bytes__($self, /)\n--\n\nThe raw bytes of the elements in row-major order."},
+    {"__getstate__", mxp_array_getstate, METH_NOARGS,
+     "__getstate__($self, /)\n--\n\nPickling state: (values as a NumPy array, dtype number)."},
+    {"__setstate__", mxp_array_setstate, METH_O,
+     "__setstate__($self, state, /)\n--\n\nRestores the array from __getstate__'s state."},
+    {"__dlpack__", (PyCFunction)(void (*)(void))mxp_array_dlpack, METH_VARARGS | METH_KEYWORDS,
+     "__dlpack__($self, /, *, stream=None, max_version=None, dl_device=None, copy=None)\n--\n\n"
+     "A DLPack capsule sharing the array's memory (read-only)."},
+    {"__dlpack_device__", mxp_array_dlpack_device, METH_NOARGS,
+     "__dlpack_device__($self, /)\n--\n\nThe DLPack device of the array: (1, 0), the CPU."},
     {"__array_namespace__", (PyCFunction)(void (*)(void))m_array_namespace,
      METH_VARARGS | METH_KEYWORDS,
      "__array_namespace__($self, /, api_version=None)\n--\n\n"

@@ -256,3 +256,94 @@ PyObject *mxp_unpickle(PyObject *module, PyObject *args) {
     PyBuffer_Release(&data);
     return res;
 }
+
+/* __bytes__: the raw bytes of the elements in row-major order, as MLX. */
+PyObject *mxp_array_bytes(PyObject *self, PyObject *unused) {
+    (void)unused;
+    mx_array *a = mx_array_retain(mxp_arr(self));
+    PyObject *bytes = bytes_of(a);
+    mx_array_free(a);
+    return bytes;
+}
+
+/* The NumPy dtype holding a's elements; bfloat16 travels as its uint16 bits,
+ * as in MLX's pickling state. */
+static const char *numpy_name(mx_dtype t) {
+    return t == MX_BFLOAT16 ? "uint16" : mx_dtype_name(t);
+}
+
+/* __getstate__: (NumPy array of the values, dtype number), MLX's state. */
+PyObject *mxp_array_getstate(PyObject *self, PyObject *unused) {
+    (void)unused;
+    mx_array *a = mx_array_retain(mxp_arr(self));
+    PyObject *bytes = bytes_of(a), *np = NULL, *flat = NULL, *arr = NULL, *shape = NULL;
+    if (bytes) np = PyImport_ImportModule("numpy");
+    if (np)
+        flat = PyObject_CallMethod(np, "frombuffer", "Os", bytes, numpy_name(mx_array_dtype(a)));
+    if (flat) shape = mxp_shape_tuple(a);
+    /* reshape of a fresh copy: the state owns writable memory of its own */
+    if (shape) arr = PyObject_CallMethod(flat, "reshape", "O", shape);
+    if (arr) Py_SETREF(arr, PyObject_CallMethod(arr, "copy", NULL));
+    PyObject *res = arr ? Py_BuildValue("(Oi)", arr, (int)mx_array_dtype(a)) : NULL;
+    Py_XDECREF(arr);
+    Py_XDECREF(shape);
+    Py_XDECREF(flat);
+    Py_XDECREF(np);
+    Py_XDECREF(bytes);
+    mx_array_free(a);
+    return res;
+}
+
+/* __setstate__((values, dtype number)): the array becomes the state's. */
+PyObject *mxp_array_setstate(PyObject *self, PyObject *state) {
+    int dt;
+    PyObject *values;
+    if (!PyTuple_Check(state) || !PyArg_ParseTuple(state, "Oi:__setstate__", &values, &dt)) {
+        if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError,
+                            "__setstate__ expects a tuple (values, dtype number) as "
+                            "__getstate__ returns");
+        }
+        return NULL;
+    }
+    if (!mx_dtype_is_valid(dt)) {
+        PyErr_Format(PyExc_ValueError, "__setstate__: unknown dtype number %d", dt);
+        return NULL;
+    }
+    mx_dtype dtype = (mx_dtype)dt;
+    PyObject *np = PyImport_ImportModule("numpy");
+    PyObject *c = np ? PyObject_CallMethod(np, "ascontiguousarray", "O", values) : NULL;
+    Py_XDECREF(np);
+    if (!c) return NULL;
+    Py_buffer v;
+    if (PyObject_GetBuffer(c, &v, PyBUF_C_CONTIGUOUS | PyBUF_ND) < 0) {
+        Py_DECREF(c);
+        return NULL;
+    }
+    int32_t shape[MXP_MAX_NDIM];
+    size_t count = 1;
+    bool ok = v.ndim <= MXP_MAX_NDIM;
+    for (int i = 0; ok && i < v.ndim; i++) {
+        ok = v.shape[i] <= INT32_MAX;
+        shape[i] = (int32_t)v.shape[i];
+        count *= (size_t)v.shape[i];
+    }
+    PyObject *res = NULL;
+    if (!ok || (size_t)v.len != count * (size_t)mx_dtype_size(dtype)) {
+        PyErr_Format(PyExc_ValueError, "__setstate__: the values do not hold %s elements",
+                     mx_dtype_name(dtype));
+    } else {
+        mx_array *a = NULL;
+        int rc = mx_array_from_data(&a, v.buf, shape, v.ndim, dtype);
+        if (rc) {
+            mxp_raise(rc);
+        } else {
+            mxp_array_replace(self, a);
+            res = Py_NewRef(Py_None);
+        }
+    }
+    PyBuffer_Release(&v);
+    Py_DECREF(c);
+    return res;
+}

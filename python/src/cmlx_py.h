@@ -102,6 +102,10 @@ PyObject *mxp_array_dunder_array(PyObject *self, PyObject *const *args, Py_ssize
 PyObject *mxp_array_reduce(PyObject *self, PyObject *unused);
 PyObject *mxp_unpickle(PyObject *module, PyObject *args);
 PyObject *mxp_array_repr(PyObject *self);
+/* __bytes__, __getstate__, __setstate__ (array_buffer.c). */
+PyObject *mxp_array_bytes(PyObject *self, PyObject *unused);
+PyObject *mxp_array_getstate(PyObject *self, PyObject *unused);
+PyObject *mxp_array_setstate(PyObject *self, PyObject *state);
 
 /* ---- array_index.c / array_at.c: indexing ---- */
 
@@ -592,5 +596,15 @@ PyObject *mxp_op_fast_rms_norm(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_fast_layer_norm(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_fast_rope(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_fast_sdpa(PyObject *const *slots, const mx_stream *s);
+
+/* ---- dlpack.c, print.c (print options), device.c (ThreadLocalStream) ---- */
+
+PyObject *mxp_array_dlpack(PyObject *self, PyObject *args, PyObject *kw);
+PyObject *mxp_array_dlpack_device(PyObject *self, PyObject *unused);
+int mxp_dlpack_init(PyObject *module);
+int mxp_print_init(PyObject *module);
+/* o a Stream: *out is it, 1; a ThreadLocalStream: *out is the calling
+ * thread's stream of it, 1; anything else: 0; -1 with an exception set. */
+int mxp_stream_of(PyObject *o, mx_stream *out);
 
 #endif

@@ -39,6 +39,15 @@ mx_array *mxp_cast(mx_array *a, mx_dtype dtype) {
     return out;
 }
 
+mx_array *mxp_cast_host(mx_array *a, mx_dtype dtype) {
+    mx_array *c = mxp_cast(a, dtype);
+    if (c && mx_array_get_status(c) != MX_ARRAY_AVAILABLE && mxp_eval_nogil(c) < 0) {
+        mx_array_free(c);
+        return NULL;
+    }
+    return c;
+}
+
 /* A 0-d array of a Python int: the value read as int64, or uint64 for values
  * in [2^63, 2^64). */
 static mx_array *int_scalar(PyObject *o, mx_dtype dtype) {
@@ -52,7 +61,7 @@ static mx_array *int_scalar(PyObject *o, mx_dtype dtype) {
         if (u == (unsigned long long)-1 && PyErr_Occurred()) return NULL;
         rc = mx_array_from_data(&a, &u, NULL, 0, MX_UINT64);
         if (rc) return (mx_array *)mxp_raise(rc);
-        return mxp_cast(a, dtype);
+        return mxp_cast_host(a, dtype);
     }
     if (dtype == MX_DTYPE_NONE) dtype = (v > INT32_MAX || v < INT32_MIN) ? MX_INT64 : MX_INT32;
     rc = mx_array_from_int(&a, v, dtype);
@@ -70,7 +79,7 @@ static mx_array *complex_scalar(PyObject *o, mx_dtype dtype) {
     if (c.real == -1.0 && PyErr_Occurred()) return NULL;
     mx_array *a = NULL;
     int rc = mx_array_from_complex(&a, (float)c.real, (float)c.imag);
-    return rc ? (mx_array *)mxp_raise(rc) : mxp_cast(a, dtype);
+    return rc ? (mx_array *)mxp_raise(rc) : mxp_cast_host(a, dtype);
 }
 
 static mx_array *bool_scalar(bool v, mx_dtype dtype) {

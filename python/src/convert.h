@@ -14,6 +14,10 @@ void mxp_free_aligned(void *p);
 mx_array *mxp_from_host(void *data, const int32_t *shape, int ndim, mx_dtype dtype);
 /* a cast to dtype (lazily), consuming a; dtype MX_DTYPE_NONE keeps a. */
 mx_array *mxp_cast(mx_array *a, mx_dtype dtype);
+/* mxp_cast evaluated at once, for arrays made from Python or host data:
+ * MLX hands those out evaluated (so get_array_buffer_size and DLPack take
+ * them as they are). Consumes a. */
+mx_array *mxp_cast_host(mx_array *a, mx_dtype dtype);
 /* A nested list/tuple as mx.array would convert it. */
 mx_array *mxp_from_sequence(PyObject *seq, mx_dtype dtype);
 /* A buffer-protocol object (NumPy array or scalar); float64 becomes

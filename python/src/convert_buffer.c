@@ -201,7 +201,7 @@ mx_array *mxp_from_buffer(PyObject *o, mx_dtype dtype) {
         if (ts) PyEval_RestoreThread(ts);
         out = mxp_from_host(data, shape, v.ndim, mdt);
     }
-    out = mxp_cast(out, target);
+    out = mxp_cast_host(out, target);
 done:
     PyBuffer_Release(&v);
     return out;

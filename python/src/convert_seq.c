@@ -221,5 +221,5 @@ mx_array *mxp_from_sequence(PyObject *o, mx_dtype dtype) {
         mxp_free_aligned(data);
         return NULL;
     }
-    return mxp_cast(mxp_from_host(data, info.shape, info.ndim, stage), target);
+    return mxp_cast_host(mxp_from_host(data, info.shape, info.ndim, stage), target);
 }

@@ -151,6 +151,89 @@ PyTypeObject mxp_stream_type = {
     .tp_getset = stream_getset,
 };
 
+/* ---- ThreadLocalStream ---- */
+
+/* A stream per thread: each thread that runs work on it gets a stream of
+ * its own on the device, made on first use. Threads are told apart by their
+ * identifier, so a thread that reuses a finished thread's identifier reuses
+ * its stream too (cmlx streams work from any thread). */
+typedef struct {
+    PyObject_HEAD mx_device device;
+    int index;            /* among ThreadLocalStreams, for repr */
+    PyObject *per_thread; /* thread ident -> Stream */
+} tls_object;
+
+static int tls_count;
+
+static void tls_dealloc(PyObject *self) {
+    Py_XDECREF(((tls_object *)self)->per_thread);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyObject *tls_repr(PyObject *self) {
+    tls_object *t = (tls_object *)self;
+    return PyUnicode_FromFormat("ThreadLocalStream(Device(%s, %d), %d)",
+                                devtype_names[t->device.type == MX_GPU], t->device.index, t->index);
+}
+
+static PyObject *tls_get_device(PyObject *self, void *c) {
+    (void)c;
+    return device_new_obj(((tls_object *)self)->device);
+}
+
+static PyGetSetDef tls_getset[] = {
+    {"device", tls_get_device, NULL, "The device of the stream.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject tls_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "cmlx.core.ThreadLocalStream",
+    .tp_basicsize = sizeof(tls_object),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A stream that will be unique per thread and can be used to run operations on a "
+              "given device.",
+    .tp_dealloc = tls_dealloc,
+    .tp_repr = tls_repr,
+    .tp_str = tls_repr,
+    .tp_getset = tls_getset,
+};
+
+/* The calling thread's stream of a ThreadLocalStream. */
+static int tls_resolve(PyObject *o, mx_stream *out) {
+    tls_object *t = (tls_object *)o;
+    PyObject *key = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+    if (!key) return -1;
+    PyObject *s = PyDict_GetItemWithError(t->per_thread, key);
+    if (!s && !PyErr_Occurred()) {
+        mx_stream made;
+        int rc = mx_new_stream(&made, t->device);
+        if (rc) {
+            Py_DECREF(key);
+            return mxp_raise_int(rc);
+        }
+        s = mxp_stream_new(made);
+        if (s && PyDict_SetItem(t->per_thread, key, s) < 0) Py_CLEAR(s);
+        Py_XDECREF(s); /* the dict holds it */
+    }
+    Py_DECREF(key);
+    if (!s) return -1;
+    *out = ((mxp_stream_object *)s)->stream;
+    return 0;
+}
+
+int mxp_stream_of(PyObject *o, mx_stream *out) {
+    if (PyObject_TypeCheck(o, &mxp_stream_type)) {
+        *out = ((mxp_stream_object *)o)->stream;
+        return 1;
+    }
+    if (PyObject_TypeCheck(o, &tls_type)) return tls_resolve(o, out) < 0 ? -1 : 1;
+    return 0;
+}
+
+static bool is_stream_like(PyObject *o) {
+    return PyObject_TypeCheck(o, &mxp_stream_type) || PyObject_TypeCheck(o, &tls_type);
+}
+
 /* ---- StreamContext ---- */
 
 typedef struct {
@@ -171,7 +254,7 @@ static PyObject *ctx_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     PyObject *s;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O:StreamContext", names, &s)) return NULL;
     mx_device d;
-    if (!PyObject_TypeCheck(s, &mxp_stream_type) && mxp_to_device(s, &d) < 0) return NULL;
+    if (!is_stream_like(s) && mxp_to_device(s, &d) < 0) return NULL;
     stream_context *o = (stream_context *)type->tp_alloc(type, 0);
     if (!o) return NULL;
     o->target = Py_NewRef(s);
@@ -181,17 +264,19 @@ static PyObject *ctx_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
 static PyObject *ctx_enter(PyObject *self, PyObject *unused) {
     (void)unused;
     stream_context *c = (stream_context *)self;
-    bool is_stream = PyObject_TypeCheck(c->target, &mxp_stream_type);
+    mx_stream target;
+    int is_stream = mxp_stream_of(c->target, &target);
     mx_device d;
+    if (is_stream < 0) return NULL;
     if (is_stream)
-        d = ((mxp_stream_object *)c->target)->stream.device;
+        d = target.device;
     else if (mxp_to_device(c->target, &d) < 0)
         return NULL;
     c->old_device = mx_default_device();
     int rc = mx_default_stream(&c->old_default, c->old_device);
     if (!rc) rc = mx_default_stream(&c->old_target, d);
     if (!rc) rc = mx_set_default_device(d);
-    if (!rc && is_stream) rc = mx_set_default_stream(((mxp_stream_object *)c->target)->stream);
+    if (!rc && is_stream) rc = mx_set_default_stream(target);
     if (rc) {
         mx_set_default_device(c->old_device);
         return mxp_raise(rc);
@@ -264,9 +349,28 @@ static PyObject *f_new_stream(PyObject *m, PyObject *arg) {
     return rc ? mxp_raise(rc) : mxp_stream_new(s);
 }
 
+static PyObject *f_new_thread_local_stream(PyObject *m, PyObject *arg) {
+    (void)m;
+    mx_device d;
+    if (mxp_to_device(arg, &d) < 0) return NULL;
+    if (!mx_device_is_available(d)) {
+        PyErr_Format(PyExc_ValueError, "[new_thread_local_stream] %s device %d is not available",
+                     devtype_names[d.type == MX_GPU], d.index);
+        return NULL;
+    }
+    tls_object *t = PyObject_New(tls_object, &tls_type);
+    if (!t) return NULL;
+    t->device = d;
+    t->index = tls_count++;
+    t->per_thread = PyDict_New();
+    if (!t->per_thread) Py_CLEAR(t);
+    return (PyObject *)t;
+}
+
 /* cmlx streams are not bound to the thread that made them: any thread may
- * evaluate on any stream. So a "thread-local" stream is an ordinary new
- * stream, and there are no per-thread streams to clear. */
+ * evaluate on any stream, so every new stream is also "thread unsafe" in
+ * MLX's sense (usable anywhere), and there are no per-thread streams to
+ * clear. */
 static PyObject *f_clear_streams(PyObject *m, PyObject *u) {
     (void)m, (void)u;
     Py_RETURN_NONE;
@@ -274,12 +378,15 @@ static PyObject *f_clear_streams(PyObject *m, PyObject *u) {
 
 static PyObject *f_set_default_stream(PyObject *m, PyObject *arg) {
     (void)m;
-    if (!PyObject_TypeCheck(arg, &mxp_stream_type)) {
+    mx_stream s;
+    int is_stream = mxp_stream_of(arg, &s);
+    if (is_stream < 0) return NULL;
+    if (!is_stream) {
         PyErr_Format(PyExc_TypeError, "set_default_stream() expects a Stream, got %s",
                      Py_TYPE(arg)->tp_name);
         return NULL;
     }
-    int rc = mx_set_default_stream(((mxp_stream_object *)arg)->stream);
+    int rc = mx_set_default_stream(s);
     if (rc) return mxp_raise(rc);
     Py_RETURN_NONE;
 }
@@ -354,9 +461,13 @@ static PyMethodDef device_functions[] = {
      "default_stream(device)\n--\n\nGet the device's default stream."},
     {"new_stream", f_new_stream, METH_O,
      "new_stream(device)\n--\n\nMake a new stream on the given device."},
-    {"new_thread_local_stream", f_new_stream, METH_O,
-     "new_thread_local_stream(device)\n--\n\nMake a new stream usable from every thread "
-     "(cmlx streams are not tied to a thread)."},
+    {"new_thread_local_stream", f_new_thread_local_stream, METH_O,
+     "new_thread_local_stream(device)\n--\n\nMake a new stream that will be unique per thread."},
+    {"new_thread_unsafe_stream", f_new_stream, METH_O,
+     "new_thread_unsafe_stream(device)\n--\n\n"
+     "Make a new stream that can be used in any thread.\n\n"
+     "Streams made by this function can be passed to and evaluated in any thread; it is the\n"
+     "caller's responsibility to avoid races between threads using it."},
     {"clear_streams", f_clear_streams, METH_NOARGS,
      "clear_streams()\n--\n\nNothing to do: cmlx keeps no per-thread streams."},
     {"set_default_stream", f_set_default_stream, METH_O,
@@ -391,9 +502,9 @@ int mxp_device_init(PyObject *m) {
             return -1;
         }
     }
-    PyTypeObject *types[] = {&mxp_device_type, &mxp_stream_type, &stream_context_type};
-    const char *names[] = {"Device", "Stream", "StreamContext"};
-    for (int i = 0; i < 3; i++)
+    PyTypeObject *types[] = {&mxp_device_type, &mxp_stream_type, &stream_context_type, &tls_type};
+    const char *names[] = {"Device", "Stream", "StreamContext", "ThreadLocalStream"};
+    for (int i = 0; i < 4; i++)
         if (PyType_Ready(types[i]) < 0 ||
             PyModule_AddObjectRef(m, names[i], (PyObject *)types[i]) < 0)
             return -1;

@@ -1,6 +1,9 @@
 /* The memory API: active/peak/cache figures, limits, clearing the cache. */
 #include "cmlx_py.h"
 
+#include <stdint.h>
+#include <stdlib.h>
+
 static PyObject *size_result(size_t v) {
     return PyLong_FromSize_t(v);
 }
@@ -134,8 +137,70 @@ static int add_backend_module(PyObject *m, const char *name, PyMethodDef *fns, i
     return 0;
 }
 
+/* get_array_buffer_size(*args): bytes of the distinct buffers behind the
+ * arrays of the trees, each counted once at its allocated size. */
+static int cmp_ptr(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (const void *const *)a, y = (uintptr_t) * (const void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+static PyObject *f_get_array_buffer_size(PyObject *m, PyObject *args) {
+    (void)m;
+    mx_vec v = {0};
+    if (mxp_tree_flatten(args, &v, false) < 0) {
+        mx_vec_clear(&v);
+        return NULL;
+    }
+    /* base pointers and sizes; bases sorted to count each buffer once */
+    struct entry {
+        const void *base;
+        size_t size;
+    } *e = PyMem_Malloc((size_t)(v.size ? v.size : 1) * sizeof *e);
+    if (!e) {
+        mx_vec_clear(&v);
+        return PyErr_NoMemory();
+    }
+    size_t n = 0;
+    for (int i = 0; i < v.size; i++) {
+        mx_buffer_info info;
+        if (mx_array_get_status(v.data[i]) != MX_ARRAY_AVAILABLE ||
+            mx_array_buffer_info(v.data[i], &info) != MX_OK) {
+            mx_clear_error();
+            PyMem_Free(e);
+            mx_vec_clear(&v);
+            PyErr_SetString(PyExc_ValueError,
+                            "[get_array_buffer_size] Arrays must be evaluated before querying "
+                            "buffer size.");
+            return NULL;
+        }
+        if (info.base) e[n++] = (struct entry){info.base, info.size};
+    }
+    qsort(e, n, sizeof *e, cmp_ptr);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || e[i].base != e[i - 1].base) total += e[i].size;
+    PyMem_Free(e);
+    mx_vec_clear(&v);
+    return PyLong_FromSize_t(total);
+}
+
+static PyMethodDef buffer_size_functions[] = {
+    {"get_array_buffer_size", f_get_array_buffer_size, METH_VARARGS,
+     "get_array_buffer_size(*args)\n--\n\n"
+     "Get the size of the buffers backing arrays in bytes.\n\n"
+     "Each unique buffer is counted once. The full allocator size of each buffer is used,\n"
+     "which can exceed the logical size of its arrays. Arrays must be evaluated before\n"
+     "calling this function. The result does not include graph objects, cached buffers,\n"
+     "or other non-buffer memory.\n\n"
+     "Args:\n    *args (arrays or trees of arrays): Each argument can be a single array or a\n"
+     "      tree of arrays. Leaves which are not arrays are ignored.\n\n"
+     "Returns:\n    int: The size of the unique buffers in bytes."},
+    {NULL, NULL, 0, NULL},
+};
+
 int mxp_memory_init(PyObject *m) {
     if (PyModule_AddFunctions(m, memory_functions) < 0) return -1;
+    if (PyModule_AddFunctions(m, buffer_size_functions) < 0) return -1;
     if (add_backend_module(m, "metal", metal_functions, 1) < 0) return -1;
     return add_backend_module(m, "cuda", cuda_functions, 0);
 }

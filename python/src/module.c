@@ -72,5 +72,10 @@ PyMODINIT_FUNC PyInit_core(void) {
         Py_DECREF(m);
         return NULL;
     }
+    /* DLPack, print options */
+    if (mxp_dlpack_init(m) < 0 || mxp_print_init(m) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
     return m;
 }

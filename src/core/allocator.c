@@ -250,6 +250,10 @@ void *mxi_alloc(size_t nbytes) {
     return p;
 }
 
+size_t mxi_alloc_size(size_t nbytes) {
+    return nbytes > MAX_REQUEST ? nbytes : class_size(class_index(nbytes));
+}
+
 void mxi_free(void *ptr, size_t nbytes) {
     if (!ptr) return;
     size_t cls = class_index(nbytes);

@@ -14,5 +14,8 @@
 void *mxi_alloc(size_t nbytes);
 /* Returns a block from mxi_alloc; nbytes must be what was asked for. */
 void mxi_free(void *ptr, size_t nbytes);
+/* The size of the block mxi_alloc hands out for a request of nbytes: what
+ * active memory counts for it. */
+size_t mxi_alloc_size(size_t nbytes);
 
 #endif
