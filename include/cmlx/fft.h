@@ -121,7 +121,8 @@ MX_API int mx_fft_ifftshift(mx_array **out, const mx_array *a, const int *axes, 
  * n_fft); a shorter window is centred in n_fft with zeros. center pads
  * n_fft / 2 samples at both ends with pad_mode ("reflect" or NULL,
  * "constant", "edge"). onesided < 0: true for a real x, false for a complex
- * one; true keeps the n_fft / 2 + 1 non-negative frequencies. The result
+ * one; true keeps the n_fft / 2 + 1 non-negative frequencies of rfft (which,
+ * as in MLX, drops the imaginary part of a complex x). The result
  * is complex64 of shape (..., n_freq, n_frames), n_frames = 1 +
  * (padded length - n_fft) / hop_length; a new reference the caller frees.
  * MX_ERR_VALUE for n_fft, hop_length or win_length <= 0, a window longer

@@ -593,4 +593,12 @@ PyObject *mxp_op_fast_layer_norm(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_fast_rope(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_fast_sdpa(PyObject *const *slots, const mx_stream *s);
 
+/* kinds_extra.c */
+PyObject *mxp_op_unique(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_minmax(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_fft_stft(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_fft_istft(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_fast_cross_entropy(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_fast_gated_delta_update(PyObject *const *slots, const mx_stream *s);
+
 #endif

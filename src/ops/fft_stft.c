@@ -96,21 +96,12 @@ int mx_fft_stft(mx_array **out, const mx_array *x, int32_t n_fft, int32_t hop_le
     if (!rc) rc = frame_indices(&idx, 1 + (len - n_fft) / hop_length, n_fft, hop_length);
     if (!rc) rc = mx_take_axis(&fr, xp, idx, -1, s); /* (..., n_frames, n_fft) */
     if (!rc) rc = mx_multiply(&fr, fr, w, s);
-    if (!rc && one && !cplx) {
+    /* One-sided output is rfft, also of a complex x (its imaginary part is
+     * dropped, as MLX does). */
+    if (!rc && one) {
         rc = mx_fft_rfft(&r, fr, n_fft, -1, norm, s);
     } else if (!rc) {
         rc = mx_fft_fft(&r, fr, n_fft, -1, norm, s);
-        if (!rc && one) {
-            int nd = r->ndim;
-            int32_t st[MXI_MAX_NDIM], sp[MXI_MAX_NDIM], sd[MXI_MAX_NDIM];
-            for (int i = 0; i < nd; i++) {
-                st[i] = 0;
-                sp[i] = r->shape[i];
-                sd[i] = 1;
-            }
-            sp[nd - 1] = n_fft / 2 + 1;
-            rc = mx_slice(&r, r, st, sp, sd, nd, s);
-        }
     }
     if (!rc) rc = mx_swapaxes(&r, r, -1, -2, s);
     mx_array_free(w);
