@@ -483,3 +483,23 @@ def test_gated_delta_grad(mlx):
     y2, s2 = mx.fast.gated_delta_update(*[mx.array(a) for a in (q, k, v, g, beta, s0)])
     same(y1[0], y2, 1e-6)
     same(s1[0], s2, 1e-6)
+
+
+def test_compositions_compile():
+    x = mx.array(signal((2, 30), 11))
+    f = mx.compile(lambda t: mx.fft.istft(mx.fft.stft(t, n_fft=8, hop_length=2), n_fft=8,
+                                          hop_length=2, length=30))
+    np.testing.assert_allclose(to_numpy(f(x)), to_numpy(x), atol=1e-5)
+    t = mx.array([1, 2])
+    g = mx.compile(lambda l: mx.fast.cross_entropy(l, t))
+    same(g(x), mx.fast.cross_entropy(x, t), 1e-6)
+    q, k, v, gm, beta, s0, mask = [mx.array(a) for a in gdu_inputs(1, 3, 1, 2, 4, 3, seed=2)]
+    h = mx.compile(lambda *a: mx.fast.gated_delta_update(*a))
+    same(h(q, k, v, gm, beta, s0, mask), mx.fast.gated_delta_update(q, k, v, gm, beta, s0, mask),
+         1e-6)
+    u = mx.compile(lambda a: mx.unique(a, 5, True, True, True))
+    a = mx.array([3, 1, 3, 2])
+    same(u(a), mx.unique(a, 5, True, True, True))
+    lo, hi = mx.compile(lambda a: mx.minmax(a, axis=1))(x)
+    same(lo, mx.min(x, axis=1))
+    same(hi, mx.max(x, axis=1))
