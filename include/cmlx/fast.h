@@ -66,6 +66,30 @@ MX_API int mx_fast_scaled_dot_product_attention(mx_array **out, const mx_array *
                                                 const char *mask_mode, const mx_array *mask,
                                                 const mx_array *sinks, const mx_stream *s);
 
+/* Cross entropy with class indices: logsumexp(logits, -1) -
+ * logits[..., targets] for logits (ndim >= 1, floating) and integer targets
+ * of logits' shape without the last axis. Composed from logsumexp and
+ * take_along_axis in logits' dtype (MLX's CPU path), then cast: float32 of
+ * targets' shape, a new reference the caller frees. Targets outside the
+ * class range read a clamped class. */
+MX_API int mx_fast_cross_entropy(mx_array **out, const mx_array *logits, const mx_array *targets,
+                                 const mx_stream *s);
+
+/* The gated delta rule over T steps, composed step by step from ordinary
+ * ops as MLX's fallback: with q, k (B, T, Hk, Dk), v (B, T, Hv, Dv) (Hv a
+ * multiple of Hk; value head h reads key head h / (Hv / Hk)), gamma
+ * (B, T, Hv) or (B, T, Hv, Dk), beta (B, T, Hv) and the state S
+ * (B, Hv, Dv, Dk), float32, from initial_state (NULL: zeros), each step t:
+ *   S = S * gamma_t;  S += k_t (x) ((v_t - S k_t) * beta_t);  y_t = S q_t.
+ * mask (NULL: none; (B, T), nonzero keeps) leaves S unchanged and y_t zero
+ * at the masked steps. *out_y gets y (B, T, Hv, Dv) in the promoted dtype of
+ * q, k, v, gamma and beta, *out_state the final S (float32); new references
+ * the caller frees; on failure neither is changed. */
+MX_API int mx_fast_gated_delta_update(mx_array **out_y, mx_array **out_state, const mx_array *q,
+                                      const mx_array *k, const mx_array *v, const mx_array *gamma,
+                                      const mx_array *beta, const mx_array *initial_state,
+                                      const mx_array *mask, const mx_stream *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,6 +29,7 @@
 #ifndef CMLX_FFT_H
 #define CMLX_FFT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base.h"
@@ -110,6 +111,41 @@ MX_API int mx_fft_fftshift(mx_array **out, const mx_array *a, const int *axes, i
                            const mx_stream *s);
 MX_API int mx_fft_ifftshift(mx_array **out, const mx_array *a, const int *axes, int naxes,
                             const mx_stream *s);
+
+/* ---- short-time transforms (compositions of pad, take, fft) ---- */
+
+/* The short-time Fourier transform of the last axis of x (ndim >= 1):
+ * frames of n_fft samples every hop_length (MX_FFT_N_DEFAULT: n_fft / 4),
+ * each multiplied by the window and transformed. window: 1-d, at most
+ * n_fft long, NULL for ones(win_length) (win_length MX_FFT_N_DEFAULT:
+ * n_fft); a shorter window is centred in n_fft with zeros. center pads
+ * n_fft / 2 samples at both ends with pad_mode ("reflect" or NULL,
+ * "constant", "edge"). onesided < 0: true for a real x, false for a complex
+ * one; true keeps the n_fft / 2 + 1 non-negative frequencies of rfft (which,
+ * as in MLX, drops the imaginary part of a complex x). The result
+ * is complex64 of shape (..., n_freq, n_frames), n_frames = 1 +
+ * (padded length - n_fft) / hop_length; a new reference the caller frees.
+ * MX_ERR_VALUE for n_fft, hop_length or win_length <= 0, a window longer
+ * than n_fft or not 1-d, an input shorter than n_fft, a bad pad mode. */
+MX_API int mx_fft_stft(mx_array **out, const mx_array *x, int32_t n_fft, int32_t hop_length,
+                       int32_t win_length, const mx_array *window, bool center,
+                       const char *pad_mode, mx_fft_norm norm, int onesided, const mx_stream *s);
+
+/* The inverse of mx_fft_stft: each frame of stft (..., n_freq, n_frames)
+ * is inverse transformed (irfft with n_fft points when onesided, which
+ * onesided < 0 means; else the real part of ifft), multiplied by the
+ * window, overlap-added every hop_length and divided by the overlap-added
+ * squared window (at least 1e-8). n_fft MX_FFT_N_DEFAULT: 2 * (n_freq - 1)
+ * when onesided, else n_freq; hop_length, win_length and window as in
+ * mx_fft_stft. center drops n_fft / 2 samples at the start and, when no
+ * length is given, at the end. length (MX_FFT_N_DEFAULT: none) cuts or
+ * zero-pads the output's last axis to that many samples (a negative length
+ * gives 0, as MLX). float32 of shape (..., samples); a new reference the
+ * caller frees. MX_ERR_VALUE for fewer than two dimensions, no frames,
+ * n_fft or hop_length <= 0, a bad window. */
+MX_API int mx_fft_istft(mx_array **out, const mx_array *stft, int32_t n_fft, int32_t hop_length,
+                        int32_t win_length, const mx_array *window, bool center, mx_fft_norm norm,
+                        int onesided, int32_t length, const mx_stream *s);
 
 #ifdef __cplusplus
 }

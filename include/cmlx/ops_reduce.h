@@ -151,6 +151,12 @@ MX_API int mx_softmax_axis(mx_array **out, const mx_array *a, int axis, bool pre
 MX_API int mx_trace(mx_array **out, const mx_array *a, int offset, int axis1, int axis2,
                     mx_dtype dtype, const mx_stream *s);
 
+/* The minimum and maximum over the naxes `axes` (axes NULL: every axis),
+ * as mx_min_axes and mx_max_axes: *out_min and *out_max get new references
+ * the caller frees; on failure neither is changed. */
+MX_API int mx_minmax(mx_array **out_min, mx_array **out_max, const mx_array *a, const int *axes,
+                     int naxes, bool keepdims, const mx_stream *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -174,6 +174,10 @@ MX_API int mx_roll_axis(mx_array **out, const mx_array *a, int32_t shift, int ax
 MX_API int mx_roll_axes(mx_array **out, const mx_array *a, const int32_t *shifts, int nshifts,
                         const int *axes, int naxes, const mx_stream *s);
 
+/* The last two axes swapped (a view). MX_ERR_VALUE for fewer than two
+ * dimensions. */
+MX_API int mx_matrix_transpose(mx_array **out, const mx_array *a, const mx_stream *s);
+
 #ifdef __cplusplus
 }
 #endif

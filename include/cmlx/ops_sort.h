@@ -63,6 +63,28 @@ MX_API int mx_topk_axis(mx_array **out, const mx_array *a, int k, int axis, cons
 MX_API int mx_searchsorted(mx_array **out, const mx_array *sorted_sequence, const mx_array *values,
                            const char *side, const mx_stream *s);
 
+/* ---- unique ---- */
+
+/* The sorted unique elements of the flattened a, in an output of the static
+ * size `size` (>= 0), composed from argsort, cumsum and searchsorted as MLX
+ * does, so a is not evaluated. Elements equal under not_equal form one
+ * group (-0.0 and 0.0 do; each NaN is its own group). Past the last unique
+ * element the values hold fill_value (NULL: the smallest element; it must
+ * have one element and is cast to a's dtype) and the counts 0; a shorter
+ * output keeps the `size` smallest groups.
+ *   values:  (size,) a's dtype.
+ *   index:   (size,) uint32, the first position in the flattened a of each
+ *            group (padding: that of the first group).
+ *   inverse: a's shape, uint32, the group of each element, clamped to
+ *            size - 1 (0 when size is 0).
+ *   counts:  (size,) int32, the number of elements in each group.
+ * Any of the four out pointers may be NULL (not computed); each one given
+ * receives a new reference the caller frees; on failure none is changed.
+ * MX_ERR_VALUE for a negative size, a fill_value of more than one element,
+ * an empty a with size > 0 and no fill_value. */
+MX_API int mx_unique(mx_array **values, mx_array **index, mx_array **inverse, mx_array **counts,
+                     const mx_array *a, int size, const mx_array *fill_value, const mx_stream *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -606,5 +606,12 @@ int mxp_print_init(PyObject *module);
 /* o a Stream: *out is it, 1; a ThreadLocalStream: *out is the calling
  * thread's stream of it, 1; anything else: 0; -1 with an exception set. */
 int mxp_stream_of(PyObject *o, mx_stream *out);
+/* kinds_extra.c */
+PyObject *mxp_op_unique(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_minmax(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_fft_stft(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_fft_istft(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_fast_cross_entropy(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_fast_gated_delta_update(PyObject *const *slots, const mx_stream *s);
 
 #endif

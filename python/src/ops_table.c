@@ -778,6 +778,55 @@ const mxp_op mxp_ops[] = {
            "\n\n``mask`` is ``None``, ``\"causal\"`` (lower-right aligned), a boolean array "
            "(true keeps) or an additive array. Grouped-query attention: ``k`` and ``v`` may have "
            "fewer heads than ``q``."),
+    /* ---- unique, minmax, matrix helpers, stft, cross_entropy, gated delta ---- */
+    CUSTOM("unique", mxp_op_unique,
+           "a, /, size, return_index=False, return_inverse=False, return_counts=False, "
+           "fill_value=None, *, stream=None",
+           NULL,
+           "Returns the sorted unique elements of the flattened array, in an output of the "
+           "static ``size`` (``a`` is not evaluated).\n\nEntries past the last unique element "
+           "hold ``fill_value`` (``None``: the first unique element) and have count 0; a "
+           "smaller ``size`` keeps the smallest unique elements and clamps ``inverse``. With "
+           "any of ``return_index`` (uint32 first positions), ``return_inverse`` (uint32, "
+           "``a``'s shape) or ``return_counts`` (int32), a tuple in the order values, index, "
+           "inverse, counts."),
+    CUSTOM("minmax", mxp_op_minmax, "a, /, axis=None, keepdims=False, *, stream=None", NULL,
+           "Return the minimum and maximum over the given axes, as a tuple ``(min, max)``."),
+    {.name = "matrix_norm",
+     .kind = MXP_NORM,
+     .fn = {.norm = {mx_linalg_norm, mx_linalg_norm_ord, mx_linalg_norm_str}},
+     .spec = "a, /, ord=None, axis=None, keepdims=False, *, stream=None",
+     .method = NULL,
+     .flags = 0,
+     .doc = "Matrix or vector norm (the same function as :func:`linalg.norm`)."},
+    UNARY("matrix_transpose", mx_matrix_transpose, "a, /, *, stream=None", NULL,
+          "Transpose the last two dimensions of the array."),
+    CUSTOM("fft.stft", mxp_op_fft_stft,
+           "x, n_fft=2048, hop_length=None, win_length=None, window=None, center=True, "
+           "pad_mode='reflect', norm='backward', onesided=None, stream=None",
+           NULL,
+           "Short-Time Fourier Transform of the last axis: frames of ``n_fft`` samples every "
+           "``hop_length`` (``n_fft // 4``), times ``window`` (ones of ``win_length``, centred "
+           "and zero-padded to ``n_fft``), transformed. ``center`` pads ``n_fft // 2`` at both "
+           "ends with ``pad_mode`` (``reflect``, ``constant``, ``edge``). ``onesided`` "
+           "defaults to True for real input. Complex output ``(..., n_freq, n_frames)``."),
+    CUSTOM("fft.istft", mxp_op_fft_istft,
+           "stft_matrix, n_fft=None, hop_length=None, win_length=None, window=None, "
+           "center=True, norm='backward', onesided=None, length=None, stream=None",
+           NULL,
+           "Inverse Short-Time Fourier Transform: the windowed inverse transform of each frame, "
+           "overlap-added and divided by the squared-window envelope. ``n_fft`` defaults to "
+           "``2 * (n_freq - 1)`` (one-sided, the default) or ``n_freq``; ``length`` cuts or "
+           "zero-pads the result."),
+    CUSTOM("fast.cross_entropy", mxp_op_fast_cross_entropy, "logits, targets, *, stream=None", NULL,
+           "Cross entropy with class indices as targets: ``logsumexp(logits, axis=-1) - "
+           "logits[..., targets]`` as float32 of ``targets``' shape."),
+    CUSTOM("fast.gated_delta_update", mxp_op_fast_gated_delta_update,
+           "q, k, v, gamma, beta, initial_state=None, mask=None, stream=None", NULL,
+           "Gated delta network recurrence over T steps. q, k ``[B, T, Hk, Dk]``, v ``[B, T, "
+           "Hv, Dv]``, gamma ``[B, T, Hv]`` (or ``[B, T, Hv, Dk]``), beta ``[B, T, Hv]``, "
+           "initial_state ``[B, Hv, Dv, Dk]``, mask ``[B, T]``. Returns ``[output [B, T, Hv, "
+           "Dv], final_state [B, Hv, Dv, Dk]]``; the state is float32."),
 };
 
 const size_t mxp_num_ops = sizeof mxp_ops / sizeof mxp_ops[0];

@@ -512,3 +512,12 @@ int mx_broadcast_arrays(mx_array **outs, const mx_array *const *arrays, int n, c
     free(tmp);
     return rc;
 }
+
+int mx_matrix_transpose(mx_array **out, const mx_array *a, const mx_stream *s) {
+    int rc = mxi_check_inputs("matrix_transpose", out, &a, 1);
+    if (rc) return rc;
+    if (a->ndim < 2)
+        return mxi_error(MX_ERR_VALUE,
+                         "[matrix_transpose] Input array must have at least 2 dimensions.");
+    return mx_swapaxes(out, a, -1, -2, s);
+}
