@@ -161,8 +161,9 @@ def make_optimizer(optim, args):
     return optim.AdamW(learning_rate=schedule, weight_decay=args.weight_decay)
 
 
-def train(mx, nn, optim, model, corpus, args, log=print):
-    """Trains for args.steps steps; returns the loss of every step."""
+def train(mx, nn, optim, model, corpus, args, log=print, step_times=None):
+    """Trains for args.steps steps; returns the loss of every step (and
+    appends each step's seconds to step_times when given)."""
     opt = make_optimizer(optim, args)
 
     def loss_fn(model, x, y):
@@ -186,10 +187,13 @@ def train(mx, nn, optim, model, corpus, args, log=print):
     t0 = time.perf_counter()
     tick, tick_step = t0, 0
     for i in range(args.steps):
+        start = time.perf_counter()
         x, y = corpus.batch(rng, corpus.train, args.batch_size, args.context)
         loss = step(mx.array(x), mx.array(y))
         mx.eval(loss, state)
         losses.append(loss.item())
+        if step_times is not None:
+            step_times.append(time.perf_counter() - start)
         if log and ((i + 1) % args.log_every == 0 or i + 1 == args.steps):
             now = time.perf_counter()
             rate = (i + 1 - tick_step) * tokens / (now - tick)
