@@ -2,8 +2,8 @@
 """Trains a small character-level transformer language model with cmlx and
 generates text from it.
 
-    python3 examples/char_lm.py [--steps 300] [--seed 0] [--layers 4]
-                                [--dims 128] [--heads 4] [--context 128]
+    python3 examples/char_lm.py [--steps 600] [--seed 0] [--layers 4]
+                                [--dims 128] [--heads 4] [--context 64]
                                 [--batch-size 32] [--lr 3e-3]
                                 [--prompt "Call me"] [--max-tokens 200]
 
@@ -29,17 +29,17 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "moby_di
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--dims", type=int, default=128)
     ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--context", type=int, default=128)
+    ap.add_argument("--context", type=int, default=64)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=30, help="steps of linear learning-rate warm-up")
     ap.add_argument("--weight-decay", type=float, default=0.01)
-    ap.add_argument("--log-every", type=int, default=20)
+    ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--prompt", default="Call me")
     ap.add_argument("--max-tokens", type=int, default=200, help="characters to generate")
     ap.add_argument("--temp", type=float, default=0.8, help="sampling temperature (0: greedy)")
