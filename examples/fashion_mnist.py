@@ -13,6 +13,7 @@ import gzip
 import os
 import sys
 import time
+from functools import partial
 
 import numpy as np
 
@@ -67,6 +68,26 @@ def build(mx, nn, kind):
     return MLP() if kind == "mlp" else CNN()
 
 
+def make_step(mx, nn, model, opt):
+    """A compiled training step step(x, y) -> loss and the state it updates:
+    the model's weights and the optimizer's moments are implicit inputs and
+    outputs of the compiled function."""
+
+    def loss_fn(model, x, y):
+        return nn.losses.cross_entropy(model(x), y, reduction="mean")
+
+    loss_and_grad = nn.value_and_grad(model, loss_fn)
+    state = [model.state, opt.state]
+
+    @partial(mx.compile, inputs=state, outputs=state)
+    def step(x, y):
+        loss, grads = loss_and_grad(model, x, y)
+        opt.update(model, grads)
+        return loss
+
+    return step, state
+
+
 def progress(epoch, done, total, loss, rate):
     width = 30
     filled = int(width * done / total)
@@ -105,16 +126,7 @@ def main():
     mx.eval(model.parameters())
     opt = optim.Adam(learning_rate=args.lr)
 
-    def loss_fn(model, x, y):
-        return nn.losses.cross_entropy(model(x), y, reduction="mean")
-
-    loss_and_grad = nn.value_and_grad(model, loss_fn)
-
-    def step(x, y):
-        loss, grads = loss_and_grad(model, x, y)
-        opt.update(model, grads)
-        return loss
-
+    step, state = make_step(mx, nn, model, opt)
     rng = np.random.default_rng(args.seed)
     n, bs = len(xtr), args.batch_size
     steps = n // bs
@@ -126,7 +138,7 @@ def main():
         for i in range(steps):
             idx = perm[i * bs:(i + 1) * bs]
             loss = step(mx.array(xtr[idx]), mx.array(ytr[idx]))
-            mx.eval(loss, model.parameters(), opt.state)
+            mx.eval(loss, state)
             value = loss.item()
             running = value if running is None else 0.95 * running + 0.05 * value
             if i % 20 == 0 or i == steps - 1:

@@ -128,6 +128,29 @@ static void expect_bad_header(const char *h, size_t data, int code) {
     expect_bad(buf, make_st(buf, h, data), code);
 }
 
+TEST(null_metadata) {
+    /* What MLX's save_safetensors writes when there is no metadata. */
+    unsigned char buf[256];
+    size_t n = make_st(
+        buf,
+        "{\"__metadata__\":null,\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+        8);
+    float v[2] = {1.5f, -2};
+    memcpy(buf + n - 8, v, 8);
+    mx_array_map *m = NULL;
+    mx_string_map *md = NULL;
+    CHECK_OK(mx_load_safetensors_bytes(&m, &md, buf, n));
+    CHECK(mx_array_map_size(m) == 1 && mx_string_map_size(md) == 0);
+    float got[2];
+    CHECK_OK(mx_array_copy_to(mx_array_map_get(m, "a"), got, sizeof got));
+    CHECK(got[0] == 1.5f && got[1] == -2);
+    mx_array_map_free(m);
+    mx_string_map_free(md);
+    expect_bad_header("{\"__metadata__\":null,\"__metadata__\":null}", 0, MX_ERR_VALUE);
+    expect_bad_header("{\"__metadata__\":null,\"__metadata__\":{}}", 0, MX_ERR_VALUE);
+    expect_bad_header("{\"__metadata__\":5}", 0, MX_ERR_VALUE);
+}
+
 TEST(malformed_files) {
     unsigned char buf[4096];
     size_t n = make_st(buf, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
@@ -231,6 +254,7 @@ TEST(malformed_files) {
 int main(void) {
     RUN(round_trip_every_dtype_with_metadata);
     RUN(mlx_written_file);
+    RUN(null_metadata);
     RUN(malformed_files);
     io_cleanup();
     return TEST_SUMMARY();

@@ -127,6 +127,11 @@ static int load_st(mx_array_map **arrays, mx_string_map **metadata, const mxi_re
         const char *key = root->keys[i];
         const mxi_json *v = &root->items[i];
         if (!strcmp(key, "__metadata__") && root->klens[i] == 12) {
+            /* MLX writes "__metadata__": null when there is none. */
+            if (!seen_meta && v->kind == MXI_JSON_NULL) {
+                seen_meta = true;
+                continue;
+            }
             if (seen_meta || v->kind != MXI_JSON_OBJECT) {
                 rc = mxi_error(MX_ERR_VALUE, "[%s] __metadata__ must be one object of strings",
                                r->op);
