@@ -5,7 +5,8 @@
  * x and, in the "affine" mode, in the scales and biases each, so a central
  * difference along any direction u is exact up to rounding: the vjp must
  * satisfy <vjp(g), u> = <g, (f(p + u) - f(p - u)) / 2> and the jvp along u
- * must equal that difference. Also the errors for the fp modes' scales,
+ * must equal that difference; dequantize alike in its "affine" scales and
+ * biases. Also the errors for the fp modes' scales,
  * the packed weights and the index arrays.
  *
  * vmap of quantize, dequantize and the fp8 conversions against a loop over
@@ -114,9 +115,9 @@ static mx_array *central_diff(mx_closure *f, const mx_vec *prim, int i, mx_array
 
 /* vjp and jvp of every input of c's function at prim against central
  * differences. */
-static void check_derivatives(qcfg *c, mx_vec *prim, uint64_t seed) {
+static void check_derivatives_of(mx_closure_fn fn, void *c, mx_vec *prim, uint64_t seed) {
     mx_closure *f = NULL;
-    CHECK_OK(mx_closure_new(&f, apply_q, c, NULL));
+    CHECK_OK(mx_closure_new(&f, fn, c, NULL));
     mx_vec outs = {0}, vjps = {0}, cot = {0};
     CHECK_OK(mx_closure_apply(f, &outs, prim));
     mx_array *g = rand_like(outs.data[0], seed);
@@ -154,6 +155,33 @@ static void check_derivatives(qcfg *c, mx_vec *prim, uint64_t seed) {
     }
     mx_vec_clear(&outs), mx_vec_clear(&vjps), mx_vec_clear(&cot);
     mx_closure_free(f);
+}
+
+static void check_derivatives(qcfg *c, mx_vec *prim, uint64_t seed) {
+    check_derivatives_of(apply_q, c, prim, seed);
+}
+
+/* dequantize(c->wq, scales, biases) of the inputs (scales, biases). */
+static int apply_deq(mx_vec *o, const mx_vec *in, void *payload) {
+    const qcfg *c = payload;
+    mx_array *r = NULL;
+    int rc = mx_dequantize(&r, c->wq, in->data[0], in->data[1], c->g, c->bits, NULL, MX_DTYPE_NONE,
+                           NULL);
+    return rc ? rc : mx_vec_push(o, r);
+}
+
+/* dequantize in "mxfp8" of (w, scales), and of scales with payload w. */
+static int apply_deq_fp(mx_vec *o, const mx_vec *in, void *payload) {
+    (void)payload;
+    mx_array *r = NULL;
+    int rc = mx_dequantize(&r, in->data[0], in->data[1], NULL, 0, 0, "mxfp8", MX_FLOAT32, NULL);
+    return rc ? rc : mx_vec_push(o, r);
+}
+
+static int apply_deq_fp_s(mx_vec *o, const mx_vec *in, void *payload) {
+    mx_array *r = NULL;
+    int rc = mx_dequantize(&r, payload, in->data[0], NULL, 0, 0, "mxfp8", MX_FLOAT32, NULL);
+    return rc ? rc : mx_vec_push(o, r);
 }
 
 static mx_array *idx(const int32_t *v, int32_t n) {
@@ -203,6 +231,43 @@ TEST(test_gather_qmm_affine_derivatives) {
     int32_t x4[3] = {4, 2, 64};
     affine_case(true, true, x4, 3, w3, 3, 32, 8, NULL, NULL, 0, 800);
     affine_case(true, true, x4, 3, w3, 3, 32, 4, r4, NULL, 4, 900);
+}
+
+/* dequantize in its "affine" scales and biases; none in the packed
+ * weights nor in the fp modes' scales. */
+TEST(test_dequantize_derivatives) {
+    int32_t ws[3] = {2, 4, 128};
+    mx_array *w = rand_like_shape(ws, 3, 3000);
+    for (int bits = 2; bits <= 8; bits += 3) {
+        qcfg c = {.g = 64, .bits = bits};
+        mx_array *s = NULL, *b = NULL;
+        CHECK_OK(mx_quantize(&c.wq, &s, &b, w, 64, bits, NULL, NULL));
+        mx_vec prim = {0};
+        CHECK_OK(mx_vec_push(&prim, s));
+        CHECK_OK(mx_vec_push(&prim, b));
+        check_derivatives_of(apply_deq, &c, &prim, 3001 + bits);
+        mx_vec_clear(&prim);
+        mx_array_free(c.wq);
+    }
+    mx_array *q = NULL, *s = NULL, *b = NULL;
+    CHECK_OK(mx_quantize(&q, &s, &b, w, 0, 0, "mxfp8", NULL));
+    mx_closure *f = NULL;
+    mx_vec prim = {0}, outs = {0}, vjps = {0}, cot = {0};
+    CHECK_OK(mx_vec_append(&prim, q));
+    CHECK_OK(mx_vec_append(&prim, s));
+    CHECK_OK(mx_closure_new(&f, apply_deq_fp, NULL, NULL));
+    CHECK_OK(mx_closure_apply(f, &outs, &prim));
+    CHECK_OK(mx_vec_push(&cot, rand_like(outs.data[0], 3010)));
+    mx_vec_clear(&outs);
+    mx_vec p2 = {0};
+    CHECK_OK(mx_vec_append(&p2, s));
+    mx_closure *f2 = NULL;
+    CHECK_OK(mx_closure_new(&f2, apply_deq_fp_s, q, NULL));
+    CHECK_ERR(mx_vjp(&outs, &vjps, f2, &p2, &cot), MX_ERR_VALUE);
+    mx_vec_clear(&outs), mx_vec_clear(&vjps), mx_vec_clear(&p2), mx_vec_clear(&cot);
+    mx_vec_clear(&prim);
+    mx_closure_free(f), mx_closure_free(f2);
+    mx_array_free(w), mx_array_free(q), mx_array_free(s), mx_array_free(b);
 }
 
 /* fp modes: x has both derivatives, the scales none (MLX's error). */
@@ -433,6 +498,7 @@ TEST(test_vmap) {
 int main(void) {
     RUN(test_qmm_affine_derivatives);
     RUN(test_gather_qmm_affine_derivatives);
+    RUN(test_dequantize_derivatives);
     RUN(test_fp_modes);
     RUN(test_vmap);
     return TEST_SUMMARY();

@@ -188,7 +188,84 @@ done:
     return rc;
 }
 
+/* Dequantize ("affine"): W = scale q + bias group by group, so the scales'
+ * cotangent is the group sums of g q and the biases' those of g (in their
+ * dtypes); the tangent is the dequantization with the tangents as scales
+ * and biases. The packed weights get zeros (integers, as MLX); the fp
+ * modes' scales and the global scale have none (MLX differentiates its
+ * composition there, giving integer garbage or failing at FromFP8). */
+static int dequant_error(const mxi_node *node, bool vjp, int arg) {
+    const mxi_quant_params *p = node->params;
+    const char *what = vjp ? "vjp" : "jvp";
+    if (p->mode != MXI_QUANT_AFFINE && arg == 2)
+        return mxi_error(MX_ERR_VALUE, "[Dequantize::%s] no gradient wrt the global scale.", what);
+    return mxi_error(MX_ERR_VALUE, "[Dequantize::%s] no gradient wrt scales in %s quantization.",
+                     what, mode_name(p->mode));
+}
+
+static int dequant_vjp(const mxi_node *node, mx_array *const *primals, mx_array *g, int arg,
+                       mx_array **out) {
+    const mxi_quant_params *p = node->params;
+    /* integer codes: a zero cotangent, as MLX gives */
+    if (arg == 0) return mx_zeros_like(out, primals[0], primals[0]->dtype, S);
+    if (p->mode != MXI_QUANT_AFFINE) return dequant_error(node, true, arg);
+    mx_array *sc = primals[1], *target = primals[arg];
+    mx_array *one = NULL, *zero = NULL, *q = NULL, *q3 = NULL, *g3 = NULL, *prod = NULL;
+    mx_array *sum = NULL;
+    int rc = MX_OK, nd = sc->ndim;
+    int32_t gs3[QR_MAX_NDIM + 1];
+    if (nd > QR_MAX_NDIM) return mxi_error(MX_ERR_VALUE, "[Dequantize::vjp] too many dimensions");
+    for (int d = 0; d < nd; d++) gs3[d] = sc->shape[d];
+    gs3[nd] = p->group_size;
+    TRY(mx_reshape(&g3, g, gs3, nd + 1, S));
+    if (arg == 1) {
+        TRY(mx_ones_like(&one, sc, sc->dtype, S));
+        TRY(mx_zeros_like(&zero, sc, sc->dtype, S));
+        TRY(mx_dequantize(&q, primals[0], one, zero, p->group_size, p->bits, "affine", g->dtype,
+                          S));
+        TRY(mx_reshape(&q3, q, gs3, nd + 1, S));
+        TRY(mx_multiply(&prod, g3, q3, S));
+        TRY(mx_sum_axis(&sum, prod, -1, false, S));
+    } else {
+        TRY(mx_sum_axis(&sum, g3, -1, false, S));
+    }
+    TRY(mx_astype(out, sum, target->dtype, S));
+done:
+    mx_array_free(one), mx_array_free(zero), mx_array_free(q), mx_array_free(q3);
+    mx_array_free(g3), mx_array_free(prod), mx_array_free(sum);
+    return rc;
+}
+
+static int dequant_jvp(const mxi_node *node, mx_array *const *primals, mx_array *const *tangents,
+                       const int *argnums, int n_argnums, mx_array **out) {
+    const mxi_quant_params *p = node->params;
+    mx_array *t[3] = {NULL, NULL, NULL}, *zs = NULL, *zb = NULL;
+    for (int k = 0; k < n_argnums; k++) {
+        if (argnums[k] == 0) continue; /* the integer codes move nothing */
+        if (p->mode != MXI_QUANT_AFFINE) return dequant_error(node, false, argnums[k]);
+        t[argnums[k]] = tangents[k];
+    }
+    int rc = MX_OK, nd = 0;
+    mx_dtype dt;
+    const int32_t *shape = mxi_rule_out_shape(node, 0, &nd, &dt);
+    if (!t[1] && !t[2]) return mx_zeros(out, shape, nd, dt, S);
+    if (!t[1]) TRY(mx_zeros_like(&zs, primals[1], primals[1]->dtype, S));
+    if (!t[2]) TRY(mx_zeros_like(&zb, primals[2], primals[2]->dtype, S));
+    TRY(mx_dequantize(out, primals[0], t[1] ? t[1] : zs, t[2] ? t[2] : zb, p->group_size, p->bits,
+                      "affine", dt, S));
+done:
+    mx_array_free(zs), mx_array_free(zb);
+    return rc;
+}
+
 MXI_VJP_RULE(mxi_vjp_quantized) {
+    if (node->kind == MXI_PRIM_DEQUANTIZE) {
+        for (int k = 0; k < n_argnums; k++) {
+            int rc = dequant_vjp(node, primals, cotangents[0], argnums[k], &out[k]);
+            if (rc) return rc;
+        }
+        return MX_OK;
+    }
     mx_array *x = primals[0];
     mxi_quant_params p = *(const mxi_quant_params *)node->params;
     p.transpose = !p.transpose;
@@ -237,6 +314,8 @@ done:
 }
 
 MXI_JVP_RULE(mxi_jvp_quantized) {
+    if (node->kind == MXI_PRIM_DEQUANTIZE)
+        return dequant_jvp(node, primals, tangents, argnums, n_argnums, out);
     const mxi_quant_params *p = node->params;
     mx_array *tx = NULL, *ts = NULL, *tb = NULL;
     for (int k = 0; k < n_argnums; k++) {

@@ -252,3 +252,25 @@ def test_vmap_against_loop():
     same(b, mx.to_fp8(x).T)
     same(mx.vmap(lambda a: mx.from_fp8(a, dtype=mx.float32))(b),
          mx.stack([mx.from_fp8(b[i], dtype=mx.float32) for i in range(7)]))
+
+
+def test_dequantize_grads_like_mlx(mlx):
+    w = rnd((2, 4, 128), 60)
+    G = rnd((2, 4, 128), 61)
+    out = []
+    for m in (mx, mlx):
+        q, s, b = m.quantize(m.array(w), 64, 3)
+        g = m.array(G)
+        ds, db = m.grad(lambda s, b: (m.dequantize(q, s, b, 64, 3) * g).sum(),
+                        argnums=(0, 1))(s, b)
+        (_,), (t,) = m.jvp(lambda s, b: m.dequantize(q, s, b, 64, 3), [s, b],
+                           [m.array(rnd(s.shape, 62)), m.array(rnd(b.shape, 63))])
+        out.append((ds, db, t))
+        dq = m.grad(lambda q: m.dequantize(q, s, b, 64, 3).sum())(q)
+        assert str(dq.dtype).endswith("uint32") and not np.array(dq).any()
+    for a, b in zip(*out):
+        assert a.shape == b.shape and str(a.dtype) == str(b.dtype)
+        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-5, atol=1e-4)
+    q, s = mx.quantize(mx.array(w), mode="mxfp4")
+    with pytest.raises(ValueError, match="no gradient wrt scales"):
+        mx.grad(lambda s: mx.dequantize(q, s, mode="mxfp4", dtype=mx.float32).sum())(s)
