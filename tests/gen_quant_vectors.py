@@ -61,14 +61,28 @@ for dt in ("f16", "bf16"):
 for mode in ("mxfp4", "mxfp8", "nvfp4"):
     for dt in ("f32", "f16", "bf16"):
         cases.append((mode, dt, 0, 0))
+# "nvfp4" with a global scale: max|w| (as MLX's tests pass it) and others.
+GS_CASES = []
+for dt in ("f32", "f16", "bf16"):
+    for g in ("max", 3.3, 0.01):
+        GS_CASES.append(len(cases))
+        cases.append(("nvfp4", dt, 0, 0, g))
 
 DEQ_CASES = {("affine", "f32", 3, 32), ("affine", "f32", 4, 64), ("affine", "f32", 6, 128),
              ("affine", "f16", 4, 64), ("affine", "bf16", 3, 64), ("mxfp4", "f32", 0, 0),
              ("nvfp4", "f16", 0, 0), ("mxfp8", "bf16", 0, 0)}
 names = []
-for i, (mode, dt, bits, gs) in enumerate(cases):
+for i, case in enumerate(cases):
+    mode, dt, bits, gs = case[:4]
     wa = mxarr(w, DT[dt])
-    if mode == "affine":
+    gscale = None
+    if len(case) > 4:
+        g = case[4]
+        gscale = wa.abs().max().astype(mx.float32) if g == "max" else mx.array(g, mx.float32)
+        q, s = mx.quantize(wa, mode=mode, global_scale=gscale)
+        b = None
+        d = mx.dequantize(q, s, mode=mode, global_scale=gscale)
+    elif mode == "affine":
         q, s, b = mx.quantize(wa, group_size=gs, bits=bits)
         d = mx.dequantize(q, s, b, group_size=gs, bits=bits)
     else:
@@ -80,10 +94,11 @@ for i, (mode, dt, bits, gs) in enumerate(cases):
     if b is not None:
         emit(f"qv_{i}_biases", words(b))
     # Dequantized values for a few cases only, to keep the header small.
-    hasd = (mode, dt, bits, gs) in DEQ_CASES
+    hasd = (mode, dt, bits, gs) in DEQ_CASES or gscale is not None
     if hasd:
         emit(f"qv_{i}_deq", words(d))
-    names.append((i, mode, dt, bits, gs, b is not None, hasd))
+    gbits = int(words(gscale)[0]) if gscale is not None else 0
+    names.append((i, mode, dt, bits, gs, b is not None, hasd, gscale is not None, gbits))
 
 print("""
 typedef struct qv_case {
@@ -91,14 +106,17 @@ typedef struct qv_case {
     int bits, group_size;
     const uint32_t *wq, *scales, *biases, *deq; /* raw bits, one value per word; deq in float32 */
     int nwq, nscales;
+    int has_gscale;       /* "nvfp4" global scale given: its float32 bits */
+    uint32_t gscale_bits; /* (the dequantized values are float32 then) */
 } qv_case;
 """)
 print("static const qv_case qv_cases[] = {")
-for i, mode, dt, bits, gs, hasb, hasd in names:
+for i, mode, dt, bits, gs, hasb, hasd, hasg, gbits in names:
     bias = f"qv_{i}_biases" if hasb else "NULL"
     deq = f"qv_{i}_deq" if hasd else "NULL"
     print(f'    {{"{mode}", "{dt}", {bits}, {gs}, qv_{i}_wq, qv_{i}_scales, {bias}, {deq}, '
-          f'(int)(sizeof qv_{i}_wq / 4), (int)(sizeof qv_{i}_scales / 4)}},')
+          f'(int)(sizeof qv_{i}_wq / 4), (int)(sizeof qv_{i}_scales / 4), {int(hasg)}, '
+          f'0x{gbits:08x}u}},')
 print("};")
 
 # FP8: every byte decoded, and a spread of floats encoded.

@@ -1,10 +1,9 @@
 /*
  * Quantization: packed bytes, scales and biases equal to MLX 0.32's for
- * fixed inputs (tests/data/quant_vectors.h, from tests/gen_quant_vectors.py),
- * FP8 conversions, round-trip error, quantized_matmul against dequantize +
- * matmul for every mode, x dtype, transpose, batch and layout, gather_qmm
- * against the products it gathers, each SIMD
- * level against the scalar reference, and the error cases.
+ * fixed inputs (with and without an "nvfp4" global scale) (tests/data/quant_vectors.h, from
+ * tests/gen_quant_vectors.py), FP8 conversions, round-trip error, quantized_matmul against
+ * dequantize + matmul for every mode, x dtype, transpose, batch and layout, gather_qmm against the
+ * products it gathers, each SIMD level against the scalar reference, and the error cases.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -59,8 +58,13 @@ TEST(test_vectors_match_mlx) {
     for (size_t i = 0; i < sizeof qv_cases / sizeof qv_cases[0]; i++) {
         const qv_case *c = &qv_cases[i];
         mx_array *w = vector_input(dtype_of(c->dtype));
-        mx_array *wq = NULL, *s = NULL, *b = NULL, *d = NULL;
-        CHECK_OK(mx_quantize(&wq, &s, &b, w, c->group_size, c->bits, c->mode, NULL));
+        mx_array *wq = NULL, *s = NULL, *b = NULL, *d = NULL, *g = NULL;
+        if (c->has_gscale) {
+            float gv;
+            memcpy(&gv, &c->gscale_bits, sizeof gv);
+            CHECK_OK(mx_array_from_float(&g, gv, MX_FLOAT32));
+        }
+        CHECK_OK(mx_quantize_scaled(&wq, &s, &b, w, c->group_size, c->bits, c->mode, g, NULL));
         int bad = count_diff(wq, c->wq, c->nwq) + count_diff(s, c->scales, c->nscales);
         if (c->biases)
             bad += count_diff(b, c->biases, c->nscales);
@@ -68,7 +72,11 @@ TEST(test_vectors_match_mlx) {
             CHECK(b == NULL);
         if (c->deq) {
             mx_dtype dt = c->biases ? MX_DTYPE_NONE : MX_FLOAT32;
-            CHECK_OK(mx_dequantize(&d, wq, s, b, c->group_size, c->bits, c->mode, dt, NULL));
+            /* with a global scale: float32 whatever dtype asks */
+            if (g) dt = MX_BFLOAT16;
+            CHECK_OK(
+                mx_dequantize_scaled(&d, wq, s, b, c->group_size, c->bits, c->mode, g, dt, NULL));
+            CHECK(mx_array_dtype(d) == (g ? MX_FLOAT32 : mx_array_dtype(d)));
             bad += count_diff(d, c->deq, QV_ROWS * QV_COLS);
         }
         if (bad)
@@ -80,6 +88,7 @@ TEST(test_vectors_match_mlx) {
         mx_array_free(s);
         mx_array_free(b);
         mx_array_free(d);
+        mx_array_free(g);
     }
 }
 
@@ -581,6 +590,80 @@ TEST(test_wrong_calls) {
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
 }
 
+/* The "nvfp4" global scale: round trip, products with it, and its errors. */
+TEST(test_global_scale) {
+    int32_t ws[2] = {8, 64}, w3s[3] = {3, 16, 64}, xs[3] = {2, 3, 64};
+    mx_array *w = rand_array(ws, 2, MX_FLOAT32, 1500), *w3 = rand_array(w3s, 3, MX_FLOAT32, 1501);
+    mx_array *x = rand_array(xs, 3, MX_FLOAT32, 1502);
+    mx_array *g = NULL, *g2 = NULL, *gh = NULL, *q = NULL, *s = NULL, *b = NULL, *d = NULL;
+    mx_array *d0 = NULL, *none = NULL;
+    CHECK_OK(mx_array_from_float(&g, 1.0, MX_FLOAT32));
+    /* gs = 448 * 6 is no scaling at all: the same bytes as without */
+    CHECK_OK(mx_array_from_float(&g2, 2688.0, MX_FLOAT32));
+    CHECK_OK(mx_quantize_scaled(&q, &s, &b, w, 0, 0, "nvfp4", g2, NULL));
+    mx_array *q0 = NULL, *s0 = NULL;
+    CHECK_OK(mx_quantize(&q0, &s0, &b, w, 0, 0, "nvfp4", NULL));
+    size_t n1, n2;
+    uint32_t *a1 = raw_words(q, &n1), *a2 = raw_words(q0, &n2);
+    CHECK(n1 == n2 && !memcmp(a1, a2, n1 * 4));
+    free(a1), free(a2);
+    CHECK_OK(mx_dequantize_scaled(&d, q, s, NULL, 0, 0, "nvfp4", g2, MX_FLOAT16, NULL));
+    CHECK_OK(mx_dequantize(&d0, q0, s0, NULL, 0, 0, "nvfp4", MX_FLOAT32, NULL));
+    CHECK(mx_array_dtype(d) == MX_FLOAT32);
+    a1 = raw_words(d, &n1), a2 = raw_words(d0, &n2);
+    CHECK(n1 == n2 && !memcmp(a1, a2, n1 * 4));
+    free(a1), free(a2);
+    /* errors: other modes, shapes and dtypes of the scale */
+    int32_t two = 2;
+    float gv[2] = {1, 2};
+    CHECK_OK(mx_array_from_data(&gh, gv, &two, 1, MX_FLOAT32));
+    mx_array *gf16 = NULL;
+    CHECK_OK(mx_array_from_float(&gf16, 1.0, MX_FLOAT16));
+    mx_array *q2 = NULL, *s2 = NULL, *b2 = NULL;
+    CHECK_ERR(mx_quantize_scaled(&q2, &s2, &b2, w, 0, 0, "mxfp4", g, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_quantize_scaled(&q2, &s2, &b2, w, 64, 4, NULL, g, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_quantize_scaled(&q2, &s2, &b2, w, 0, 0, "nvfp4", gh, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_quantize_scaled(&q2, &s2, &b2, w, 0, 0, "nvfp4", gf16, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_dequantize_scaled(&none, q, s, NULL, 0, 0, "nvfp4", gh, MX_DTYPE_NONE, NULL),
+              MX_ERR_VALUE);
+    CHECK(q2 == NULL && none == NULL);
+    /* gather_qmm: one scale per matrix of w, each product scaled by it */
+    mx_array *q3 = NULL, *s3 = NULL, *g3 = NULL, *r = NULL, *r0 = NULL, *ri = NULL;
+    CHECK_OK(mx_quantize(&q3, &s3, &b, w3, 0, 0, "nvfp4", NULL));
+    float g3v[3] = {2688.0f * 2, 2688.0f, 2688.0f * 0.5f};
+    int32_t three = 3, rv[2] = {0, 2};
+    CHECK_OK(mx_array_from_data(&g3, g3v, &three, 1, MX_FLOAT32));
+    CHECK_OK(mx_array_from_data(&ri, rv, &two, 1, MX_INT32));
+    CHECK_OK(
+        mx_gather_qmm_scaled(&r, x, q3, s3, NULL, NULL, ri, true, 0, 0, "nvfp4", g3, false, NULL));
+    CHECK_OK(mx_gather_qmm(&r0, x, q3, s3, NULL, NULL, ri, true, 0, 0, "nvfp4", false, NULL));
+    size_t nr, nr0;
+    float *rv1 = read_f32(r, &nr), *rv0 = read_f32(r0, &nr0);
+    CHECK(nr == nr0 && nr == 2 * 3 * 16);
+    for (size_t i = 0; i < nr && nr == nr0; i++)
+        CHECK(rv1[i] == rv0[i] * (i < nr / 2 ? 2.0f : 0.5f));
+    free(rv1), free(rv0);
+    CHECK_ERR(
+        mx_gather_qmm_scaled(&none, x, q3, s3, NULL, NULL, ri, true, 0, 0, "nvfp4", g, false, NULL),
+        MX_ERR_VALUE);
+    CHECK_ERR(mx_gather_qmm_scaled(&none, x, q3, s3, NULL, NULL, ri, true, 0, 0, "mxfp4", g3, false,
+                                   NULL),
+              MX_ERR_VALUE);
+    /* qqmm: with gs = 448 * 6 for both, as without */
+    mx_array *y = NULL, *y0 = NULL, *x2 = NULL;
+    int32_t x2s[2] = {3, 64};
+    x2 = rand_array(x2s, 2, MX_FLOAT32, 1503);
+    CHECK_OK(mx_qqmm_scaled(&y, x2, w, NULL, 0, 0, "nvfp4", g2, g2, NULL));
+    CHECK_OK(mx_qqmm(&y0, x2, w, NULL, 0, 0, "nvfp4", NULL));
+    a1 = raw_words(y, &n1), a2 = raw_words(y0, &n2);
+    CHECK(n1 == n2 && !memcmp(a1, a2, n1 * 4));
+    free(a1), free(a2);
+    CHECK_ERR(mx_qqmm_scaled(&none, x2, w, NULL, 0, 0, "mxfp8", g, NULL, NULL), MX_ERR_VALUE);
+    mx_array *all[] = {w,  w3,   x,  g,  g2, gh, q,  s,  b, d,  d0, q0,
+                       s0, gf16, q3, s3, g3, r,  r0, ri, y, y0, x2};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
+}
+
 int main(void) {
     RUN(test_vectors_match_mlx);
     RUN(test_fp8_conversions);
@@ -593,5 +676,6 @@ int main(void) {
     RUN(test_simd_levels_agree);
     RUN(test_quantize_shapes_and_empty);
     RUN(test_wrong_calls);
+    RUN(test_global_scale);
     return TEST_SUMMARY();
 }

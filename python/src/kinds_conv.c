@@ -157,12 +157,6 @@ PyObject *mxk_call_conv_general(const mxp_op *op, PyObject *const *slots, const 
     return finish(rc, a, b, out);
 }
 
-static int no_global_scale(PyObject *o, const char *what) {
-    if (o == Py_None) return 0;
-    PyErr_Format(PyExc_ValueError, "%s is not supported", what);
-    return -1;
-}
-
 static int opt_int(PyObject *o, int *v, const char *what) {
     *v = 0;
     return o == Py_None ? 0 : mxp_to_int(o, v, what);
@@ -175,13 +169,17 @@ static int opt_arr(PyObject *o, mx_array **a) {
     return *a ? 0 : -1;
 }
 
-/* group_size, bits, mode, global_scale_x, global_scale_w from five slots. */
-static int qq_params(PyObject *const *slots, int *gs, int *bits, const char **mode) {
+/* group_size, bits, mode from three slots; the global scales (the next
+ * two, None or arrays) into g[0], g[1]. */
+static int qq_params(PyObject *const *slots, int *gs, int *bits, const char **mode, mx_array **g) {
+    g[0] = g[1] = NULL;
     if (opt_int(slots[0], gs, "group_size") < 0 || opt_int(slots[1], bits, "bits") < 0) return -1;
     if (!(*mode = mxk_to_str(slots[2], "mode"))) return -1;
-    if (no_global_scale(slots[3], "global_scale_x") < 0 ||
-        no_global_scale(slots[4], "global_scale_w") < 0)
+    if (opt_arr(slots[3], &g[0]) < 0 || opt_arr(slots[4], &g[1]) < 0) {
+        mx_array_free(g[0]);
+        g[0] = NULL;
         return -1;
+    }
     return 0;
 }
 
@@ -189,12 +187,15 @@ static int qq_params(PyObject *const *slots, int *gs, int *bits, const char **mo
 PyObject *mxk_call_qqmm(const mxp_op *op, PyObject *const *slots, const mx_stream *s) {
     int gs, bits;
     const char *mode;
-    if (qq_params(slots + 3, &gs, &bits, &mode) < 0) return NULL;
+    mx_array *g[2];
+    (void)op;
+    if (qq_params(slots + 3, &gs, &bits, &mode, g) < 0) return NULL;
     mx_array *v[3] = {NULL, NULL, NULL}, *out = NULL;
     int rc = -1;
     if ((v[0] = mxk_arr(slots[0])) && (v[1] = mxk_arr(slots[1])) && opt_arr(slots[2], &v[2]) == 0)
-        rc = op->fn.qqmm(&out, v[0], v[1], v[2], gs, bits, mode, s);
+        rc = mx_qqmm_scaled(&out, v[0], v[1], v[2], gs, bits, mode, g[0], g[1], s);
     for (int i = 0; i < 3; i++) mx_array_free(v[i]);
+    mx_array_free(g[0]), mx_array_free(g[1]);
     return rc < 0 ? NULL : mxk_result(rc, out);
 }
 
@@ -204,13 +205,17 @@ PyObject *mxk_call_gather_qqmm(const mxp_op *op, PyObject *const *slots, const m
     int gs, bits;
     const char *mode;
     bool sorted;
-    if (qq_params(slots + 5, &gs, &bits, &mode) < 0 || mxp_to_bool(slots[10], &sorted) < 0)
+    mx_array *g[2];
+    (void)op;
+    if (mxp_to_bool(slots[10], &sorted) < 0 || qq_params(slots + 5, &gs, &bits, &mode, g) < 0)
         return NULL;
     mx_array *v[5] = {NULL, NULL, NULL, NULL, NULL}, *out = NULL;
     int rc = -1;
     if ((v[0] = mxk_arr(slots[0])) && (v[1] = mxk_arr(slots[1])) && opt_arr(slots[2], &v[2]) == 0 &&
         opt_arr(slots[3], &v[3]) == 0 && opt_arr(slots[4], &v[4]) == 0)
-        rc = op->fn.gather_qqmm(&out, v[0], v[1], v[2], v[3], v[4], gs, bits, mode, sorted, s);
+        rc = mx_gather_qqmm_scaled(&out, v[0], v[1], v[2], v[3], v[4], gs, bits, mode, g[0], g[1],
+                                   sorted, s);
     for (int i = 0; i < 5; i++) mx_array_free(v[i]);
+    mx_array_free(g[0]), mx_array_free(g[1]);
     return rc < 0 ? NULL : mxk_result(rc, out);
 }

@@ -1,8 +1,8 @@
 /*
  * Signature kinds of the quantization ops (quantize, dequantize,
  * quantized_matmul, gather_qmm): group_size and bits None mean the mode's
- * defaults (0 to the C API), biases and index arrays may be None, and
- * global_scale (nvfp4) is taken only as None. See kinds.c for the scheme.
+ * defaults (0 to the C API), biases, index arrays and the "nvfp4"
+ * global_scale may be None. See kinds.c for the scheme.
  */
 #include "cmlx_py.h"
 #include "kinds.h"
@@ -26,12 +26,6 @@ static int qparams(PyObject *const *slots, int *gs, int *bits, const char **mode
     return *mode ? 0 : -1;
 }
 
-static int no_global_scale(PyObject *o) {
-    if (o == Py_None) return 0;
-    PyErr_SetString(PyExc_ValueError, "global_scale is not supported");
-    return -1;
-}
-
 static void free_all(mx_array **v, int n) {
     for (int i = 0; i < n; i++) mx_array_free(v[i]);
 }
@@ -40,11 +34,16 @@ static void free_all(mx_array **v, int n) {
 PyObject *mxk_call_quantize(const mxp_op *op, PyObject *const *slots, const mx_stream *s) {
     int gs, bits;
     const char *mode;
-    if (qparams(slots + 1, &gs, &bits, &mode) < 0 || no_global_scale(slots[4]) < 0) return NULL;
+    mx_array *g = NULL;
+    (void)op;
+    if (qparams(slots + 1, &gs, &bits, &mode) < 0 || opt_arr(slots[4], &g) < 0) return NULL;
     mx_array *w = mxk_arr(slots[0]), *outs[3] = {NULL, NULL, NULL};
-    if (!w) return NULL;
-    int rc = op->fn.quantize(&outs[0], &outs[1], &outs[2], w, gs, bits, mode, s);
-    mx_array_free(w);
+    if (!w) {
+        mx_array_free(g);
+        return NULL;
+    }
+    int rc = mx_quantize_scaled(&outs[0], &outs[1], &outs[2], w, gs, bits, mode, g, s);
+    mx_array_free(w), mx_array_free(g);
     if (rc) return mxp_raise(rc);
     return mxk_results(op, outs, outs[2] ? 3 : 2);
 }
@@ -53,14 +52,14 @@ PyObject *mxk_call_dequantize(const mxp_op *op, PyObject *const *slots, const mx
     int gs, bits;
     const char *mode;
     mx_dtype t;
-    if (qparams(slots + 3, &gs, &bits, &mode) < 0 || no_global_scale(slots[6]) < 0 ||
-        mxk_opt_dtype(slots[7], &t) < 0)
-        return NULL;
-    mx_array *v[3] = {NULL, NULL, NULL}, *out = NULL;
+    (void)op;
+    if (qparams(slots + 3, &gs, &bits, &mode) < 0 || mxk_opt_dtype(slots[7], &t) < 0) return NULL;
+    mx_array *v[4] = {NULL, NULL, NULL, NULL}, *out = NULL;
     int rc = -1;
-    if ((v[0] = mxk_arr(slots[0])) && (v[1] = mxk_arr(slots[1])) && opt_arr(slots[2], &v[2]) == 0)
-        rc = op->fn.dequantize(&out, v[0], v[1], v[2], gs, bits, mode, t, s);
-    free_all(v, 3);
+    if ((v[0] = mxk_arr(slots[0])) && (v[1] = mxk_arr(slots[1])) && opt_arr(slots[2], &v[2]) == 0 &&
+        opt_arr(slots[6], &v[3]) == 0)
+        rc = mx_dequantize_scaled(&out, v[0], v[1], v[2], gs, bits, mode, v[3], t, s);
+    free_all(v, 4);
     return rc < 0 ? NULL : mxk_result(rc, out);
 }
 
@@ -83,16 +82,17 @@ PyObject *mxk_call_gather_qmm(const mxp_op *op, PyObject *const *slots, const mx
     int gs, bits;
     const char *mode;
     bool transpose, sorted;
+    (void)op;
     if (mxp_to_bool(slots[6], &transpose) < 0 || qparams(slots + 7, &gs, &bits, &mode) < 0 ||
-        no_global_scale(slots[10]) < 0 || mxp_to_bool(slots[11], &sorted) < 0)
+        mxp_to_bool(slots[11], &sorted) < 0)
         return NULL;
-    mx_array *v[6] = {NULL, NULL, NULL, NULL, NULL, NULL}, *out = NULL;
+    mx_array *v[7] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL}, *out = NULL;
     int rc = -1;
     if ((v[0] = mxk_arr(slots[0])) && (v[1] = mxk_arr(slots[1])) && (v[2] = mxk_arr(slots[2])) &&
         opt_arr(slots[3], &v[3]) == 0 && opt_arr(slots[4], &v[4]) == 0 &&
-        opt_arr(slots[5], &v[5]) == 0)
-        rc = op->fn.gather_qmm(&out, v[0], v[1], v[2], v[3], v[4], v[5], transpose, gs, bits, mode,
-                               sorted, s);
-    free_all(v, 6);
+        opt_arr(slots[5], &v[5]) == 0 && opt_arr(slots[10], &v[6]) == 0)
+        rc = mx_gather_qmm_scaled(&out, v[0], v[1], v[2], v[3], v[4], v[5], transpose, gs, bits,
+                                  mode, v[6], sorted, s);
+    free_all(v, 7);
     return rc < 0 ? NULL : mxk_result(rc, out);
 }

@@ -94,6 +94,9 @@ typedef struct quant_job {
     const void *w;
     uint8_t *wq;
     void *scales, *biases;
+    /* "nvfp4" with a global scale gs: has_gs and enc = 448 * 6 / gs. */
+    bool has_gs;
+    float enc;
 } quant_job;
 
 /* Appends n codes to the bit stream at out (n * bits a multiple of 8). */
@@ -161,6 +164,10 @@ static void quantize_fp_group(const quant_job *j, int64_t gi) {
         amax = amax < a ? a : amax;
     }
     float scale = mxi_round_to(amax / (fp8 ? 448.0f : 6.0f), t), div;
+    /* A global scale multiplies the scale and the scaled values in float32
+     * (its dtype), where MLX's ops promote to it. */
+    float enc = j->enc;
+    if (j->has_gs) scale *= enc;
     uint8_t sbyte;
     if (j->p.mode == MXI_QUANT_NVFP4) {
         sbyte = mxi_to_fp8(scale);
@@ -176,6 +183,18 @@ static void quantize_fp_group(const quant_job *j, int64_t gi) {
     uint8_t codes[32];
     for (int k = 0; k < g; k++) {
         float v = mxi_round_to(w[k] / div, t);
+        if (j->has_gs) {
+            /* float32 from here, distances too */
+            v *= enc;
+            int best = 0;
+            float bd = fabsf(v - mxi_fp4_values[0]);
+            for (int c = 1; c < 16; c++) {
+                float d = fabsf(v - mxi_fp4_values[c]);
+                if (d < bd) bd = d, best = c;
+            }
+            codes[k] = (uint8_t)best;
+            continue;
+        }
         if (fp8) {
             codes[k] = mxi_to_fp8(v);
             continue;
@@ -219,6 +238,10 @@ int mxi_cpu_quantize(struct mxi_node *node, mx_array *const *inputs, mx_array *c
     quant_job j = {.p = *p, .dtype = w->dtype, .w = wv.data, .wq = mxi_data(outputs[0])};
     j.scales = mxi_data(outputs[1]);
     j.biases = nout == 3 ? mxi_data(outputs[2]) : NULL;
+    if (node->n_inputs > 1) {
+        j.has_gs = true;
+        j.enc = 448.0f * 6.0f / *(const float *)mxi_data(inputs[1]);
+    }
     mxi_parallel_for(w->size / p->group_size, 1024, quantize_range, &j);
     release_rows(&wv);
     return MX_OK;
@@ -232,6 +255,9 @@ typedef struct dequant_job {
     const void *scales, *biases;
     mx_dtype sdt, bdt, odt;
     void *out;
+    /* "nvfp4" with a global scale gs: has_gs and gmul = gs / (448 * 6). */
+    bool has_gs;
+    float gmul;
 } dequant_job;
 
 static void dequant_range(void *ctx, int64_t begin, int64_t end) {
@@ -253,6 +279,7 @@ static void dequant_range(void *ctx, int64_t begin, int64_t end) {
         } else {
             uint8_t sb = ((const uint8_t *)j->scales)[gi];
             float s = j->p.mode == MXI_QUANT_NVFP4 ? mxi_from_fp8(sb) : mxi_from_e8m0(sb);
+            if (j->has_gs) s *= j->gmul;
             for (int k = 0; k < g; k++) {
                 float q = j->p.mode == MXI_QUANT_MXFP8 ? mxi_from_fp8(codes[k])
                                                        : mxi_fp4_values[codes[k] & 15];
@@ -274,6 +301,10 @@ int mxi_cpu_dequantize(struct mxi_node *node, mx_array *const *inputs, mx_array 
         dequant_job j = {.p = *p, .w = v[0].data, .scales = v[1].data, .biases = v[2].data};
         j.sdt = inputs[1]->dtype, j.bdt = affine ? inputs[2]->dtype : MX_UINT8;
         j.odt = out->dtype, j.out = mxi_data(out);
+        if (!affine && node->n_inputs > 2) {
+            j.has_gs = true;
+            j.gmul = *(const float *)mxi_data(inputs[2]) / (448.0f * 6.0f);
+        }
         mxi_parallel_for(out->size / p->group_size, 256, dequant_range, &j);
     }
     for (int i = 0; i < 3; i++) release_rows(&v[i]);

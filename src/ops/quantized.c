@@ -1,4 +1,4 @@
-/* Quantization ops: quantize, dequantize, quantized_matmul, to_fp8, from_fp8. */
+/* Quantization ops: quantize, dequantize, quantized_matmul, gather_qmm, to_fp8, from_fp8. */
 #include <string.h>
 
 #include "ops_util.h"
@@ -52,14 +52,38 @@ static bool is_quant_float(mx_dtype t) {
     return t == MX_FLOAT16 || t == MX_BFLOAT16 || t == MX_FLOAT32;
 }
 
+/* An "nvfp4" global scale: one float32 element. */
+static int check_global_scale(const char *op, const mx_array *gs, const mxi_quant_params *p) {
+    if (!gs) return MX_OK;
+    if (p->mode != MXI_QUANT_NVFP4)
+        return mxi_error(MX_ERR_VALUE,
+                         "[%s] Global scale is only supported for 'nvfp4' quantization mode.", op);
+    if (mx_array_size(gs) != 1) {
+        char sb[MXI_SHAPE_STR_LEN];
+        return mxi_error(MX_ERR_VALUE, "[%s] Global scale must be a scalar but got shape %s.", op,
+                         mxi_shape_str(sb, sizeof sb, gs->shape, gs->ndim));
+    }
+    if (gs->dtype != MX_FLOAT32)
+        return mxi_error(MX_ERR_VALUE, "[%s] Global scale must have dtype float32 but got %s.", op,
+                         mx_dtype_name(gs->dtype));
+    return MX_OK;
+}
+
 int mx_quantize(mx_array **wq, mx_array **scales, mx_array **biases, const mx_array *w,
                 int group_size, int bits, const char *mode, const mx_stream *s) {
+    return mx_quantize_scaled(wq, scales, biases, w, group_size, bits, mode, NULL, s);
+}
+
+int mx_quantize_scaled(mx_array **wq, mx_array **scales, mx_array **biases, const mx_array *w,
+                       int group_size, int bits, const char *mode, const mx_array *global_scale,
+                       const mx_stream *s) {
     const mx_array *ins[1] = {w};
     int rc = mxi_check_inputs("quantize", wq, ins, 1);
     if (rc) return rc;
     if (!scales) return mxi_error(MX_ERR_VALUE, "[quantize] the scales pointer is NULL");
     mxi_quant_params p;
     if ((rc = quant_setup("quantize", mode, group_size, bits, &p))) return rc;
+    if ((rc = check_global_scale("quantize", global_scale, &p))) return rc;
     bool affine = p.mode == MXI_QUANT_AFFINE;
     if (affine && !biases) return mxi_error(MX_ERR_VALUE, "[quantize] the biases pointer is NULL");
     if (!mx_dtype_is_floating(w->dtype))
@@ -95,9 +119,9 @@ int mx_quantize(mx_array **wq, mx_array **scales, mx_array **biases, const mx_ar
     const int32_t *shapes[3] = {qshape, sshape, sshape};
     int ndims[3] = {nd, nd, nd};
     mx_array *outs[3] = {NULL, NULL, NULL};
-    mx_array *in[1] = {(mx_array *)w};
+    mx_array *in[2] = {(mx_array *)w, (mx_array *)global_scale};
     rc = mxi_make_node(outs, affine ? 3 : 2, dtypes, shapes, ndims, MXI_PRIM_QUANTIZE, &p, sizeof p,
-                       in, 1, s);
+                       in, global_scale ? 2 : 1, s);
     if (rc) return rc;
     mxi_set_out(wq, outs[0]);
     mxi_set_out(scales, outs[1]);
@@ -162,12 +186,19 @@ static int check_quantized(const char *op, const mx_array *w, const mx_array *sc
 
 int mx_dequantize(mx_array **out, const mx_array *w, const mx_array *scales, const mx_array *biases,
                   int group_size, int bits, const char *mode, mx_dtype dtype, const mx_stream *s) {
+    return mx_dequantize_scaled(out, w, scales, biases, group_size, bits, mode, NULL, dtype, s);
+}
+
+int mx_dequantize_scaled(mx_array **out, const mx_array *w, const mx_array *scales,
+                         const mx_array *biases, int group_size, int bits, const char *mode,
+                         const mx_array *global_scale, mx_dtype dtype, const mx_stream *s) {
     const mx_array *ins[2] = {w, scales};
     int rc = mxi_check_inputs("dequantize", out, ins, 2);
     if (rc) return rc;
     mxi_quant_params p;
     if ((rc = quant_setup("dequantize", mode, group_size, bits, &p))) return rc;
     if ((rc = check_quantized("dequantize", w, scales, biases, &p))) return rc;
+    if ((rc = check_global_scale("dequantize", global_scale, &p))) return rc;
     bool affine = p.mode == MXI_QUANT_AFFINE;
     if (dtype == MX_DTYPE_NONE)
         dtype = affine ? mx_promote_types(scales->dtype, biases->dtype) : MX_BFLOAT16;
@@ -176,13 +207,17 @@ int mx_dequantize(mx_array **out, const mx_array *w, const mx_array *scales, con
                          "[dequantize] The output dtype must be float16, bfloat16 or float32 but "
                          "%s was requested.",
                          mx_dtype_name(dtype));
+    /* The values times the float32 global scale: float32, as MLX. */
+    if (global_scale) dtype = MX_FLOAT32;
     int nd = w->ndim;
     int32_t shape[MXI_MAX_NDIM];
     memcpy(shape, w->shape, (size_t)nd * sizeof *shape);
     shape[nd - 1] = (int32_t)((int64_t)w->shape[nd - 1] * 32 / p.bits);
-    mx_array *in[3] = {(mx_array *)w, (mx_array *)scales, (mx_array *)biases};
+    mx_array *in[3] = {(mx_array *)w, (mx_array *)scales,
+                       (mx_array *)(affine ? biases : global_scale)};
     mx_array *r = NULL;
-    rc = mxi_make(&r, dtype, shape, nd, MXI_PRIM_DEQUANTIZE, &p, sizeof p, in, affine ? 3 : 2, s);
+    rc = mxi_make(&r, dtype, shape, nd, MXI_PRIM_DEQUANTIZE, &p, sizeof p, in,
+                  affine || global_scale ? 3 : 2, s);
     if (!rc) mxi_set_out(out, r);
     return rc;
 }
@@ -375,6 +410,64 @@ int mx_gather_qmm(mx_array **out, const mx_array *x, const mx_array *w, const mx
     if (!rc) mxi_set_out(out, r);
     mx_array *all[] = {li, ri, lb, rb, cx, cs, cb};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) mx_array_free(all[i]);
+    return rc;
+}
+
+int mx_gather_qmm_scaled(mx_array **out, const mx_array *x, const mx_array *w,
+                         const mx_array *scales, const mx_array *biases,
+                         const mx_array *lhs_indices, const mx_array *rhs_indices, bool transpose,
+                         int group_size, int bits, const char *mode, const mx_array *global_scale,
+                         bool sorted_indices, const mx_stream *s) {
+    const char *op = "gather_qmm";
+    if (!global_scale)
+        return mx_gather_qmm(out, x, w, scales, biases, lhs_indices, rhs_indices, transpose,
+                             group_size, bits, mode, sorted_indices, s);
+    const mx_array *ins[4] = {x, w, scales, global_scale};
+    int rc = mxi_check_inputs(op, out, ins, 4);
+    if (rc) return rc;
+    mxi_quant_params p;
+    if ((rc = quant_setup(op, mode, group_size, bits, &p))) return rc;
+    if (p.mode != MXI_QUANT_NVFP4)
+        return mxi_error(MX_ERR_VALUE,
+                         "[%s] Global scale is only supported for 'nvfp4' quantization mode.", op);
+    if (global_scale->dtype != MX_FLOAT32)
+        return mxi_error(MX_ERR_VALUE, "[%s] Global scale must have dtype float32 but got %s.", op,
+                         mx_dtype_name(global_scale->dtype));
+    if (w->ndim < 2 ||
+        !mxi_same_shape(global_scale->shape, global_scale->ndim, w->shape, w->ndim - 2)) {
+        char sw[MXI_SHAPE_STR_LEN], sg[MXI_SHAPE_STR_LEN];
+        return mxi_error(MX_ERR_VALUE,
+                         "[%s] Global scale must have one entry per expert with shape %s but got "
+                         "%s.",
+                         op, mxi_shape_str(sw, sizeof sw, w->shape, w->ndim > 2 ? w->ndim - 2 : 0),
+                         mxi_shape_str(sg, sizeof sg, global_scale->shape, global_scale->ndim));
+    }
+    /* Each matrix times its gs / (448 * 6), as dequantize_scaled has it. */
+    mx_array *r = NULL, *ri = NULL, *f = NULL, *ff = NULL, *fi = NULL, *fe = NULL, *fc = NULL;
+    mx_array *c = NULL;
+    int32_t all = -1;
+    rc = mx_gather_qmm(&r, x, w, scales, biases, lhs_indices, rhs_indices, transpose, group_size,
+                       bits, mode, sorted_indices, s);
+    if (!rc) rc = gather_indices(&ri, rhs_indices, w, s);
+    if (!rc) rc = mx_array_from_float(&c, 448.0 * 6.0, MX_FLOAT32);
+    if (!rc) rc = mx_divide(&f, global_scale, c, s);
+    if (!rc) rc = mx_reshape(&ff, f, &all, 1, s);
+    if (!rc) rc = mx_take(&fi, ff, ri, s);
+    if (!rc) {
+        int32_t shape[MXI_MAX_NDIM];
+        int nd = fi->ndim;
+        if (nd + 2 > MXI_MAX_NDIM) {
+            rc = mxi_error(MX_ERR_VALUE, "[%s] too many dimensions", op);
+        } else {
+            memcpy(shape, fi->shape, (size_t)nd * sizeof *shape);
+            shape[nd] = shape[nd + 1] = 1;
+            rc = mx_reshape(&fe, fi, shape, nd + 2, s);
+        }
+    }
+    if (!rc) rc = mx_astype(&fc, fe, r->dtype, s);
+    if (!rc) rc = mx_multiply(out, r, fc, s);
+    mx_array *tmp[] = {r, ri, f, ff, fi, fe, fc, c};
+    for (size_t i = 0; i < sizeof tmp / sizeof *tmp; i++) mx_array_free(tmp[i]);
     return rc;
 }
 

@@ -75,10 +75,13 @@ def test_param_kinds_like_mlx(mlx):
 
 def test_errors():
     x = mx.ones((4, 32))
+    # global scales are nvfp4's only, float32 scalars
     with pytest.raises(ValueError):
-        mx.qqmm(x, x, global_scale_x=mx.array(1.0))
+        mx.qqmm(x, x, mode="mxfp8", global_scale_x=mx.array(1.0))
     with pytest.raises(ValueError):
-        mx.qqmm(x, x, global_scale_w=mx.array(1.0))
+        mx.qqmm(x, x, global_scale_w=mx.array(1.0, mx.float16))
+    with pytest.raises(ValueError):
+        mx.qqmm(x, x, global_scale_x=mx.array([1.0, 2.0]))
     with pytest.raises(ValueError):
         mx.qqmm(x, x, mode="bogus")
     with pytest.raises(ValueError):
