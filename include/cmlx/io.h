@@ -223,6 +223,8 @@ MX_API int mx_exporter_add(mx_exporter *e, const mx_vec *inputs);
 /* Writes the file and frees e (whatever the status; NULL is ignored).
  * MX_ERR_VALUE when no trace was added. */
 MX_API int mx_exporter_close(mx_exporter *e);
+/* Frees e without writing anything (NULL is ignored). */
+MX_API void mx_exporter_free(mx_exporter *e);
 /* One trace of f for inputs written to path. */
 MX_API int mx_export_function(const char *path, const mx_closure *f, const mx_vec *inputs,
                               bool shapeless);

@@ -593,4 +593,7 @@ PyObject *mxp_op_fast_layer_norm(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_fast_rope(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_fast_sdpa(PyObject *const *slots, const mx_stream *s);
 
+/* ---- export.c ---- */
+int mxp_export_init(PyObject *module);
+
 #endif

@@ -14,6 +14,7 @@
 #include "core/array_impl.h"
 #include "core/error.h"
 #include "core/stream.h"
+#include "function_checks.h"
 #include "io_util.h"
 #include "primitives/params.h"
 #include "primitives/params_unary.h"
@@ -24,6 +25,7 @@
 #define FN_VERSION  1u
 #define FN_MAX_NDIM 64
 #define FN_MAX_IO   64
+#define FN_MAX_IN   256 /* inputs of one op that import checks */
 
 struct mx_exporter {
     char *path;
@@ -155,7 +157,8 @@ static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index) {
     return MX_OK;
 }
 
-static void exporter_free(mx_exporter *e) {
+void mx_exporter_free(mx_exporter *e) {
+    if (!e) return;
     for (int i = 0; i < e->n; i++) mxi_ctape_free(&e->tapes[i]);
     free(e->tapes);
     mx_closure_free(e->f);
@@ -166,7 +169,7 @@ static void exporter_free(mx_exporter *e) {
 int mx_exporter_close(mx_exporter *e) {
     if (!e) return MX_OK;
     if (!e->n) {
-        exporter_free(e);
+        mx_exporter_free(e);
         return mxi_error(MX_ERR_VALUE, "[exporter] no trace was added: nothing to write");
     }
     /* the kind table names only the kinds used, in order of first use */
@@ -201,7 +204,7 @@ int mx_exporter_close(mx_exporter *e) {
         if (!rc) rc = rc2;
     }
     mxi_buf_free(&b);
-    exporter_free(e);
+    mx_exporter_free(e);
     return rc;
 }
 
@@ -212,7 +215,7 @@ int mx_export_function(const char *path, const mx_closure *f, const mx_vec *inpu
     if (rc) return rc;
     rc = mx_exporter_add(e, inputs);
     if (rc) {
-        exporter_free(e);
+        mx_exporter_free(e);
         return rc;
     }
     return mx_exporter_close(e);
@@ -410,11 +413,23 @@ static size_t slot_size(const mxi_cslot *s) {
     return n;
 }
 
+/* The op rebuilt on the stand-ins of its inputs (function_checks.c). */
+static int rebuild(mxi_ctape *t, int k, mx_array **vals) {
+    mxi_cop *op = &t->ops[k];
+    if (!mxi_fn_checked_kind(op->kind))
+        return mxi_error(MX_ERR_VALUE, "[import_function] op %d: importing %s is not supported", k,
+                         mxi_primitives[op->kind].name);
+    mx_array *ins[FN_MAX_IN];
+    if (op->n_in > FN_MAX_IN) return bad_params(k);
+    for (int i = 0; i < op->n_in; i++) ins[i] = vals[op->in[i]];
+    return mxi_fn_check_kind(op, ins, &t->slots[op->out0], k);
+}
+
 /* Parameters and shapes the kernels trust, for the kinds whose rules are
  * known here; the others are checked only structurally (see
  * docs/function_format.md). */
-static int check_op(const mxi_ctape *t, int k, bool shapeless) {
-    const mxi_cop *op = &t->ops[k];
+static int check_op(mxi_ctape *t, int k, bool shapeless, mx_array **vals) {
+    mxi_cop *op = &t->ops[k];
     const mxi_cslot *o = &t->slots[op->out0];
     const mxi_cslot *a = op->n_in ? &t->slots[op->in[0]] : NULL;
     mxi_shapes_fn f = mxi_primitives[op->kind].output_shapes;
@@ -470,7 +485,8 @@ static int check_op(const mxi_ctape *t, int k, bool shapeless) {
                 memcmp(x->shape, o->shape, sizeof(int32_t) * (size_t)o->ndim) != 0)
                 return bad_params(k);
         }
-        return MX_OK;
+        /* and dtypes: the kernels read every input as the first one's */
+        return rebuild(t, k, vals);
     }
     if (shapeless) /* the kinds below are checked against their traced shapes */
         return mxi_error(MX_ERR_VALUE,
@@ -535,10 +551,29 @@ static int check_op(const mxi_ctape *t, int k, bool shapeless) {
         return MX_OK;
     }
     default:
+        if (mxi_fn_checked_kind(op->kind)) return rebuild(t, k, vals);
         /* kinds whose parameters are not checked here are not read */
         return mxi_error(MX_ERR_VALUE, "[import_function] op %d: importing %s is not supported", k,
                          mxi_primitives[op->kind].name);
     }
+}
+
+/* Checks every op on stand-ins of the slots: arrays of the slots' dtypes
+ * and shapes without data (never evaluated), constants as they are. */
+static int check_ops(mxi_ctape *t, bool shapeless) {
+    mx_array **vals = calloc((size_t)(t->n_slots ? t->n_slots : 1), sizeof *vals);
+    if (!vals) return oom("import_function");
+    int rc = MX_OK;
+    for (int i = 0; i < t->n_slots && !rc; i++) {
+        const mxi_cslot *s = &t->slots[i];
+        vals[i] = s->kind == MXI_SLOT_CONST ? mx_array_retain(s->constant)
+                                            : mxi_array_alloc(s->dtype, s->shape, s->ndim);
+        if (!vals[i]) rc = oom("import_function");
+    }
+    for (int k = 0; k < t->n_ops && !rc; k++) rc = check_op(t, k, shapeless, vals);
+    for (int i = 0; i < t->n_slots; i++) mx_array_free(vals[i]);
+    free(vals);
+    return rc;
 }
 
 static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_kinds,
@@ -575,8 +610,7 @@ static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_
                                        (int)i >= t->ops[s->index].out0 + t->ops[s->index].n_out))
             return mxi_error(MX_ERR_VALUE, "[import_function] slot %u: no op makes it", i);
     }
-    for (uint32_t k = 0; k < n_ops; k++)
-        if ((rc = check_op(t, (int)k, shapeless))) return rc;
+    if ((rc = check_ops(t, shapeless))) return rc;
     for (uint32_t k = 0; k < n_ops; k++) {
         const mxi_cop *op = &t->ops[k];
         for (int o = 0; o < op->n_out; o++)
