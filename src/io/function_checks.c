@@ -164,6 +164,57 @@ static int r_dynamic_slice_update(const fc *c, mx_array **out) {
     return mx_slice_update_dynamic(out, c->in[0], c->in[1], c->in[2], p->axes, p->naxes, NULL);
 }
 
+static int r_diag_pattern(const fc *c, mx_array **out, bool eye) {
+    const mxi_diag_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 0 && c->out[0].ndim == 2 && p->k >= INT32_MIN &&
+         p->k <= INT32_MAX);
+    return (eye ? mx_eye : mx_tri)(out, c->out[0].shape[0], c->out[0].shape[1], (int)p->k,
+                                   c->out[0].dtype, NULL);
+}
+
+static int r_eye(const fc *c, mx_array **out) {
+    return r_diag_pattern(c, out, true);
+}
+
+static int r_tri(const fc *c, mx_array **out) {
+    return r_diag_pattern(c, out, false);
+}
+
+static int r_diagonal(const fc *c, mx_array **out) {
+    const mxi_diagonal_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 1);
+    return mx_diagonal(out, c->in[0], p->offset, p->axis1, p->axis2, NULL);
+}
+
+static int r_hadamard(const fc *c, mx_array **out) {
+    const mxi_hadamard_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 1 && p->transposed == 0);
+    return mx_hadamard_transform(out, c->in[0], &p->scale, NULL);
+}
+
+static int r_dynamic_slice(const fc *c, mx_array **out) {
+    const mxi_dynamic_slice_params *p = c->p;
+    NEED(c->size >= sizeof *p && sized(c, sizeof *p, p->naxes, sizeof(int32_t)) && c->n_in == 2);
+    return mx_slice_dynamic(out, c->in[0], c->in[1], p->axes, p->naxes, c->out[0].shape,
+                            c->out[0].ndim, NULL);
+}
+
+static int r_searchsorted(const fc *c, mx_array **out) {
+    const mxi_searchsorted_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 2 && (p->right == 0 || p->right == 1));
+    return mx_searchsorted(out, c->in[0], c->in[1], p->right ? "right" : "left", NULL);
+}
+
+static int r_to_fp8(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 1);
+    return mx_to_fp8(out, c->in[0], NULL);
+}
+
+static int r_from_fp8(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 1);
+    return mx_from_fp8(out, c->in[0], c->out[0].dtype, NULL);
+}
+
 static int r_slice(const fc *c, mx_array **out) {
     const mxi_slice_params *p = c->p;
     NEED(c->size >= sizeof *p && sized(c, sizeof *p, 2 * (int64_t)p->ndim, sizeof(int64_t)) &&
@@ -572,6 +623,14 @@ static const rebuild_fn rebuilds[MXI_PRIM_COUNT] = {
     [MXI_PRIM_QUANTIZED_MATMUL] = r_quantized_matmul,
     [MXI_PRIM_ADDMM] = r_addmm,
     [MXI_PRIM_RANDOM_BITS] = r_random_bits,
+    [MXI_PRIM_EYE] = r_eye,
+    [MXI_PRIM_TRI] = r_tri,
+    [MXI_PRIM_DIAGONAL] = r_diagonal,
+    [MXI_PRIM_HADAMARD] = r_hadamard,
+    [MXI_PRIM_DYNAMIC_SLICE] = r_dynamic_slice,
+    [MXI_PRIM_SEARCHSORTED] = r_searchsorted,
+    [MXI_PRIM_TO_FP8] = r_to_fp8,
+    [MXI_PRIM_FROM_FP8] = r_from_fp8,
 };
 
 bool mxi_fn_checked_kind(mxi_prim_kind k) {

@@ -334,3 +334,13 @@ def test_forged_dtypes_and_params(tmp_path):
                 for a in g(x):  # accepted: the parameters are valid ones
                     mx.eval(a)
     assert forged > 0
+
+
+def test_more_kinds(tmp_path):
+    def f(x):
+        return (mx.eye(3, 4, k=1), mx.tri(3, 2, k=0), mx.diagonal(x, 1), mx.diag(x),
+                mx.hadamard_transform(x), mx.slice(x, mx.array([1]), axes=(0,), slice_size=(2, 4)),
+                mx.searchsorted(mx.array([0.0, 0.5, 1.0]), x, side="right"),
+                mx.from_fp8(mx.to_fp8(x), dtype=mx.float32))
+
+    round_trip(tmp_path, f, rnd(4, 4))
