@@ -6,8 +6,8 @@
  * dtypes and shapes and no data, never evaluated). The constructor checks
  * every field against the inputs as it does for any caller; the node it
  * makes must be of the op's kind, read exactly those stand-ins and give the
- * slots' dtypes and shapes, and its parameter blob replaces the file's, so
- * a kernel only ever sees a blob a constructor made. A few kinds with
+ * slots' dtypes and shapes, and its parameter blob must be the file's byte
+ * for byte, so a kernel only ever sees a blob a constructor made. A few kinds with
  * simple rules are checked field by field instead.
  */
 #include <stdio.h>
@@ -213,6 +213,19 @@ static int r_to_fp8(const fc *c, mx_array **out) {
 static int r_from_fp8(const fc *c, mx_array **out) {
     NEED(c->size == 0 && c->n_in == 1);
     return mx_from_fp8(out, c->in[0], c->out[0].dtype, NULL);
+}
+
+static int r_random_uniform(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 3);
+    return mx_random_uniform(out, c->in[1], c->in[2], c->out[0].shape, c->out[0].ndim,
+                             c->out[0].dtype, c->in[0], NULL);
+}
+
+/* Only the unscaled samples plain normal() draws (the blob must say so). */
+static int r_random_normal(const fc *c, mx_array **out) {
+    NEED(c->size == sizeof(mxi_random_normal_params) && c->n_in == 1);
+    return mx_random_normal(out, c->out[0].shape, c->out[0].ndim, c->out[0].dtype, NULL, NULL,
+                            c->in[0], NULL);
 }
 
 static int r_slice(const fc *c, mx_array **out) {
@@ -623,6 +636,8 @@ static const rebuild_fn rebuilds[MXI_PRIM_COUNT] = {
     [MXI_PRIM_QUANTIZED_MATMUL] = r_quantized_matmul,
     [MXI_PRIM_ADDMM] = r_addmm,
     [MXI_PRIM_RANDOM_BITS] = r_random_bits,
+    [MXI_PRIM_RANDOM_UNIFORM] = r_random_uniform,
+    [MXI_PRIM_RANDOM_NORMAL] = r_random_normal,
     [MXI_PRIM_EYE] = r_eye,
     [MXI_PRIM_TRI] = r_tri,
     [MXI_PRIM_DIAGONAL] = r_diagonal,
@@ -662,20 +677,11 @@ int mxi_fn_check_kind(mxi_cop *op, mx_array *const *in, const mxi_cslot *out, in
     } else {
         mx_array *r[64] = {0};
         rc = op->n_out <= 64 ? rebuilds[op->kind](&c, r) : bad();
-        if (!rc && !same_op(op->kind, &c, r)) rc = bad();
-        if (!rc) {
-            /* the constructor's blob: same meaning, canonical bytes */
-            const mxi_node *n = r[0]->node;
-            void *p = malloc(n->params_size ? n->params_size : 1);
-            if (!p) {
-                rc = mxi_error(MX_ERR_MEMORY, "[import_function] out of memory");
-            } else {
-                if (n->params_size) memcpy(p, n->params, n->params_size);
-                free(op->params);
-                op->params = p;
-                op->params_size = n->params_size;
-            }
-        }
+        /* and the constructor's blob is the file's, byte for byte: every
+         * field the kernel reads is one the constructor accepted or derived */
+        if (!rc && (!same_op(op->kind, &c, r) || r[0]->node->params_size != op->params_size ||
+                    memcmp(r[0]->node->params, op->params, op->params_size) != 0))
+            rc = bad();
         for (int o = 0; o < 64; o++) mx_array_free(r[o]);
     }
     if (rc) {

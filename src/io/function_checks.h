@@ -10,7 +10,7 @@ bool mxi_fn_checked_kind(mxi_prim_kind k);
 
 /* Checks op (number k of its trace) on stand-ins `in` of its inputs (the
  * input slots' dtypes and shapes) against its output slots `out`, and
- * replaces its parameter blob with the one the op's constructor makes.
+ * checks its parameter blob is the one the op's constructor makes.
  * MX_ERR_VALUE naming the op when the parameters do not fit. */
 int mxi_fn_check_kind(mxi_cop *op, mx_array *const *in, const mxi_cslot *out, int k);
 
