@@ -20,11 +20,13 @@
 #include "core/error.h"
 #include "function_checks.h"
 #include "ops/binary_common.h"
+#include "ops/linalg_util.h"
 #include "primitives/params.h"
 #include "primitives/params_conv.h"
 #include "primitives/params_creation.h"
 #include "primitives/params_fast.h"
 #include "primitives/params_index.h"
+#include "primitives/params_lapack.h"
 #include "primitives/params_linalg.h"
 #include "primitives/params_quantized.h"
 #include "primitives/params_random.h"
@@ -226,6 +228,73 @@ static int r_random_normal(const fc *c, mx_array **out) {
     NEED(c->size == sizeof(mxi_random_normal_params) && c->n_in == 1);
     return mx_random_normal(out, c->out[0].shape, c->out[0].ndim, c->out[0].dtype, NULL, NULL,
                             c->in[0], NULL);
+}
+
+/* ---- LAPACK kinds ---- */
+
+static bool is01(int32_t v) {
+    return v == 0 || v == 1;
+}
+
+static int r_qrf(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 1 && c->n_out == 2);
+    return mx_linalg_qr(&out[0], &out[1], c->in[0], NULL);
+}
+
+static int r_svd(const fc *c, mx_array **out) {
+    const mxi_svd_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 1 && is01(p->compute_uv) &&
+         c->n_out == (p->compute_uv ? 3 : 1));
+    if (!p->compute_uv) return mx_linalg_svd(NULL, &out[0], NULL, c->in[0], false, NULL);
+    return mx_linalg_svd(&out[0], &out[1], &out[2], c->in[0], true, NULL);
+}
+
+static int r_inverse(const fc *c, mx_array **out) {
+    const mxi_inverse_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 1 && is01(p->tri) && is01(p->upper) &&
+         p->caller >= MXI_INV_FOR_INV && p->caller <= MXI_INV_FOR_CHOLESKY_INV);
+    return mxi_linalg_inverse(out, c->in[0], p->tri, p->upper, p->caller, NULL);
+}
+
+static int r_cholesky(const fc *c, mx_array **out) {
+    const mxi_cholesky_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 1 && is01(p->upper));
+    return mx_linalg_cholesky(out, c->in[0], p->upper != 0, NULL);
+}
+
+static int r_eigh(const fc *c, mx_array **out) {
+    const mxi_eigh_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 1 && is01(p->upper) && is01(p->vectors) &&
+         c->n_out == 1 + p->vectors);
+    const char *uplo = p->upper ? "U" : "L";
+    if (!p->vectors) return mx_linalg_eigvalsh(out, c->in[0], uplo, NULL);
+    return mx_linalg_eigh(&out[0], &out[1], c->in[0], uplo, NULL);
+}
+
+static int r_eig(const fc *c, mx_array **out) {
+    const mxi_eig_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 1 && is01(p->vectors) && c->n_out == 1 + p->vectors);
+    if (!p->vectors) return mx_linalg_eigvals(out, c->in[0], NULL);
+    return mx_linalg_eig(&out[0], &out[1], c->in[0], NULL);
+}
+
+/* lu, pivots and row_idx: the rule of lu_factor (linalg_lu.c), which
+ * keeps the third output to itself */
+static int r_luf(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 1 && c->n_out == 3);
+    mx_stream st;
+    const mx_array *a = c->in[0];
+    int rc = mxi_linalg_validate(&st, out, a, NULL, "linalg::lu_factor", false, NULL);
+    if (rc) return rc;
+    int nd = a->ndim;
+    int32_t m = a->shape[nd - 2], n = a->shape[nd - 1], ps[MXI_MAX_NDIM];
+    for (int i = 0; i < nd - 1; i++) ps[i] = a->shape[i];
+    ps[nd - 2] = m < n ? m : n;
+    mx_dtype dts[3] = {a->dtype, MX_UINT32, MX_UINT32};
+    const int32_t *shapes[3] = {a->shape, ps, a->shape};
+    int ndims[3] = {nd, nd - 1, nd - 1};
+    mx_array *in[1] = {(mx_array *)a};
+    return mxi_make_node(out, 3, dts, shapes, ndims, MXI_PRIM_LUF, NULL, 0, in, 1, &st);
 }
 
 static int r_slice(const fc *c, mx_array **out) {
@@ -636,6 +705,13 @@ static const rebuild_fn rebuilds[MXI_PRIM_COUNT] = {
     [MXI_PRIM_QUANTIZED_MATMUL] = r_quantized_matmul,
     [MXI_PRIM_ADDMM] = r_addmm,
     [MXI_PRIM_RANDOM_BITS] = r_random_bits,
+    [MXI_PRIM_QRF] = r_qrf,
+    [MXI_PRIM_SVD] = r_svd,
+    [MXI_PRIM_INVERSE] = r_inverse,
+    [MXI_PRIM_CHOLESKY] = r_cholesky,
+    [MXI_PRIM_EIGH] = r_eigh,
+    [MXI_PRIM_EIG] = r_eig,
+    [MXI_PRIM_LUF] = r_luf,
     [MXI_PRIM_RANDOM_UNIFORM] = r_random_uniform,
     [MXI_PRIM_RANDOM_NORMAL] = r_random_normal,
     [MXI_PRIM_EYE] = r_eye,

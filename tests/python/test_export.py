@@ -358,3 +358,22 @@ def test_more_kinds(tmp_path):
                        mx.random.key(5))
     with pytest.raises(ValueError):
         mx.import_function(tmp_path / "n.mlxfn")
+
+
+def test_linalg_kinds(tmp_path):
+    def f(a):
+        spd = a @ a.T + 4 * mx.eye(4)
+        q, r = mx.linalg.qr(a)
+        u, s, vt = mx.linalg.svd(a)
+        w, v = mx.linalg.eigh(spd)
+        return (q @ r, u[:, :4] * s @ vt, mx.linalg.svd(a, compute_uv=False), mx.linalg.inv(spd),
+                mx.linalg.tri_inv(mx.triu(spd), upper=True), mx.linalg.cholesky(spd),
+                mx.linalg.eigvalsh(spd), w, mx.abs(v), mx.linalg.solve(spd, a))
+
+    a = rnd(4, 4)
+    path = tmp_path / "la.mlxfn"
+    mx.export_function(path, f, a, )
+    got = mx.import_function(path)(a)
+    want = f(a)
+    for x, y in zip(got, want):
+        close(x, y, tol=1e-4)
