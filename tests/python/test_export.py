@@ -377,3 +377,16 @@ def test_linalg_kinds(tmp_path):
     want = f(a)
     for x, y in zip(got, want):
         close(x, y, tol=1e-4)
+
+
+def test_fft_kinds(tmp_path):
+    def f(x):
+        c = mx.fft.fft(x.astype(mx.complex64), axis=1)
+        return (c, mx.fft.ifft2(c, norm="ortho"), mx.fft.rfft(x, n=6, norm="forward"),
+                mx.fft.irfft(mx.fft.rfft(x), n=4, axis=-1))
+
+    a = rnd(3, 4)
+    path = tmp_path / "fft.mlxfn"
+    mx.export_function(path, f, a)
+    for x, y in zip(mx.import_function(path)(a), f(a)):
+        close(x, y, tol=1e-5)
