@@ -335,6 +335,21 @@ static int r_fft(const fc *c, mx_array **out) {
     return rc;
 }
 
+static int r_trace(const fc *c, mx_array **out) {
+    const mxi_trace_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 1 && mx_dtype_is_valid(p->dtype));
+    return mx_trace(out, c->in[0], p->offset, p->axis1, p->axis2, (mx_dtype)p->dtype, NULL);
+}
+
+static int r_window(const fc *c, mx_array **out) {
+    typedef int (*window_fn)(mx_array **, int, const mx_stream *);
+    static const window_fn fns[] = {mx_bartlett, mx_hanning, mx_hamming, mx_blackman};
+    const mxi_window_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 0 && c->out[0].ndim == 1 &&
+         p->type >= MXI_WINDOW_BARTLETT && p->type <= MXI_WINDOW_BLACKMAN);
+    return fns[p->type](out, c->out[0].shape[0], NULL);
+}
+
 static int r_slice(const fc *c, mx_array **out) {
     const mxi_slice_params *p = c->p;
     NEED(c->size >= sizeof *p && sized(c, sizeof *p, 2 * (int64_t)p->ndim, sizeof(int64_t)) &&
@@ -751,6 +766,8 @@ static const rebuild_fn rebuilds[MXI_PRIM_COUNT] = {
     [MXI_PRIM_EIG] = r_eig,
     [MXI_PRIM_LUF] = r_luf,
     [MXI_PRIM_FFT] = r_fft,
+    [MXI_PRIM_TRACE] = r_trace,
+    [MXI_PRIM_WINDOW] = r_window,
     [MXI_PRIM_RANDOM_UNIFORM] = r_random_uniform,
     [MXI_PRIM_RANDOM_NORMAL] = r_random_normal,
     [MXI_PRIM_EYE] = r_eye,

@@ -344,7 +344,8 @@ def test_more_kinds(tmp_path):
                 mx.from_fp8(mx.to_fp8(x), dtype=mx.float32), mx.isclose(x, x * 1.0000001),
                 mx.array_equal(x, x, equal_nan=True), mx.clip(x, -0.5, 0.5),
                 mx.nan_to_num(x / 0), mx.sqrt(mx.abs(x)), mx.rsqrt(mx.abs(x) + 1),
-                mx.log2(mx.abs(x) + 1), mx.divmod(x, 0.3)[1])
+                mx.log2(mx.abs(x) + 1), mx.divmod(x, 0.3)[1], mx.trace(x, 1),
+                mx.hanning(5), mx.blackman(4))
 
     round_trip(tmp_path, f, rnd(4, 4))
 
