@@ -811,8 +811,9 @@ int mxi_fn_check_kind(mxi_cop *op, mx_array *const *in, const mxi_cslot *out, in
         rc = op->n_out <= 64 ? rebuilds[op->kind](&c, r) : bad();
         /* and the constructor's blob is the file's, byte for byte: every
          * field the kernel reads is one the constructor accepted or derived */
-        if (!rc && (!same_op(op->kind, &c, r) || r[0]->node->params_size != op->params_size ||
-                    memcmp(r[0]->node->params, op->params, op->params_size) != 0))
+        if (!rc &&
+            (!same_op(op->kind, &c, r) || r[0]->node->params_size != op->params_size ||
+             (op->params_size && memcmp(r[0]->node->params, op->params, op->params_size) != 0)))
             rc = bad();
         for (int o = 0; o < 64; o++) mx_array_free(r[o]);
     }
