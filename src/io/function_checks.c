@@ -350,6 +350,34 @@ static int r_window(const fc *c, mx_array **out) {
     return fns[p->type](out, c->out[0].shape[0], NULL);
 }
 
+static int r_random_gumbel(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 1);
+    return mx_random_gumbel(out, c->out[0].shape, c->out[0].ndim, c->out[0].dtype, c->in[0], NULL);
+}
+
+static int r_random_laplace(const fc *c, mx_array **out) {
+    const mxi_random_laplace_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 1);
+    return mx_random_laplace(out, c->out[0].shape, c->out[0].ndim, c->out[0].dtype, p->loc,
+                             p->scale, c->in[0], NULL);
+}
+
+static int r_random_bernoulli(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 2);
+    return mx_random_bernoulli(out, c->in[1], c->out[0].shape, c->out[0].ndim, c->in[0], NULL);
+}
+
+static int r_random_truncated_normal(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 3);
+    return mx_random_truncated_normal(out, c->in[1], c->in[2], c->out[0].shape, c->out[0].ndim,
+                                      c->out[0].dtype, c->in[0], NULL);
+}
+
+static int r_view(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 1);
+    return mx_view(out, c->in[0], c->out[0].dtype, NULL);
+}
+
 static int r_slice(const fc *c, mx_array **out) {
     const mxi_slice_params *p = c->p;
     NEED(c->size >= sizeof *p && sized(c, sizeof *p, 2 * (int64_t)p->ndim, sizeof(int64_t)) &&
@@ -768,6 +796,11 @@ static const rebuild_fn rebuilds[MXI_PRIM_COUNT] = {
     [MXI_PRIM_FFT] = r_fft,
     [MXI_PRIM_TRACE] = r_trace,
     [MXI_PRIM_WINDOW] = r_window,
+    [MXI_PRIM_RANDOM_GUMBEL] = r_random_gumbel,
+    [MXI_PRIM_RANDOM_LAPLACE] = r_random_laplace,
+    [MXI_PRIM_RANDOM_BERNOULLI] = r_random_bernoulli,
+    [MXI_PRIM_RANDOM_TRUNCATED_NORMAL] = r_random_truncated_normal,
+    [MXI_PRIM_VIEW] = r_view,
     [MXI_PRIM_RANDOM_UNIFORM] = r_random_uniform,
     [MXI_PRIM_RANDOM_NORMAL] = r_random_normal,
     [MXI_PRIM_EYE] = r_eye,

@@ -350,7 +350,11 @@ def test_more_kinds(tmp_path):
     round_trip(tmp_path, f, rnd(4, 4))
 
     def r(k):
-        return mx.random.uniform(-1, 2, (3, 4), key=k), mx.random.normal((5,), key=k)
+        return (mx.random.uniform(-1, 2, (3, 4), key=k), mx.random.normal((5,), key=k),
+                mx.random.gumbel((3,), key=k), mx.random.laplace((2,), scale=2.0, key=k),
+                mx.random.bernoulli(0.3, (4,), key=k),
+                mx.random.truncated_normal(-1.0, 1.0, (3,), key=k),
+                mx.view(mx.random.uniform(shape=(2,), key=k), mx.int32))
 
     round_trip(tmp_path, r, mx.random.key(5))
     # normal with a scale draws unscaled samples: a blob no plain constructor
