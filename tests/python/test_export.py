@@ -1,17 +1,12 @@
 """Function export: export_function / import_function / exporter round trips
 (MLPs, attention, convolutions, indexing, sorting, quantized ops, several
 traces, shapeless files), wrong calls and corrupted files."""
-import pathlib
+import struct
 
 import numpy as np
 import pytest
 
 import cmlx.core as mx
-
-try:
-    import mlx.core as mlx
-except ImportError:  # pragma: no cover
-    mlx = None
 
 
 def rnd(*shape, seed=0, dtype=np.float32):
@@ -254,8 +249,6 @@ def test_corrupted_files(tmp_path):
 def parse(data):
     """Offsets in a function file (docs/function_format.md): for trace 0,
     each slot's dtype byte and each op's (kind name, params offset, size)."""
-    import struct
-
     off = 16
     (n_kinds,) = struct.unpack_from("<I", data, off)
     off += 4
@@ -307,8 +300,6 @@ def test_forged_dtypes_and_params(tmp_path):
     bad.write_bytes(bytes(b))
     with pytest.raises(ValueError):
         mx.import_function(bad)
-
-    import struct
 
     def f(a):
         return (a[1:, ::-2], mx.softmax(a, axis=1), mx.take(a, mx.array([1, 0]), axis=0),
@@ -377,7 +368,7 @@ def test_linalg_kinds(tmp_path):
 
     a = rnd(4, 4)
     path = tmp_path / "la.mlxfn"
-    mx.export_function(path, f, a, )
+    mx.export_function(path, f, a)
     got = mx.import_function(path)(a)
     want = f(a)
     for x, y in zip(got, want):
