@@ -160,6 +160,9 @@ static int f_fast(mx_vec *o, const mx_vec *in, void *p) {
     return push_from(o, v, nv, 2, rc);
 }
 
+/* When set, the second input is a keyword argument of this name. */
+static const char *seed_kw;
+
 static int write_seed(const char *dir, const char *name, mx_closure_fn fn, bool shapeless) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -179,7 +182,7 @@ static int write_seed(const char *dir, const char *name, mx_closure_fn fn, bool 
         a = NULL;
     }
     if (!rc) rc = mx_exporter_new(&e, path, f, shapeless);
-    if (!rc) rc = mx_exporter_add(e, &in);
+    if (!rc) rc = mx_exporter_add_kw(e, &in, &seed_kw, seed_kw ? 1 : 0);
     if (!rc && fn == f_chain && !shapeless) rc = mx_exporter_add(e, &in2);
     if (rc) fprintf(stderr, "%s: %s\n", name, mx_last_error());
     if (e) {
@@ -201,5 +204,7 @@ int main(int argc, char **argv) {
     rc |= write_seed(argv[1], "index.mlxfn", f_index, false);
     rc |= write_seed(argv[1], "sort.mlxfn", f_sort, false);
     rc |= write_seed(argv[1], "fast.mlxfn", f_fast, false);
+    seed_kw = "y";
+    rc |= write_seed(argv[1], "named.mlxfn", f_matmul, false);
     return rc ? 1 : 0;
 }

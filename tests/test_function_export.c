@@ -465,6 +465,59 @@ TEST(forged_dtype) {
     mx_closure_free(f);
 }
 
+/* Keyword names are part of a trace's signature. */
+TEST(keyword_names) {
+    mx_closure *f = fd_fn(f_ew_add), *g = NULL;
+    int32_t a[2] = {2, 3};
+    const int32_t *sa[2] = {a, a};
+    int n2[2] = {2, 2};
+    mx_vec in = inputs_of(2, sa, n2, MX_FLOAT32, FD_DENSE), out = {0};
+    const char *y[1] = {"y"}, *z[1] = {"z"}, *bad[2] = {"b", "a"};
+    mx_exporter *e = NULL;
+    CHECK_OK(mx_exporter_new(&e, path, f, false));
+    CHECK_ERR(mx_exporter_add_kw(e, &in, bad, 2), MX_ERR_VALUE); /* not ascending */
+    CHECK_ERR(mx_exporter_add_kw(e, &in, y, 3), MX_ERR_VALUE);
+    CHECK_OK(mx_exporter_add_kw(e, &in, y, 1));
+    CHECK_ERR(mx_exporter_add_kw(e, &in, y, 1), MX_ERR_VALUE); /* the same signature */
+    CHECK_OK(mx_exporter_add_kw(e, &in, z, 1));                /* other names: another */
+    CHECK_OK(mx_exporter_close(e));
+    CHECK_OK(mx_import_function(&g, path));
+    if (g) {
+        CHECK_OK(mx_imported_apply_kw(g, &out, &in, y, 1));
+        CHECK(out.size == 1);
+        mx_vec_clear(&out);
+        CHECK_OK(mx_imported_apply_kw(g, &out, &in, z, 1));
+        mx_vec_clear(&out);
+        const char *w[1] = {"w"};
+        CHECK_ERR(mx_imported_apply_kw(g, &out, &in, w, 1), MX_ERR_VALUE);
+        CHECK_ERR(mx_imported_apply_kw(g, &out, &in, NULL, 0), MX_ERR_VALUE);
+        CHECK_OK(mx_closure_apply(g, &out, &in)); /* a plain call ignores names */
+        mx_vec_clear(&out);
+        CHECK_ERR(mx_imported_apply_kw(f, &out, &in, y, 1), MX_ERR_VALUE); /* not imported */
+    }
+    mx_closure_free(g);
+    g = NULL;
+    /* every single-byte change of the named file loads or fails cleanly */
+    size_t len = 0;
+    unsigned char *good = read_file(&len), *b = malloc(len);
+    for (size_t i = 0; good && i < len; i++) {
+        memcpy(b, good, len);
+        b[i] ^= 0x41;
+        if (mx_import_function_bytes(&g, b, len) == MX_OK) {
+            if (mx_imported_apply_kw(g, &out, &in, y, 1) == MX_OK && out.size)
+                mx_eval(out.data, (size_t)out.size);
+            mx_vec_clear(&out);
+            mx_closure_free(g);
+            g = NULL;
+        }
+        mx_clear_error();
+    }
+    free(b);
+    free(good);
+    mx_vec_clear(&in);
+    mx_closure_free(f);
+}
+
 int main(void) {
     snprintf(path, sizeof path, "/tmp/cmlx_test_fn_%d.mlxfn", (int)getpid());
     RUN(mlp_round_trip);
@@ -475,6 +528,7 @@ int main(void) {
     RUN(corrupted_files);
     RUN(kinds_and_forged_params);
     RUN(forged_dtype);
+    RUN(keyword_names);
     unlink(path);
     return TEST_SUMMARY();
 }

@@ -4,8 +4,9 @@
  * (docs/function_format.md).
  *
  * A call's arrays are flattened as the positional arrays in order, then the
- * keyword arrays sorted by name, both at export and on the imported
- * function, so `f(x, y=y)` and `f(x, **{"y": y})` meet the same trace. Like
+ * keyword arrays sorted by name, whose names the file keeps per trace: the
+ * imported function runs the trace of the same positional count, keyword
+ * names, dtypes and shapes. Like
  * MLX, inputs are either arrays (`*args, **kwargs`) or one tuple and/or one
  * dict of arrays.
  */
@@ -89,6 +90,23 @@ static int flatten_split(PyObject *pos, PyObject *kw, mx_vec *v) {
     return 0;
 }
 
+/* The keys of kw (str, in its order) as UTF-8 pointers valid while kw
+ * lives, into names (at most 64). Returns the count, or -1 with an
+ * exception. */
+static int kw_names(PyObject *kw, const char **names) {
+    PyObject *k, *v;
+    Py_ssize_t it = 0;
+    int n = 0;
+    while (PyDict_Next(kw, &it, &k, &v)) {
+        if (n == 64) {
+            PyErr_SetString(PyExc_ValueError, "[export_function] at most 64 keyword arrays");
+            return -1;
+        }
+        if (!(names[n++] = PyUnicode_AsUTF8(k))) return -1;
+    }
+    return n;
+}
+
 /* A path (str or os.PathLike) as a new bytes object; TypeError otherwise. */
 static PyObject *path_arg(PyObject *file, const char *op) {
     if (PyUnicode_Check(file) || PyObject_HasAttrString(file, "__fspath__")) {
@@ -111,10 +129,11 @@ static int add_trace(mx_exporter *e, pyfn *p, PyObject *args, PyObject *kwargs, 
     Py_SETREF(p->args, pos);
     Py_SETREF(p->kwargs, kw);
     mx_vec inputs = {0};
-    int ret = -1;
-    if (flatten_split(pos, kw, &inputs) == 0) {
+    const char *names[64];
+    int ret = -1, n_kw = kw_names(kw, names);
+    if (n_kw >= 0 && flatten_split(pos, kw, &inputs) == 0) {
         mxp_drop_pending();
-        int rc = mx_exporter_add(e, &inputs);
+        int rc = mx_exporter_add_kw(e, &inputs, names, n_kw);
         if (rc)
             mxp_raise_pending(rc);
         else
@@ -221,9 +240,11 @@ static PyObject *imported_call(PyObject *self, PyObject *args, PyObject *kwargs)
     PyObject *pos, *kw, *ret = NULL;
     if (split_call(args, kwargs, &pos, &kw, "import_function::call") < 0) return NULL;
     mx_vec inputs = {0}, outs = {0};
-    if (flatten_split(pos, kw, &inputs) == 0) {
+    const char *names[64];
+    int n_kw = kw_names(kw, names);
+    if (n_kw >= 0 && flatten_split(pos, kw, &inputs) == 0) {
         int rc;
-        Py_BEGIN_ALLOW_THREADS rc = mx_closure_apply(o->f, &outs, &inputs);
+        Py_BEGIN_ALLOW_THREADS rc = mx_imported_apply_kw(o->f, &outs, &inputs, names, n_kw);
         Py_END_ALLOW_THREADS if (rc) mxp_raise(rc);
         else if ((ret = PyTuple_New(outs.size))) for (int i = 0; i < outs.size; i++) {
             PyObject *a = mxp_array_wrap(mx_array_retain(outs.data[i]));

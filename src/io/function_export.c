@@ -25,13 +25,35 @@
 #define FN_VERSION  1u
 #define FN_MAX_NDIM 64
 #define FN_MAX_IO   64
+#define FN_MAX_NAME 255 /* bytes of a keyword name */
 #define FN_MAX_IN   256 /* inputs of one op that import checks */
+
+/* The keyword names of a trace: its last n inputs, names ascending. */
+typedef struct kwnames {
+    char **names;
+    int n;
+} kwnames;
+
+static void kwnames_free(kwnames *k) {
+    for (int i = 0; i < k->n; i++) free(k->names[i]);
+    free(k->names);
+    k->names = NULL;
+    k->n = 0;
+}
+
+static bool kwnames_equal(const kwnames *k, const char *const *names, int n) {
+    if (k->n != n) return false;
+    for (int i = 0; i < n; i++)
+        if (strcmp(k->names[i], names[i]) != 0) return false;
+    return true;
+}
 
 struct mx_exporter {
     char *path;
     mx_closure *f;
     bool shapeless;
     mxi_ctape *tapes;
+    kwnames *kw; /* one per tape */
     int n, cap;
 };
 
@@ -73,7 +95,23 @@ static bool same_signature(const mxi_ctape *a, const mxi_ctape *b, bool shapeles
 }
 
 int mx_exporter_add(mx_exporter *e, const mx_vec *inputs) {
+    return mx_exporter_add_kw(e, inputs, NULL, 0);
+}
+
+int mx_exporter_add_kw(mx_exporter *e, const mx_vec *inputs, const char *const *kw_names,
+                       int n_kw) {
     if (!e || !inputs) return mxi_error(MX_ERR_VALUE, "[exporter] e and inputs must not be NULL");
+    if (n_kw < 0 || n_kw > inputs->size || (n_kw && !kw_names))
+        return mxi_error(MX_ERR_VALUE, "[exporter] %d keyword names for %d inputs", n_kw,
+                         inputs->size);
+    for (int i = 0; i < n_kw; i++) {
+        size_t l = kw_names[i] ? strlen(kw_names[i]) : 0;
+        if (!l || l > FN_MAX_NAME || (i && strcmp(kw_names[i - 1], kw_names[i]) >= 0))
+            return mxi_error(MX_ERR_VALUE,
+                             "[exporter] keyword names must be non-empty, at most %d bytes, "
+                             "and in ascending order",
+                             FN_MAX_NAME);
+    }
     if (inputs->size > FN_MAX_IO)
         return mxi_error(MX_ERR_VALUE, "[exporter] at most %d inputs (got %d)", FN_MAX_IO,
                          inputs->size);
@@ -90,22 +128,33 @@ int mx_exporter_add(mx_exporter *e, const mx_vec *inputs) {
         rc = mxi_error(MX_ERR_VALUE, "[exporter] at most %d outputs (got %d)", FN_MAX_IO,
                        t.n_outputs);
     for (int i = 0; i < e->n && !rc; i++)
-        if (same_signature(&e->tapes[i], &t, e->shapeless))
+        if (same_signature(&e->tapes[i], &t, e->shapeless) &&
+            kwnames_equal(&e->kw[i], kw_names, n_kw))
             rc = mxi_error(MX_ERR_VALUE,
                            "[exporter] the function was already traced for inputs of these "
                            "dtypes and shapes");
     if (!rc && e->n == e->cap) {
         int cap = e->cap ? e->cap * 2 : 4;
         mxi_ctape *g = realloc(e->tapes, sizeof *g * (size_t)cap);
-        if (!g)
+        if (g) e->tapes = g;
+        kwnames *k = g ? realloc(e->kw, sizeof *k * (size_t)cap) : NULL;
+        if (k) e->kw = k;
+        if (!g || !k)
             rc = oom("exporter");
         else
-            e->tapes = g, e->cap = cap;
+            e->cap = cap;
     }
+    kwnames names = {0};
+    if (!rc && n_kw && !(names.names = calloc((size_t)n_kw, sizeof *names.names)))
+        rc = oom("exporter");
+    for (int i = 0; i < n_kw && !rc; i++, names.n++)
+        if (!(names.names[i] = strdup(kw_names[i]))) rc = oom("exporter");
+    if (rc) kwnames_free(&names);
     if (rc) {
         mxi_ctape_free(&t);
         return rc;
     }
+    e->kw[e->n] = names;
     e->tapes[e->n++] = t;
     return MX_OK;
 }
@@ -116,7 +165,14 @@ static void put_shape(mxi_buf *b, const mxi_cslot *s) {
     for (int d = 0; d < s->ndim; d++) mxi_buf_u32(b, (uint32_t)s->shape[d]);
 }
 
-static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index) {
+static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index, const kwnames *kw) {
+    if (kw) {
+        mxi_buf_u32(b, (uint32_t)kw->n);
+        for (int i = 0; i < kw->n; i++) {
+            mxi_buf_u16(b, (uint16_t)strlen(kw->names[i]));
+            mxi_buf_append(b, kw->names[i], strlen(kw->names[i]));
+        }
+    }
     mxi_buf_u32(b, (uint32_t)t->n_inputs);
     mxi_buf_u32(b, (uint32_t)t->n_slots);
     for (int i = 0; i < t->n_slots; i++) {
@@ -159,8 +215,12 @@ static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index) {
 
 void mx_exporter_free(mx_exporter *e) {
     if (!e) return;
-    for (int i = 0; i < e->n; i++) mxi_ctape_free(&e->tapes[i]);
+    for (int i = 0; i < e->n; i++) {
+        mxi_ctape_free(&e->tapes[i]);
+        kwnames_free(&e->kw[i]);
+    }
     free(e->tapes);
+    free(e->kw);
     mx_closure_free(e->f);
     free(e->path);
     free(e);
@@ -185,7 +245,9 @@ int mx_exporter_close(mx_exporter *e) {
     mxi_buf b = {0};
     mxi_buf_append(&b, FN_MAGIC, 8);
     mxi_buf_u32(&b, FN_VERSION);
-    mxi_buf_u32(&b, e->shapeless ? 1u : 0u);
+    bool named = false;
+    for (int i = 0; i < e->n; i++) named |= e->kw[i].n > 0;
+    mxi_buf_u32(&b, (e->shapeless ? 1u : 0u) | (named ? 2u : 0u));
     mxi_buf_u32(&b, (uint32_t)n_kinds);
     for (int i = 0; i < n_kinds; i++) {
         const char *name = mxi_primitives[kinds[i]].name;
@@ -194,7 +256,8 @@ int mx_exporter_close(mx_exporter *e) {
     }
     mxi_buf_u32(&b, (uint32_t)e->n);
     int rc = MX_OK;
-    for (int i = 0; i < e->n && !rc; i++) rc = put_tape(&b, &e->tapes[i], kind_index);
+    for (int i = 0; i < e->n && !rc; i++)
+        rc = put_tape(&b, &e->tapes[i], kind_index, named ? &e->kw[i] : NULL);
     if (!rc) rc = mxi_buf_check(&b, "export_function");
     int fd = -1;
     if (!rc) rc = mxi_open_write(&fd, e->path, "export_function");
@@ -261,6 +324,7 @@ static int get_count(rd *r, uint32_t *v, size_t min_bytes, const char *what) {
 
 typedef struct ftrace {
     mxi_ctape tape;
+    kwnames kw;
 } ftrace;
 
 typedef struct fpayload {
@@ -271,7 +335,10 @@ typedef struct fpayload {
 
 static void fpayload_free(void *p) {
     fpayload *f = p;
-    for (int i = 0; i < f->n; i++) mxi_ctape_free(&f->traces[i].tape);
+    for (int i = 0; i < f->n; i++) {
+        mxi_ctape_free(&f->traces[i].tape);
+        kwnames_free(&f->traces[i].kw);
+    }
     free(f->traces);
     free(f);
 }
@@ -576,6 +643,37 @@ static int check_ops(mxi_ctape *t, bool shapeless) {
     return rc;
 }
 
+/* The keyword names heading a trace of a named file: ascending, each 1 to
+ * FN_MAX_NAME bytes, at most FN_MAX_IO of them (checked against the
+ * trace's inputs by the caller). */
+static int get_kwnames(rd *r, kwnames *k) {
+    uint32_t n = 0;
+    int rc = get_count(r, &n, 3, "keyword names");
+    if (rc) return rc;
+    if (n > FN_MAX_IO)
+        return mxi_error(MX_ERR_VALUE, "[import_function] %u keyword names (at most %d)", n,
+                         FN_MAX_IO);
+    if (n && !(k->names = calloc(n, sizeof *k->names))) return oom("import_function");
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char lb[2];
+        if ((rc = get(r, lb, 2))) return rc;
+        size_t l = mxi_le16(lb);
+        if (!l || l > FN_MAX_NAME)
+            return mxi_error(MX_ERR_VALUE, "[import_function] keyword name %u: bad length", i);
+        if (l > r->len - r->off) return trunc_err();
+        if (!(k->names[i] = malloc(l + 1))) return oom("import_function");
+        k->n++;
+        memcpy(k->names[i], r->p + r->off, l);
+        k->names[i][l] = 0;
+        r->off += l;
+        if (strlen(k->names[i]) != l || (i && strcmp(k->names[i - 1], k->names[i]) >= 0))
+            return mxi_error(MX_ERR_VALUE,
+                             "[import_function] keyword names must be distinct, ascending and "
+                             "free of NUL bytes");
+    }
+    return MX_OK;
+}
+
 static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_kinds,
                     bool shapeless) {
     uint32_t n_inputs = 0, n_slots = 0, n_ops = 0, n_out = 0;
@@ -646,16 +744,21 @@ static bool trace_matches(const mxi_ctape *t, const mx_vec *in, bool shapeless) 
     return true;
 }
 
-static int imported_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
-    fpayload *f = payload;
+/* Runs the first trace taking inputs (their last n_kw named kw_names;
+ * kw_names NULL: any names). */
+static int call_trace(const fpayload *f, mx_vec *outputs, const mx_vec *inputs,
+                      const char *const *kw_names, int n_kw) {
     const mxi_ctape *t = NULL;
     for (int i = 0; i < f->n && !t; i++)
-        if (trace_matches(&f->traces[i].tape, inputs, f->shapeless)) t = &f->traces[i].tape;
+        if (trace_matches(&f->traces[i].tape, inputs, f->shapeless) &&
+            (!kw_names || kwnames_equal(&f->traces[i].kw, kw_names, n_kw)))
+            t = &f->traces[i].tape;
     if (!t)
         return mxi_error(MX_ERR_VALUE,
                          "[import_function] no trace in the file takes these %d inputs (their "
-                         "number, dtypes%s differ from each of the %d traces)",
-                         inputs->size, f->shapeless ? " or ndims" : " or shapes", f->n);
+                         "number, dtypes%s%s differ from each of the %d traces)",
+                         inputs->size, f->shapeless ? " or ndims" : " or shapes",
+                         kw_names ? ", keyword names" : "", f->n);
     mx_array **res = calloc((size_t)(t->n_outputs ? t->n_outputs : 1), sizeof *res);
     if (!res) return oom("import_function");
     int rc = mxi_ctape_replay(t, inputs->data, res, f->shapeless);
@@ -666,6 +769,20 @@ static int imported_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
     for (int i = 0; i < t->n_outputs; i++) mx_array_free(res[i]);
     free(res);
     return rc;
+}
+
+static int imported_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
+    return call_trace(payload, outputs, inputs, NULL, 0);
+}
+
+int mx_imported_apply_kw(const mx_closure *f, mx_vec *outputs, const mx_vec *inputs,
+                         const char *const *kw_names, int n_kw) {
+    fpayload *p = f ? mxi_closure_payload(f, imported_call) : NULL;
+    if (!p) return mxi_error(MX_ERR_VALUE, "[import_function] not an imported function");
+    if (!outputs || !inputs || n_kw < 0 || n_kw > inputs->size || (n_kw && !kw_names))
+        return mxi_error(MX_ERR_VALUE, "[import_function] bad arguments");
+    static const char *const none[1] = {""};
+    return call_trace(p, outputs, inputs, n_kw ? kw_names : none, n_kw);
 }
 
 static int kind_by_name(mxi_prim_kind *out, const char *name, size_t len) {
@@ -695,7 +812,7 @@ int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
         return mxi_error(MX_ERR_VALUE, "[import_function] unsupported version %u (reads %u)",
                          version, FN_VERSION);
     if ((rc = get_u32(&r, &flags))) return rc;
-    if (flags > 1) return mxi_error(MX_ERR_VALUE, "[import_function] unknown flags 0x%x", flags);
+    if (flags > 3) return mxi_error(MX_ERR_VALUE, "[import_function] unknown flags 0x%x", flags);
     if ((rc = get_count(&r, &n_kinds, 2, "primitive names"))) return rc;
     if (n_kinds > MXI_PRIM_COUNT)
         return mxi_error(MX_ERR_VALUE, "[import_function] %u primitive names (more than exist)",
@@ -718,7 +835,11 @@ int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
     if (!f->traces) rc = oom("import_function");
     for (uint32_t i = 0; i < n_traces && !rc; i++) {
         f->n++;
-        rc = get_tape(&r, &f->traces[i].tape, kinds, n_kinds, f->shapeless);
+        if (flags & 2) rc = get_kwnames(&r, &f->traces[i].kw);
+        if (!rc) rc = get_tape(&r, &f->traces[i].tape, kinds, n_kinds, f->shapeless);
+        if (!rc && f->traces[i].kw.n > f->traces[i].tape.n_inputs)
+            rc = mxi_error(MX_ERR_VALUE,
+                           "[import_function] trace %u: more keyword names than inputs", i);
     }
     if (!rc && r.off != len)
         rc = mxi_error(MX_ERR_VALUE, "[import_function] %zu bytes after the last trace",

@@ -133,6 +133,18 @@ def test_kwargs_and_tree_forms(tmp_path):
     g = mx.import_function(path)
     close(g(x, y=y, z=z)[0], f(x, y=y, z=z))
     close(g((x,), {"z": z, "y": y})[0], f(x, y=y, z=z))
+    with pytest.raises(ValueError):
+        g(x, y=y, w=z)  # other keyword names
+    with pytest.raises(ValueError):
+        g(x, y, z)  # the keywords given by position
+    with mx.exporter(tmp_path / "kw2.mlxfn", f) as ex:  # one trace per set of names
+        ex(x, y=y, z=z)
+        with pytest.raises((ValueError, RuntimeError)):
+            ex(x, z=z, y=x)  # the same names, dtypes and shapes: already there
+        ex(y, x, z=z)
+    g = mx.import_function(tmp_path / "kw2.mlxfn")
+    close(g(x, y=y, z=z)[0], f(x, y=y, z=z))
+    close(g(y, x, z=z)[0], f(y, x, z=z))
     mx.export_function(tmp_path / "t.mlxfn", lambda a, b: [a + b, a - b], (x, y))
     r = mx.import_function(tmp_path / "t.mlxfn")(x, y)
     close(r[0], x + y)
