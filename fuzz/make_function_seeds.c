@@ -160,7 +160,8 @@ static int f_fast(mx_vec *o, const mx_vec *in, void *p) {
     return push_from(o, v, nv, 2, rc);
 }
 
-/* When set, the second input is a keyword argument of this name. */
+/* When set, the second input is a keyword argument of this name (and the
+ * file carries metadata). */
 static const char *seed_kw;
 
 static int write_seed(const char *dir, const char *name, mx_closure_fn fn, bool shapeless) {
@@ -183,6 +184,7 @@ static int write_seed(const char *dir, const char *name, mx_closure_fn fn, bool 
     }
     if (!rc) rc = mx_exporter_new(&e, path, f, shapeless);
     if (!rc) rc = mx_exporter_add_kw(e, &in, &seed_kw, seed_kw ? 1 : 0);
+    if (!rc && seed_kw) rc = mx_exporter_set_metadata(e, "{\"seed\": 1}", 11);
     if (!rc && fn == f_chain && !shapeless) rc = mx_exporter_add(e, &in2);
     if (rc) fprintf(stderr, "%s: %s\n", name, mx_last_error());
     if (e) {

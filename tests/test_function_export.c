@@ -465,7 +465,7 @@ TEST(forged_dtype) {
     mx_closure_free(f);
 }
 
-/* Keyword names are part of a trace's signature. */
+/* Keyword names are part of a trace's signature; metadata comes back. */
 TEST(keyword_names) {
     mx_closure *f = fd_fn(f_ew_add), *g = NULL;
     int32_t a[2] = {2, 3};
@@ -480,9 +480,16 @@ TEST(keyword_names) {
     CHECK_OK(mx_exporter_add_kw(e, &in, y, 1));
     CHECK_ERR(mx_exporter_add_kw(e, &in, y, 1), MX_ERR_VALUE); /* the same signature */
     CHECK_OK(mx_exporter_add_kw(e, &in, z, 1));                /* other names: another */
+    CHECK_ERR(mx_exporter_set_metadata(e, NULL, 3), MX_ERR_VALUE);
+    CHECK_OK(mx_exporter_set_metadata(e, "{\"n\": 1}", 8));
     CHECK_OK(mx_exporter_close(e));
     CHECK_OK(mx_import_function(&g, path));
     if (g) {
+        const char *md = NULL;
+        size_t md_len = 0;
+        CHECK_OK(mx_imported_metadata(g, &md, &md_len));
+        CHECK(md && md_len == 8 && strcmp(md, "{\"n\": 1}") == 0);
+        CHECK_ERR(mx_imported_metadata(f, &md, &md_len), MX_ERR_VALUE);
         CHECK_OK(mx_imported_apply_kw(g, &out, &in, y, 1));
         CHECK(out.size == 1);
         mx_vec_clear(&out);

@@ -225,6 +225,9 @@ MX_API int mx_exporter_add(mx_exporter *e, const mx_vec *inputs);
  * order); a file with names holds them per trace. */
 MX_API int mx_exporter_add_kw(mx_exporter *e, const mx_vec *inputs, const char *const *kw_names,
                               int n_kw);
+/* A string written with the function (a model's configuration, say):
+ * len bytes copied from metadata, replacing any set before. */
+MX_API int mx_exporter_set_metadata(mx_exporter *e, const char *metadata, size_t len);
 /* Writes the file and frees e (whatever the status; NULL is ignored).
  * MX_ERR_VALUE when no trace was added. */
 MX_API int mx_exporter_close(mx_exporter *e);
@@ -244,6 +247,10 @@ MX_API int mx_import_function(mx_closure **out, const char *path);
  * closure ignores the names. outputs get new references. */
 MX_API int mx_imported_apply_kw(const mx_closure *f, mx_vec *outputs, const mx_vec *inputs,
                                 const char *const *kw_names, int n_kw);
+/* The metadata of the file f was imported from: *metadata (NUL-terminated,
+ * *len bytes before it; "" when the file has none) is owned by f and lives
+ * as long as it. */
+MX_API int mx_imported_metadata(const mx_closure *f, const char **metadata, size_t *len);
 /* mx_import_function from a buffer (copied; data may be freed after). */
 MX_API int mx_import_function_bytes(mx_closure **out, const void *data, size_t len);
 

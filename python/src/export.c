@@ -156,6 +156,16 @@ static mx_closure *export_closure(PyObject *fun, pyfn **pp) {
     return c;
 }
 
+/* metadata (a str, or NULL for none) written with e's file. 0 or -1. */
+static int set_metadata(mx_exporter *e, PyObject *metadata) {
+    if (!metadata) return 0;
+    Py_ssize_t n;
+    const char *m = PyUnicode_AsUTF8AndSize(metadata, &n);
+    if (!m) return -1;
+    int rc = mx_exporter_set_metadata(e, m, (size_t)n);
+    return rc ? mxp_raise_int(rc) : 0;
+}
+
 /* ---- export_function ---- */
 
 static PyObject *export_function(PyObject *self, PyObject *args, PyObject *kwargs) {
@@ -167,10 +177,21 @@ static PyObject *export_function(PyObject *self, PyObject *args, PyObject *kwarg
         return NULL;
     }
     bool shapeless = false;
-    PyObject *kw = NULL;
+    PyObject *kw = NULL, *metadata = NULL;
     if (kwargs) {
         kw = PyDict_Copy(kwargs);
         if (!kw) return NULL;
+        PyObject *m = PyDict_GetItemString(kw, "metadata");
+        if (m && m != Py_None && !PyUnicode_Check(m)) {
+            Py_DECREF(kw);
+            PyErr_SetString(PyExc_TypeError, "export_function(): incompatible function "
+                                             "arguments: metadata must be a str or None");
+            return NULL;
+        }
+        if (m) {
+            metadata = m == Py_None ? NULL : Py_NewRef(m);
+            PyDict_DelItemString(kw, "metadata");
+        }
         PyObject *s = PyDict_GetItemString(kw, "shapeless");
         if (s) {
             if (!PyBool_Check(s)) {
@@ -203,6 +224,10 @@ static PyObject *export_function(PyObject *self, PyObject *args, PyObject *kwarg
         mxp_raise(rc);
         goto done;
     }
+    if (set_metadata(e, metadata) < 0) {
+        mx_exporter_free(e);
+        goto done;
+    }
     if (add_trace(e, pf, rest, kw, "export_function") < 0) {
         mx_exporter_free(e);
         goto done;
@@ -218,6 +243,7 @@ done:
     Py_XDECREF(path);
     Py_XDECREF(rest);
     Py_XDECREF(kw);
+    Py_XDECREF(metadata);
     return ret;
 }
 
@@ -279,9 +305,12 @@ static PyTypeObject imported_type = {
 
 static PyObject *import_function(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
-    static char *names[] = {"file", NULL};
+    static char *names[] = {"file", "return_metadata", NULL};
     PyObject *file;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:import_function", names, &file)) return NULL;
+    int return_metadata = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|p:import_function", names, &file,
+                                     &return_metadata))
+        return NULL;
     PyObject *path = path_arg(file, "import_function");
     if (!path) return NULL;
     mx_closure *f = NULL;
@@ -301,14 +330,27 @@ static PyObject *import_function(PyObject *self, PyObject *args, PyObject *kwarg
     o->file = PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(path));
     Py_DECREF(path);
     if (!o->file) Py_CLEAR(o);
-    return (PyObject *)o;
+    if (!o || !return_metadata) return (PyObject *)o;
+    const char *md = NULL;
+    size_t md_len = 0;
+    rc = mx_imported_metadata(f, &md, &md_len);
+    PyObject *ms = rc ? mxp_raise(rc) : PyUnicode_DecodeUTF8(md, (Py_ssize_t)md_len, "replace");
+    if (!ms) {
+        Py_DECREF(o);
+        return NULL;
+    }
+    PyObject *t = PyTuple_Pack(2, (PyObject *)o, ms);
+    Py_DECREF(o);
+    Py_DECREF(ms);
+    return t;
 }
 
 /* ---- exporter / FunctionExporter ---- */
 
 typedef struct {
     PyObject_HEAD PyObject *fun;
-    PyObject *path; /* bytes */
+    PyObject *path;     /* bytes */
+    PyObject *metadata; /* str or NULL */
     bool shapeless;
     mx_exporter *e; /* NULL until the first call, and after close */
     pyfn *pf;       /* e's closure's payload */
@@ -320,6 +362,7 @@ static void fexp_dealloc(PyObject *self) {
     mx_exporter_free(o->e); /* never closed: nothing written */
     Py_XDECREF(o->fun);
     Py_XDECREF(o->path);
+    Py_XDECREF(o->metadata);
     Py_TYPE(self)->tp_free(self);
 }
 
@@ -336,6 +379,7 @@ static PyObject *fexp_call(PyObject *self, PyObject *args, PyObject *kwargs) {
         int rc = mx_exporter_new(&o->e, PyBytes_AS_STRING(o->path), c, o->shapeless);
         mx_closure_free(c);
         if (rc) return mxp_raise(rc);
+        if (set_metadata(o->e, o->metadata) < 0) return NULL;
     }
     if (add_trace(o->e, o->pf, args, kwargs, "export_function") < 0) return NULL;
     Py_RETURN_NONE;
@@ -384,11 +428,17 @@ static PyTypeObject fexp_type = {
 
 static PyObject *exporter_fn(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
-    static char *names[] = {"file", "fun", "shapeless", NULL};
-    PyObject *file, *fun, *shp = Py_False;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$O!:exporter", names, &file, &fun,
-                                     &PyBool_Type, &shp))
+    static char *names[] = {"file", "fun", "shapeless", "metadata", NULL};
+    PyObject *file, *fun, *shp = Py_False, *md = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$O!O:exporter", names, &file, &fun,
+                                     &PyBool_Type, &shp, &md))
         return NULL;
+    if (md != Py_None && !PyUnicode_Check(md)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "exporter(): incompatible function arguments: metadata must be a str or "
+                        "None");
+        return NULL;
+    }
     PyObject *path = path_arg(file, "exporter");
     if (!path) return NULL;
     if (mxp_check_callable(fun, "exporter") < 0) {
@@ -403,6 +453,7 @@ static PyObject *exporter_fn(PyObject *self, PyObject *args, PyObject *kwargs) {
     o->fun = Py_NewRef(fun);
     o->path = path;
     o->shapeless = shp == Py_True;
+    o->metadata = md == Py_None ? NULL : Py_NewRef(md);
     o->e = NULL;
     o->pf = NULL;
     o->closed = false;
@@ -411,16 +462,18 @@ static PyObject *exporter_fn(PyObject *self, PyObject *args, PyObject *kwargs) {
 
 static PyMethodDef export_functions[] = {
     {"export_function", (PyCFunction)(void (*)(void))export_function, METH_VARARGS | METH_KEYWORDS,
-     "export_function(file, fun, *args, shapeless=False, **kwargs)\n--\n\n"
+     "export_function(file, fun, *args, shapeless=False, metadata=None, **kwargs)\n--\n\n"
      "Export a function: trace ``fun`` on the example arrays (``*args`` and ``**kwargs``, or "
      "one tuple and/or one dict of arrays) and write its graph to ``file`` (a path).\n"
-     "With ``shapeless`` the function may be called with inputs of other shapes."},
+     "With ``shapeless`` the function may be called with inputs of other shapes; "
+     "``metadata`` (a str) is saved with it."},
     {"import_function", (PyCFunction)(void (*)(void))import_function, METH_VARARGS | METH_KEYWORDS,
-     "import_function(file)\n--\n\n"
+     "import_function(file, return_metadata=False)\n--\n\n"
      "Import a function from a file. Call it like the exported function (``*args`` and "
-     "``**kwargs``, or a tuple and/or dict of arrays); it returns a tuple of arrays."},
+     "``**kwargs``, or a tuple and/or dict of arrays); it returns a tuple of arrays. With "
+     "``return_metadata``, returns (function, metadata str)."},
     {"exporter", (PyCFunction)(void (*)(void))exporter_fn, METH_VARARGS | METH_KEYWORDS,
-     "exporter(file, fun, *, shapeless=False)\n--\n\n"
+     "exporter(file, fun, *, shapeless=False, metadata=None)\n--\n\n"
      "Make a FunctionExporter writing several traces of ``fun`` to ``file``: each call traces "
      "one more input signature; the file is written on close (or leaving the ``with`` "
      "block)."},

@@ -55,10 +55,26 @@ struct mx_exporter {
     mxi_ctape *tapes;
     kwnames *kw; /* one per tape */
     int n, cap;
+    char *metadata; /* NULL: none */
+    size_t metadata_len;
 };
 
 static int oom(const char *op) {
     return mxi_error(MX_ERR_MEMORY, "[%s] out of memory", op);
+}
+
+int mx_exporter_set_metadata(mx_exporter *e, const char *metadata, size_t len) {
+    if (!e || (!metadata && len))
+        return mxi_error(MX_ERR_VALUE, "[exporter] e and metadata must not be NULL");
+    if (len > UINT32_MAX)
+        return mxi_error(MX_ERR_VALUE, "[exporter] metadata of %zu bytes (at most 2^32 - 1)", len);
+    char *m = malloc(len ? len : 1);
+    if (!m) return oom("exporter");
+    if (len) memcpy(m, metadata, len);
+    free(e->metadata);
+    e->metadata = m;
+    e->metadata_len = len;
+    return MX_OK;
 }
 
 /* ---- writing ---- */
@@ -221,6 +237,7 @@ void mx_exporter_free(mx_exporter *e) {
     }
     free(e->tapes);
     free(e->kw);
+    free(e->metadata);
     mx_closure_free(e->f);
     free(e->path);
     free(e);
@@ -247,12 +264,16 @@ int mx_exporter_close(mx_exporter *e) {
     mxi_buf_u32(&b, FN_VERSION);
     bool named = false;
     for (int i = 0; i < e->n; i++) named |= e->kw[i].n > 0;
-    mxi_buf_u32(&b, (e->shapeless ? 1u : 0u) | (named ? 2u : 0u));
+    mxi_buf_u32(&b, (e->shapeless ? 1u : 0u) | (named ? 2u : 0u) | (e->metadata ? 4u : 0u));
     mxi_buf_u32(&b, (uint32_t)n_kinds);
     for (int i = 0; i < n_kinds; i++) {
         const char *name = mxi_primitives[kinds[i]].name;
         mxi_buf_u16(&b, (uint16_t)strlen(name));
         mxi_buf_append(&b, name, strlen(name));
+    }
+    if (e->metadata) {
+        mxi_buf_u32(&b, (uint32_t)e->metadata_len);
+        mxi_buf_append(&b, e->metadata, e->metadata_len);
     }
     mxi_buf_u32(&b, (uint32_t)e->n);
     int rc = MX_OK;
@@ -328,6 +349,8 @@ typedef struct ftrace {
 } ftrace;
 
 typedef struct fpayload {
+    char *metadata; /* "" when the file has none */
+    size_t metadata_len;
     bool shapeless;
     ftrace *traces;
     int n;
@@ -340,6 +363,7 @@ static void fpayload_free(void *p) {
         kwnames_free(&f->traces[i].kw);
     }
     free(f->traces);
+    free(f->metadata);
     free(f);
 }
 
@@ -775,6 +799,15 @@ static int imported_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
     return call_trace(payload, outputs, inputs, NULL, 0);
 }
 
+int mx_imported_metadata(const mx_closure *f, const char **metadata, size_t *len) {
+    fpayload *p = f ? mxi_closure_payload(f, imported_call) : NULL;
+    if (!p) return mxi_error(MX_ERR_VALUE, "[import_function] not an imported function");
+    if (!metadata || !len) return mxi_error(MX_ERR_VALUE, "[import_function] bad arguments");
+    *metadata = p->metadata;
+    *len = p->metadata_len;
+    return MX_OK;
+}
+
 int mx_imported_apply_kw(const mx_closure *f, mx_vec *outputs, const mx_vec *inputs,
                          const char *const *kw_names, int n_kw) {
     fpayload *p = f ? mxi_closure_payload(f, imported_call) : NULL;
@@ -812,7 +845,7 @@ int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
         return mxi_error(MX_ERR_VALUE, "[import_function] unsupported version %u (reads %u)",
                          version, FN_VERSION);
     if ((rc = get_u32(&r, &flags))) return rc;
-    if (flags > 3) return mxi_error(MX_ERR_VALUE, "[import_function] unknown flags 0x%x", flags);
+    if (flags > 7) return mxi_error(MX_ERR_VALUE, "[import_function] unknown flags 0x%x", flags);
     if ((rc = get_count(&r, &n_kinds, 2, "primitive names"))) return rc;
     if (n_kinds > MXI_PRIM_COUNT)
         return mxi_error(MX_ERR_VALUE, "[import_function] %u primitive names (more than exist)",
@@ -826,10 +859,25 @@ int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
         if ((rc = kind_by_name(&kinds[i], (const char *)r.p + r.off, l))) return rc;
         r.off += l;
     }
+    uint32_t md_len = 0;
+    size_t md_off = 0;
+    if (flags & 4) {
+        if ((rc = get_count(&r, &md_len, 1, "metadata bytes"))) return rc;
+        md_off = r.off;
+        r.off += md_len;
+    }
     if ((rc = get_count(&r, &n_traces, 12, "traces"))) return rc;
     if (!n_traces) return mxi_error(MX_ERR_VALUE, "[import_function] the file holds no trace");
     fpayload *f = calloc(1, sizeof *f);
     if (!f) return oom("import_function");
+    f->metadata = malloc((size_t)md_len + 1);
+    if (!f->metadata) {
+        free(f);
+        return oom("import_function");
+    }
+    if (md_len) memcpy(f->metadata, r.p + md_off, md_len);
+    f->metadata[md_len] = 0;
+    f->metadata_len = md_len;
     f->shapeless = flags & 1;
     f->traces = calloc(n_traces, sizeof *f->traces);
     if (!f->traces) rc = oom("import_function");

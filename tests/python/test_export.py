@@ -398,3 +398,22 @@ def test_fft_kinds(tmp_path):
     mx.export_function(path, f, a)
     for x, y in zip(mx.import_function(path)(a), f(a)):
         close(x, y, tol=1e-5)
+
+
+def test_metadata(tmp_path):
+    x = rnd(2)
+    p = tmp_path / "m.mlxfn"
+    mx.export_function(p, lambda a: a * 2, x)
+    g, md = mx.import_function(p, return_metadata=True)
+    assert md == "" and not isinstance(g, tuple)
+    mx.export_function(p, lambda a: a * 2, x, metadata='{"a": 1}')
+    g, md = mx.import_function(p, return_metadata=True)
+    assert md == '{"a": 1}'
+    close(g(x)[0], x * 2)
+    with mx.exporter(p, lambda a: a + 1, metadata="hé") as ex:
+        ex(x)
+    assert mx.import_function(p, True)[1] == "hé"
+    with pytest.raises(TypeError):
+        mx.export_function(p, lambda a: a, x, metadata=3)
+    with pytest.raises(TypeError):
+        mx.exporter(p, lambda a: a, metadata=3)
