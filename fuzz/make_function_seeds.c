@@ -56,6 +56,114 @@ static int f_matmul(mx_vec *o, const mx_vec *in, void *p) {
     return rc;
 }
 
+/* Each step below makes one array from x = in[0] and y = in[1] (both (2, 3)
+ * float32) and keeps it in v[] (freed at the end), so the seeds below can
+ * chain many kinds in a few lines; outputs are pushed from v[]. */
+#define STEP(call)                                                                                 \
+    do {                                                                                           \
+        if (!rc) {                                                                                 \
+            mx_array **R = &v[nv++];                                                               \
+            rc = (call);                                                                           \
+            (void)R;                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static int push_from(mx_vec *o, mx_array **v, int nv, int first, int rc) {
+    for (int i = first; i < nv && !rc; i++) rc = mx_vec_append(o, v[i]);
+    for (int i = 0; i < nv; i++) mx_array_free(v[i]);
+    return rc;
+}
+
+/* slice, concatenate, take, take_along_axis, pad, slice_update, scatter,
+ * put_along_axis */
+static int f_index(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *v[32] = {0}, *x = in->data[0], *y = in->data[1];
+    int nv = 0, rc = MX_OK;
+    int32_t b[2] = {0, 2}, e[2] = {2, -4}, st[2] = {1, -1}, two[1] = {2}, lo[2] = {1, 0},
+            hi[2] = {0, 2};
+    static const int32_t iv[2] = {1, 0};
+    int ax0 = 0, both[2] = {0, 1};
+    STEP(mx_array_from_data(R, iv, two, 1, MX_INT32)); /* v0 indices */
+    STEP(mx_slice(R, x, b, e, st, 2, NULL));           /* v1 */
+    const mx_array *xy[2] = {x, y};
+    STEP(mx_concatenate(R, xy, 2, 1, NULL));                     /* v2 */
+    STEP(mx_take_axis(R, x, v[0], 1, NULL));                     /* v3 */
+    STEP(mx_argsort_axis(R, y, 1, NULL));                        /* v4 */
+    STEP(mx_take_along_axis(R, x, v[4], 1, NULL));               /* v5 */
+    STEP(mx_array_from_float(R, 3.0, MX_FLOAT32));               /* v6 */
+    STEP(mx_pad(R, x, both, 2, lo, hi, v[6], "constant", NULL)); /* v7 */
+    STEP(mx_slice(R, y, b, e, st, 2, NULL));                     /* v8 */
+    STEP(mx_slice_update_add(R, x, v[8], b, e, st, 2, NULL));    /* v9 */
+    const mx_array *idx[1] = {v[0]};
+    int32_t ushape[3] = {2, 1, 3};
+    STEP(mx_reshape(R, y, ushape, 3, NULL));                  /* v10 */
+    STEP(mx_scatter_add(R, x, idx, 1, v[10], &ax0, 1, NULL)); /* v11 */
+    STEP(mx_put_along_axis(R, x, v[4], y, 1, NULL));          /* v12 */
+    return push_from(o, v, nv, 1, rc);
+}
+
+/* sort, partition, argmax, cumsum, logcumsumexp, logsumexp, softmax,
+ * astype, where, tril */
+static int f_sort(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *v[32] = {0}, *x = in->data[0], *y = in->data[1];
+    int nv = 0, rc = MX_OK, ax1 = 1;
+    STEP(mx_sort_axis(R, x, 0, NULL));
+    STEP(mx_partition_axis(R, y, 1, 1, NULL));
+    STEP(mx_argpartition_axis(R, y, 0, 0, NULL));
+    STEP(mx_argmax_axis(R, x, 1, true, NULL));
+    STEP(mx_cumsum_axis(R, x, 1, true, false, MX_DTYPE_NONE, NULL));
+    STEP(mx_logcumsumexp_axis(R, y, 0, false, true, NULL));
+    STEP(mx_logsumexp_axes(R, x, &ax1, 1, true, NULL));
+    STEP(mx_softmax_axes(R, y, &ax1, 1, true, NULL));
+    STEP(mx_astype(R, x, MX_FLOAT16, NULL));
+    STEP(mx_greater(R, x, y, NULL));
+    STEP(mx_where(R, v[nv - 2], x, y, NULL)); /* R is v[nv - 1] */
+    STEP(mx_tril(R, x, 0, NULL));
+    return push_from(o, v, nv, 0, rc);
+}
+
+/* rms_norm, layer_norm, rope, attention, conv1d, addmm, quantize,
+ * dequantize, quantized_matmul, full, arange */
+static int f_fast(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *v[40] = {0}, *x = in->data[0], *y = in->data[1];
+    int nv = 0, rc = MX_OK;
+    int32_t s4[4] = {1, 1, 2, 3}, w3[1] = {3}, c3[3] = {1, 2, 3}, k3[3] = {2, 1, 3},
+            row[2] = {1, 3}, wide[2] = {6, 64}, col[2] = {6, 1}, xq[2] = {1, 64};
+    float base = 10000.0f;
+    STEP(mx_slice(R, y, (int32_t[]){0, 0}, row, NULL, 2, NULL));       /* v0 (1, 3) */
+    STEP(mx_reshape(R, v[0], w3, 1, NULL));                            /* v1 (3) weight */
+    STEP(mx_fast_rms_norm(R, x, v[1], 1e-5f, NULL));                   /* v2 */
+    STEP(mx_fast_layer_norm(R, x, v[1], v[1], 1e-5f, NULL));           /* v3 */
+    STEP(mx_reshape(R, x, s4, 4, NULL));                               /* v4 (1,1,2,3) */
+    STEP(mx_reshape(R, y, s4, 4, NULL));                               /* v5 */
+    STEP(mx_fast_rope(R, v[4], 2, false, &base, 1.0f, 1, NULL, NULL)); /* v6 */
+    STEP(mx_fast_scaled_dot_product_attention(R, v[6], v[5], v[5], 0.5f, "causal", NULL, NULL,
+                                              NULL));    /* v7 */
+    STEP(mx_reshape(R, x, c3, 3, NULL));                 /* v8 (1, 2, 3) */
+    STEP(mx_reshape(R, y, k3, 3, NULL));                 /* v9 (2, 1, 3) */
+    STEP(mx_conv1d(R, v[8], v[9], 1, 0, 1, 1, NULL));    /* v10 (1, 2, 2) */
+    STEP(mx_transpose(R, y, NULL, 0, NULL));             /* v11 (3, 2) */
+    STEP(mx_addmm(R, v[0], v[11], x, 0.5f, 2.0f, NULL)); /* v12 (3, 3) */
+    STEP(mx_reshape(R, x, col, 2, NULL));                /* v13 (6, 1) */
+    STEP(mx_broadcast_to(R, v[13], wide, 2, NULL));      /* v14 (6, 64) */
+    mx_array *q[3] = {NULL, NULL, NULL};
+    if (!rc) rc = mx_quantize(&q[0], &q[1], &q[2], v[14], 32, 4, "affine", NULL);
+    for (int i = 0; i < 3; i++) v[nv++] = q[i];
+    STEP(mx_dequantize(R, q[0], q[1], q[2], 32, 4, "affine", MX_DTYPE_NONE, NULL));
+    STEP(mx_slice(R, v[14], (int32_t[]){0, 0}, xq, NULL, 2, NULL)); /* (1, 64) */
+    STEP(mx_quantized_matmul(R, v[nv - 2], q[0], q[1], q[2], true, 32, 4, "affine", NULL));
+    STEP(mx_full(R, row, 2, v[0], MX_FLOAT32, NULL));
+    STEP(mx_arange(R, 0, 5, 2, MX_FLOAT32, NULL));
+    return push_from(o, v, nv, 2, rc);
+}
+
+/* When set, the second input is a keyword argument of this name (and the
+ * file carries metadata). */
+static const char *seed_kw;
+
 static int write_seed(const char *dir, const char *name, mx_closure_fn fn, bool shapeless) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -75,7 +183,8 @@ static int write_seed(const char *dir, const char *name, mx_closure_fn fn, bool 
         a = NULL;
     }
     if (!rc) rc = mx_exporter_new(&e, path, f, shapeless);
-    if (!rc) rc = mx_exporter_add(e, &in);
+    if (!rc) rc = mx_exporter_add_kw(e, &in, &seed_kw, seed_kw ? 1 : 0);
+    if (!rc && seed_kw) rc = mx_exporter_set_metadata(e, "{\"seed\": 1}", 11);
     if (!rc && fn == f_chain && !shapeless) rc = mx_exporter_add(e, &in2);
     if (rc) fprintf(stderr, "%s: %s\n", name, mx_last_error());
     if (e) {
@@ -94,5 +203,10 @@ int main(int argc, char **argv) {
     int rc = write_seed(argv[1], "chain.mlxfn", f_chain, false);
     rc |= write_seed(argv[1], "shapeless.mlxfn", f_ew, true);
     rc |= write_seed(argv[1], "matmul.mlxfn", f_matmul, false);
+    rc |= write_seed(argv[1], "index.mlxfn", f_index, false);
+    rc |= write_seed(argv[1], "sort.mlxfn", f_sort, false);
+    rc |= write_seed(argv[1], "fast.mlxfn", f_fast, false);
+    seed_kw = "y";
+    rc |= write_seed(argv[1], "named.mlxfn", f_matmul, false);
     return rc ? 1 : 0;
 }

@@ -61,6 +61,48 @@ done:
     return rc;
 }
 
+/* kinds with parameters beyond a shape rule: slice, softmax, take, sort,
+ * cumsum, argmax, rms_norm, concatenate, pad, scatter_add, tril */
+static int f_kinds(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *v[16] = {0}, *x = in->data[0];
+    int32_t b[2] = {1, 3}, e[2] = {3, -5}, st[2] = {1, -1}, two[1] = {2}, lo[2] = {1, 0},
+            hi[2] = {0, 2}, w3[1] = {4}, a34[2] = {3, 4};
+    static const int32_t iv[2] = {2, 0};
+    int ax0 = 0, ax1 = 1, rc = MX_OK, n = 0, key = 0;
+    TRY(mx_array_from_data(&v[n++], iv, two, 1, MX_INT32));
+    TRY(mx_slice(&v[n++], x, b, e, st, 2, NULL));
+    TRY(mx_softmax_axes(&v[n++], x, &ax1, 1, false, NULL));
+    TRY(mx_take_axis(&v[n++], x, v[0], 0, NULL));
+    TRY(mx_sort_axis(&v[n++], x, 1, NULL));
+    TRY(mx_cumsum_axis(&v[n++], x, 0, true, true, MX_DTYPE_NONE, NULL));
+    TRY(mx_argmax_axis(&v[n++], x, 1, false, NULL));
+    TRY(mx_ones(&v[n++], w3, 1, MX_FLOAT32, NULL));
+    TRY(mx_fast_rms_norm(&v[n++], x, v[7], 1e-5f, NULL));
+    const mx_array *xx[2] = {x, x};
+    TRY(mx_concatenate(&v[n++], xx, 2, 0, NULL));
+    int both[2] = {0, 1};
+    TRY(mx_pad(&v[n++], x, both, 2, lo, hi, NULL, "constant", NULL));
+    TRY(mx_tril(&v[n++], x, 0, NULL));
+    key = n;
+    TRY(mx_random_key(&v[n++], 3));
+    TRY(mx_random_bits(&v[n++], a34, 2, 2, v[key], NULL));
+    (void)ax0;
+    for (int i = 1; i < n && !rc; i++)
+        if (i != key) rc = mx_vec_append(o, v[i]); /* the key is an input of bits */
+done:
+    for (int i = 0; i < 16; i++) mx_array_free(v[i]);
+    return rc;
+}
+
+static int f_ew_add(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *r = NULL;
+    int rc = mx_add(&r, in->data[0], in->data[1], NULL);
+    if (!rc) rc = mx_vec_push(o, r);
+    return rc;
+}
+
 static mx_array *weight; /* captured by f_reduce: written as a constant */
 
 /* sum(x @ W, axis 1), max(x, axis 0 keepdims), mean(x): three outputs */
@@ -354,6 +396,135 @@ TEST(corrupted_files) {
     mx_closure_free(f);
 }
 
+/* Every parameter byte of every op set to a few values: the file is
+ * refused, or what it builds runs (sanitizers watch the kernels). */
+TEST(kinds_and_forged_params) {
+    mx_closure *f = fd_fn(f_kinds), *g = NULL;
+    int32_t a[2] = {3, 4};
+    const int32_t *sa[1] = {a};
+    int n1[1] = {2};
+    mx_vec in = inputs_of(1, sa, n1, MX_FLOAT32, FD_DENSE);
+    CHECK_OK(mx_export_function(path, f, &in, false));
+    CHECK_OK(mx_import_function(&g, path));
+    if (g) expect_same(f, g, &in, 1e-6);
+    mx_closure_free(g);
+    g = NULL;
+    size_t len = 0;
+    unsigned char *good = read_file(&len), *b = malloc(len);
+    int refused = 0, ran = 0;
+    for (size_t i = 0; good && i < len; i++) {
+        static const unsigned char vals[3] = {0x01, 0x40, 0xff};
+        for (int k = 0; k < 3; k++) {
+            memcpy(b, good, len);
+            if (b[i] == vals[k]) continue;
+            b[i] = vals[k];
+            if (mx_import_function_bytes(&g, b, len) != MX_OK) {
+                refused++;
+                mx_clear_error();
+                continue;
+            }
+            mx_vec out = {0};
+            if (mx_closure_apply(g, &out, &in) == MX_OK && out.size)
+                ran += mx_eval(out.data, (size_t)out.size) == MX_OK;
+            mx_clear_error();
+            mx_vec_clear(&out);
+            mx_closure_free(g);
+            g = NULL;
+        }
+    }
+    CHECK(refused > 0 && ran > 0);
+    free(b);
+    free(good);
+    mx_vec_clear(&in);
+    mx_closure_free(f);
+}
+
+/* x + y with y's slot claiming another dtype: the kernel would read y as
+ * x's dtype, so the file is refused. */
+TEST(forged_dtype) {
+    mx_closure *f = fd_fn(f_ew_add), *g = NULL;
+    int32_t a[2] = {2, 3};
+    const int32_t *sa[2] = {a, a};
+    int n2[2] = {2, 2};
+    mx_vec in = inputs_of(2, sa, n2, MX_FLOAT32, FD_DENSE);
+    CHECK_OK(mx_export_function(path, f, &in, false));
+    size_t len = 0;
+    unsigned char *b = read_file(&len);
+    /* header 16, kinds: n (4) + "Add" (2 + 3), n_traces 4, n_inputs 4,
+     * n_slots 4; slot 0 is 3 + 8 + 4 bytes; slot 1's dtype follows its kind */
+    size_t at = 16 + 4 + 5 + 4 + 8 + 15 + 1;
+    CHECK(b && len > at && b[at] == MX_FLOAT32);
+    if (b && len > at) {
+        b[at] = MX_FLOAT16;
+        CHECK_ERR(mx_import_function_bytes(&g, b, len), MX_ERR_VALUE);
+        b[at] = MX_FLOAT64;
+        CHECK_ERR(mx_import_function_bytes(&g, b, len), MX_ERR_VALUE);
+    }
+    free(b);
+    mx_vec_clear(&in);
+    mx_closure_free(f);
+}
+
+/* Keyword names are part of a trace's signature; metadata comes back. */
+TEST(keyword_names) {
+    mx_closure *f = fd_fn(f_ew_add), *g = NULL;
+    int32_t a[2] = {2, 3};
+    const int32_t *sa[2] = {a, a};
+    int n2[2] = {2, 2};
+    mx_vec in = inputs_of(2, sa, n2, MX_FLOAT32, FD_DENSE), out = {0};
+    const char *y[1] = {"y"}, *z[1] = {"z"}, *bad[2] = {"b", "a"};
+    mx_exporter *e = NULL;
+    CHECK_OK(mx_exporter_new(&e, path, f, false));
+    CHECK_ERR(mx_exporter_add_kw(e, &in, bad, 2), MX_ERR_VALUE); /* not ascending */
+    CHECK_ERR(mx_exporter_add_kw(e, &in, y, 3), MX_ERR_VALUE);
+    CHECK_OK(mx_exporter_add_kw(e, &in, y, 1));
+    CHECK_ERR(mx_exporter_add_kw(e, &in, y, 1), MX_ERR_VALUE); /* the same signature */
+    CHECK_OK(mx_exporter_add_kw(e, &in, z, 1));                /* other names: another */
+    CHECK_ERR(mx_exporter_set_metadata(e, NULL, 3), MX_ERR_VALUE);
+    CHECK_OK(mx_exporter_set_metadata(e, "{\"n\": 1}", 8));
+    CHECK_OK(mx_exporter_close(e));
+    CHECK_OK(mx_import_function(&g, path));
+    if (g) {
+        const char *md = NULL;
+        size_t md_len = 0;
+        CHECK_OK(mx_imported_metadata(g, &md, &md_len));
+        CHECK(md && md_len == 8 && strcmp(md, "{\"n\": 1}") == 0);
+        CHECK_ERR(mx_imported_metadata(f, &md, &md_len), MX_ERR_VALUE);
+        CHECK_OK(mx_imported_apply_kw(g, &out, &in, y, 1));
+        CHECK(out.size == 1);
+        mx_vec_clear(&out);
+        CHECK_OK(mx_imported_apply_kw(g, &out, &in, z, 1));
+        mx_vec_clear(&out);
+        const char *w[1] = {"w"};
+        CHECK_ERR(mx_imported_apply_kw(g, &out, &in, w, 1), MX_ERR_VALUE);
+        CHECK_ERR(mx_imported_apply_kw(g, &out, &in, NULL, 0), MX_ERR_VALUE);
+        CHECK_OK(mx_closure_apply(g, &out, &in)); /* a plain call ignores names */
+        mx_vec_clear(&out);
+        CHECK_ERR(mx_imported_apply_kw(f, &out, &in, y, 1), MX_ERR_VALUE); /* not imported */
+    }
+    mx_closure_free(g);
+    g = NULL;
+    /* every single-byte change of the named file loads or fails cleanly */
+    size_t len = 0;
+    unsigned char *good = read_file(&len), *b = malloc(len);
+    for (size_t i = 0; good && i < len; i++) {
+        memcpy(b, good, len);
+        b[i] ^= 0x41;
+        if (mx_import_function_bytes(&g, b, len) == MX_OK) {
+            if (mx_imported_apply_kw(g, &out, &in, y, 1) == MX_OK && out.size)
+                mx_eval(out.data, (size_t)out.size);
+            mx_vec_clear(&out);
+            mx_closure_free(g);
+            g = NULL;
+        }
+        mx_clear_error();
+    }
+    free(b);
+    free(good);
+    mx_vec_clear(&in);
+    mx_closure_free(f);
+}
+
 int main(void) {
     snprintf(path, sizeof path, "/tmp/cmlx_test_fn_%d.mlxfn", (int)getpid());
     RUN(mlp_round_trip);
@@ -362,6 +533,9 @@ int main(void) {
     RUN(shapeless);
     RUN(wrong_calls);
     RUN(corrupted_files);
+    RUN(kinds_and_forged_params);
+    RUN(forged_dtype);
+    RUN(keyword_names);
     unlink(path);
     return TEST_SUMMARY();
 }

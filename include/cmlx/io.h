@@ -220,9 +220,19 @@ MX_API int mx_exporter_new(mx_exporter **out, const char *path, const mx_closure
  * keeps the trace. MX_ERR_VALUE when a trace for the same signature is
  * already there, or f uses a primitive that cannot be exported. */
 MX_API int mx_exporter_add(mx_exporter *e, const mx_vec *inputs);
+/* mx_exporter_add where the last n_kw inputs are keyword arguments named
+ * kw_names (copied; each 1 to 255 bytes, in strictly ascending strcmp
+ * order); a file with names holds them per trace. */
+MX_API int mx_exporter_add_kw(mx_exporter *e, const mx_vec *inputs, const char *const *kw_names,
+                              int n_kw);
+/* A string written with the function (a model's configuration, say):
+ * len bytes copied from metadata, replacing any set before. */
+MX_API int mx_exporter_set_metadata(mx_exporter *e, const char *metadata, size_t len);
 /* Writes the file and frees e (whatever the status; NULL is ignored).
  * MX_ERR_VALUE when no trace was added. */
 MX_API int mx_exporter_close(mx_exporter *e);
+/* Frees e without writing anything (NULL is ignored). */
+MX_API void mx_exporter_free(mx_exporter *e);
 /* One trace of f for inputs written to path. */
 MX_API int mx_export_function(const char *path, const mx_closure *f, const mx_vec *inputs,
                               bool shapeless);
@@ -231,6 +241,16 @@ MX_API int mx_export_function(const char *path, const mx_closure *f, const mx_ve
  * trace takes is MX_ERR_VALUE. Every field of the file is checked: a bad
  * or truncated file is MX_ERR_VALUE with a message saying what is wrong. */
 MX_API int mx_import_function(mx_closure **out, const char *path);
+/* Calls f (made by mx_import_function) with inputs whose last n_kw are the
+ * keyword arguments kw_names (ascending): runs the trace exported with the
+ * same positional count, names, dtypes and shapes. Applying f as a plain
+ * closure ignores the names. outputs get new references. */
+MX_API int mx_imported_apply_kw(const mx_closure *f, mx_vec *outputs, const mx_vec *inputs,
+                                const char *const *kw_names, int n_kw);
+/* The metadata of the file f was imported from: *metadata (NUL-terminated,
+ * *len bytes before it; "" when the file has none) is owned by f and lives
+ * as long as it. */
+MX_API int mx_imported_metadata(const mx_closure *f, const char **metadata, size_t *len);
 /* mx_import_function from a buffer (copied; data may be freed after). */
 MX_API int mx_import_function_bytes(mx_closure **out, const void *data, size_t len);
 

@@ -613,5 +613,7 @@ PyObject *mxp_op_fft_stft(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_fft_istft(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_fast_cross_entropy(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_fast_gated_delta_update(PyObject *const *slots, const mx_stream *s);
+/* ---- export.c ---- */
+int mxp_export_init(PyObject *module);
 
 #endif

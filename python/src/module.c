@@ -68,7 +68,7 @@ PyMODINIT_FUNC PyInit_core(void) {
     if (mxp_dtype_init(m) < 0 || mxp_device_init(m) < 0 || mxp_memory_init(m) < 0 ||
         mxp_array_init_type(m) < 0 || add_submodules(m) < 0 || add_constants(m) < 0 ||
         mxp_ops_init(m) < 0 || mxp_random_init(m) < 0 || mxp_dtype_info_init(m) < 0 ||
-        mxp_transforms_init(m) < 0 || mxp_io_init(m) < 0) {
+        mxp_transforms_init(m) < 0 || mxp_io_init(m) < 0 || mxp_export_init(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -14,6 +14,7 @@
 #include "core/array_impl.h"
 #include "core/error.h"
 #include "core/stream.h"
+#include "function_checks.h"
 #include "io_util.h"
 #include "primitives/params.h"
 #include "primitives/params_unary.h"
@@ -24,17 +25,56 @@
 #define FN_VERSION  1u
 #define FN_MAX_NDIM 64
 #define FN_MAX_IO   64
+#define FN_MAX_NAME 255 /* bytes of a keyword name */
+#define FN_MAX_IN   256 /* inputs of one op that import checks */
+
+/* The keyword names of a trace: its last n inputs, names ascending. */
+typedef struct kwnames {
+    char **names;
+    int n;
+} kwnames;
+
+static void kwnames_free(kwnames *k) {
+    for (int i = 0; i < k->n; i++) free(k->names[i]);
+    free(k->names);
+    k->names = NULL;
+    k->n = 0;
+}
+
+static bool kwnames_equal(const kwnames *k, const char *const *names, int n) {
+    if (k->n != n) return false;
+    for (int i = 0; i < n; i++)
+        if (strcmp(k->names[i], names[i]) != 0) return false;
+    return true;
+}
 
 struct mx_exporter {
     char *path;
     mx_closure *f;
     bool shapeless;
     mxi_ctape *tapes;
+    kwnames *kw; /* one per tape */
     int n, cap;
+    char *metadata; /* NULL: none */
+    size_t metadata_len;
 };
 
 static int oom(const char *op) {
     return mxi_error(MX_ERR_MEMORY, "[%s] out of memory", op);
+}
+
+int mx_exporter_set_metadata(mx_exporter *e, const char *metadata, size_t len) {
+    if (!e || (!metadata && len))
+        return mxi_error(MX_ERR_VALUE, "[exporter] e and metadata must not be NULL");
+    if (len > UINT32_MAX)
+        return mxi_error(MX_ERR_VALUE, "[exporter] metadata of %zu bytes (at most 2^32 - 1)", len);
+    char *m = malloc(len ? len : 1);
+    if (!m) return oom("exporter");
+    if (len) memcpy(m, metadata, len);
+    free(e->metadata);
+    e->metadata = m;
+    e->metadata_len = len;
+    return MX_OK;
 }
 
 /* ---- writing ---- */
@@ -71,7 +111,23 @@ static bool same_signature(const mxi_ctape *a, const mxi_ctape *b, bool shapeles
 }
 
 int mx_exporter_add(mx_exporter *e, const mx_vec *inputs) {
+    return mx_exporter_add_kw(e, inputs, NULL, 0);
+}
+
+int mx_exporter_add_kw(mx_exporter *e, const mx_vec *inputs, const char *const *kw_names,
+                       int n_kw) {
     if (!e || !inputs) return mxi_error(MX_ERR_VALUE, "[exporter] e and inputs must not be NULL");
+    if (n_kw < 0 || n_kw > inputs->size || (n_kw && !kw_names))
+        return mxi_error(MX_ERR_VALUE, "[exporter] %d keyword names for %d inputs", n_kw,
+                         inputs->size);
+    for (int i = 0; i < n_kw; i++) {
+        size_t l = kw_names[i] ? strlen(kw_names[i]) : 0;
+        if (!l || l > FN_MAX_NAME || (i && strcmp(kw_names[i - 1], kw_names[i]) >= 0))
+            return mxi_error(MX_ERR_VALUE,
+                             "[exporter] keyword names must be non-empty, at most %d bytes, "
+                             "and in ascending order",
+                             FN_MAX_NAME);
+    }
     if (inputs->size > FN_MAX_IO)
         return mxi_error(MX_ERR_VALUE, "[exporter] at most %d inputs (got %d)", FN_MAX_IO,
                          inputs->size);
@@ -88,22 +144,33 @@ int mx_exporter_add(mx_exporter *e, const mx_vec *inputs) {
         rc = mxi_error(MX_ERR_VALUE, "[exporter] at most %d outputs (got %d)", FN_MAX_IO,
                        t.n_outputs);
     for (int i = 0; i < e->n && !rc; i++)
-        if (same_signature(&e->tapes[i], &t, e->shapeless))
+        if (same_signature(&e->tapes[i], &t, e->shapeless) &&
+            kwnames_equal(&e->kw[i], kw_names, n_kw))
             rc = mxi_error(MX_ERR_VALUE,
                            "[exporter] the function was already traced for inputs of these "
                            "dtypes and shapes");
     if (!rc && e->n == e->cap) {
         int cap = e->cap ? e->cap * 2 : 4;
         mxi_ctape *g = realloc(e->tapes, sizeof *g * (size_t)cap);
-        if (!g)
+        if (g) e->tapes = g;
+        kwnames *k = g ? realloc(e->kw, sizeof *k * (size_t)cap) : NULL;
+        if (k) e->kw = k;
+        if (!g || !k)
             rc = oom("exporter");
         else
-            e->tapes = g, e->cap = cap;
+            e->cap = cap;
     }
+    kwnames names = {0};
+    if (!rc && n_kw && !(names.names = calloc((size_t)n_kw, sizeof *names.names)))
+        rc = oom("exporter");
+    for (int i = 0; i < n_kw && !rc; i++, names.n++)
+        if (!(names.names[i] = strdup(kw_names[i]))) rc = oom("exporter");
+    if (rc) kwnames_free(&names);
     if (rc) {
         mxi_ctape_free(&t);
         return rc;
     }
+    e->kw[e->n] = names;
     e->tapes[e->n++] = t;
     return MX_OK;
 }
@@ -114,7 +181,14 @@ static void put_shape(mxi_buf *b, const mxi_cslot *s) {
     for (int d = 0; d < s->ndim; d++) mxi_buf_u32(b, (uint32_t)s->shape[d]);
 }
 
-static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index) {
+static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index, const kwnames *kw) {
+    if (kw) {
+        mxi_buf_u32(b, (uint32_t)kw->n);
+        for (int i = 0; i < kw->n; i++) {
+            mxi_buf_u16(b, (uint16_t)strlen(kw->names[i]));
+            mxi_buf_append(b, kw->names[i], strlen(kw->names[i]));
+        }
+    }
     mxi_buf_u32(b, (uint32_t)t->n_inputs);
     mxi_buf_u32(b, (uint32_t)t->n_slots);
     for (int i = 0; i < t->n_slots; i++) {
@@ -155,9 +229,15 @@ static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index) {
     return MX_OK;
 }
 
-static void exporter_free(mx_exporter *e) {
-    for (int i = 0; i < e->n; i++) mxi_ctape_free(&e->tapes[i]);
+void mx_exporter_free(mx_exporter *e) {
+    if (!e) return;
+    for (int i = 0; i < e->n; i++) {
+        mxi_ctape_free(&e->tapes[i]);
+        kwnames_free(&e->kw[i]);
+    }
     free(e->tapes);
+    free(e->kw);
+    free(e->metadata);
     mx_closure_free(e->f);
     free(e->path);
     free(e);
@@ -166,7 +246,7 @@ static void exporter_free(mx_exporter *e) {
 int mx_exporter_close(mx_exporter *e) {
     if (!e) return MX_OK;
     if (!e->n) {
-        exporter_free(e);
+        mx_exporter_free(e);
         return mxi_error(MX_ERR_VALUE, "[exporter] no trace was added: nothing to write");
     }
     /* the kind table names only the kinds used, in order of first use */
@@ -182,16 +262,23 @@ int mx_exporter_close(mx_exporter *e) {
     mxi_buf b = {0};
     mxi_buf_append(&b, FN_MAGIC, 8);
     mxi_buf_u32(&b, FN_VERSION);
-    mxi_buf_u32(&b, e->shapeless ? 1u : 0u);
+    bool named = false;
+    for (int i = 0; i < e->n; i++) named |= e->kw[i].n > 0;
+    mxi_buf_u32(&b, (e->shapeless ? 1u : 0u) | (named ? 2u : 0u) | (e->metadata ? 4u : 0u));
     mxi_buf_u32(&b, (uint32_t)n_kinds);
     for (int i = 0; i < n_kinds; i++) {
         const char *name = mxi_primitives[kinds[i]].name;
         mxi_buf_u16(&b, (uint16_t)strlen(name));
         mxi_buf_append(&b, name, strlen(name));
     }
+    if (e->metadata) {
+        mxi_buf_u32(&b, (uint32_t)e->metadata_len);
+        mxi_buf_append(&b, e->metadata, e->metadata_len);
+    }
     mxi_buf_u32(&b, (uint32_t)e->n);
     int rc = MX_OK;
-    for (int i = 0; i < e->n && !rc; i++) rc = put_tape(&b, &e->tapes[i], kind_index);
+    for (int i = 0; i < e->n && !rc; i++)
+        rc = put_tape(&b, &e->tapes[i], kind_index, named ? &e->kw[i] : NULL);
     if (!rc) rc = mxi_buf_check(&b, "export_function");
     int fd = -1;
     if (!rc) rc = mxi_open_write(&fd, e->path, "export_function");
@@ -201,7 +288,7 @@ int mx_exporter_close(mx_exporter *e) {
         if (!rc) rc = rc2;
     }
     mxi_buf_free(&b);
-    exporter_free(e);
+    mx_exporter_free(e);
     return rc;
 }
 
@@ -212,7 +299,7 @@ int mx_export_function(const char *path, const mx_closure *f, const mx_vec *inpu
     if (rc) return rc;
     rc = mx_exporter_add(e, inputs);
     if (rc) {
-        exporter_free(e);
+        mx_exporter_free(e);
         return rc;
     }
     return mx_exporter_close(e);
@@ -258,9 +345,12 @@ static int get_count(rd *r, uint32_t *v, size_t min_bytes, const char *what) {
 
 typedef struct ftrace {
     mxi_ctape tape;
+    kwnames kw;
 } ftrace;
 
 typedef struct fpayload {
+    char *metadata; /* "" when the file has none */
+    size_t metadata_len;
     bool shapeless;
     ftrace *traces;
     int n;
@@ -268,8 +358,12 @@ typedef struct fpayload {
 
 static void fpayload_free(void *p) {
     fpayload *f = p;
-    for (int i = 0; i < f->n; i++) mxi_ctape_free(&f->traces[i].tape);
+    for (int i = 0; i < f->n; i++) {
+        mxi_ctape_free(&f->traces[i].tape);
+        kwnames_free(&f->traces[i].kw);
+    }
     free(f->traces);
+    free(f->metadata);
     free(f);
 }
 
@@ -410,11 +504,23 @@ static size_t slot_size(const mxi_cslot *s) {
     return n;
 }
 
+/* The op rebuilt on the stand-ins of its inputs (function_checks.c). */
+static int rebuild(mxi_ctape *t, int k, mx_array **vals) {
+    mxi_cop *op = &t->ops[k];
+    if (!mxi_fn_checked_kind(op->kind))
+        return mxi_error(MX_ERR_VALUE, "[import_function] op %d: importing %s is not supported", k,
+                         mxi_primitives[op->kind].name);
+    mx_array *ins[FN_MAX_IN];
+    if (op->n_in > FN_MAX_IN) return bad_params(k);
+    for (int i = 0; i < op->n_in; i++) ins[i] = vals[op->in[i]];
+    return mxi_fn_check_kind(op, ins, &t->slots[op->out0], k);
+}
+
 /* Parameters and shapes the kernels trust, for the kinds whose rules are
  * known here; the others are checked only structurally (see
  * docs/function_format.md). */
-static int check_op(const mxi_ctape *t, int k, bool shapeless) {
-    const mxi_cop *op = &t->ops[k];
+static int check_op(mxi_ctape *t, int k, bool shapeless, mx_array **vals) {
+    mxi_cop *op = &t->ops[k];
     const mxi_cslot *o = &t->slots[op->out0];
     const mxi_cslot *a = op->n_in ? &t->slots[op->in[0]] : NULL;
     mxi_shapes_fn f = mxi_primitives[op->kind].output_shapes;
@@ -470,7 +576,8 @@ static int check_op(const mxi_ctape *t, int k, bool shapeless) {
                 memcmp(x->shape, o->shape, sizeof(int32_t) * (size_t)o->ndim) != 0)
                 return bad_params(k);
         }
-        return MX_OK;
+        /* and dtypes: the kernels read every input as the first one's */
+        return rebuild(t, k, vals);
     }
     if (shapeless) /* the kinds below are checked against their traced shapes */
         return mxi_error(MX_ERR_VALUE,
@@ -535,10 +642,60 @@ static int check_op(const mxi_ctape *t, int k, bool shapeless) {
         return MX_OK;
     }
     default:
+        if (mxi_fn_checked_kind(op->kind)) return rebuild(t, k, vals);
         /* kinds whose parameters are not checked here are not read */
         return mxi_error(MX_ERR_VALUE, "[import_function] op %d: importing %s is not supported", k,
                          mxi_primitives[op->kind].name);
     }
+}
+
+/* Checks every op on stand-ins of the slots: arrays of the slots' dtypes
+ * and shapes without data (never evaluated), constants as they are. */
+static int check_ops(mxi_ctape *t, bool shapeless) {
+    mx_array **vals = calloc((size_t)(t->n_slots ? t->n_slots : 1), sizeof *vals);
+    if (!vals) return oom("import_function");
+    int rc = MX_OK;
+    for (int i = 0; i < t->n_slots && !rc; i++) {
+        const mxi_cslot *s = &t->slots[i];
+        vals[i] = s->kind == MXI_SLOT_CONST ? mx_array_retain(s->constant)
+                                            : mxi_array_alloc(s->dtype, s->shape, s->ndim);
+        if (!vals[i]) rc = oom("import_function");
+    }
+    for (int k = 0; k < t->n_ops && !rc; k++) rc = check_op(t, k, shapeless, vals);
+    for (int i = 0; i < t->n_slots; i++) mx_array_free(vals[i]);
+    free(vals);
+    return rc;
+}
+
+/* The keyword names heading a trace of a named file: ascending, each 1 to
+ * FN_MAX_NAME bytes, at most FN_MAX_IO of them (checked against the
+ * trace's inputs by the caller). */
+static int get_kwnames(rd *r, kwnames *k) {
+    uint32_t n = 0;
+    int rc = get_count(r, &n, 3, "keyword names");
+    if (rc) return rc;
+    if (n > FN_MAX_IO)
+        return mxi_error(MX_ERR_VALUE, "[import_function] %u keyword names (at most %d)", n,
+                         FN_MAX_IO);
+    if (n && !(k->names = calloc(n, sizeof *k->names))) return oom("import_function");
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char lb[2];
+        if ((rc = get(r, lb, 2))) return rc;
+        size_t l = mxi_le16(lb);
+        if (!l || l > FN_MAX_NAME)
+            return mxi_error(MX_ERR_VALUE, "[import_function] keyword name %u: bad length", i);
+        if (l > r->len - r->off) return trunc_err();
+        if (!(k->names[i] = malloc(l + 1))) return oom("import_function");
+        k->n++;
+        memcpy(k->names[i], r->p + r->off, l);
+        k->names[i][l] = 0;
+        r->off += l;
+        if (strlen(k->names[i]) != l || (i && strcmp(k->names[i - 1], k->names[i]) >= 0))
+            return mxi_error(MX_ERR_VALUE,
+                             "[import_function] keyword names must be distinct, ascending and "
+                             "free of NUL bytes");
+    }
+    return MX_OK;
 }
 
 static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_kinds,
@@ -575,8 +732,7 @@ static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_
                                        (int)i >= t->ops[s->index].out0 + t->ops[s->index].n_out))
             return mxi_error(MX_ERR_VALUE, "[import_function] slot %u: no op makes it", i);
     }
-    for (uint32_t k = 0; k < n_ops; k++)
-        if ((rc = check_op(t, (int)k, shapeless))) return rc;
+    if ((rc = check_ops(t, shapeless))) return rc;
     for (uint32_t k = 0; k < n_ops; k++) {
         const mxi_cop *op = &t->ops[k];
         for (int o = 0; o < op->n_out; o++)
@@ -612,16 +768,21 @@ static bool trace_matches(const mxi_ctape *t, const mx_vec *in, bool shapeless) 
     return true;
 }
 
-static int imported_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
-    fpayload *f = payload;
+/* Runs the first trace taking inputs (their last n_kw named kw_names;
+ * kw_names NULL: any names). */
+static int call_trace(const fpayload *f, mx_vec *outputs, const mx_vec *inputs,
+                      const char *const *kw_names, int n_kw) {
     const mxi_ctape *t = NULL;
     for (int i = 0; i < f->n && !t; i++)
-        if (trace_matches(&f->traces[i].tape, inputs, f->shapeless)) t = &f->traces[i].tape;
+        if (trace_matches(&f->traces[i].tape, inputs, f->shapeless) &&
+            (!kw_names || kwnames_equal(&f->traces[i].kw, kw_names, n_kw)))
+            t = &f->traces[i].tape;
     if (!t)
         return mxi_error(MX_ERR_VALUE,
                          "[import_function] no trace in the file takes these %d inputs (their "
-                         "number, dtypes%s differ from each of the %d traces)",
-                         inputs->size, f->shapeless ? " or ndims" : " or shapes", f->n);
+                         "number, dtypes%s%s differ from each of the %d traces)",
+                         inputs->size, f->shapeless ? " or ndims" : " or shapes",
+                         kw_names ? ", keyword names" : "", f->n);
     mx_array **res = calloc((size_t)(t->n_outputs ? t->n_outputs : 1), sizeof *res);
     if (!res) return oom("import_function");
     int rc = mxi_ctape_replay(t, inputs->data, res, f->shapeless);
@@ -632,6 +793,29 @@ static int imported_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
     for (int i = 0; i < t->n_outputs; i++) mx_array_free(res[i]);
     free(res);
     return rc;
+}
+
+static int imported_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
+    return call_trace(payload, outputs, inputs, NULL, 0);
+}
+
+int mx_imported_metadata(const mx_closure *f, const char **metadata, size_t *len) {
+    fpayload *p = f ? mxi_closure_payload(f, imported_call) : NULL;
+    if (!p) return mxi_error(MX_ERR_VALUE, "[import_function] not an imported function");
+    if (!metadata || !len) return mxi_error(MX_ERR_VALUE, "[import_function] bad arguments");
+    *metadata = p->metadata;
+    *len = p->metadata_len;
+    return MX_OK;
+}
+
+int mx_imported_apply_kw(const mx_closure *f, mx_vec *outputs, const mx_vec *inputs,
+                         const char *const *kw_names, int n_kw) {
+    fpayload *p = f ? mxi_closure_payload(f, imported_call) : NULL;
+    if (!p) return mxi_error(MX_ERR_VALUE, "[import_function] not an imported function");
+    if (!outputs || !inputs || n_kw < 0 || n_kw > inputs->size || (n_kw && !kw_names))
+        return mxi_error(MX_ERR_VALUE, "[import_function] bad arguments");
+    static const char *const none[1] = {""};
+    return call_trace(p, outputs, inputs, n_kw ? kw_names : none, n_kw);
 }
 
 static int kind_by_name(mxi_prim_kind *out, const char *name, size_t len) {
@@ -661,7 +845,7 @@ int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
         return mxi_error(MX_ERR_VALUE, "[import_function] unsupported version %u (reads %u)",
                          version, FN_VERSION);
     if ((rc = get_u32(&r, &flags))) return rc;
-    if (flags > 1) return mxi_error(MX_ERR_VALUE, "[import_function] unknown flags 0x%x", flags);
+    if (flags > 7) return mxi_error(MX_ERR_VALUE, "[import_function] unknown flags 0x%x", flags);
     if ((rc = get_count(&r, &n_kinds, 2, "primitive names"))) return rc;
     if (n_kinds > MXI_PRIM_COUNT)
         return mxi_error(MX_ERR_VALUE, "[import_function] %u primitive names (more than exist)",
@@ -675,16 +859,35 @@ int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
         if ((rc = kind_by_name(&kinds[i], (const char *)r.p + r.off, l))) return rc;
         r.off += l;
     }
+    uint32_t md_len = 0;
+    size_t md_off = 0;
+    if (flags & 4) {
+        if ((rc = get_count(&r, &md_len, 1, "metadata bytes"))) return rc;
+        md_off = r.off;
+        r.off += md_len;
+    }
     if ((rc = get_count(&r, &n_traces, 12, "traces"))) return rc;
     if (!n_traces) return mxi_error(MX_ERR_VALUE, "[import_function] the file holds no trace");
     fpayload *f = calloc(1, sizeof *f);
     if (!f) return oom("import_function");
+    f->metadata = malloc((size_t)md_len + 1);
+    if (!f->metadata) {
+        free(f);
+        return oom("import_function");
+    }
+    if (md_len) memcpy(f->metadata, r.p + md_off, md_len);
+    f->metadata[md_len] = 0;
+    f->metadata_len = md_len;
     f->shapeless = flags & 1;
     f->traces = calloc(n_traces, sizeof *f->traces);
     if (!f->traces) rc = oom("import_function");
     for (uint32_t i = 0; i < n_traces && !rc; i++) {
         f->n++;
-        rc = get_tape(&r, &f->traces[i].tape, kinds, n_kinds, f->shapeless);
+        if (flags & 2) rc = get_kwnames(&r, &f->traces[i].kw);
+        if (!rc) rc = get_tape(&r, &f->traces[i].tape, kinds, n_kinds, f->shapeless);
+        if (!rc && f->traces[i].kw.n > f->traces[i].tape.n_inputs)
+            rc = mxi_error(MX_ERR_VALUE,
+                           "[import_function] trace %u: more keyword names than inputs", i);
     }
     if (!rc && r.off != len)
         rc = mxi_error(MX_ERR_VALUE, "[import_function] %zu bytes after the last trace",
