@@ -18,18 +18,20 @@
 /* Positional and keyword arrays of a call, in MLX's two forms: (*arrays,
  * **arrays) or (tuple_of_arrays[, dict_of_arrays]). *pos gets a new tuple
  * of arrays and *kw a new dict with the keywords sorted by name (empty when
- * none). 0, or -1 with ValueError. */
+ * none). A list stands for a tuple, as in MLX. 0, or -1 with ValueError. */
 static int split_call(PyObject *args, PyObject *kwargs, PyObject **pos, PyObject **kw,
                       const char *op) {
     *pos = NULL;
     *kw = NULL;
     Py_ssize_t n = PyTuple_GET_SIZE(args);
-    PyObject *p = args, *d = kwargs;
+    PyObject *p = args, *d = kwargs, *listed = NULL;
     bool kw_empty = !kwargs || PyDict_GET_SIZE(kwargs) == 0;
     if (kw_empty && n >= 1 && n <= 2 &&
-        (PyTuple_Check(PyTuple_GET_ITEM(args, 0)) || PyDict_Check(PyTuple_GET_ITEM(args, 0)))) {
+        (PyTuple_Check(PyTuple_GET_ITEM(args, 0)) || PyList_Check(PyTuple_GET_ITEM(args, 0)) ||
+         PyDict_Check(PyTuple_GET_ITEM(args, 0)))) {
         PyObject *a0 = PyTuple_GET_ITEM(args, 0), *a1 = n == 2 ? PyTuple_GET_ITEM(args, 1) : NULL;
-        if (PyTuple_Check(a0) && (!a1 || PyDict_Check(a1))) {
+        if ((PyTuple_Check(a0) || PyList_Check(a0)) && (!a1 || PyDict_Check(a1))) {
+            if (PyList_Check(a0) && !(a0 = listed = PyList_AsTuple(a0))) return -1;
             p = a0;
             d = a1;
         } else if (PyDict_Check(a0) && !a1) {
@@ -45,6 +47,7 @@ static int split_call(PyObject *args, PyObject *kwargs, PyObject **pos, PyObject
     PyObject *keys = d ? PyDict_Keys(d) : PyList_New(0);
     if (!keys || PyList_Sort(keys) < 0) {
         Py_XDECREF(keys);
+        Py_XDECREF(listed);
         return -1;
     }
     PyObject *sorted = PyDict_New();
@@ -53,14 +56,21 @@ static int split_call(PyObject *args, PyObject *kwargs, PyObject **pos, PyObject
         if (!v || !PyUnicode_Check(k) || !mxp_is_array(v)) {
             Py_DECREF(keys);
             Py_DECREF(sorted);
-            if (PyErr_Occurred()) return -1;
+            if (PyErr_Occurred()) {
+                Py_XDECREF(listed);
+                return -1;
+            }
             goto bad;
         }
         if (PyDict_SetItem(sorted, k, v) < 0) Py_CLEAR(sorted);
     }
     Py_DECREF(keys);
-    if (!sorted) return -1;
+    if (!sorted) {
+        Py_XDECREF(listed);
+        return -1;
+    }
     *pos = p ? Py_NewRef(p) : PyTuple_New(0);
+    Py_XDECREF(listed);
     *kw = sorted;
     if (!*pos) {
         Py_CLEAR(*kw);
@@ -68,6 +78,7 @@ static int split_call(PyObject *args, PyObject *kwargs, PyObject **pos, PyObject
     }
     return 0;
 bad:
+    Py_XDECREF(listed);
     PyErr_Format(PyExc_ValueError,
                  "[%s] Inputs can either be a variable number of positional and keyword arrays or "
                  "a single tuple and/or dictionary of arrays.",

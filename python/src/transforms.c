@@ -267,7 +267,7 @@ static int flatten_out(pyfn *p, PyObject *res, mx_vec *outputs) {
         if (PyList_Check(res) || PyTuple_Check(res)) {
             for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(res); i++)
                 if (!mxp_is_array(PySequence_Fast_GET_ITEM(res, i))) {
-                    PyErr_Format(PyExc_TypeError,
+                    PyErr_Format(PyExc_ValueError,
                                  "%s The function must return an array or a list of arrays; "
                                  "item %zd is %s.",
                                  p->tag, i, mxp_type_name(PySequence_Fast_GET_ITEM(res, i)));
@@ -275,7 +275,7 @@ static int flatten_out(pyfn *p, PyObject *res, mx_vec *outputs) {
                 }
             break;
         }
-        PyErr_Format(PyExc_TypeError,
+        PyErr_Format(PyExc_ValueError,
                      "%s The function must return an array or a list of arrays, not %s.", p->tag,
                      mxp_type_name(res));
         return -1;

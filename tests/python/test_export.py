@@ -417,3 +417,16 @@ def test_metadata(tmp_path):
         mx.export_function(p, lambda a: a, x, metadata=3)
     with pytest.raises(TypeError):
         mx.exporter(p, lambda a: a, metadata=3)
+
+
+def test_list_of_inputs_and_non_array_outputs(tmp_path):
+    p = str(tmp_path / "f.mlxfn")
+    x = mx.array([1.0, -2.0, 3.0])
+    mx.export_function(p, lambda a: mx.abs(a), [x])  # a list stands for the args tuple
+    f = mx.import_function(p)
+    for call in (f([x]), f((x,)), f(x)):
+        assert mx.array_equal(call[0], mx.abs(x))
+    with pytest.raises(ValueError):
+        mx.export_function(p, lambda: (mx.zeros((3, 3)), 1))
+    with pytest.raises(ValueError):
+        mx.export_function(p, lambda a: mx.abs(a[0][0]), [[mx.array(1.0)]])
