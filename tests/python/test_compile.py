@@ -264,3 +264,68 @@ def test_cycle_through_the_cache_is_collected():
     del h
     gc.collect()
     assert ref() is None
+
+
+# ---- shapeless compile re-derives shapes from the inputs ----
+
+
+def _shapeless_matches(f, *calls):
+    cf = mx.compile(f, shapeless=True)
+    for args in calls:
+        got, want = cf(*args), f(*args)
+        got = got if isinstance(got, (list, tuple)) else [got]
+        want = want if isinstance(want, (list, tuple)) else [want]
+        for g, w in zip(got, want):
+            assert g.shape == w.shape
+            assert np.allclose(np.array(g), np.array(w), equal_nan=True)
+
+
+def test_shapeless_broadcasting_elementwise():
+    r = np.random.default_rng(0)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+    _shapeless_matches(lambda x, y: x * y + 1.0, (a(2, 2), a(2)), (a(3, 5), a(5)), (a(4, 1), a(3)))
+    _shapeless_matches(lambda x, y: mx.broadcast_arrays(x, y), (a(1, 3), a(2, 1)), (a(1, 5), a(4, 1)))
+
+
+def test_shapeless_reshape_reduce_slice_transpose():
+    r = np.random.default_rng(1)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+    _shapeless_matches(lambda x: x * x.sum(-1, keepdims=False)[:, None], (a(3, 2),), (a(1, 2),), (a(4, 6),))
+    # x.shape[0] is a number fixed at trace time (as in MLX); -1 follows the input
+    cf = mx.compile(lambda x: x.reshape(x.shape[0], -1), shapeless=True)
+    assert cf(a(2, 3, 4)).shape == (2, 12)
+    assert cf(a(2, 5, 2)).shape == (2, 10)
+    _shapeless_matches(lambda x: mx.flatten(x, 1).T, (a(2, 3, 4),), (a(3, 2, 5),))
+    _shapeless_matches(lambda x: x[:, -1, :], (a(2, 3, 4),), (a(1, 3, 7),))
+    _shapeless_matches(lambda x: (x.max(0), x.argmin(1), mx.logsumexp(x, 1)), (a(3, 4),), (a(5, 2),))
+    _shapeless_matches(lambda x: mx.mean(x, keepdims=True), (a(2),), (a(7),))
+    _shapeless_matches(lambda x: mx.var(x, 0) + mx.mean(x, axis=1)[None], (a(3, 3),), (a(5, 5),))
+    _shapeless_matches(lambda x: (mx.zeros_like(x), mx.ones_like(x) * 2, mx.full_like(x, 3)), (a(1, 32),), (a(2, 16),))
+    _shapeless_matches(lambda x: mx.concatenate([x, 2 * x], 0), (a(2, 3),), (a(4, 5),))
+
+
+def test_shapeless_matmul_and_addmm():
+    r = np.random.default_rng(2)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+    _shapeless_matches(lambda x, y: x @ y, (a(2, 1, 4, 2), a(3, 2, 5)), (a(3, 1, 2, 6), a(2, 6, 3)))
+    _shapeless_matches(lambda c, x, y: mx.addmm(c, x, y, alpha=2.0, beta=0.5),
+                       (a(2, 4), a(2, 3), a(3, 4)), (a(5), a(3, 6), a(6, 5)))
+    g = mx.grad(lambda x, y: (x @ y).sum(), argnums=(0, 1))
+    _shapeless_matches(g, (a(2, 1, 4, 2), a(3, 2, 5)), (a(3, 1, 4, 2), a(2, 2, 5)))
+
+
+def test_shapeless_errors():
+    f = mx.compile(lambda x: x.reshape(6, -1), shapeless=True)
+    assert f(mx.zeros((2, 3, 4))).shape == (6, 4)
+    assert f(mx.zeros((2, 3, 8))).shape == (6, 8)
+    with pytest.raises(ValueError):
+        f(mx.zeros((5, 5, 5)))
+    b = mx.ones((2, 2))
+    f = mx.compile(lambda x: mx.broadcast_to(x, b.shape), shapeless=True)
+    assert f(mx.array([1.0, 2.0])).shape == (2, 2)
+    with pytest.raises(ValueError):
+        f(mx.array([1.0, 2.0, 3.0]))
+    f = mx.compile(lambda x: x[1:3], shapeless=True)
+    assert f(mx.arange(4)).tolist() == [1, 2]
+    with pytest.raises(ValueError):
+        f(mx.arange(2))
