@@ -104,6 +104,14 @@ static PyObject *unflatten(PyObject *o, const mx_vec *vals, int *index, int dept
                 PyTuple_SET_ITEM(res, i, item);
         }
         Py_DECREF(seq);
+        if (res && !is_list && !PyTuple_CheckExact(o)) {
+            /* a tuple subclass keeps its type: a named tuple from its
+             * fields, any other from the items */
+            PyObject *t = res, *ty = (PyObject *)Py_TYPE(o);
+            res = PyObject_HasAttrString(ty, "_fields") ? PyObject_Call(ty, t, NULL)
+                                                        : PyObject_CallOneArg(ty, t);
+            Py_DECREF(t);
+        }
         return res;
     }
     if (PyDict_Check(o)) {

@@ -227,6 +227,41 @@ static int record_node(mxi_ctape *t, mxi_ptrmap *where, mxi_node *nd, bool shape
     return rc;
 }
 
+/* Whether the unevaluated graph behind a reaches an array in primals (seen
+ * collects the nodes walked). */
+static bool reaches(const mx_array *a, const mxi_ptrmap *primals, mxi_ptrmap *seen, int depth) {
+    if (mxi_ptrmap_get(primals, a)) return true;
+    const mxi_node *n = a->node;
+    if (!n || depth > 10000 || mxi_ptrmap_get(seen, n)) return false;
+    if (mxi_ptrmap_put(seen, (void *)n, (void *)1)) return false;
+    for (int i = 0; i < n->n_inputs; i++)
+        if (reaches(n->inputs[i], primals, seen, depth + 1)) return true;
+    return false;
+}
+
+/* A captured value computed from an argument outside the function (an
+ * array the function closes over, not evaluated, built from the array it is
+ * also given) would bake the argument in as a constant: an error, as MLX. */
+static int check_uncaptured(const mxi_ctape *t, const mxi_trace *tr) {
+    mxi_ptrmap primals = {0}, seen = {0};
+    int rc = MX_OK;
+    for (int i = 0; i < tr->tracers.size && !rc; i++) {
+        const mxi_node *n = tr->tracers.data[i]->node;
+        if (n && n->n_inputs == 1 && mxi_ptrmap_put(&primals, n->inputs[0], (void *)1)) rc = oom();
+    }
+    for (int i = 0; i < t->n_slots && !rc; i++) {
+        const mxi_cslot *s = &t->slots[i];
+        /* an outer transform's tracer is that transform's business */
+        if (s->kind == MXI_SLOT_CONST && s->constant->node && !s->constant->tracer && primals.len &&
+            reaches(s->constant, &primals, &seen, 0))
+            rc = mxi_error(MX_ERR_VALUE, "[compile] Attempting to compile a function with "
+                                         "uncaptured inputs is not allowed.");
+    }
+    mxi_ptrmap_free(&primals);
+    mxi_ptrmap_free(&seen);
+    return rc;
+}
+
 /* The tape of the graph from the trace's tracers to roots. Keys are the
  * arrays of the trace (kept alive by roots and the tracers meanwhile). */
 static int build_tape(mxi_ctape *t, mxi_trace *tr, mx_array *const *roots, int n_roots,
@@ -634,6 +669,7 @@ static int trace_entry(cpayload *c, centry *e, mx_vec *all) {
         e->tape.n_outputs = outs.size;
         e->tape.n_state_out = n_state;
         rc = build_tape(&e->tape, &tr, roots.data, roots.size, c->opts.shapeless);
+        if (!rc) rc = check_uncaptured(&e->tape, &tr);
     }
     mx_vec_clear(&roots);
     mx_vec_clear(&outs);

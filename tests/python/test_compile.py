@@ -329,3 +329,76 @@ def test_shapeless_errors():
     assert f(mx.arange(4)).tolist() == [1, 2]
     with pytest.raises(ValueError):
         f(mx.arange(2))
+
+
+def test_outputs_keep_tuple_subclasses():
+    from typing import NamedTuple
+
+    class Pair(NamedTuple):
+        a: mx.array
+        b: mx.array
+
+    class Vec(tuple):
+        pass
+
+    f = mx.compile(lambda p: Pair(p.a + 10, p.b * 10))
+    out = f(Pair(mx.array([1, 2]), mx.array([3, 4])))
+    assert isinstance(out, Pair)
+    assert out.a.tolist() == [11, 12] and out.b.tolist() == [30, 40]
+    g = mx.compile(lambda t: Vec([t[0] - 1, t[1] + 1]))
+    out = g(Vec([mx.array(1), mx.array(2)]))
+    assert isinstance(out, Vec) and out[0].item() == 0 and out[1].item() == 3
+
+
+def test_compiled_function_reads_as_the_function():
+    import inspect
+
+    def inner(x, y: str = "a"):
+        """Docs."""
+        return x
+
+    c = mx.compile(inner)
+    assert c.__name__ == "inner" and c.__doc__ == "Docs."
+    assert c.__qualname__ == inner.__qualname__ and c.__module__ == inner.__module__
+    assert c.__wrapped__ is inner
+    assert inspect.signature(c) == inspect.signature(inner)
+
+
+def test_random_state_as_compiled_state():
+    from functools import partial
+
+    @partial(mx.compile, inputs=mx.random.state, outputs=mx.random.state)
+    def draw():
+        return mx.random.uniform(shape=(4,))
+
+    mx.random.seed(7)
+    got = [draw().tolist(), draw().tolist(), mx.random.uniform(shape=(4,)).tolist()]
+    mx.random.seed(7)
+    want = [mx.random.uniform(shape=(4,)).tolist() for _ in range(3)]
+    assert got == want
+    assert got[0] != got[1]
+
+
+def test_captured_graph_of_the_argument_is_an_error():
+    x = mx.array([1, 2, 3]) + 2
+    with pytest.raises(ValueError):
+        mx.compile(lambda a: a + (x + 1))(x)
+    # an unevaluated capture that does not read the argument is fine
+    w = mx.exp(mx.array([1.0]))
+    assert np.allclose(mx.compile(lambda a: a + w)(mx.ones(3)), np.e + 1)
+
+
+def test_scalar_broadcast_fuses_and_is_shared():
+    from io import StringIO
+
+    def fun(x, y, z):
+        yy = mx.broadcast_to(y, z.shape)
+        return x + yy * z, yy.sum()
+
+    a, b, c = mx.random.normal((10, 10)), mx.array(0.1), mx.random.normal((10, 10))
+    d = mx.compile(fun)(a, b, c)
+    s = StringIO()
+    mx.export_to_dot(s, d1=d[0], d2=d[1])
+    assert "CompiledBroadcastMultiplyAdd" in s.getvalue()
+    e = fun(a, b, c)
+    assert np.allclose(d[0], e[0], atol=1e-6) and np.allclose(d[1], e[1], atol=1e-5)
