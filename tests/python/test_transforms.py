@@ -588,3 +588,51 @@ def test_undifferentiated_arguments_pass_through_untouched():
     assert seen[-1][0] is Box and seen[-1][1] is tag
     assert v.item() == 5.0
     assert g.tolist() == [2.0, 3.0]
+
+
+def _loop(f, args, axes):
+    """f applied slice by slice along axes (None: passed whole), stacked."""
+    n = [a.shape[ax] for a, ax in zip(args, axes) if ax is not None][0]
+    outs = []
+    for i in range(n):
+        sl = [a if ax is None else mx.take(a, i, axis=ax) for a, ax in zip(args, axes)]
+        outs.append(f(*sl))
+    return mx.stack(outs)
+
+
+@pytest.mark.parametrize(
+    "axes,shapes",
+    [((0, None), ((2, 3), ())), ((1, None), ((2, 3), ())), ((0, 0), ((3, 4), (3,))),
+     ((2, 0), ((2, 3, 4), (4,))), ((0, 0), ((2, 3, 4), (2,)))],
+)
+def test_vmap_gather_with_0d_indices_against_loop(axes, shapes):
+    r = np.random.default_rng(3)
+    a = mx.array(r.standard_normal(shapes[0]).astype(np.float32))
+    hi = shapes[0][1] if axes[0] == 0 else shapes[0][0]
+    idx = mx.array(r.integers(0, min(hi, 2), size=shapes[1]).astype(np.int32))
+    f = lambda x, i: x[i]  # noqa: E731
+    got = mx.vmap(f, axes)(a, idx)
+    want = _loop(f, (a, idx), axes)
+    assert got.shape == want.shape and np.allclose(got, want)
+
+
+def test_vmap_scatter_against_loop():
+    def put(a, idx, upd):
+        a = a + 0  # the loop below must not write into the shared argument
+        a[idx] = upd
+        return a
+
+    def add_at(a, idx):
+        return a.at[idx].add(mx.array(1.0))
+
+    a = mx.zeros((3, 4))
+    idx = mx.array([0, 1, 2])
+    upd = mx.array([1.0, 2.0, 3.0])
+    for axes in [(0, 0, 0), (None, 0, 0), (None, 0, None), (0, None, 0), (1, None, None)]:
+        args = (a if axes[0] != 1 else mx.zeros((4, 3)), idx if axes[1] == 0 else mx.array(1),
+                upd if axes[2] == 0 else mx.array(5.0))
+        got = mx.vmap(put, axes)(*args)
+        assert np.array_equal(got, _loop(put, args, axes)), axes
+    b = mx.array([[1.0, 2.0, 3.0], [2.0, 3.0, 4.0]])
+    assert mx.vmap(add_at, (0, None))(b, mx.array(0)).tolist() == [[2, 2, 3], [3, 3, 4]]
+    assert mx.vmap(add_at, (1, None), 1)(b, mx.array(0)).tolist() == [[2, 3, 4], [2, 3, 4]]
