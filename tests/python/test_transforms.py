@@ -636,3 +636,38 @@ def test_vmap_scatter_against_loop():
     b = mx.array([[1.0, 2.0, 3.0], [2.0, 3.0, 4.0]])
     assert mx.vmap(add_at, (0, None))(b, mx.array(0)).tolist() == [[2, 2, 3], [3, 3, 4]]
     assert mx.vmap(add_at, (1, None), 1)(b, mx.array(0)).tolist() == [[2, 3, 4], [2, 3, 4]]
+
+
+def _cumprod_jacobian(x, reverse, inclusive):
+    """d y_i / d x_k of the cumulative product, by products (no division)."""
+    n = len(x)
+    J = np.zeros((n, n))
+    for i in range(n):
+        if reverse:
+            idx = list(range(i if inclusive else i + 1, n))
+        else:
+            idx = list(range(0, i + 1 if inclusive else i))
+        for k in idx:
+            J[i, k] = np.prod([x[j] for j in idx if j != k])
+    return J
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("inclusive", [True, False])
+def test_cumprod_derivatives_with_zeros(reverse, inclusive):
+    t = np.array([0.3, -1.0, 2.0, 0.5, 1.5], np.float32)
+    for x in ([2.0, 1.0, 2.0, 2.0, 3.0], [2.0, 0.0, 2.0, 2.0, 3.0], [2.0, 0.0, 2.0, 0.0, 3.0],
+              [0.0, 0.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0, 0.0]):
+        J = _cumprod_jacobian(x, reverse, inclusive)
+        f = lambda y: mx.cumprod(y, reverse=reverse, inclusive=inclusive)  # noqa: E731
+        xa = mx.array(np.array(x, np.float32))
+        _, (jt,) = mx.jvp(f, [xa], [mx.array(t)])
+        _, (gt,) = mx.vjp(f, [xa], [mx.array(t)])
+        assert np.allclose(jt, J @ t, atol=1e-5), (x, np.array(jt), J @ t)
+        assert np.allclose(gt, J.T @ t, atol=1e-5), (x, np.array(gt), J.T @ t)
+    # along an axis of a matrix, against the same reference row by row
+    x = np.array([[1.0, 0.0, 2.0], [3.0, 4.0, 0.0]], np.float32)
+    w = np.arange(6, dtype=np.float32).reshape(2, 3)
+    g = mx.grad(lambda a: (mx.cumprod(a, axis=1, reverse=reverse, inclusive=inclusive) * mx.array(w)).sum())(mx.array(x))
+    want = np.stack([_cumprod_jacobian(r, reverse, inclusive).T @ wr for r, wr in zip(x, w)])
+    assert np.allclose(g, want)
