@@ -175,6 +175,10 @@ static int vmap_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
         mx_array *o = outs.data[j], *r = NULL;
         int oa = v->axes[v->n_in + (v->n_out == 1 ? 0 : j)];
         batched *b = mxi_ptrmap_get(&bm, o);
+        if (b && b->axis < 0) { /* a rule found it the same for every slice */
+            o = b->a;
+            b = NULL;
+        }
         if (oa == MX_VMAP_NONE) {
             rc = mxi_error(MX_ERR_VALUE, "[vmap] out axes must name an axis");
             break;

@@ -671,3 +671,72 @@ def test_cumprod_derivatives_with_zeros(reverse, inclusive):
     g = mx.grad(lambda a: (mx.cumprod(a, axis=1, reverse=reverse, inclusive=inclusive) * mx.array(w)).sum())(mx.array(x))
     want = np.stack([_cumprod_jacobian(r, reverse, inclusive).T @ wr for r, wr in zip(x, w)])
     assert np.allclose(g, want)
+
+
+def test_grad_function_sees_the_callers_containers():
+    model = [mx.array(0.0), mx.array(1.0)]
+
+    def f(m):
+        assert m is model
+        m[1] = mx.array(2.0)
+        return m[0] * 3
+
+    assert mx.grad(f)(model)[0].item() == 3.0
+    assert model[0].item() == 0.0 and model[1].item() == 2.0  # tracer put back, store kept
+    d = {"a": mx.array(1.0)}
+
+    def g(x):
+        x["b"] = 3
+        return x["a"] * 2
+
+    assert mx.grad(g)(d)["a"].item() == 2.0 and d["b"] == 3 and d["a"].item() == 1.0
+    m = [mx.array(1.5)]
+
+    def h(x):
+        x[0] = x[0] * 2
+        return x[0].sum()
+
+    assert mx.grad(h)(m)[0].item() == 2.0 and m[0].item() == 3.0
+
+
+def test_custom_function_vmap_rule():
+    my_exp = mx.custom_function(mx.exp)
+    assert np.allclose(mx.vmap(my_exp)(mx.ones(3)), np.exp(1.0))
+
+    @my_exp.vmap
+    def rule(x, axis):
+        return mx.ones_like(x) * 3, axis
+
+    assert mx.vmap(my_exp)(mx.ones(4)).tolist() == [3.0] * 4
+    assert mx.vmap(my_exp, in_axes=1, out_axes=1)(mx.ones((2, 3))).tolist() == [[3.0] * 3] * 2
+    seen = []
+    f = mx.custom_function(lambda a, b: a * b)
+
+    @f.vmap
+    def rule2(inputs, axes):
+        seen.append(axes)
+        a, b = inputs
+        return a * b + 1, 0
+
+    out = mx.vmap(f, in_axes=(1, None))(mx.ones((2, 3)), mx.array(2.0))
+    assert seen == [(1, None)]
+    # the rule gets the batched input as is and says where the batch is
+    assert out.shape == (2, 3)
+
+    g = mx.custom_function(lambda d: {"y": d["x"] * 2, "s": d["x"].sum()})
+
+    @g.vmap
+    def rule3(inputs, axes):
+        return {"y": inputs["x"] * 5, "s": inputs["x"].sum(axes["x"] + 1)}, {"y": axes["x"], "s": 0}
+
+    r = mx.vmap(g)({"x": mx.ones((3, 2))})
+    assert r["y"].tolist() == [[5.0, 5.0]] * 3 and r["s"].tolist() == [2.0] * 3
+
+    bad = mx.custom_function(lambda x: x)
+
+    @bad.vmap
+    def rule4(x, axis):
+        return x
+
+    with pytest.raises(ValueError):
+        mx.vmap(bad)(mx.ones(3))
