@@ -116,6 +116,12 @@ MX_API int mx_value_and_grad_fn(mx_closure **out, const mx_closure *f, const int
 MX_API int mx_vmap(mx_closure **out, const mx_closure *f, const int *in_axes, int n_in_axes,
                    const int *out_axes, int n_out_axes);
 
+/* As mx_vmap, and the applied closure's outputs are followed by one 0-d
+ * bool per output: whether it depends on a mapped input (false: it was
+ * broadcast along the new axis). Bindings use it for MLX's out_axes=None. */
+MX_API int mx_vmap_report(mx_closure **out, const mx_closure *f, const int *in_axes, int n_in_axes,
+                          const int *out_axes, int n_out_axes);
+
 /* ---- custom derivatives and checkpointing ---- */
 
 /*

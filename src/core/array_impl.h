@@ -109,6 +109,9 @@ bool mxi_compile_tracing(void);
  * a tracer (mean's normalizer, zeros_like) then compute it from the tracer
  * with ops a shapeless replay re-derives, instead of a constant. */
 bool mxi_shapeless_tracing(void);
+/* Whether this thread is tracing a function for vmap (evaluating a tracer
+ * is an error then too; src/transforms/vmap.c). */
+bool mxi_vmap_tracing(void);
 
 static inline bool mxi_tracing_active(void) {
     return atomic_load_explicit(&mxi_tracing, memory_order_relaxed) > 0;

@@ -740,3 +740,30 @@ def test_custom_function_vmap_rule():
 
     with pytest.raises(ValueError):
         mx.vmap(bad)(mx.ones(3))
+
+
+def test_eval_inside_vmap_or_compile_is_an_error_but_not_inside_grad():
+    def f(x):
+        y = x * 2
+        mx.eval(y)
+        return y.sum()
+
+    def g(x):
+        return mx.array((x * 2).tolist()).sum() + x.sum() * 0
+
+    for t in (mx.vmap, mx.compile):
+        with pytest.raises(ValueError, match="eval"):
+            t(f)(mx.ones((3, 2)))
+    with pytest.raises(ValueError, match="eval"):
+        mx.vmap(g)(mx.ones((3, 2)))
+    assert np.array_equal(mx.grad(f)(mx.ones((3, 2))), np.full((3, 2), 2.0))
+
+
+def test_vmap_out_axes_none_for_a_mapped_output_raises():
+    x = mx.ones((3, 2))
+    with pytest.raises(ValueError):
+        mx.vmap(lambda a: (a * 2, a + 1), out_axes=(0, None))(x)
+    with pytest.raises(ValueError):
+        mx.vmap(lambda a: a * 2, out_axes=(None,))(x)
+    a, b = mx.vmap(lambda a: (a * 2, mx.ones(2)), out_axes=(0, None))(x)
+    assert a.shape == (3, 2) and b.shape == (2, 3)  # as MLX: the batch last
