@@ -38,8 +38,9 @@ typedef struct mxi_reduce_params {
  * replay infers it again from its new input. */
 typedef struct mxi_reshape_params {
     int32_t ndim;
-    int32_t shape[];
+    int32_t shape[]; /* -1: inferred; MXI_RESHAPE_KEEP: the input's size there */
 } mxi_reshape_params;
+#define MXI_RESHAPE_KEEP (-2)
 
 /* Transpose: the output's axis i is the input's axis perm[i]. */
 typedef struct mxi_transpose_params {

@@ -473,8 +473,11 @@ static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **result
         if (s->kind == MXI_SLOT_INPUT) vals[i] = mx_array_retain(inputs[s->index]);
         if (s->kind == MXI_SLOT_CONST) {
             vals[i] = mx_array_retain(s->constant);
-            const mx_array *sc = s->constant->node ? mxi_compile_scalar_of(s->constant) : NULL;
-            if (src && sc && sc != s->constant) src[i] = mx_array_retain((mx_array *)sc);
+            /* a constant the ops (or vmap) spread with a Broadcast node of
+             * its own: its source, to spread to the shapes of this call */
+            const mxi_node *n = s->constant->node;
+            if (src && n && n->kind == MXI_PRIM_BROADCAST && n->n_inputs == 1)
+                src[i] = mx_array_retain(n->inputs[0]);
         }
     }
     int rc = MX_OK;

@@ -52,10 +52,12 @@ int mxi_shapes_reshape(const mxi_node *node, mx_array *const *inputs, int32_t (*
         int infer = -1;
         for (int d = 0; d < p->ndim; d++) {
             shapes[0][d] = p->shape[d];
+            if (p->shape[d] == MXI_RESHAPE_KEEP) /* a batch axis vmap put first */
+                shapes[0][d] = d < a->ndim ? a->shape[d] : 1;
             if (p->shape[d] == -1)
                 infer = d;
             else
-                known *= p->shape[d];
+                known *= shapes[0][d];
         }
         if (infer >= 0) {
             if (known == 0 || a->size % known != 0)

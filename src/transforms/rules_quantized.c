@@ -200,3 +200,9 @@ done:
     mx_array_free(a), mx_array_free(b);
     return rc;
 }
+
+/* Quantize, Dequantize and View work on the last axis: the batch leads on
+ * every input and output. */
+MXI_VMAP_RULE(mxi_vmap_last_axis) {
+    return mxi_vmap_elementwise(node, inputs, in_axes, outputs, out_axes);
+}

@@ -204,7 +204,7 @@ MXI_VMAP_RULE(mxi_vmap_shape) {
             if (!(q = malloc(bytes))) return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
             params = q;
             q->ndim = p->ndim + 1;
-            q->shape[0] = b;
+            q->shape[0] = MXI_RESHAPE_KEEP; /* the batch follows the input */
             memcpy(q->shape + 1, p->shape, sizeof(int32_t) * (size_t)p->ndim);
         }
         TRY(mxi_vmap_front(&f, x, in_axes[0], b, S));

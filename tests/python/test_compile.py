@@ -402,3 +402,14 @@ def test_scalar_broadcast_fuses_and_is_shared():
     assert "CompiledBroadcastMultiplyAdd" in s.getvalue()
     e = fun(a, b, c)
     assert np.allclose(d[0], e[0], atol=1e-6) and np.allclose(d[1], e[1], atol=1e-5)
+
+
+def test_reshape_with_inferred_size_under_vmap_and_shapeless_compile():
+    x = mx.arange(24, dtype=mx.float32).reshape(3, 2, 4)
+    f = lambda a: a.reshape(-1, 2) * 2  # noqa: E731
+    want = np.stack([np.array(f(x[i])) for i in range(3)])
+    assert np.array_equal(mx.vmap(f)(x), want)
+    cf = mx.compile(mx.vmap(f), shapeless=True)
+    assert np.array_equal(cf(x), want)
+    y = mx.arange(40, dtype=mx.float32).reshape(5, 2, 4)
+    assert np.array_equal(cf(y), np.stack([np.array(f(y[i])) for i in range(5)]))

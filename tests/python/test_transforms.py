@@ -597,6 +597,8 @@ def _loop(f, args, axes):
     for i in range(n):
         sl = [a if ax is None else mx.take(a, i, axis=ax) for a, ax in zip(args, axes)]
         outs.append(f(*sl))
+    if isinstance(outs[0], (list, tuple)):
+        return tuple(mx.stack([o[k] for o in outs]) for k in range(len(outs[0])))
     return mx.stack(outs)
 
 
@@ -767,3 +769,46 @@ def test_vmap_out_axes_none_for_a_mapped_output_raises():
         mx.vmap(lambda a: a * 2, out_axes=(None,))(x)
     a, b = mx.vmap(lambda a: (a * 2, mx.ones(2)), out_axes=(0, None))(x)
     assert a.shape == (3, 2) and b.shape == (2, 3)  # as MLX: the batch last
+
+
+def test_vmap_conv_quantize_view_searchsorted_against_loops():
+    r = np.random.default_rng(5)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+
+    def check(f, args, axes):
+        got = mx.vmap(f, in_axes=axes)(*args)
+        want = _loop(f, args, axes)
+        got = got if isinstance(got, (list, tuple)) else [got]
+        want = want if isinstance(want, (list, tuple)) else [want]
+        for g, w in zip(got, want):
+            assert g.shape == w.shape and np.allclose(g, w, atol=1e-4)
+
+    x, w = a(3, 2, 8, 4), a(3, 5, 3, 4)
+    check(lambda x, w: mx.conv1d(x, w, stride=2, padding=1), (x, w), (0, 0))
+    check(lambda x, w: mx.conv1d(x, w, padding=1), (x, w[0]), (0, None))
+    check(lambda x, w: mx.conv1d(x, w), (x[0], w), (None, 0))
+    check(lambda x, w: mx.conv1d(x, w, groups=2), (a(2, 2, 7, 4), a(2, 6, 3, 2)), (0, 0))
+    check(lambda x, w: mx.conv2d(x, w, padding=1), (a(2, 1, 5, 5, 3), a(4, 3, 3, 3)), (0, None))
+    check(lambda x, w: mx.conv2d(x, w), (a(1, 4, 4, 3), a(2, 4, 2, 2, 3)), (None, 0))
+    # as a loop of single convolutions (batch over axis 1 of the input too)
+    xs = a(2, 3, 6, 4)
+    check(lambda x, w: mx.conv1d(x, w), (xs, w[0]), (1, None))
+    check(lambda x: mx.quantize(x, group_size=32, bits=4), (a(3, 8, 64),), (0,))
+    q = mx.quantize(a(3, 8, 64), group_size=32, bits=4)
+    dq = lambda wq, s, b: mx.dequantize(wq, s, b, group_size=32, bits=4)  # noqa: E731
+    check(dq, q, (0, 0, 0))
+    check(dq, (q[0], q[1][0], q[2][0]), (0, None, None))
+    check(lambda v: v.view(mx.int16), (a(3, 4),), (0,))
+    check(lambda v: v.view(mx.uint8), (a(4, 3),), (1,))
+    srt = mx.array([0.0, 1.0, 2.0, 5.0])
+    check(lambda s, v: mx.searchsorted(s, v), (srt, a(3, 4) * 3), (None, 0))
+    check(lambda s, v: mx.searchsorted(s, v, side="right"), (srt, mx.round(a(4, 3) * 3)), (None, 1))
+    with pytest.raises(ValueError, match="sorted sequence"):
+        mx.vmap(lambda s, v: mx.searchsorted(s, v))(mx.ones((3, 4)), mx.ones((3, 2)))
+
+
+def test_vmap_without_a_rule_is_a_clear_error():
+    with pytest.raises(ValueError, match="RandomUniform"):
+        mx.vmap(lambda lo: mx.random.uniform(lo, 2.0, shape=(2,)))(mx.zeros((3, 1)))
+    with pytest.raises(ValueError, match="ToFP8"):
+        mx.vmap(lambda x: mx.to_fp8(x))(mx.ones((3, 4)))
