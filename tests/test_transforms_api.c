@@ -498,6 +498,99 @@ TEST(payload_lifetime) {
 
 /* Nodes of very different input and output counts in one walk: four
  * outputs of a custom function fed by a concatenation of six inputs. */
+/* custom vmap for sin: 3 * x + axis, the batch where it came in */
+static int f_sin_vmap(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *three = NULL, *r = NULL, *axf = NULL, *r2 = NULL;
+    int rc = mx_array_from_float(&three, 3.0, MX_FLOAT64);
+    if (!rc) rc = mx_multiply(&r, in->data[0], three, NULL);
+    if (!rc) rc = mx_astype(&axf, in->data[1], MX_FLOAT64, NULL);
+    if (!rc) rc = mx_add(&r2, r, axf, NULL);
+    if (!rc) rc = mx_vec_push(o, r2);
+    if (!rc) rc = mx_vec_append(o, in->data[1]);
+    mx_array_free(three);
+    mx_array_free(r);
+    mx_array_free(axf);
+    return rc;
+}
+
+static int f_sin_vmap_bad(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    return mx_vec_append(o, in->data[0]); /* no axes */
+}
+
+static int f_eval_only(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *y = NULL;
+    int rc = mx_exp(&y, in->data[0], NULL);
+    if (!rc) rc = mx_eval(&y, 1);
+    return rc ? (mx_array_free(y), rc) : mx_vec_push(o, y);
+}
+
+static int f_two_outs(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *y = NULL, *c = NULL;
+    int32_t two = 2;
+    int rc = mx_exp(&y, in->data[0], NULL);
+    if (!rc) rc = mx_vec_push(o, y);
+    if (!rc) rc = mx_ones(&c, &two, 1, MX_FLOAT32, NULL);
+    if (!rc) rc = mx_vec_push(o, c);
+    return rc;
+}
+
+TEST(custom_vmap_report_and_eval_under_vmap) {
+    double x[6] = {1, 2, 3, 4, 5, 6};
+    int32_t sh[2] = {2, 3};
+    mx_array *a = NULL;
+    CHECK_OK(mx_array_from_data(&a, x, sh, 2, MX_FLOAT64));
+    mx_vec in = {0}, out = {0};
+    CHECK_OK(mx_vec_push(&in, a));
+    mx_closure *f = fd_fn(f_sin), *vr = fd_fn(f_sin_vmap), *bad = fd_fn(f_sin_vmap_bad);
+    mx_closure *cf = NULL, *v = NULL;
+    CHECK_OK(mx_custom_function_vmap(&cf, f, NULL, NULL, vr));
+    /* mapped on axis 1: the rule sees axis 1 and says the batch stays there */
+    int ax = 1, oax = 0;
+    CHECK_OK(mx_vmap(&v, cf, &ax, 1, &oax, 1));
+    CHECK_OK(mx_closure_apply(v, &out, &in));
+    if (out.size == 1) {
+        double want[6] = {4, 13, 7, 16, 10, 19}; /* (3, 2): 3 * x^T + 1 */
+        expect_values(out.data[0], want, 6, 1e-12);
+        CHECK(mx_array_shape(out.data[0])[0] == 3);
+    }
+    mx_vec_clear(&out);
+    /* a rule that forgets the axes is a clear error */
+    CHECK_OK(mx_custom_function_vmap(&cf, f, NULL, NULL, bad));
+    CHECK_OK(mx_vmap(&v, cf, &ax, 1, &oax, 1));
+    CHECK_ERR(mx_closure_apply(v, &out, &in), MX_ERR_VALUE);
+    CHECK(strstr(mx_last_error(), "vmap rule") != NULL);
+    /* evaluating a tracer inside vmap is an error, as in MLX */
+    mx_closure *e = fd_fn(f_eval_only);
+    CHECK_OK(mx_vmap(&v, e, &ax, 1, &oax, 1));
+    CHECK_ERR(mx_closure_apply(v, &out, &in), MX_ERR_VALUE);
+    CHECK(strstr(mx_last_error(), "eval") != NULL);
+    /* mx_vmap_report: mapped output, then one that is broadcast */
+    mx_closure *t = fd_fn(f_two_outs);
+    CHECK_OK(mx_vmap_report(&v, t, &ax, 1, &oax, 1));
+    CHECK_OK(mx_closure_apply(v, &out, &in));
+    CHECK(out.size == 4);
+    if (out.size == 4) {
+        bool m0 = false, m1 = true;
+        CHECK_OK(mx_array_copy_to(out.data[2], &m0, sizeof m0));
+        CHECK_OK(mx_array_copy_to(out.data[3], &m1, sizeof m1));
+        CHECK(m0 && !m1);
+        CHECK(mx_array_shape(out.data[1])[0] == 3 && mx_array_shape(out.data[1])[1] == 2);
+    }
+    mx_vec_clear(&out);
+    mx_vec_clear(&in);
+    mx_closure_free(v);
+    mx_closure_free(cf);
+    mx_closure_free(f);
+    mx_closure_free(vr);
+    mx_closure_free(bad);
+    mx_closure_free(e);
+    mx_closure_free(t);
+}
+
 static int f_four(mx_vec *o, const mx_vec *in, void *p) {
     (void)p;
     int rc = MX_OK;
@@ -648,6 +741,7 @@ int main(void) {
     RUN(wrong_calls);
     RUN(stop_gradient_and_eval_inside);
     RUN(custom_function);
+    RUN(custom_vmap_report_and_eval_under_vmap);
     RUN(checkpoint_lowers_peak_memory);
     RUN(long_graph);
     RUN(ties_as_mlx);

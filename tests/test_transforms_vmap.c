@@ -19,7 +19,8 @@ static bool has_vmap(int op) {
            (op >= OP_SUM && op <= OP_VAR) || (op >= OP_CUMSUM && op <= OP_LOGCUMSUMEXP_REV) ||
            op == OP_MATMUL || op == OP_MATMUL_BATCH || op == OP_ADDMM || op == OP_HADAMARD ||
            (op >= OP_RMS_NORM && op <= OP_SDPA) || op == OP_SORT || op == OP_PARTITION ||
-           (op >= OP_FFT && op <= OP_IRFFTN) || (op >= OP_INV && op <= OP_SVD_FULL);
+           (op >= OP_FFT && op <= OP_IRFFTN) || (op >= OP_INV && op <= OP_SVD_FULL) ||
+           (op >= OP_CONV1D && op <= OP_CONV_TRANSPOSE);
 }
 
 static void expect_close(const char *name, mx_array *a, mx_array *b) {

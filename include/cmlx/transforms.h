@@ -116,6 +116,12 @@ MX_API int mx_value_and_grad_fn(mx_closure **out, const mx_closure *f, const int
 MX_API int mx_vmap(mx_closure **out, const mx_closure *f, const int *in_axes, int n_in_axes,
                    const int *out_axes, int n_out_axes);
 
+/* As mx_vmap, and the applied closure's outputs are followed by one 0-d
+ * bool per output: whether it depends on a mapped input (false: it was
+ * broadcast along the new axis). Bindings use it for MLX's out_axes=None. */
+MX_API int mx_vmap_report(mx_closure **out, const mx_closure *f, const int *in_axes, int n_in_axes,
+                          const int *out_axes, int n_out_axes);
+
 /* ---- custom derivatives and checkpointing ---- */
 
 /*
@@ -129,6 +135,17 @@ MX_API int mx_vmap(mx_closure **out, const mx_closure *f, const int *in_axes, in
  */
 MX_API int mx_custom_function(mx_closure **out, const mx_closure *fun, const mx_closure *vjp,
                               const mx_closure *jvp);
+
+/*
+ * mx_custom_function with a vectorising rule as well (NULL: vmap maps fun
+ * itself). Under vmap, vmap receives [inputs (batched)..., then one 0-d
+ * int32 array per input holding its mapped axis, -1 when not mapped] and
+ * returns [one output per output of fun..., then one 0-d integer array per
+ * output with the axis its batch is on, -1 when it has none]. *out is a new
+ * reference holding references to the closures.
+ */
+MX_API int mx_custom_function_vmap(mx_closure **out, const mx_closure *fun, const mx_closure *vjp,
+                                   const mx_closure *jvp, const mx_closure *vmap);
 
 /* A function computing as fun does that keeps none of fun's intermediate
  * results for the backward pass: reverse mode runs fun again (after the

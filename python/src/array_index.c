@@ -64,8 +64,10 @@ static int classify_array(mx_array *a, item *it) {
                      mx_dtype_name(t));
         return -1;
     }
-    if (mx_array_ndim(a) == 0) {
-        /* a 0-d integer array is an int, as in NumPy */
+    if (mx_array_ndim(a) == 0 && mx_array_get_status(a) == MX_ARRAY_AVAILABLE) {
+        /* a 0-d integer array is an int, as in NumPy; one not evaluated
+         * (a transform's tracer) stays an array index, whose value the
+         * graph reads when it runs */
         PyObject *v = mxp_item(a);
         if (!v) return -1;
         it->kind = ITEM_INT;

@@ -574,6 +574,13 @@ int mxp_tree_flatten(PyObject *tree, mx_vec *v, bool strict);
  * array leaves are vals[*index], vals[*index + 1], ...; *index advances.
  * A new reference, or NULL with an exception set. */
 PyObject *mxp_tree_unflatten(PyObject *tree, const mx_vec *vals, int *index);
+/* As mxp_tree_unflatten, but the lists and dicts of tree are filled in
+ * place (tuples are remade): what the function is given is what its caller
+ * holds, as MLX's grad does. undo (a list) records each replacement;
+ * mxp_tree_undo_fill puts back the original where the filled-in value is
+ * still there (a value the function stored stays). */
+PyObject *mxp_tree_fill_in_place(PyObject *tree, const mx_vec *vals, int *index, PyObject *undo);
+int mxp_tree_undo_fill(PyObject *undo);
 /* o wrapped so that the tree functions pass it through untouched. */
 PyObject *mxp_tree_opaque(PyObject *o);
 /* The arrays of v as a new list of array objects (NULL with an exception). */

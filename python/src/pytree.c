@@ -104,6 +104,14 @@ static PyObject *unflatten(PyObject *o, const mx_vec *vals, int *index, int dept
                 PyTuple_SET_ITEM(res, i, item);
         }
         Py_DECREF(seq);
+        if (res && !is_list && !PyTuple_CheckExact(o)) {
+            /* a tuple subclass keeps its type: a named tuple from its
+             * fields, any other from the items */
+            PyObject *t = res, *ty = (PyObject *)Py_TYPE(o);
+            res = PyObject_HasAttrString(ty, "_fields") ? PyObject_Call(ty, t, NULL)
+                                                        : PyObject_CallOneArg(ty, t);
+            Py_DECREF(t);
+        }
         return res;
     }
     if (PyDict_Check(o)) {
@@ -123,6 +131,92 @@ static PyObject *unflatten(PyObject *o, const mx_vec *vals, int *index, int dept
 
 PyObject *mxp_tree_unflatten(PyObject *tree, const mx_vec *vals, int *index) {
     return unflatten(tree, vals, index, 0);
+}
+
+/* Records (container, key, new item, old item) in undo. */
+static int note_fill(PyObject *undo, PyObject *c, PyObject *key, PyObject *now, PyObject *old) {
+    PyObject *t = PyTuple_Pack(4, c, key, now, old);
+    int rc = t ? PyList_Append(undo, t) : -1;
+    Py_XDECREF(t);
+    return rc;
+}
+
+static PyObject *fill_in_place(PyObject *o, const mx_vec *vals, int *index, PyObject *undo,
+                               int depth) {
+    if (depth > MAX_DEPTH) {
+        PyErr_SetString(PyExc_RecursionError, "[tree_unflatten] tree is too deep");
+        return NULL;
+    }
+    if (mxp_is_array(o) || Py_IS_TYPE(o, &opaque_type) || PyTuple_Check(o)) {
+        if (!PyTuple_Check(o)) return unflatten(o, vals, index, depth);
+        Py_ssize_t n = PyTuple_GET_SIZE(o);
+        PyObject *res = PyTuple_New(n);
+        for (Py_ssize_t i = 0; res && i < n; i++) {
+            PyObject *item = fill_in_place(PyTuple_GET_ITEM(o, i), vals, index, undo, depth + 1);
+            if (!item)
+                Py_CLEAR(res);
+            else
+                PyTuple_SET_ITEM(res, i, item);
+        }
+        if (res && !PyTuple_CheckExact(o)) {
+            PyObject *t = res, *ty = (PyObject *)Py_TYPE(o);
+            res = PyObject_HasAttrString(ty, "_fields") ? PyObject_Call(ty, t, NULL)
+                                                        : PyObject_CallOneArg(ty, t);
+            Py_DECREF(t);
+        }
+        return res;
+    }
+    if (PyList_Check(o)) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(o); i++) {
+            PyObject *old = Py_NewRef(PyList_GET_ITEM(o, i));
+            PyObject *now = fill_in_place(old, vals, index, undo, depth + 1);
+            PyObject *key = now && now != old ? PyLong_FromSsize_t(i) : NULL;
+            int rc = !now ? -1 : now == old ? 0 : !key ? -1 : note_fill(undo, o, key, now, old);
+            if (!rc && now != old) rc = PyList_SetItem(o, i, Py_NewRef(now));
+            Py_XDECREF(key);
+            Py_XDECREF(now);
+            Py_DECREF(old);
+            if (rc < 0) return NULL;
+        }
+        return Py_NewRef(o);
+    }
+    if (PyDict_Check(o)) {
+        PyObject *items = PyDict_Items(o);
+        for (Py_ssize_t i = 0; items && i < PyList_GET_SIZE(items); i++) {
+            PyObject *kv = PyList_GET_ITEM(items, i), *key = PyTuple_GET_ITEM(kv, 0),
+                     *old = PyTuple_GET_ITEM(kv, 1);
+            PyObject *now = fill_in_place(old, vals, index, undo, depth + 1);
+            int rc = !now ? -1 : now == old ? 0 : note_fill(undo, o, key, now, old);
+            if (!rc && now != old) rc = PyDict_SetItem(o, key, now);
+            Py_XDECREF(now);
+            if (rc < 0) Py_CLEAR(items);
+        }
+        if (!items) return NULL;
+        Py_DECREF(items);
+        return Py_NewRef(o);
+    }
+    return Py_NewRef(o);
+}
+
+PyObject *mxp_tree_fill_in_place(PyObject *tree, const mx_vec *vals, int *index, PyObject *undo) {
+    return fill_in_place(tree, vals, index, undo, 0);
+}
+
+int mxp_tree_undo_fill(PyObject *undo) {
+    int rc = 0;
+    for (Py_ssize_t k = PyList_GET_SIZE(undo) - 1; k >= 0; k--) {
+        PyObject *t = PyList_GET_ITEM(undo, k);
+        PyObject *c = PyTuple_GET_ITEM(t, 0), *key = PyTuple_GET_ITEM(t, 1),
+                 *now = PyTuple_GET_ITEM(t, 2), *old = PyTuple_GET_ITEM(t, 3);
+        PyObject *cur = PyObject_GetItem(c, key);
+        if (!cur) {
+            PyErr_Clear(); /* the function removed it: nothing to put back */
+            continue;
+        }
+        if (cur == now && PyObject_SetItem(c, key, old) < 0) rc = -1;
+        Py_DECREF(cur);
+    }
+    return rc;
 }
 
 PyObject *mxp_vec_to_list(const mx_vec *v) {

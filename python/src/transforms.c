@@ -124,11 +124,142 @@ static PyObject *single_or_tuple(PyObject *t) {
     return Py_NewRef(t);
 }
 
+/* The tree of axes a custom vmap rule sees: each 0-d axis array as an int,
+ * or None for -1. */
+static PyObject *axes_of(PyObject *o, int depth) {
+    if (depth > 1000) {
+        PyErr_SetString(PyExc_RecursionError, "[custom vmap] tree is too deep");
+        return NULL;
+    }
+    if (mxp_is_array(o)) {
+        PyObject *v = mxp_item(mxp_arr(o));
+        if (!v) return NULL;
+        long ax = PyLong_AsLong(v);
+        Py_DECREF(v);
+        if (ax == -1 && PyErr_Occurred()) return NULL;
+        return ax < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(ax);
+    }
+    bool list = PyList_Check(o);
+    if (list || PyTuple_Check(o)) {
+        Py_ssize_t n = PySequence_Size(o);
+        PyObject *r = list ? PyList_New(n) : PyTuple_New(n);
+        for (Py_ssize_t k = 0; r && k < n; k++) {
+            PyObject *it = PySequence_GetItem(o, k);
+            PyObject *v = it ? axes_of(it, depth + 1) : NULL;
+            Py_XDECREF(it);
+            if (!v) {
+                Py_CLEAR(r);
+                break;
+            }
+            if (list)
+                PyList_SET_ITEM(r, k, v);
+            else
+                PyTuple_SET_ITEM(r, k, v);
+        }
+        return r;
+    }
+    if (PyDict_Check(o)) {
+        PyObject *r = PyDict_New(), *k, *v;
+        Py_ssize_t pos = 0;
+        while (r && PyDict_Next(o, &pos, &k, &v)) {
+            PyObject *a = axes_of(v, depth + 1);
+            if (!a || PyDict_SetItem(r, k, a) < 0) Py_CLEAR(r);
+            Py_XDECREF(a);
+        }
+        return r;
+    }
+    return Py_NewRef(o);
+}
+
+/* The leaves of a custom vmap rule's out_axes: ints or None, in order. */
+static int flatten_axes(PyObject *o, PyObject *into, int depth) {
+    if (depth > 1000) {
+        PyErr_SetString(PyExc_RecursionError, "[custom vmap] tree is too deep");
+        return -1;
+    }
+    if (o == Py_None || PyLong_Check(o)) return PyList_Append(into, o);
+    if (PyList_Check(o) || PyTuple_Check(o)) {
+        for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(o); k++)
+            if (flatten_axes(PySequence_Fast_GET_ITEM(o, k), into, depth + 1) < 0) return -1;
+        return 0;
+    }
+    if (PyDict_Check(o)) {
+        PyObject *k, *v;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(o, &pos, &k, &v))
+            if (flatten_axes(v, into, depth + 1) < 0) return -1;
+        return 0;
+    }
+    PyErr_Format(PyExc_ValueError, "[custom vmap] out_axes must hold ints or None, not %s",
+                 mxp_type_name(o));
+    return -1;
+}
+
+/* (outputs, out_axes) of a custom vmap rule: the outputs' arrays, then one
+ * 0-d int32 axis per output (-1 for None). */
+static int vmap_result(PyObject *res, mx_vec *outputs) {
+    if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 2) {
+        PyErr_SetString(PyExc_ValueError,
+                        "[custom vmap] The vmap function must return a tuple (outputs, axes).");
+        return -1;
+    }
+    if (mxp_tree_flatten(PyTuple_GET_ITEM(res, 0), outputs, false) < 0) return -1;
+    PyObject *axes = PyList_New(0);
+    if (!axes || flatten_axes(PyTuple_GET_ITEM(res, 1), axes, 0) < 0) {
+        Py_XDECREF(axes);
+        return -1;
+    }
+    int n = outputs->size;
+    Py_ssize_t na = PyList_GET_SIZE(axes);
+    int rc = 0;
+    if (na != 1 && na != n) {
+        PyErr_Format(PyExc_ValueError,
+                     "[custom vmap] %zd output axes were returned for %d outputs.", na, n);
+        rc = -1;
+    }
+    for (int k = 0; k < n && !rc; k++) {
+        PyObject *v = PyList_GET_ITEM(axes, na == 1 ? 0 : k);
+        long ax = v == Py_None ? -1 : PyLong_AsLong(v);
+        if (ax == -1 && PyErr_Occurred()) {
+            rc = -1;
+            break;
+        }
+        int nd = mx_array_ndim(outputs->data[k]);
+        if (ax < -1 - nd || ax >= nd) {
+            PyErr_Format(PyExc_ValueError,
+                         "[custom vmap] Invalid output axis %ld for an output with %d dimensions.",
+                         ax, nd);
+            rc = -1;
+            break;
+        }
+        if (v != Py_None && ax < 0) ax += nd;
+        mx_array *a = NULL;
+        int e = mx_array_from_int(&a, ax, MX_INT32);
+        if (!e) e = mx_vec_push(outputs, a);
+        if (e) rc = mxp_raise_int(e);
+    }
+    Py_DECREF(axes);
+    return rc;
+}
+
 static PyObject *call_python(pyfn *p, const mx_vec *inputs) {
     int i = 0;
     PyObject *args = NULL, *kwargs = NULL, *res = NULL;
     switch (p->call) {
     case CALL_TREE:
+        if (p->in_place) {
+            PyObject *undo = PyList_New(0);
+            if (!undo) break;
+            args = mxp_tree_fill_in_place(p->args, inputs, &i, undo);
+            if (args && p->kwargs) kwargs = mxp_tree_fill_in_place(p->kwargs, inputs, &i, undo);
+            if (args && (!p->kwargs || kwargs)) res = PyObject_Call(p->fun, args, kwargs);
+            PyObject *t, *v, *tb;
+            PyErr_Fetch(&t, &v, &tb);
+            if (mxp_tree_undo_fill(undo) < 0 && !t) Py_CLEAR(res);
+            if (t) PyErr_Restore(t, v, tb);
+            Py_DECREF(undo);
+            break;
+        }
         args = fill(p->args, inputs, &i);
         if (args && p->kwargs) kwargs = fill(p->kwargs, inputs, &i);
         if (args && (!p->kwargs || kwargs)) res = PyObject_Call(p->fun, args, kwargs);
@@ -158,6 +289,25 @@ static PyObject *call_python(pyfn *p, const mx_vec *inputs) {
         Py_XDECREF(outs);
         Py_XDECREF(cot);
         Py_DECREF(prim);
+        break;
+    }
+    case CALL_VMAP: {
+        if (p->kwargs && PyDict_GET_SIZE(p->kwargs) > 0) {
+            PyErr_SetString(PyExc_ValueError,
+                            "[custom vmap] Function should only accept positional arguments");
+            break;
+        }
+        int ai = p->n_primals;
+        args = fill(p->args, inputs, &i);
+        PyObject *ax = args ? fill(p->args, inputs, &ai) : NULL;
+        PyObject *axes = ax ? axes_of(ax, 0) : NULL;
+        Py_XDECREF(ax);
+        if (!axes) break;
+        PyObject *a = single_or_tuple(args), *t = single_or_tuple(axes);
+        res = PyObject_CallFunctionObjArgs(p->fun, a, t, NULL);
+        Py_DECREF(a);
+        Py_DECREF(t);
+        Py_DECREF(axes);
         break;
     }
     case CALL_JVP: {
@@ -294,7 +444,8 @@ static int pyfn_apply(mx_vec *outputs, const mx_vec *inputs, void *payload) {
     PyGILState_STATE g = PyGILState_Ensure();
     PyObject *res = call_python(p, inputs);
     int rc = MX_OK;
-    if (!res || flatten_out(p, res, outputs) < 0) {
+    if (!res ||
+        (p->call == CALL_VMAP ? vmap_result(res, outputs) : flatten_out(p, res, outputs)) < 0) {
         stash_exception();
         rc = MX_ERR_RUNTIME;
     }

@@ -10,6 +10,7 @@ typedef enum {
     CALL_LIST, /* fun(*inputs) */
     CALL_VJP,  /* custom vjp: fun(primals, cotangents, outputs, **kwargs) */
     CALL_JVP,  /* custom jvp: fun(primals, tangents) */
+    CALL_VMAP, /* custom vmap: fun(inputs, axes) -> (outputs, out_axes) */
 } call_kind;
 
 typedef enum {
@@ -32,6 +33,7 @@ typedef struct pyfn {
      * the outputs here for MLX's messages */
     const mx_vec *cotangents;
     const char *tag;
+    bool in_place; /* CALL_TREE: lists and dicts of args filled in place */
 } pyfn;
 
 /* A closure calling fun; outbox (may be NULL) receives each output;

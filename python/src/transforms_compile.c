@@ -23,6 +23,7 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD PyObject *fun, *inputs, *outputs, *cache;
+    PyObject *dict; /* __name__, __qualname__, __doc__, __module__ of fun */
     bool shapeless;
 } compiled_object;
 
@@ -54,8 +55,17 @@ static int note(PyObject *undo, PyObject *c, PyObject *key, PyObject *old) {
 /* Replaces the array leaves of the lists and dicts in tree, in place, with
  * vals from *i on (tuples are walked; an array directly in one gets new
  * contents). undo (may be NULL) collects what was replaced. */
+/* A sequence other than a list or tuple holding state (mx.random.state):
+ * walked by index and assigned item by item. */
+static bool other_sequence(PyObject *o) {
+    return !PyList_Check(o) && !PyTuple_Check(o) && !PyDict_Check(o) && !mxp_is_array(o) &&
+           !PyUnicode_Check(o) && !PyBytes_Check(o) && Py_TYPE(o)->tp_as_sequence &&
+           Py_TYPE(o)->tp_as_sequence->sq_item && Py_TYPE(o)->tp_as_sequence->sq_ass_item;
+}
+
 static int fill_in_place(PyObject *o, const mx_vec *vals, int *i, PyObject *undo) {
-    if (PyList_Check(o) || PyTuple_Check(o)) {
+    bool other = other_sequence(o);
+    if (PyList_Check(o) || PyTuple_Check(o) || other) {
         PyObject *seq = PySequence_Tuple(o);
         if (!seq) return -1;
         int rc = 0;
@@ -67,13 +77,18 @@ static int fill_in_place(PyObject *o, const mx_vec *vals, int *i, PyObject *undo
             }
             if (*i >= vals->size) break;
             mx_array *a = mx_array_retain(vals->data[(*i)++]);
-            if (PyList_Check(o)) {
+            if (PyList_Check(o) || other) {
                 PyObject *key = PyLong_FromSsize_t(k);
                 rc = key ? note(undo, o, key, it) : -1;
                 Py_XDECREF(key);
                 PyObject *w = rc ? NULL : mxp_array_wrap(a);
                 if (rc) mx_array_free(a);
-                if (!rc) rc = w ? PyList_SetItem(o, k, w) : -1;
+                if (!rc && other) {
+                    rc = w ? PySequence_SetItem(o, k, w) : -1;
+                    Py_XDECREF(w);
+                } else if (!rc) {
+                    rc = w ? PyList_SetItem(o, k, w) : -1;
+                }
             } else {
                 PyObject *old = mxp_array_wrap(mx_array_retain(mxp_arr(it)));
                 rc = old ? note(undo, it, Py_None, old) : -1;
@@ -130,9 +145,37 @@ static int fill_state(PyObject *tree, const mx_vec *vals, int from, PyObject *un
     return fill_in_place(tree, vals, &i, undo);
 }
 
+static int flatten_state_in(PyObject *o, mx_vec *v, int depth) {
+    if (depth > 1000) {
+        PyErr_SetString(PyExc_RecursionError, "[compile] state tree is too deep");
+        return -1;
+    }
+    if (mxp_is_array(o)) return mxp_tree_flatten(o, v, false);
+    bool other = other_sequence(o);
+    if (PyList_Check(o) || PyTuple_Check(o) || other) {
+        PyObject *seq = PySequence_Tuple(o);
+        if (!seq) return -1;
+        int rc = 0;
+        for (Py_ssize_t k = 0; !rc && k < PyTuple_GET_SIZE(seq); k++)
+            rc = flatten_state_in(PyTuple_GET_ITEM(seq, k), v, depth + 1);
+        Py_DECREF(seq);
+        return rc;
+    }
+    if (PyDict_Check(o)) {
+        PyObject *values = PyDict_Values(o);
+        if (!values) return -1;
+        int rc = 0;
+        for (Py_ssize_t k = 0; !rc && k < PyList_GET_SIZE(values); k++)
+            rc = flatten_state_in(PyList_GET_ITEM(values, k), v, depth + 1);
+        Py_DECREF(values);
+        return rc;
+    }
+    return 0;
+}
+
 static int flatten_state(PyObject *tree, mx_vec *v) {
     if (!tree || tree == Py_None) return 0;
-    return mxp_tree_flatten(tree, v, false);
+    return flatten_state_in(tree, v, 0);
 }
 
 /* tree with each array replaced by one 0-d placeholder: a template that
@@ -329,6 +372,7 @@ static int compiled_traverse(PyObject *self, visitproc visit, void *arg) {
     Py_VISIT(c->inputs);
     Py_VISIT(c->outputs);
     Py_VISIT(c->cache);
+    Py_VISIT(c->dict);
     /* The cache's payloads are reachable only through this object (capsule,
      * closure, payload), so their references are visited here: a function
      * whose globals or closure hold its compiled form can be collected. */
@@ -353,6 +397,7 @@ static int compiled_clear(PyObject *self) {
     Py_CLEAR(c->inputs);
     Py_CLEAR(c->outputs);
     Py_CLEAR(c->cache);
+    Py_CLEAR(c->dict);
     return 0;
 }
 
@@ -387,6 +432,7 @@ static PyTypeObject compiled_type = {
     .tp_getset = compiled_getset,
     .tp_traverse = compiled_traverse,
     .tp_clear = compiled_clear,
+    .tp_dictoffset = offsetof(compiled_object, dict),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
 };
 
@@ -410,7 +456,20 @@ static PyObject *py_compile(PyObject *m, PyObject *args, PyObject *kwargs) {
     c->outputs = Py_NewRef(out);
     c->shapeless = shapeless;
     c->cache = PyDict_New();
-    if (!c->cache) {
+    c->dict = PyDict_New();
+    /* what functools.update_wrapper copies, so the compiled function reads
+     * as fun (inspect.signature follows __wrapped__) */
+    static const char *copied[] = {"__module__", "__name__", "__qualname__", "__doc__"};
+    for (size_t i = 0; c->dict && i < sizeof copied / sizeof copied[0]; i++) {
+        PyObject *v = PyObject_GetAttrString(fun, copied[i]);
+        if (!v) {
+            PyErr_Clear();
+            continue;
+        }
+        if (PyDict_SetItemString(c->dict, copied[i], v) < 0) Py_CLEAR(c->dict);
+        Py_DECREF(v);
+    }
+    if (!c->cache || !c->dict) {
         Py_DECREF(c);
         return NULL;
     }

@@ -109,7 +109,7 @@ static PyObject *cf_call(PyObject *self, PyObject *args, PyObject *kwargs) {
     }
     if (!cf->vjp && !cf->jvp && !cf->vmap) return PyObject_Call(cf->fun, args, kwargs);
     mx_vec inputs = {0}, outs = {0};
-    mx_closure *fc = NULL, *vc = NULL, *jc = NULL, *custom = NULL;
+    mx_closure *fc = NULL, *vc = NULL, *jc = NULL, *mc = NULL, *custom = NULL;
     PyObject *outbox = NULL, *result = NULL;
     if (mxp_flatten_call(args, kwargs, &inputs) < 0) goto done;
     outbox = mxp_new_outbox();
@@ -127,8 +127,13 @@ static PyObject *cf_call(PyObject *self, PyObject *args, PyObject *kwargs) {
                           "[custom jvp]", NULL);
         if (!jc) goto done;
     }
+    if (cf->vmap) {
+        mc = mxp_pyfn_new(cf->vmap, args, kwargs, NULL, CALL_VMAP, OUT_LOOSE, inputs.size,
+                          "[custom vmap]", NULL);
+        if (!mc) goto done;
+    }
     mxp_drop_pending();
-    int rc = mx_custom_function(&custom, fc, vc, jc);
+    int rc = mx_custom_function_vmap(&custom, fc, vc, jc, mc);
     if (!rc) rc = mx_closure_apply(custom, &outs, &inputs);
     if (rc) {
         mxp_raise_pending(rc);
@@ -142,6 +147,7 @@ done:
     mx_closure_free(fc);
     mx_closure_free(vc);
     mx_closure_free(jc);
+    mx_closure_free(mc);
     mx_vec_clear(&inputs);
     mx_vec_clear(&outs);
     Py_XDECREF(outbox);
@@ -159,7 +165,8 @@ static PyMethodDef cf_methods[] = {
      "f(primals, tangents) returns tangents shaped as the function's outputs."},
     {"vmap", cf_vmap, METH_O,
      "vmap($self, f)\n--\n\nDefine a custom vectorization for the wrapped function.\n\n"
-     "Recorded; vmap vectorizes the wrapped function itself."},
+     "The function receives the inputs and their axes (trees like the arguments, None for "
+     "an input not mapped) and returns the outputs and their axes."},
     {NULL, NULL, 0, NULL},
 };
 

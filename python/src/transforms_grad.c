@@ -245,9 +245,11 @@ PyObject *mxp_call_grad(tfn_object *t, PyObject *args, PyObject *kwargs) {
     }
     outbox = mxp_new_outbox();
     if (!outbox) goto done;
+    pyfn *pf = NULL;
     c = mxp_pyfn_new(t->fun, targs, tkwargs, outbox, CALL_TREE, with_value ? OUT_VAG : OUT_GRAD, 0,
-                     tag, NULL);
+                     tag, &pf);
     if (!c) goto done;
+    pf->in_place = true; /* the function sees its caller's lists and dicts, as in MLX */
     mxp_drop_pending();
     rc = mx_value_and_grad(&values, &grads, c, &inputs, idx.v, idx.n);
     if (rc) {

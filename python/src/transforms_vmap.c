@@ -133,7 +133,7 @@ PyObject *mxp_call_vmap(tfn_object *t, PyObject *args, PyObject *kwargs) {
     if (!outbox) goto done;
     c = mxp_pyfn_new(t->fun, args, NULL, outbox, CALL_TREE, OUT_STRICT, 0, "[vmap]", NULL);
     if (!c) goto done;
-    int zero = 0, rc = mx_vmap(&vc, c, in_ax.v, in_ax.n, &zero, 1);
+    int zero = 0, rc = mx_vmap_report(&vc, c, in_ax.v, in_ax.n, &zero, 1);
     mxp_drop_pending();
     if (!rc) rc = mx_closure_apply(vc, &outs, &inputs);
     if (rc) {
@@ -143,7 +143,24 @@ PyObject *mxp_call_vmap(tfn_object *t, PyObject *args, PyObject *kwargs) {
     mxp_drop_pending();
     PyObject *out_tree = PyList_GET_ITEM(outbox, 0);
     if (axes_to_flat(out_tree, t->out_axes, true, &out_ax) < 0) goto done;
-    for (int j = 0; j < outs.size; j++) {
+    int n_outs = outs.size / 2; /* then whether each is mapped */
+    for (int j = 0; j < n_outs; j++) {
+        bool mapped = false;
+        if (out_ax.v[j] != MX_VMAP_NONE) continue;
+        if ((rc = mx_array_copy_to(outs.data[n_outs + j], &mapped, sizeof mapped)) != MX_OK) {
+            mxp_raise(rc);
+            goto done;
+        }
+        if (mapped) {
+            /* MLX refuses it (with "Axis -1 invalid for output ...") */
+            PyErr_Format(PyExc_ValueError,
+                         "[vmap] out_axes is None for output %d, which depends on a mapped "
+                         "input; None is only for outputs that are the same for every slice.",
+                         j);
+            goto done;
+        }
+    }
+    for (int j = 0; j < n_outs; j++) {
         /* the mapped axis comes back first; None puts it last, as MLX does
          * for outputs that do not depend on a mapped input */
         int to = out_ax.v[j] == MX_VMAP_NONE ? mx_array_ndim(outs.data[j]) - 1 : out_ax.v[j];

@@ -105,6 +105,13 @@ extern atomic_int mxi_tracing;
 /* Whether this thread is tracing a function for compile: evaluating a
  * tracer is an error then (src/transforms/compile.c). */
 bool mxi_compile_tracing(void);
+/* Whether that trace is shapeless: ops whose results depend on the shape of
+ * a tracer (mean's normalizer, zeros_like) then compute it from the tracer
+ * with ops a shapeless replay re-derives, instead of a constant. */
+bool mxi_shapeless_tracing(void);
+/* Whether this thread is tracing a function for vmap (evaluating a tracer
+ * is an error then too; src/transforms/vmap.c). */
+bool mxi_vmap_tracing(void);
 
 static inline bool mxi_tracing_active(void) {
     return atomic_load_explicit(&mxi_tracing, memory_order_relaxed) > 0;

@@ -231,7 +231,7 @@ static int check_args(mx_array *const *arrays, size_t n, const char *op) {
     if (n && !arrays) return mxi_error(MX_ERR_VALUE, "[%s] arrays is NULL", op);
     for (size_t i = 0; i < n; i++)
         if (!arrays[i]) return mxi_error(MX_ERR_VALUE, "[%s] array %zu is NULL", op, i);
-    if (mxi_compile_tracing())
+    if (mxi_compile_tracing() || mxi_vmap_tracing())
         for (size_t i = 0; i < n; i++)
             if (arrays[i]->tracer)
                 return mxi_error(MX_ERR_VALUE,

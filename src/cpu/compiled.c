@@ -60,6 +60,7 @@ bool mxi_fusable_kind(mxi_prim_kind kind, uint32_t params_size) {
     if (params_size > sizeof(((mxi_fused_instr *)0)->params)) return false;
     mxi_eval_fn ev = mxi_primitives[kind].eval_cpu;
     if (kind == MXI_PRIM_SELECT || kind == MXI_PRIM_ASTYPE || ev == mxi_cpu_binary) return true;
+    if (kind == MXI_PRIM_BROADCAST) return params_size == 0; /* of one value (compile_fuse.c) */
     return ev == mxi_cpu_unary && kind != MXI_PRIM_NAN_TO_NUM && kind != MXI_PRIM_CLIP;
 }
 
@@ -104,11 +105,11 @@ int mxi_shapes_compiled(const mxi_node *node, mx_array *const *inputs, int32_t (
 
 void mxi_print_compiled(const mxi_node *node, char *buf, size_t len) {
     const mxi_fused_program *p = ((const mxi_compiled_params *)node->params)->prog;
+    /* MLX's name: the members' names after "Compiled" */
     size_t used = (size_t)snprintf(buf, len, "Compiled");
     for (int k = 0; k < p->n_instr && used < len; k++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", k ? " " : " (",
-                                 mxi_primitives[p->instr[k].kind].name);
-    if (used < len) snprintf(buf + used, len - used, ")");
+        used +=
+            (size_t)snprintf(buf + used, len - used, "%s", mxi_primitives[p->instr[k].kind].name);
 }
 
 /* ---- running ---- */
@@ -175,6 +176,9 @@ static int run_instr(const fused_job *j, int k, char *const *ptr, int64_t n) {
     switch (in->kind) {
     case MXI_PRIM_ASTYPE:
         mxi_convert_contiguous(out, dt[in->out], ptr[in->in[0]], dt[in->in[0]], n);
+        return MX_OK;
+    case MXI_PRIM_BROADCAST: /* one value, already spread over the tile */
+        memcpy(out, ptr[in->in[0]], (size_t)(n * isz(dt[in->out])));
         return MX_OK;
     case MXI_PRIM_SELECT:
         return mxi_select_strided(dt[in->in[1]], out, ptr[in->in[0]], &one, ptr[in->in[1]], &one,
@@ -277,7 +281,9 @@ int mxi_cpu_compiled(struct mxi_node *node, mx_array *const *inputs, mx_array *c
     /* each instruction's loop is found before any buffer is touched */
     for (int k = 0; k < nk && !rc; k++) {
         const mxi_fused_instr *in = &p->instr[k];
-        if (in->kind == MXI_PRIM_ASTYPE || in->kind == MXI_PRIM_SELECT) continue;
+        if (in->kind == MXI_PRIM_ASTYPE || in->kind == MXI_PRIM_SELECT ||
+            in->kind == MXI_PRIM_BROADCAST)
+            continue;
         if (mxi_primitives[in->kind].eval_cpu == mxi_cpu_binary) {
             /* NULL: mxi_binary_strided reports the missing kernel */
             j.bloops[k] = mxi_binary_loop_of(in->kind, p->reg_dtype[in->in[0]]);

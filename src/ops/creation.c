@@ -120,6 +120,22 @@ int mx_linspace(mx_array **out, double start, double stop, int num, bool endpoin
     return rc;
 }
 
+/* vals spread to a's shape by an elementwise op on a (where(true, vals, a)):
+ * a shapeless compile replay spreads it to a's new shape (a constant fill
+ * would keep the traced one). */
+static int fill_traced(mx_array **out, const mx_array *a, const mx_array *vals, mx_dtype dtype,
+                       const mx_stream *s) {
+    mx_array *yes = NULL, *v = NULL, *x = NULL;
+    int rc = mx_array_from_bool(&yes, true);
+    if (!rc) rc = mxi_astype_if(&v, vals, dtype, s);
+    if (!rc) rc = mxi_astype_if(&x, a, dtype, s);
+    if (!rc) rc = mx_where(out, yes, v, x, s);
+    mx_array_free(yes);
+    mx_array_free(v);
+    mx_array_free(x);
+    return rc;
+}
+
 int mx_full_like(mx_array **out, const mx_array *a, const mx_array *vals, mx_dtype dtype,
                  const mx_stream *s) {
     const mx_array *ins[2] = {a, vals};
@@ -131,6 +147,8 @@ int mx_full_like(mx_array **out, const mx_array *a, const mx_array *vals, mx_dty
         return mxi_error(MX_ERR_VALUE, "[full_like] more than %d dimensions", MXI_MAX_NDIM);
     rc = mxi_broadcast_shapes("full_like", shape, &nd, a->shape, a->ndim, vals->shape, vals->ndim);
     if (rc) return rc;
+    if (a->tracer && mxi_shapeless_tracing())
+        return fill_traced(out, a, vals, dtype == MX_DTYPE_NONE ? a->dtype : dtype, s);
     return mx_full(out, shape, nd, vals, dtype == MX_DTYPE_NONE ? a->dtype : dtype, s);
 }
 
@@ -138,7 +156,15 @@ static int fill_like(mx_array **out, const char *op, const mx_array *a, mx_dtype
                      double value, const mx_stream *s) {
     int rc = mxi_check_inputs(op, out, &a, 1);
     if (rc) return rc;
-    return fill(out, op, a->shape, a->ndim, dtype == MX_DTYPE_NONE ? a->dtype : dtype, value, s);
+    if (dtype == MX_DTYPE_NONE) dtype = a->dtype;
+    if (a->tracer && mxi_shapeless_tracing()) {
+        mx_array *v = NULL;
+        rc = mx_array_from_float(&v, value, dtype);
+        if (!rc) rc = fill_traced(out, a, v, dtype, s);
+        mx_array_free(v);
+        return rc;
+    }
+    return fill(out, op, a->shape, a->ndim, dtype, value, s);
 }
 
 int mx_zeros_like(mx_array **out, const mx_array *a, mx_dtype dtype, const mx_stream *s) {

@@ -47,7 +47,21 @@ static uint32_t *global_key(void) {
 /* KeySequence::next: the bits of shape (2, 2) of the key are words
  * w0..w3 with (w0, w2) = hash(0, 2) and (w1, w3) = hash(1, 3); the key
  * becomes (w0, w1) and (w2, w3) is handed out. */
+/* While a transform traces with the state as one of its inputs (compile's
+ * inputs=mx.random.state), the key is that tracer and each draw splits it
+ * with graph ops (owned here; NULL otherwise). */
+static _Thread_local mx_array *tls_key_traced;
+
 static int global_next(mx_array **out) {
+    if (tls_key_traced) {
+        mx_array *next = NULL, *sub = NULL;
+        int rc = mx_random_split_pair(&next, &sub, tls_key_traced, NULL);
+        if (rc) return rc;
+        mx_array_free(tls_key_traced);
+        tls_key_traced = next;
+        mxi_set_out(out, sub);
+        return MX_OK;
+    }
     uint32_t *k = global_key();
     uint32_t a[2], b[2];
     mxi_threefry2x32(k[0], k[1], 0, 2, a);
@@ -61,6 +75,8 @@ static int global_next(mx_array **out) {
 }
 
 int mx_random_seed(uint64_t seed) {
+    mx_array_free(tls_key_traced);
+    tls_key_traced = NULL;
     key_from_seed(tls_key, seed);
     tls_key_set = true;
     return MX_OK;
@@ -91,6 +107,10 @@ static int check_key(const char *op, const mx_array *key) {
 
 int mx_random_get_state(mx_array **out) {
     if (!out) return mxi_error(MX_ERR_VALUE, "[random_state] the output pointer is NULL");
+    if (tls_key_traced) {
+        mxi_set_out(out, mx_array_retain(tls_key_traced));
+        return MX_OK;
+    }
     uint32_t *k = global_key();
     int32_t two = 2;
     mx_array *fresh = NULL;
@@ -105,11 +125,19 @@ int mx_random_set_state(const mx_array *key) {
     if (rc) return rc;
     uint32_t k[2];
     mx_array *a = (mx_array *)key;
+    if (a->tracer && mxi_tracing_active()) {
+        mx_array *old = tls_key_traced;
+        tls_key_traced = mx_array_retain(a);
+        mx_array_free(old);
+        return MX_OK;
+    }
     rc = mx_eval(&a, 1);
     if (!rc) rc = mx_array_copy_to(a, k, sizeof k);
     if (rc) return rc;
     tls_key[0] = k[0], tls_key[1] = k[1];
     tls_key_set = true;
+    mx_array_free(tls_key_traced);
+    tls_key_traced = NULL;
     return MX_OK;
 }
 

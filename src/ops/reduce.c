@@ -195,6 +195,24 @@ static int scalar(mx_array **out, double v, mx_dtype dtype) {
     return mx_array_from_float(out, v, dtype);
 }
 
+/* 1 / (elements reduced), computed from a so that a shapeless compile
+ * replay counts its new shape: the sum of ones spread over a. */
+static int traced_normalizer(mx_array **out, const mx_array *a, const red_axes *ax, mx_dtype dtype,
+                             const mx_stream *s) {
+    mx_array *one = NULL, *ones = NULL, *n = NULL;
+    int rc = scalar(&one, 1.0, MX_FLOAT32);
+    if (!rc) rc = mx_ones_like(&ones, a, MX_FLOAT32, s);
+    if (!rc) rc = reduce(&n, ones, ax->ax, ax->n, false, false, MXI_REDUCE_SUM, "mean", s);
+    mx_array_free(ones);
+    ones = NULL;
+    if (!rc) rc = mx_divide(&ones, one, n, s);
+    if (!rc) rc = mxi_astype_if(out, ones, dtype, s);
+    mx_array_free(one);
+    mx_array_free(ones);
+    mx_array_free(n);
+    return rc;
+}
+
 static int mean_impl(mx_array **out, const mx_array *a, const int *axes, int naxes, bool all,
                      bool keepdims, const char *op, const mx_stream *s) {
     int rc = mxi_check_inputs(op, out, &a, 1);
@@ -206,7 +224,10 @@ static int mean_impl(mx_array **out, const mx_array *a, const int *axes, int nax
     /* sum(a) * (1 / n), the normalizer cast to the result dtype as MLX does. */
     mx_array *sum = NULL, *norm = NULL;
     rc = reduce(&sum, a, ax.ax, ax.n, false, keepdims, MXI_REDUCE_SUM, op, s);
-    if (!rc) rc = scalar(&norm, 1.0 / (double)ax.n_red, dtype);
+    if (!rc && a->tracer && mxi_shapeless_tracing())
+        rc = traced_normalizer(&norm, a, &ax, dtype, s);
+    else if (!rc)
+        rc = scalar(&norm, 1.0 / (double)ax.n_red, dtype);
     if (!rc) rc = mx_multiply(out, sum, norm, s);
     mx_array_free(sum);
     mx_array_free(norm);
@@ -225,7 +246,6 @@ int mx_mean_axes(mx_array **out, const mx_array *a, const int *axes, int naxes, 
 int mx_mean_axis(mx_array **out, const mx_array *a, int axis, bool keepdims, const mx_stream *s) {
     return mean_impl(out, a, &axis, 1, false, keepdims, "mean", s);
 }
-
 
 static int var_impl(mx_array **out, const mx_array *a, const int *axes, int naxes, bool all,
                     bool keepdims, int ddof, bool sd, const char *op, const mx_stream *s) {
@@ -261,7 +281,10 @@ static int var_impl(mx_array **out, const mx_array *a, const int *axes, int naxe
             rc = scalar(&norm, den > 0 ? den : 0, dtype);
             if (!rc) rc = mx_divide(&r, v, norm, s);
         } else {
-            rc = scalar(&norm, 1.0 / (double)ax.n_red, dtype);
+            if (a->tracer && mxi_shapeless_tracing())
+                rc = traced_normalizer(&norm, a, &ax, dtype, s);
+            else
+                rc = scalar(&norm, 1.0 / (double)ax.n_red, dtype);
             if (!rc) rc = mx_multiply(&r, v, norm, s);
         }
     }

@@ -46,7 +46,15 @@ int mx_reshape(mx_array **out, const mx_array *a, const int32_t *shape, int ndim
         return MX_OK;
     }
     mx_array *in = (mx_array *)a;
-    return mxi_make(out, a->dtype, dims, ndim, MXI_PRIM_RESHAPE, NULL, 0, &in, 1, s);
+    if (infer < 0) return mxi_make(out, a->dtype, dims, ndim, MXI_PRIM_RESHAPE, NULL, 0, &in, 1, s);
+    struct {
+        mxi_reshape_params p;
+        int32_t shape[MXI_MAX_NDIM];
+    } asked;
+    asked.p.ndim = ndim;
+    memcpy(asked.shape, shape, sizeof(int32_t) * (size_t)ndim);
+    return mxi_make(out, a->dtype, dims, ndim, MXI_PRIM_RESHAPE, &asked,
+                    sizeof(mxi_reshape_params) + sizeof(int32_t) * (size_t)ndim, &in, 1, s);
 }
 
 int mx_transpose(mx_array **out, const mx_array *a, const int *axes, int naxes,
@@ -483,6 +491,30 @@ int mx_broadcast_shapes(int32_t *out, int *out_ndim, const int32_t *const *shape
     return MX_OK;
 }
 
+/* arrays[i] spread over the others: where(true, x, other) for each. */
+static int spread_over(mx_array **out, const mx_array *const *arrays, int n, int i,
+                       const mx_stream *s) {
+    mx_array *yes = NULL, *r = mx_array_retain((mx_array *)arrays[i]);
+    int rc = mx_array_from_bool(&yes, true);
+    for (int j = 0; j < n && !rc; j++) {
+        if (j == i || mxi_same_shape(arrays[j]->shape, arrays[j]->ndim, r->shape, r->ndim))
+            continue;
+        mx_array *o = NULL, *w = NULL;
+        rc = mxi_astype_if(&o, arrays[j], r->dtype, s);
+        if (!rc) rc = mx_where(&w, yes, r, o, s);
+        mx_array_free(o);
+        mx_array_free(r);
+        r = w;
+    }
+    mx_array_free(yes);
+    if (rc) {
+        mx_array_free(r);
+        return rc;
+    }
+    *out = r;
+    return MX_OK;
+}
+
 int mx_broadcast_arrays(mx_array **outs, const mx_array *const *arrays, int n, const mx_stream *s) {
     if (n < 0 || (n && (!outs || !arrays)))
         return mxi_error(MX_ERR_VALUE, "[broadcast_arrays] invalid arrays or outputs");
@@ -502,7 +534,15 @@ int mx_broadcast_arrays(mx_array **outs, const mx_array *const *arrays, int n, c
     int32_t shape[MXI_MAX_NDIM];
     int nd = 0;
     if (!rc) rc = mx_broadcast_shapes(shape, &nd, shapes, ndims, n);
-    for (int i = 0; !rc && i < n; i++) rc = mxi_broadcast_if(&tmp[i], arrays[i], shape, nd, s);
+    bool traced = false;
+    for (int i = 0; !rc && i < n; i++) traced |= arrays[i]->tracer;
+    if (traced && mxi_shapeless_tracing()) {
+        /* each spread by elementwise ops on the others, which a shapeless
+         * compile replay spreads to the shapes it then has */
+        for (int i = 0; !rc && i < n; i++) rc = spread_over(&tmp[i], arrays, n, i, s);
+    } else {
+        for (int i = 0; !rc && i < n; i++) rc = mxi_broadcast_if(&tmp[i], arrays[i], shape, nd, s);
+    }
     if (!rc)
         for (int i = 0; i < n; i++) mxi_set_out(&outs[i], mx_array_retain(tmp[i]));
     if (tmp)

@@ -33,6 +33,15 @@ typedef struct mxi_reduce_params {
     int32_t axes[];
 } mxi_reduce_params;
 
+/* Reshape: no parameters when the shape was given in full; when the op
+ * inferred a dimension (-1), the shape as asked, so a shapeless compile
+ * replay infers it again from its new input. */
+typedef struct mxi_reshape_params {
+    int32_t ndim;
+    int32_t shape[]; /* -1: inferred; MXI_RESHAPE_KEEP: the input's size there */
+} mxi_reshape_params;
+#define MXI_RESHAPE_KEEP (-2)
+
 /* Transpose: the output's axis i is the input's axis perm[i]. */
 typedef struct mxi_transpose_params {
     int32_t ndim;

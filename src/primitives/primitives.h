@@ -89,4 +89,24 @@ void mxi_print_reduce(const struct mxi_node *, char *, size_t);
 int mxi_shapes_compiled(const struct mxi_node *, mx_array *const *, int32_t (*)[64], int *);
 void mxi_print_compiled(const struct mxi_node *, char *, size_t);
 
+/* Output shapes of the kinds whose shape is not their inputs' (shapeless
+ * compile, src/transforms/compile_shapes.c). In a shapeless replay the node
+ * carries in out_shapes/out_ndims the shapes the trace saw: the outputs',
+ * then the inputs'. */
+#define MXI_SHAPES_RULE(name)                                                                      \
+    int name(const struct mxi_node *, mx_array *const *, int32_t(*)[64], int *);
+MXI_SHAPES_RULE(mxi_shapes_reshape)
+MXI_SHAPES_RULE(mxi_shapes_broadcast_to)
+MXI_SHAPES_RULE(mxi_shapes_slice)
+MXI_SHAPES_RULE(mxi_shapes_transpose)
+MXI_SHAPES_RULE(mxi_shapes_reduce)
+MXI_SHAPES_RULE(mxi_shapes_matmul)
+MXI_SHAPES_RULE(mxi_shapes_gather)
+MXI_SHAPES_RULE(mxi_shapes_gather_axis)
+MXI_SHAPES_RULE(mxi_shapes_concatenate)
+MXI_SHAPES_RULE(mxi_shapes_pad)
+MXI_SHAPES_RULE(mxi_shapes_diagonal)
+MXI_SHAPES_RULE(mxi_shapes_depends)
+#undef MXI_SHAPES_RULE
+
 #endif

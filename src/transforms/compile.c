@@ -13,6 +13,8 @@
 #include "compile_impl.h"
 #include "core/error.h"
 #include "core/stream.h"
+#include "ops/ops_util.h"
+#include "primitives/params.h"
 #include "primitives/params_compiled.h"
 
 /* ---- mode ---- */
@@ -52,6 +54,13 @@ static _Thread_local int compile_tracing;
 
 bool mxi_compile_tracing(void) {
     return compile_tracing > 0;
+}
+
+/* Of those, how many are shapeless traces. */
+static _Thread_local int shapeless_tracing;
+
+bool mxi_shapeless_tracing(void) {
+    return shapeless_tracing > 0;
 }
 
 /* ---- the tape ---- */
@@ -218,6 +227,41 @@ static int record_node(mxi_ctape *t, mxi_ptrmap *where, mxi_node *nd, bool shape
     return rc;
 }
 
+/* Whether the unevaluated graph behind a reaches an array in primals (seen
+ * collects the nodes walked). */
+static bool reaches(const mx_array *a, const mxi_ptrmap *primals, mxi_ptrmap *seen, int depth) {
+    if (mxi_ptrmap_get(primals, a)) return true;
+    const mxi_node *n = a->node;
+    if (!n || depth > 10000 || mxi_ptrmap_get(seen, n)) return false;
+    if (mxi_ptrmap_put(seen, (void *)n, (void *)1)) return false;
+    for (int i = 0; i < n->n_inputs; i++)
+        if (reaches(n->inputs[i], primals, seen, depth + 1)) return true;
+    return false;
+}
+
+/* A captured value computed from an argument outside the function (an
+ * array the function closes over, not evaluated, built from the array it is
+ * also given) would bake the argument in as a constant: an error, as MLX. */
+static int check_uncaptured(const mxi_ctape *t, const mxi_trace *tr) {
+    mxi_ptrmap primals = {0}, seen = {0};
+    int rc = MX_OK;
+    for (int i = 0; i < tr->tracers.size && !rc; i++) {
+        const mxi_node *n = tr->tracers.data[i]->node;
+        if (n && n->n_inputs == 1 && mxi_ptrmap_put(&primals, n->inputs[0], (void *)1)) rc = oom();
+    }
+    for (int i = 0; i < t->n_slots && !rc; i++) {
+        const mxi_cslot *s = &t->slots[i];
+        /* an outer transform's tracer is that transform's business */
+        if (s->kind == MXI_SLOT_CONST && s->constant->node && !s->constant->tracer && primals.len &&
+            reaches(s->constant, &primals, &seen, 0))
+            rc = mxi_error(MX_ERR_VALUE, "[compile] Attempting to compile a function with "
+                                         "uncaptured inputs is not allowed.");
+    }
+    mxi_ptrmap_free(&primals);
+    mxi_ptrmap_free(&seen);
+    return rc;
+}
+
 /* The tape of the graph from the trace's tracers to roots. Keys are the
  * arrays of the trace (kept alive by roots and the tracers meanwhile). */
 static int build_tape(mxi_ctape *t, mxi_trace *tr, mx_array *const *roots, int n_roots,
@@ -243,68 +287,201 @@ static int build_tape(mxi_ctape *t, mxi_trace *tr, mx_array *const *roots, int n
 
 /* ---- replay ---- */
 
-/* Elementwise kernels read every input at the output's shape (the ops
- * broadcast operands with nodes of their own): a shapeless replay whose
- * values no longer agree, such as a constant captured at the traced shape,
- * must stop here rather than run. */
-static int check_elementwise(const mxi_cop *op, mx_array *const *ins, const int32_t *shape,
-                             int ndim) {
+/* Kinds whose kernels read every input at the output's shape (the ops
+ * broadcast operands with Broadcast nodes of their own). */
+static bool is_elementwise(const mxi_cop *op) {
     mxi_shapes_fn f = mxi_primitives[op->kind].output_shapes;
-    if (f != mxi_shapes_broadcast && f != mxi_shapes_unary && f != mxi_shapes_compiled)
-        return MX_OK;
-    for (int i = 0; i < op->n_in; i++)
-        if (ins[i]->ndim != ndim ||
-            memcmp(ins[i]->shape, shape, sizeof(int32_t) * (size_t)ndim) != 0) {
-            char a[MXI_SHAPE_STR_LEN], b[MXI_SHAPE_STR_LEN];
-            return mxi_error(MX_ERR_VALUE,
-                             "[compile] shapeless: %s gets an input of shape %s for an output of "
-                             "shape %s (a value captured at the traced shape?); compile without "
-                             "shapeless",
-                             mxi_primitives[op->kind].name,
-                             mxi_shape_str(a, sizeof a, ins[i]->shape, ins[i]->ndim),
-                             mxi_shape_str(b, sizeof b, shape, ndim));
+    if (f == mxi_shapes_broadcast || f == mxi_shapes_compiled) return true;
+    if (f != mxi_shapes_unary) return false;
+    switch (op->kind) {
+    case MXI_PRIM_SCATTER:
+    case MXI_PRIM_SCATTER_AXIS:
+    case MXI_PRIM_SLICE_UPDATE:
+    case MXI_PRIM_DYNAMIC_SLICE_UPDATE:
+    case MXI_PRIM_MASKED_SCATTER:
+        return false;
+    default:
+        return true;
+    }
+}
+
+static int shape_error(const mxi_cop *op, const mx_array *in, const int32_t *shape, int ndim) {
+    char a[MXI_SHAPE_STR_LEN], b[MXI_SHAPE_STR_LEN];
+    return mxi_error(MX_ERR_VALUE,
+                     "[compile] shapeless: %s gets an input of shape %s for an output of "
+                     "shape %s (a value captured at the traced shape?); compile without "
+                     "shapeless",
+                     mxi_primitives[op->kind].name, mxi_shape_str(a, sizeof a, in->shape, in->ndim),
+                     mxi_shape_str(b, sizeof b, shape, ndim));
+}
+
+/* A shapeless target for a Reshape given in full: the traced shapes are
+ * split into runs of equal size (a merge, a split, or size-1 axes put in or
+ * taken out); a run with one axis other than 1 on the output side takes the
+ * new size of its input axes, any other run keeps its traced axes. */
+static int reshape_target(const mxi_cslot *ti, const mxi_cslot *to, const mx_array *x,
+                          int32_t *out) {
+    const int32_t *I = ti->shape, *O = to->shape;
+    int n = ti->ndim, m = to->ndim, i = 0, j = 0;
+    memcpy(out, O, sizeof(int32_t) * (size_t)m);
+    for (int d = 0; d < n; d++)
+        if (!I[d]) return MX_OK;
+    while (i < n || j < m) {
+        int i0 = i, j0 = j;
+        int64_t pi = 1, po = 1;
+        if (i < n) pi *= I[i++];
+        if (j < m) po *= O[j++];
+        while (pi != po) {
+            if (pi < po && i < n)
+                pi *= I[i++];
+            else if (po < pi && j < m)
+                po *= O[j++];
+            else
+                return MX_OK; /* sizes differ: left to the size check */
         }
+        int wide = -1, nwide = 0;
+        for (int k = j0; k < j; k++)
+            if (O[k] != 1) wide = k, nwide++;
+        int64_t now = 1;
+        for (int k = i0; k < i; k++) now *= x->shape[k];
+        if (nwide == 1) out[wide] = (int32_t)now;
+    }
     return MX_OK;
 }
 
-/* Output shapes of a shapeless replay. A scalar constant the ops spread
- * with a Broadcast node at the traced shape is spread again here to the
- * shape the elementwise op now has (spread[] holds those broadcasts). */
+/* Output shapes of a shapeless replay. fake carries the traced shapes
+ * (outputs, then inputs) for the rules. An elementwise op, Matmul or AddMM
+ * reading a broadcast (a captured scalar spread at the traced shape, or a
+ * Broadcast op of the tape) reads its source instead, and spreads it again
+ * to the shape it has now (spread[] holds those). */
 static int shapeless_inputs(const mxi_ctape *t, const mxi_cop *op, mx_array **ins,
-                            mx_array **spread, mxi_node *fake, int32_t (*shapes)[64], int *ndims) {
+                            mx_array *const *src, mx_array **spread, mxi_node *fake,
+                            int32_t (*shapes)[64], int *ndims) {
     mxi_shapes_fn f = mxi_primitives[op->kind].output_shapes;
-    bool elementwise =
-        f == mxi_shapes_broadcast || f == mxi_shapes_unary || f == mxi_shapes_compiled;
-    bool spreads = false;
-    for (int i = 0; i < op->n_in && elementwise && op->n_in <= 3; i++) {
-        const mxi_cslot *s = &t->slots[op->in[i]];
-        if (s->kind != MXI_SLOT_CONST || !s->constant->node) continue;
-        const mx_array *sc = mxi_compile_scalar_of(s->constant);
-        if (!sc || sc == s->constant) continue;
-        ins[i] = (mx_array *)sc;
-        spreads = true;
+    bool elementwise = is_elementwise(op);
+    bool mm = op->kind == MXI_PRIM_MATMUL || op->kind == MXI_PRIM_ADDMM;
+    int32_t *tshapes[66];
+    int tndims[66];
+    int32_t target[64];
+    int n_sub = (elementwise || mm) ? op->n_in : 0;
+    bool sub[16] = {false};
+    int rc = MX_OK;
+    if (n_sub > 16) n_sub = 0;
+    for (int i = 0; i < n_sub; i++)
+        if (src[op->in[i]]) ins[i] = src[op->in[i]], sub[i] = true;
+    for (int i = 0; i < op->n_in; i++)
+        if (!ins[i])
+            return mxi_error(MX_ERR_VALUE,
+                             "[compile] shapeless: %s reads a Broadcast whose shape cannot be "
+                             "inferred; compile without shapeless",
+                             mxi_primitives[op->kind].name);
+    if (op->n_out + op->n_in <= 66) {
+        for (int o = 0; o < op->n_out; o++) {
+            const mxi_cslot *s = &t->slots[op->out0 + o];
+            tshapes[o] = s->shape;
+            tndims[o] = s->ndim;
+        }
+        for (int i = 0; i < op->n_in; i++) {
+            const mxi_cslot *s = &t->slots[op->in[i]];
+            tshapes[op->n_out + i] = s->shape;
+            tndims[op->n_out + i] = s->ndim;
+        }
+        if (op->kind == MXI_PRIM_RESHAPE && !op->params_size) {
+            rc = reshape_target(&t->slots[op->in[0]], &t->slots[op->out0], ins[0], target);
+            tshapes[0] = target;
+        }
+        fake->out_shapes = tshapes;
+        fake->out_ndims = tndims;
     }
-    int rc = f(fake, ins, shapes, ndims);
-    for (int i = 0; i < op->n_in && spreads && !rc; i++) {
-        const mxi_cslot *s = &t->slots[op->in[i]];
-        if (s->kind != MXI_SLOT_CONST || ins[i] == s->constant) continue;
-        rc = mx_broadcast_to(&spread[i], ins[i], shapes[0], ndims[0], &op->stream);
-        if (!rc) ins[i] = spread[i];
+    if (mm && !rc) {
+        /* batch axes broadcast again; each operand keeps its own matrix */
+        int nd = t->slots[op->out0].ndim, nb = nd - 2;
+        int32_t batch[64];
+        for (int d = 0; d < nb; d++) batch[d] = 1;
+        for (int i = 0; i < op->n_in && i < 2; i++) {
+            const mx_array *x = ins[i];
+            for (int d = 0; d < x->ndim - 2; d++) {
+                int32_t v = x->shape[d], *bd = &batch[nb - (x->ndim - 2) + d];
+                if (*bd != 1 && v != 1 && v != *bd) return shape_error(op, x, batch, nb);
+                if (v != 1) *bd = v;
+            }
+        }
+        /* a source spread along a matrix axis too (a cotangent) takes the
+         * inner size from the other operand, the outer one as traced */
+        const mx_array *a = ins[0], *b = ins[1];
+        const mxi_cslot *ta = &t->slots[op->in[0]], *tb = &t->slots[op->in[1]];
+        int32_t m = a->shape[a->ndim - 2], ka = a->shape[a->ndim - 1];
+        int32_t kb = b->shape[b->ndim - 2], n = b->shape[b->ndim - 1];
+        if (sub[0] && m == 1) m = ta->shape[ta->ndim - 2];
+        if (sub[1] && n == 1) n = tb->shape[tb->ndim - 1];
+        if (sub[0] && ka == 1) ka = kb;
+        if (sub[1] && kb == 1) kb = ka;
+        const int32_t mat[3][2] = {{m, ka}, {kb, n}, {m, n}};
+        for (int i = 0; i < op->n_in && i < 3 && !rc; i++) {
+            if (!sub[i]) continue;
+            int32_t sh[64];
+            memcpy(sh, batch, sizeof(int32_t) * (size_t)nb);
+            const mx_array *x = ins[i];
+            sh[nb] = mat[i][0];
+            sh[nb + 1] = mat[i][1];
+            rc = mx_broadcast_to(&spread[i], x, sh, nd, &op->stream);
+            if (!rc) ins[i] = spread[i];
+        }
     }
-    if (!rc) rc = check_elementwise(op, ins, shapes[0], ndims[0]);
+    if (!rc) rc = f(fake, ins, shapes, ndims);
+    fake->out_shapes = NULL;
+    fake->out_ndims = NULL;
+    if (!elementwise || rc) return rc;
+    /* every operand spread to the shape the op has now (one that was not
+     * broadcast at trace time may need it with the new shapes) */
+    for (int i = 0; i < op->n_in && !rc; i++) {
+        if (mxi_same_shape(ins[i]->shape, ins[i]->ndim, shapes[0], ndims[0])) continue;
+        if (i >= 16 || mx_broadcast_to(&spread[i], ins[i], shapes[0], ndims[0], &op->stream)) {
+            mx_clear_error();
+            rc = shape_error(op, ins[i], shapes[0], ndims[0]);
+        } else {
+            ins[i] = spread[i];
+        }
+    }
+    return rc;
+}
+
+static int transpose_source(mx_array **out, mx_array *x, const mxi_cop *op) {
+    const mxi_transpose_params *p = op->params;
+    int32_t sh[64];
+    int lead = p->ndim - x->ndim;
+    for (int d = 0; d < p->ndim; d++) sh[d] = d < lead ? 1 : x->shape[d - lead];
+    mx_array *r = NULL;
+    int rc = mx_reshape(&r, x, sh, p->ndim, &op->stream);
+    if (!rc) rc = mx_transpose(out, r, p->perm, p->ndim, &op->stream);
+    mx_array_free(r);
     return rc;
 }
 
 static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **results, bool shapeless) {
-    mx_array **vals = calloc((size_t)(t->n_slots ? t->n_slots : 1), sizeof *vals);
-    if (!vals) return oom();
+    size_t n_slots = (size_t)(t->n_slots ? t->n_slots : 1);
+    mx_array **vals = calloc(n_slots, sizeof *vals);
+    /* shapeless: the source of each value that is a broadcast */
+    mx_array **src = shapeless ? calloc(n_slots, sizeof *src) : NULL;
+    if (!vals || (shapeless && !src)) {
+        free(vals);
+        free(src);
+        return oom();
+    }
     for (int i = 0; i < t->n_slots; i++) {
         const mxi_cslot *s = &t->slots[i];
         if (s->kind == MXI_SLOT_INPUT) vals[i] = mx_array_retain(inputs[s->index]);
-        if (s->kind == MXI_SLOT_CONST) vals[i] = mx_array_retain(s->constant);
+        if (s->kind == MXI_SLOT_CONST) {
+            vals[i] = mx_array_retain(s->constant);
+            /* a constant the ops (or vmap) spread with a Broadcast node of
+             * its own: its source, to spread to the shapes of this call */
+            const mxi_node *n = s->constant->node;
+            if (src && n && n->kind == MXI_PRIM_BROADCAST && n->n_inputs == 1)
+                src[i] = mx_array_retain(n->inputs[0]);
+        }
     }
     int rc = MX_OK;
-    mx_array *ins_fixed[16], *spread[3] = {NULL, NULL, NULL};
+    mx_array *ins_fixed[16], *spread[16] = {NULL};
     for (int k = 0; k < t->n_ops && !rc; k++) {
         const mxi_cop *op = &t->ops[k];
         if (op->dead) continue;
@@ -315,6 +492,7 @@ static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **result
         const int32_t **shp = malloc(sizeof *shp * (size_t)op->n_out);
         if (!ins || !shapes || !ndims || !dts || !shp) rc = oom();
         for (int i = 0; i < op->n_in && !rc; i++) ins[i] = vals[op->in[i]];
+        bool deferred = false;
         if (!rc && shapeless) {
             mxi_node fake;
             memset(&fake, 0, sizeof fake);
@@ -325,7 +503,25 @@ static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **result
             fake.inputs = ins;
             fake.params = op->params;
             fake.params_size = op->params_size;
-            rc = shapeless_inputs(t, op, ins, spread, &fake, shapes, ndims);
+            if (op->kind == MXI_PRIM_BROADCAST) {
+                /* its readers may spread the source to a shape of their own */
+                mx_array *from = src[op->in[0]] ? src[op->in[0]] : ins[0];
+                src[op->out0] = mx_array_retain(from);
+            }
+            if (op->kind == MXI_PRIM_TRANSPOSE && !ins[0] && src[op->in[0]]) {
+                /* a transposed broadcast is the broadcast of the transposed
+                 * source (a matrix product's derivative reads those) */
+                rc = transpose_source(&src[op->out0], src[op->in[0]], op);
+                deferred = true;
+            } else {
+                rc = shapeless_inputs(t, op, ins, src, spread, &fake, shapes, ndims);
+            }
+            if (rc && op->kind == MXI_PRIM_BROADCAST) {
+                /* an error only if something reads the broadcast itself */
+                mx_clear_error();
+                rc = MX_OK;
+                deferred = true;
+            }
         }
         for (int o = 0; o < op->n_out && !rc; o++) {
             const mxi_cslot *s = &t->slots[op->out0 + o];
@@ -339,13 +535,13 @@ static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **result
         }
         mxi_fused_program *prog =
             op->kind == MXI_PRIM_COMPILED ? ((mxi_compiled_params *)op->params)->prog : NULL;
-        if (!rc) {
+        if (!rc && !deferred) {
             if (prog) atomic_fetch_add(&prog->refcount, 1); /* the node's */
             rc = mxi_make_node(vals + op->out0, op->n_out, dts, shp, ndims, op->kind, op->params,
                                op->params_size, ins, op->n_in, &op->stream);
             if (rc && prog) mxi_fused_program_release(prog);
         }
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 16; i++) {
             mx_array_free(spread[i]);
             spread[i] = NULL;
         }
@@ -355,10 +551,24 @@ static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **result
         free(dts);
         free(shp);
     }
-    for (int i = 0; i < t->n_outputs + t->n_state_out && !rc; i++)
+    for (int i = 0; i < t->n_outputs + t->n_state_out && !rc; i++) {
+        if (!vals[t->outputs[i]]) {
+            rc = mxi_error(MX_ERR_VALUE, "[compile] shapeless: Broadcast cannot infer its output "
+                                         "shape; compile without shapeless");
+            while (i-- > 0) {
+                mx_array_free(results[i]);
+                results[i] = NULL;
+            }
+            break;
+        }
         results[i] = mx_array_retain(vals[t->outputs[i]]);
-    for (int i = 0; i < t->n_slots; i++) mx_array_free(vals[i]);
+    }
+    for (int i = 0; i < t->n_slots; i++) {
+        mx_array_free(vals[i]);
+        if (src) mx_array_free(src[i]);
+    }
     free(vals);
+    free(src);
     return rc;
 }
 
@@ -440,7 +650,9 @@ static int trace_entry(cpayload *c, centry *e, mx_vec *all) {
     int n_state = sout ? sout->size : 0;
     if (!rc) {
         compile_tracing++;
+        shapeless_tracing += c->opts.shapeless;
         rc = mx_closure_apply(c->f, &outs, &args);
+        shapeless_tracing -= c->opts.shapeless;
         compile_tracing--;
     }
     for (int i = 0; i < outs.size && !rc; i++) rc = mx_vec_append(&roots, outs.data[i]);
@@ -460,6 +672,7 @@ static int trace_entry(cpayload *c, centry *e, mx_vec *all) {
         e->tape.n_outputs = outs.size;
         e->tape.n_state_out = n_state;
         rc = build_tape(&e->tape, &tr, roots.data, roots.size, c->opts.shapeless);
+        if (!rc) rc = check_uncaptured(&e->tape, &tr);
     }
     mx_vec_clear(&roots);
     mx_vec_clear(&outs);
@@ -617,7 +830,9 @@ int mxi_compile_trace(mxi_ctape *t, const mx_closure *f, const mx_vec *inputs, b
     for (int i = 0; i < tr.tracers.size && !rc; i++) rc = mx_vec_append(&args, tr.tracers.data[i]);
     if (!rc) {
         compile_tracing++;
+        shapeless_tracing += shapeless;
         rc = mx_closure_apply(f, &outs, &args);
+        shapeless_tracing -= shapeless;
         compile_tracing--;
     }
     if (!rc) {

@@ -27,11 +27,22 @@ static bool same_shape(const mxi_cslot *a, const mxi_cslot *b) {
     return a->ndim == b->ndim && memcmp(a->shape, b->shape, sizeof(int32_t) * (size_t)a->ndim) == 0;
 }
 
-static bool fusable(const mxi_ctape *t, const mxi_cop *op) {
+static int64_t slot_size(const mxi_cslot *s) {
+    int64_t n = 1;
+    for (int d = 0; d < s->ndim; d++) n *= s->shape[d];
+    return n;
+}
+
+static bool fusable(const mxi_ctape *t, const mxi_cop *op, bool shapeless) {
     if (op->dead || op->n_out != 1 || op->n_in < 1 || op->n_in > 3) return false;
     if (!mxi_fusable_kind(op->kind, op->params_size)) return false;
     const mxi_cslot *out = &t->slots[op->out0];
     if (mx_dtype_size(out->dtype) > 8) return false;
+    /* a Broadcast of one value joins (the kernel spreads such inputs);
+     * not when shapeless, where the region's shape would then lose it */
+    if (op->kind == MXI_PRIM_BROADCAST)
+        return !shapeless && slot_size(&t->slots[op->in[0]]) == 1 &&
+               t->slots[op->in[0]].dtype == out->dtype;
     for (int i = 0; i < op->n_in; i++) {
         const mxi_cslot *in = &t->slots[op->in[i]];
         if (!same_shape(in, out) || mx_dtype_size(in->dtype) > 8) return false;
@@ -157,7 +168,6 @@ static int build_region(mxi_ctape *t, int root, int *parent, const bool *read_ou
 }
 
 int mxi_compile_fuse(mxi_ctape *t, bool shapeless) {
-    (void)shapeless; /* Compiled infers its shapes from its inputs */
     int no = t->n_ops, ns0 = t->n_slots;
     if (no < 2) return MX_OK;
     int *parent = malloc(sizeof(int) * (size_t)no);
@@ -172,13 +182,14 @@ int mxi_compile_fuse(mxi_ctape *t, bool shapeless) {
     for (int k = 0; k < no && !rc; k++) {
         mxi_cop *op = &t->ops[k];
         if (op->dead) continue;
-        bool f = fusable(t, op);
+        bool f = fusable(t, op, shapeless);
         is_member[k] = f;
         for (int i = 0; i < op->n_in; i++) {
             int m = producer(t, op->in[i]);
             if (m < 0 || !is_member[m]) continue;
             int r = find(parent, m);
-            if (f && !closed[r] && same_stream(&t->ops[r], op)) {
+            /* a Broadcast starts a region of its own shape */
+            if (f && !closed[r] && same_stream(&t->ops[r], op) && op->kind != MXI_PRIM_BROADCAST) {
                 /* join: the smaller index stays the root */
                 int me = find(parent, k);
                 if (me != r) {

@@ -20,7 +20,7 @@
 
 typedef struct custom_fn {
     atomic_int refcount;
-    mx_closure *fun, *vjp, *jvp;
+    mx_closure *fun, *vjp, *jvp, *vmap;
     bool checkpoint;
 } custom_fn;
 
@@ -33,6 +33,7 @@ static void custom_release(custom_fn *c) {
     mx_closure_free(c->fun);
     mx_closure_free(c->vjp);
     mx_closure_free(c->jvp);
+    mx_closure_free(c->vmap);
     free(c);
 }
 
@@ -104,7 +105,8 @@ static int custom_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
 }
 
 static int make_custom(mx_closure **out, const mx_closure *fun, const mx_closure *vjp,
-                       const mx_closure *jvp, bool checkpoint, const char *op) {
+                       const mx_closure *jvp, const mx_closure *vmap, bool checkpoint,
+                       const char *op) {
     if (!out || !fun) return mxi_error(MX_ERR_VALUE, "[%s] out and fun must not be NULL", op);
     custom_fn *c = malloc(sizeof *c);
     if (!c) return mxi_error(MX_ERR_MEMORY, "[%s] out of memory", op);
@@ -112,6 +114,7 @@ static int make_custom(mx_closure **out, const mx_closure *fun, const mx_closure
     c->fun = mx_closure_retain((mx_closure *)fun);
     c->vjp = mx_closure_retain((mx_closure *)vjp);
     c->jvp = mx_closure_retain((mx_closure *)jvp);
+    c->vmap = mx_closure_retain((mx_closure *)vmap);
     c->checkpoint = checkpoint;
     int rc = mx_closure_new(out, custom_call, c, custom_destroy);
     if (rc) custom_release(c);
@@ -120,11 +123,16 @@ static int make_custom(mx_closure **out, const mx_closure *fun, const mx_closure
 
 int mx_custom_function(mx_closure **out, const mx_closure *fun, const mx_closure *vjp,
                        const mx_closure *jvp) {
-    return make_custom(out, fun, vjp, jvp, false, "custom_function");
+    return make_custom(out, fun, vjp, jvp, NULL, false, "custom_function");
+}
+
+int mx_custom_function_vmap(mx_closure **out, const mx_closure *fun, const mx_closure *vjp,
+                            const mx_closure *jvp, const mx_closure *vmap) {
+    return make_custom(out, fun, vjp, jvp, vmap, false, "custom_function");
 }
 
 int mx_checkpoint(mx_closure **out, const mx_closure *fun) {
-    return make_custom(out, fun, NULL, NULL, true, "checkpoint");
+    return make_custom(out, fun, NULL, NULL, NULL, true, "checkpoint");
 }
 
 /* ---- rules ---- */
@@ -215,9 +223,59 @@ MXI_JVP_RULE(mxi_jvp_custom) {
 
 /* Under vmap a custom function is its function vmapped (its custom rules do
  * not carry over to the batched function). */
+/* The custom vectorisation: inputs and their axes in, outputs and theirs
+ * out (0-d int32 arrays, -1 for not mapped). */
+static int custom_vmap(const custom_fn *c, const mxi_node *node, mx_array *const *inputs,
+                       const int *in_axes, mx_array **outputs, int *out_axes) {
+    int no = node->n_outputs, np = node->n_inputs - no;
+    mx_vec in = {0}, res = {0};
+    int rc = MX_OK;
+    for (int i = 0; i < np && !rc; i++) rc = mx_vec_append(&in, inputs[i]);
+    for (int i = 0; i < np && !rc; i++) {
+        mx_array *a = NULL;
+        rc = mx_array_from_int(&a, in_axes[i] >= 0 ? in_axes[i] : -1, MX_INT32);
+        if (!rc) rc = mx_vec_push(&in, a);
+    }
+    if (!rc) rc = mx_closure_apply(c->vmap, &res, &in);
+    if (!rc && res.size != 2 * no)
+        rc = mxi_error(MX_ERR_VALUE,
+                       "[custom_function] the vmap rule returned %d arrays for %d outputs and "
+                       "their axes",
+                       res.size, no);
+    for (int i = 0; i < no && !rc; i++) {
+        mx_array *ax = res.data[no + i];
+        int32_t v = 0;
+        rc = mx_eval(&ax, 1);
+        if (!rc && (ax->size != 1 || !mx_dtype_is_integer(ax->dtype)))
+            rc = mxi_error(MX_ERR_VALUE, "[custom_function] the vmap rule's axis %d is not an int",
+                           i);
+        if (!rc) {
+            mx_array *c32 = NULL;
+            rc = mx_astype(&c32, ax, MX_INT32, NULL);
+            if (!rc) rc = mx_eval(&c32, 1);
+            if (!rc) rc = mx_array_copy_to(c32, &v, sizeof v);
+            mx_array_free(c32);
+        }
+        const mx_array *o = res.data[i];
+        if (!rc && (v < -1 || v >= (v >= 0 ? o->ndim : 1)))
+            rc = mxi_error(MX_ERR_VALUE,
+                           "[custom_function] the vmap rule's axis %d for an output with %d "
+                           "dimensions",
+                           v, o->ndim);
+        if (!rc) {
+            outputs[i] = mx_array_retain(res.data[i]);
+            out_axes[i] = v;
+        }
+    }
+    mx_vec_clear(&in);
+    mx_vec_clear(&res);
+    return rc;
+}
+
 MXI_VMAP_RULE(mxi_vmap_custom) {
     const custom_fn *c = ((const custom_params *)node->params)->fn;
     int no = node->n_outputs, np = node->n_inputs - no;
+    if (c->vmap) return custom_vmap(c, node, inputs, in_axes, outputs, out_axes);
     int *ax = malloc(sizeof(int) * (size_t)(np ? np : 1));
     mx_closure *v = NULL;
     mx_vec in = {0}, res = {0};

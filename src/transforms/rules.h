@@ -44,5 +44,9 @@ MXI_RULES(conv);
 MXI_RULES(fft);
 MXI_RULES(quantized);
 MXI_RULES(lapack);
+/* Quantize, Dequantize, View: batch first on every input and output. */
+MXI_VMAP_RULE(mxi_vmap_last_axis);
+/* SearchSorted: over the values only, as MLX. */
+MXI_VMAP_RULE(mxi_vmap_searchsorted);
 
 #endif

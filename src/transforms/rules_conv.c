@@ -165,3 +165,62 @@ done:
     mx_array_free(p);
     return rc;
 }
+
+/* Under vmap: an input batch folds into N (the weight unmapped); a mapped
+ * weight turns the batch into groups: channels (B*C_in), kernels (B*C_out,
+ * ...) with groups * B, the output's B*C_out split back. */
+MXI_VMAP_RULE(mxi_vmap_conv) {
+    const mxi_conv_params *p = node->params;
+    const mx_array *o = node->outputs[0];
+    int32_t b = mxi_vmap_size(inputs, in_axes, 2);
+    int nsp = p->ndim, nd = o->ndim; /* N, spatial..., C */
+    int32_t spatial[MXI_CONV_MAX_DIMS], sh[64];
+    for (int d = 0; d < nsp; d++) spatial[d] = o->shape[1 + d];
+    mx_array *x = NULL, *w = NULL, *xr = NULL, *wr = NULL, *y = NULL, *yr = NULL;
+    int rc = MX_OK;
+    out_axes[0] = 0;
+    TRY(mxi_vmap_front(&x, inputs[0], in_axes[0], b, S));
+    if (in_axes[1] < 0) {
+        sh[0] = b * x->shape[1];
+        for (int d = 2; d < x->ndim; d++) sh[d - 1] = x->shape[d];
+        TRY(mx_reshape(&xr, x, sh, x->ndim - 1, S));
+        TRY(mxi_conv_make(&y, xr, inputs[1], p, spatial, S));
+        sh[0] = b;
+        for (int d = 0; d < nd; d++) sh[d + 1] = y->shape[d];
+        sh[1] = o->shape[0];
+        TRY(mx_reshape(outputs, y, sh, nd + 1, S));
+        goto done;
+    }
+    {
+        mxi_conv_params q = *p;
+        int c_in = x->shape[x->ndim - 1];
+        /* x: (B, N, sp..., C) -> (N, sp..., B, C) -> (N, sp..., B*C) */
+        TRY(mx_moveaxis(&xr, x, 0, x->ndim - 2, S));
+        for (int d = 0; d < x->ndim - 2; d++) sh[d] = xr->shape[d];
+        sh[x->ndim - 2] = b * c_in;
+        mx_array_free(x);
+        x = NULL;
+        TRY(mx_reshape(&x, xr, sh, xr->ndim - 1, S));
+        /* w: (B, O, k..., Cg) -> (B*O, k..., Cg) */
+        TRY(mxi_vmap_front(&w, inputs[1], in_axes[1], b, S));
+        sh[0] = b * w->shape[1];
+        for (int d = 2; d < w->ndim; d++) sh[d - 1] = w->shape[d];
+        TRY(mx_reshape(&wr, w, sh, w->ndim - 1, S));
+        q.groups = p->groups * b;
+        TRY(mxi_conv_make(&y, x, wr, &q, spatial, S));
+        /* (N, osp..., B*O) -> (N, osp..., B, O) -> (B, N, osp..., O) */
+        for (int d = 0; d < nd - 1; d++) sh[d] = y->shape[d];
+        sh[nd - 1] = b;
+        sh[nd] = o->shape[nd - 1];
+        TRY(mx_reshape(&yr, y, sh, nd + 1, S));
+        TRY(mx_moveaxis(outputs, yr, nd - 1, 0, S));
+    }
+done:
+    mx_array_free(x);
+    mx_array_free(w);
+    mx_array_free(xr);
+    mx_array_free(wr);
+    mx_array_free(y);
+    mx_array_free(yr);
+    return rc;
+}

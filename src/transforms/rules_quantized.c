@@ -379,3 +379,10 @@ MXI_VMAP_RULE(mxi_vmap_quantized) {
     for (int i = 0; i < 3; i++) mx_array_free(ins[i]);
     return rc;
 }
+
+/* View works on the last axis (Quantize and Dequantize take
+ * mxi_vmap_quantized above): the batch leads on
+ * every input and output. */
+MXI_VMAP_RULE(mxi_vmap_last_axis) {
+    return mxi_vmap_elementwise(node, inputs, in_axes, outputs, out_axes);
+}

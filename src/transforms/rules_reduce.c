@@ -217,7 +217,7 @@ MXI_VJP_RULE(mxi_vjp_reduce) {
     if (!rc && w)
         rc = mx_multiply(&out[0], g, w, S);
     else if (!rc)
-        rc = mx_broadcast_to(&out[0], g, x->shape, x->ndim, S);
+        rc = mxi_rule_spread(&out[0], g, x, S);
     mx_array_free(w);
     return rc;
 }

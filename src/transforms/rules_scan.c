@@ -1,7 +1,9 @@
 /*
  * Derivatives of the cumulative scans. With the same direction flags:
  *   sum:  reverse mode is the cumulative sum the other way;
- *   prod: g -> cumsum(g * y, other way) / x (MLX's rule; needs x != 0);
+ *   prod: before the first zero along the axis, g -> cumsum(g * y, other
+ *         way) / x; at the first zero, the scan of the input with that zero
+ *         made 1 gives the rest; after it, zero (prod_rule);
  *   max/min: each output came from one input, the last one (in scan
  *         order) equal to the running extremum; g goes back there;
  *   logaddexp: weights exp(x_k - y_i), computed against a common shift.
@@ -105,6 +107,156 @@ done:
     return rc;
 }
 
+/* x shifted by one along axis, with one element of value fill coming in:
+ * first (dropping the last) or, back, last (dropping the first). An
+ * exclusive scan is the inclusive scan of the forward shift by the
+ * identity; derivatives shift back. */
+static int shift(mx_array **out, mx_array *x, int axis, bool back, double fill,
+                 const mx_stream *s) {
+    int n = x->shape[axis];
+    mx_array *part = NULL, *edge = NULL, *f = NULL, *c = NULL, *both[2];
+    int rc = MX_OK;
+    if (n == 0) return (*out = mx_array_retain(x)), MX_OK;
+    TRY(range(&part, x, axis, back ? 1 : 0, back ? n : n - 1, s));
+    TRY(range(&edge, x, axis, 0, 1, s));
+    TRY(mxi_rule_const(&c, fill, x->dtype));
+    TRY(mx_full_like(&f, edge, c, x->dtype, s));
+    both[0] = back ? part : f;
+    both[1] = back ? f : part;
+    rc = mx_concatenate(out, (const mx_array *const *)both, 2, axis, s);
+done:
+    mx_array_free(part);
+    mx_array_free(edge);
+    mx_array_free(f);
+    mx_array_free(c);
+    return rc;
+}
+
+/* The derivatives of a forward inclusive cumulative product that stay
+ * finite where x has zeros. With z the first zero along the axis, x~ = x
+ * with x_z made 1 and P~ its cumulative product:
+ *   vjp: dx_k = cumsum(g y, backward)_k / x_k for k < z, the backward
+ *        cumsum of g P~ at z, 0 after;
+ *   jvp: dy_i = y_i cumsum(t / x)_i for i < z, t_z P~_i while x has one
+ *        zero up to i, 0 after a second one. */
+static int prod_forward_inclusive(const mxi_node *node, mx_array *x, mx_array *v, mx_array **out,
+                                  bool forward) {
+    const mx_stream *s = S;
+    int axis = ((const mxi_scan_params *)node->params)->axis;
+    mx_array *zero = NULL, *one = NULL, *isz = NULL, *cz = NULL, *before = NULL, *first = NULL,
+             *czone = NULL, *xt = NULL, *pt = NULL, *y = NULL, *xs = NULL, *a = NULL, *b = NULL,
+             *c = NULL, *d = NULL;
+    int rc = MX_OK;
+    TRY(mxi_rule_const(&zero, 0.0, x->dtype));
+    TRY(mxi_rule_const(&one, 1.0, x->dtype));
+    TRY(mx_equal(&isz, x, zero, s));
+    TRY(mx_cumsum_axis(&cz, isz, axis, false, true, MX_INT32, s));
+    TRY(mx_array_from_int(&a, 0, MX_INT32));
+    TRY(mx_equal(&before, cz, a, s));
+    mx_array_free(a);
+    a = NULL;
+    TRY(mx_array_from_int(&a, 1, MX_INT32));
+    TRY(mx_equal(&czone, cz, a, s));
+    TRY(mx_logical_and(&first, isz, czone, s));
+    TRY(mx_where(&xt, first, one, x, s));
+    TRY(mx_cumprod_axis(&pt, xt, axis, false, true, MX_DTYPE_NONE, s));
+    TRY(mx_cumprod_axis(&y, x, axis, false, true, MX_DTYPE_NONE, s));
+    TRY(mx_where(&xs, before, x, one, s)); /* no zeros: safe to divide by */
+    mx_array_free(a);
+    a = NULL;
+    if (!forward) {
+        TRY(mx_multiply(&a, v, y, s));
+        TRY(mx_cumsum_axis(&b, a, axis, true, true, MX_DTYPE_NONE, s));
+        TRY(mx_divide(&c, b, xs, s));
+        mx_array_free(a);
+        mx_array_free(b);
+        a = b = NULL;
+        TRY(mx_multiply(&a, v, pt, s));
+        TRY(mx_cumsum_axis(&b, a, axis, true, true, MX_DTYPE_NONE, s));
+        TRY(mx_where(&d, first, b, zero, s));
+        TRY(mx_where(out, before, c, d, s));
+    } else {
+        TRY(mx_divide(&a, v, xs, s));
+        TRY(mx_where(&b, before, a, zero, s));
+        mx_array_free(a);
+        a = NULL;
+        TRY(mx_cumsum_axis(&a, b, axis, false, true, MX_DTYPE_NONE, s));
+        TRY(mx_multiply(&c, y, a, s));
+        mx_array_free(a);
+        mx_array_free(b);
+        a = b = NULL;
+        TRY(mx_where(&a, first, v, zero, s));
+        TRY(mx_cumsum_axis(&b, a, axis, false, true, MX_DTYPE_NONE, s));
+        TRY(mx_multiply(&d, b, pt, s));
+        mx_array_free(a);
+        a = NULL;
+        TRY(mx_where(&a, czone, d, zero, s));
+        TRY(mx_where(out, before, c, a, s));
+    }
+done:
+    mx_array_free(zero);
+    mx_array_free(one);
+    mx_array_free(isz);
+    mx_array_free(cz);
+    mx_array_free(before);
+    mx_array_free(first);
+    mx_array_free(czone);
+    mx_array_free(xt);
+    mx_array_free(pt);
+    mx_array_free(y);
+    mx_array_free(xs);
+    mx_array_free(a);
+    mx_array_free(b);
+    mx_array_free(c);
+    mx_array_free(d);
+    return rc;
+}
+
+/* Any direction: flips make it forward, a shift makes it inclusive. */
+static int prod_rule(const mxi_node *node, mx_array *x0, mx_array *v0, mx_array **out,
+                     bool forward) {
+    const mxi_scan_params *p = node->params;
+    int axis = p->axis;
+    mx_array *x = NULL, *v = NULL, *r = NULL, *t = NULL;
+    int rc = MX_OK;
+    if (p->reverse) {
+        TRY(mx_flip_axis(&x, x0, axis, S));
+        TRY(mx_flip_axis(&v, v0, axis, S));
+    } else {
+        x = mx_array_retain(x0);
+        v = mx_array_retain(v0);
+    }
+    if (!p->inclusive) {
+        TRY(shift(&t, x, axis, false, 1.0, S));
+        mx_array_free(x);
+        x = t;
+        t = NULL;
+        if (forward) { /* the tangent moves with x; the 1 put in has none */
+            TRY(shift(&t, v, axis, false, 0.0, S));
+            mx_array_free(v);
+            v = t;
+            t = NULL;
+        }
+    }
+    TRY(prod_forward_inclusive(node, x, v, &r, forward));
+    if (!p->inclusive && !forward) {
+        TRY(shift(&t, r, axis, true, 0.0, S));
+        mx_array_free(r);
+        r = t;
+        t = NULL;
+    }
+    if (p->reverse)
+        TRY(mx_flip_axis(out, r, axis, S));
+    else
+        *out = mx_array_retain(r);
+done:
+    mx_array_free(x);
+    mx_array_free(v);
+    mx_array_free(r);
+    mx_array_free(t);
+    return rc;
+}
+
 static int scan_rule(const mxi_node *node, mx_array *x, mx_array *v, mx_array **out, bool forward) {
     const mxi_scan_params *p = node->params;
     int axis = p->axis;
@@ -116,16 +268,7 @@ static int scan_rule(const mxi_node *node, mx_array *x, mx_array *v, mx_array **
         if (forward) return mxi_rule_reapply(out, node, &v, y->dtype);
         return mx_cumsum_axis(out, v, axis, !rev, inc, MX_DTYPE_NONE, S);
     case MXI_SCAN_PROD:
-        if (forward) {
-            TRY(mx_divide(&a, v, x, S));
-            TRY(mx_cumsum_axis(&b, a, axis, rev, inc, MX_DTYPE_NONE, S));
-            TRY(mx_multiply(out, y, b, S));
-        } else {
-            TRY(mx_multiply(&a, v, y, S));
-            TRY(mx_cumsum_axis(&b, a, axis, !rev, inc, MX_DTYPE_NONE, S));
-            TRY(mx_divide(out, b, x, S));
-        }
-        break;
+        return prod_rule(node, x, v, out, forward);
     case MXI_SCAN_MAX:
     case MXI_SCAN_MIN:
         return extremum_rule(node, x, v, out, forward);

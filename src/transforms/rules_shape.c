@@ -194,10 +194,27 @@ MXI_VMAP_RULE(mxi_vmap_shape) {
     int rc = MX_OK;
     out_axes[0] = 0;
     switch (node->kind) {
-    case MXI_PRIM_RESHAPE:
+    case MXI_PRIM_RESHAPE: {
+        /* the shape asked (when the op inferred one) gains the batch */
+        const mxi_reshape_params *p = node->params;
+        mxi_reshape_params *q = NULL;
+        size_t bytes = 0;
+        if (node->params_size) {
+            bytes = node->params_size + sizeof(int32_t);
+            if (!(q = malloc(bytes))) return mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+            params = q;
+            q->ndim = p->ndim + 1;
+            q->shape[0] = MXI_RESHAPE_KEEP; /* the batch follows the input */
+            memcpy(q->shape + 1, p->shape, sizeof(int32_t) * (size_t)p->ndim);
+        }
         TRY(mxi_vmap_front(&f, x, in_axes[0], b, S));
-        TRY(mxi_vmap_remake(outputs, node, node->params, &f, b));
+        int32_t shape[65];
+        const mx_array *o = node->outputs[0];
+        shape[0] = b;
+        for (int d = 0; d < o->ndim; d++) shape[d + 1] = o->shape[d];
+        TRY(mxi_make(outputs, o->dtype, shape, o->ndim + 1, node->kind, q, bytes, &f, 1, S));
         break;
+    }
     case MXI_PRIM_TRANSPOSE: {
         const mxi_transpose_params *p = node->params;
         mxi_transpose_params *q = malloc(node->params_size + sizeof(int32_t));

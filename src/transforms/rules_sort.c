@@ -55,3 +55,20 @@ MXI_VMAP_RULE(mxi_vmap_sort) {
     mx_array_free(f);
     return rc;
 }
+
+/* SearchSorted under vmap: the values' batch leads (the output has their
+ * shape); a mapped sorted sequence is refused, as MLX does. */
+MXI_VMAP_RULE(mxi_vmap_searchsorted) {
+    if (in_axes[0] >= 0)
+        return mxi_error(MX_ERR_VALUE, "[searchsorted] Cannot vmap over the sorted sequence, only "
+                                       "over the values being searched for.");
+    int32_t b = mxi_vmap_size(inputs, in_axes, 2);
+    mx_array *f = NULL, *ins[2];
+    int rc = mxi_vmap_front(&f, inputs[1], in_axes[1], b, S);
+    ins[0] = inputs[0];
+    ins[1] = f;
+    if (!rc) rc = mxi_vmap_remake(outputs, node, node->params, ins, b);
+    out_axes[0] = 0;
+    mx_array_free(f);
+    return rc;
+}

@@ -179,3 +179,15 @@ int mxi_vmap_elementwise(const mxi_node *n, mx_array *const *inputs, const int *
     free(ins);
     return rc;
 }
+
+int mxi_rule_spread(mx_array **out, mx_array *g, const mx_array *like, const mx_stream *s) {
+    if (!like->tracer || !mxi_shapeless_tracing())
+        return mx_broadcast_to(out, g, like->shape, like->ndim, s);
+    mx_array *yes = NULL, *x = NULL;
+    int rc = mx_array_from_bool(&yes, true);
+    if (!rc) rc = mx_astype(&x, like, g->dtype, s);
+    if (!rc) rc = mx_where(out, yes, g, x, s);
+    mx_array_free(yes);
+    mx_array_free(x);
+    return rc;
+}

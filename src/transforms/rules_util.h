@@ -84,4 +84,9 @@ static inline int mxi_rule_arg_index(const int *argnums, int n, int k) {
     return -1;
 }
 
+/* g broadcast to the shape of like. Under a shapeless compile trace with
+ * like a tracer, an elementwise op on like does it instead, so a replay
+ * spreads g to like's new shape. */
+int mxi_rule_spread(mx_array **out, mx_array *g, const mx_array *like, const mx_stream *s);
+
 #endif

@@ -12,12 +12,14 @@
 #include "cmlx/ops.h"
 #include "core/error.h"
 #include "core/stream.h"
+#include "compile_impl.h"
 #include "transforms_impl.h"
 
 typedef struct vmap_payload {
     mx_closure *f;
     int n_in, n_out;
-    int axes[]; /* n_in in_axes, then n_out out_axes */
+    bool report; /* mx_vmap_report: one bool per output after the outputs */
+    int axes[];  /* n_in in_axes, then n_out out_axes */
 } vmap_payload;
 
 static void vmap_payload_free(void *p) {
@@ -109,6 +111,14 @@ static int replay(mxi_tape *tp, mxi_ptrmap *bm) {
     return rc;
 }
 
+/* How many vmaps this thread is tracing a function for: evaluating a
+ * tracer is an error then (eval.c), as in MLX. */
+static _Thread_local int vmap_tracing;
+
+bool mxi_vmap_tracing(void) {
+    return vmap_tracing > 0;
+}
+
 static int vmap_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
     vmap_payload *v = payload;
     if (inputs->size != v->n_in)
@@ -163,7 +173,11 @@ static int vmap_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
         if (tr) tr->tracer = true;
         mx_array_free(tr);
     }
-    if (!rc) rc = mx_closure_apply(v->f, &outs, &call);
+    if (!rc) {
+        vmap_tracing++;
+        rc = mx_closure_apply(v->f, &outs, &call);
+        vmap_tracing--;
+    }
     if (!rc && v->n_out != 1 && v->n_out != outs.size)
         rc = mxi_error(MX_ERR_VALUE,
                        "[vmap] The number of out axes (%d) must match the number of outputs (%d).",
@@ -175,6 +189,10 @@ static int vmap_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
         mx_array *o = outs.data[j], *r = NULL;
         int oa = v->axes[v->n_in + (v->n_out == 1 ? 0 : j)];
         batched *b = mxi_ptrmap_get(&bm, o);
+        if (b && b->axis < 0) { /* a rule found it the same for every slice */
+            o = b->a;
+            b = NULL;
+        }
         if (oa == MX_VMAP_NONE) {
             rc = mxi_error(MX_ERR_VALUE, "[vmap] out axes must name an axis");
             break;
@@ -200,6 +218,12 @@ static int vmap_call(mx_vec *outputs, const mx_vec *inputs, void *payload) {
         }
         if (!rc) rc = mx_vec_push(&res, r);
     }
+    for (int j = 0; j < outs.size && !rc && v->report; j++) {
+        batched *b = mxi_ptrmap_get(&bm, outs.data[j]);
+        mx_array *m = NULL;
+        rc = mx_array_from_bool(&m, b && b->axis >= 0);
+        if (!rc) rc = mx_vec_push(&res, m);
+    }
     mxi_trace_end(&t);
     mxi_tape_free(&tp);
     free_batched(&bm);
@@ -223,9 +247,17 @@ int mx_vmap(mx_closure **out, const mx_closure *f, const int *in_axes, int n_in_
     v->f = mx_closure_retain((mx_closure *)f);
     v->n_in = n_in_axes;
     v->n_out = n_out_axes;
+    v->report = false;
     if (n_in_axes) memcpy(v->axes, in_axes, sizeof(int) * (size_t)n_in_axes);
     memcpy(v->axes + n_in_axes, out_axes, sizeof(int) * (size_t)n_out_axes);
     int rc = mx_closure_new(out, vmap_call, v, vmap_payload_free);
     if (rc) vmap_payload_free(v);
+    return rc;
+}
+
+int mx_vmap_report(mx_closure **out, const mx_closure *f, const int *in_axes, int n_in_axes,
+                   const int *out_axes, int n_out_axes) {
+    int rc = mx_vmap(out, f, in_axes, n_in_axes, out_axes, n_out_axes);
+    if (!rc) ((vmap_payload *)mxi_closure_payload(*out, vmap_call))->report = true;
     return rc;
 }

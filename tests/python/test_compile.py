@@ -264,3 +264,152 @@ def test_cycle_through_the_cache_is_collected():
     del h
     gc.collect()
     assert ref() is None
+
+
+# ---- shapeless compile re-derives shapes from the inputs ----
+
+
+def _shapeless_matches(f, *calls):
+    cf = mx.compile(f, shapeless=True)
+    for args in calls:
+        got, want = cf(*args), f(*args)
+        got = got if isinstance(got, (list, tuple)) else [got]
+        want = want if isinstance(want, (list, tuple)) else [want]
+        for g, w in zip(got, want):
+            assert g.shape == w.shape
+            assert np.allclose(np.array(g), np.array(w), equal_nan=True)
+
+
+def test_shapeless_broadcasting_elementwise():
+    r = np.random.default_rng(0)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+    _shapeless_matches(lambda x, y: x * y + 1.0, (a(2, 2), a(2)), (a(3, 5), a(5)), (a(4, 1), a(3)))
+    _shapeless_matches(lambda x, y: mx.broadcast_arrays(x, y), (a(1, 3), a(2, 1)), (a(1, 5), a(4, 1)))
+
+
+def test_shapeless_reshape_reduce_slice_transpose():
+    r = np.random.default_rng(1)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+    _shapeless_matches(lambda x: x * x.sum(-1, keepdims=False)[:, None], (a(3, 2),), (a(1, 2),), (a(4, 6),))
+    # x.shape[0] is a number fixed at trace time (as in MLX); -1 follows the input
+    cf = mx.compile(lambda x: x.reshape(x.shape[0], -1), shapeless=True)
+    assert cf(a(2, 3, 4)).shape == (2, 12)
+    assert cf(a(2, 5, 2)).shape == (2, 10)
+    _shapeless_matches(lambda x: mx.flatten(x, 1).T, (a(2, 3, 4),), (a(3, 2, 5),))
+    _shapeless_matches(lambda x: x[:, -1, :], (a(2, 3, 4),), (a(1, 3, 7),))
+    _shapeless_matches(lambda x: (x.max(0), x.argmin(1), mx.logsumexp(x, 1)), (a(3, 4),), (a(5, 2),))
+    _shapeless_matches(lambda x: mx.mean(x, keepdims=True), (a(2),), (a(7),))
+    _shapeless_matches(lambda x: mx.var(x, 0) + mx.mean(x, axis=1)[None], (a(3, 3),), (a(5, 5),))
+    _shapeless_matches(lambda x: (mx.zeros_like(x), mx.ones_like(x) * 2, mx.full_like(x, 3)), (a(1, 32),), (a(2, 16),))
+    _shapeless_matches(lambda x: mx.concatenate([x, 2 * x], 0), (a(2, 3),), (a(4, 5),))
+
+
+def test_shapeless_matmul_and_addmm():
+    r = np.random.default_rng(2)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+    _shapeless_matches(lambda x, y: x @ y, (a(2, 1, 4, 2), a(3, 2, 5)), (a(3, 1, 2, 6), a(2, 6, 3)))
+    _shapeless_matches(lambda c, x, y: mx.addmm(c, x, y, alpha=2.0, beta=0.5),
+                       (a(2, 4), a(2, 3), a(3, 4)), (a(5), a(3, 6), a(6, 5)))
+    g = mx.grad(lambda x, y: (x @ y).sum(), argnums=(0, 1))
+    _shapeless_matches(g, (a(2, 1, 4, 2), a(3, 2, 5)), (a(3, 1, 4, 2), a(2, 2, 5)))
+
+
+def test_shapeless_errors():
+    f = mx.compile(lambda x: x.reshape(6, -1), shapeless=True)
+    assert f(mx.zeros((2, 3, 4))).shape == (6, 4)
+    assert f(mx.zeros((2, 3, 8))).shape == (6, 8)
+    with pytest.raises(ValueError):
+        f(mx.zeros((5, 5, 5)))
+    b = mx.ones((2, 2))
+    f = mx.compile(lambda x: mx.broadcast_to(x, b.shape), shapeless=True)
+    assert f(mx.array([1.0, 2.0])).shape == (2, 2)
+    with pytest.raises(ValueError):
+        f(mx.array([1.0, 2.0, 3.0]))
+    f = mx.compile(lambda x: x[1:3], shapeless=True)
+    assert f(mx.arange(4)).tolist() == [1, 2]
+    with pytest.raises(ValueError):
+        f(mx.arange(2))
+
+
+def test_outputs_keep_tuple_subclasses():
+    from typing import NamedTuple
+
+    class Pair(NamedTuple):
+        a: mx.array
+        b: mx.array
+
+    class Vec(tuple):
+        pass
+
+    f = mx.compile(lambda p: Pair(p.a + 10, p.b * 10))
+    out = f(Pair(mx.array([1, 2]), mx.array([3, 4])))
+    assert isinstance(out, Pair)
+    assert out.a.tolist() == [11, 12] and out.b.tolist() == [30, 40]
+    g = mx.compile(lambda t: Vec([t[0] - 1, t[1] + 1]))
+    out = g(Vec([mx.array(1), mx.array(2)]))
+    assert isinstance(out, Vec) and out[0].item() == 0 and out[1].item() == 3
+
+
+def test_compiled_function_reads_as_the_function():
+    import inspect
+
+    def inner(x, y: str = "a"):
+        """Docs."""
+        return x
+
+    c = mx.compile(inner)
+    assert c.__name__ == "inner" and c.__doc__ == "Docs."
+    assert c.__qualname__ == inner.__qualname__ and c.__module__ == inner.__module__
+    assert c.__wrapped__ is inner
+    assert inspect.signature(c) == inspect.signature(inner)
+
+
+def test_random_state_as_compiled_state():
+    from functools import partial
+
+    @partial(mx.compile, inputs=mx.random.state, outputs=mx.random.state)
+    def draw():
+        return mx.random.uniform(shape=(4,))
+
+    mx.random.seed(7)
+    got = [draw().tolist(), draw().tolist(), mx.random.uniform(shape=(4,)).tolist()]
+    mx.random.seed(7)
+    want = [mx.random.uniform(shape=(4,)).tolist() for _ in range(3)]
+    assert got == want
+    assert got[0] != got[1]
+
+
+def test_captured_graph_of_the_argument_is_an_error():
+    x = mx.array([1, 2, 3]) + 2
+    with pytest.raises(ValueError):
+        mx.compile(lambda a: a + (x + 1))(x)
+    # an unevaluated capture that does not read the argument is fine
+    w = mx.exp(mx.array([1.0]))
+    assert np.allclose(mx.compile(lambda a: a + w)(mx.ones(3)), np.e + 1)
+
+
+def test_scalar_broadcast_fuses_and_is_shared():
+    from io import StringIO
+
+    def fun(x, y, z):
+        yy = mx.broadcast_to(y, z.shape)
+        return x + yy * z, yy.sum()
+
+    a, b, c = mx.random.normal((10, 10)), mx.array(0.1), mx.random.normal((10, 10))
+    d = mx.compile(fun)(a, b, c)
+    s = StringIO()
+    mx.export_to_dot(s, d1=d[0], d2=d[1])
+    assert "CompiledBroadcastMultiplyAdd" in s.getvalue()
+    e = fun(a, b, c)
+    assert np.allclose(d[0], e[0], atol=1e-6) and np.allclose(d[1], e[1], atol=1e-5)
+
+
+def test_reshape_with_inferred_size_under_vmap_and_shapeless_compile():
+    x = mx.arange(24, dtype=mx.float32).reshape(3, 2, 4)
+    f = lambda a: a.reshape(-1, 2) * 2  # noqa: E731
+    want = np.stack([np.array(f(x[i])) for i in range(3)])
+    assert np.array_equal(mx.vmap(f)(x), want)
+    cf = mx.compile(mx.vmap(f), shapeless=True)
+    assert np.array_equal(cf(x), want)
+    y = mx.arange(40, dtype=mx.float32).reshape(5, 2, 4)
+    assert np.array_equal(cf(y), np.stack([np.array(f(y[i])) for i in range(5)]))

@@ -589,3 +589,229 @@ def test_undifferentiated_arguments_pass_through_untouched():
     assert seen[-1][0] is Box and seen[-1][1] is tag
     assert v.item() == 5.0
     assert g.tolist() == [2.0, 3.0]
+
+
+def _loop(f, args, axes):
+    """f applied slice by slice along axes (None: passed whole), stacked."""
+    n = [a.shape[ax] for a, ax in zip(args, axes) if ax is not None][0]
+    outs = []
+    for i in range(n):
+        sl = [a if ax is None else mx.take(a, i, axis=ax) for a, ax in zip(args, axes)]
+        outs.append(f(*sl))
+    if isinstance(outs[0], (list, tuple)):
+        return tuple(mx.stack([o[k] for o in outs]) for k in range(len(outs[0])))
+    return mx.stack(outs)
+
+
+@pytest.mark.parametrize(
+    "axes,shapes",
+    [((0, None), ((2, 3), ())), ((1, None), ((2, 3), ())), ((0, 0), ((3, 4), (3,))),
+     ((2, 0), ((2, 3, 4), (4,))), ((0, 0), ((2, 3, 4), (2,)))],
+)
+def test_vmap_gather_with_0d_indices_against_loop(axes, shapes):
+    r = np.random.default_rng(3)
+    a = mx.array(r.standard_normal(shapes[0]).astype(np.float32))
+    hi = shapes[0][1] if axes[0] == 0 else shapes[0][0]
+    idx = mx.array(r.integers(0, min(hi, 2), size=shapes[1]).astype(np.int32))
+    f = lambda x, i: x[i]  # noqa: E731
+    got = mx.vmap(f, axes)(a, idx)
+    want = _loop(f, (a, idx), axes)
+    assert got.shape == want.shape and np.allclose(got, want)
+
+
+def test_vmap_scatter_against_loop():
+    def put(a, idx, upd):
+        a = a + 0  # the loop below must not write into the shared argument
+        a[idx] = upd
+        return a
+
+    def add_at(a, idx):
+        return a.at[idx].add(mx.array(1.0))
+
+    a = mx.zeros((3, 4))
+    idx = mx.array([0, 1, 2])
+    upd = mx.array([1.0, 2.0, 3.0])
+    for axes in [(0, 0, 0), (None, 0, 0), (None, 0, None), (0, None, 0), (1, None, None)]:
+        args = (a if axes[0] != 1 else mx.zeros((4, 3)), idx if axes[1] == 0 else mx.array(1),
+                upd if axes[2] == 0 else mx.array(5.0))
+        got = mx.vmap(put, axes)(*args)
+        assert np.array_equal(got, _loop(put, args, axes)), axes
+    b = mx.array([[1.0, 2.0, 3.0], [2.0, 3.0, 4.0]])
+    assert mx.vmap(add_at, (0, None))(b, mx.array(0)).tolist() == [[2, 2, 3], [3, 3, 4]]
+    assert mx.vmap(add_at, (1, None), 1)(b, mx.array(0)).tolist() == [[2, 3, 4], [2, 3, 4]]
+
+
+def _cumprod_jacobian(x, reverse, inclusive):
+    """d y_i / d x_k of the cumulative product, by products (no division)."""
+    n = len(x)
+    J = np.zeros((n, n))
+    for i in range(n):
+        if reverse:
+            idx = list(range(i if inclusive else i + 1, n))
+        else:
+            idx = list(range(0, i + 1 if inclusive else i))
+        for k in idx:
+            J[i, k] = np.prod([x[j] for j in idx if j != k])
+    return J
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("inclusive", [True, False])
+def test_cumprod_derivatives_with_zeros(reverse, inclusive):
+    t = np.array([0.3, -1.0, 2.0, 0.5, 1.5], np.float32)
+    for x in ([2.0, 1.0, 2.0, 2.0, 3.0], [2.0, 0.0, 2.0, 2.0, 3.0], [2.0, 0.0, 2.0, 0.0, 3.0],
+              [0.0, 0.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0, 0.0]):
+        J = _cumprod_jacobian(x, reverse, inclusive)
+        f = lambda y: mx.cumprod(y, reverse=reverse, inclusive=inclusive)  # noqa: E731
+        xa = mx.array(np.array(x, np.float32))
+        _, (jt,) = mx.jvp(f, [xa], [mx.array(t)])
+        _, (gt,) = mx.vjp(f, [xa], [mx.array(t)])
+        assert np.allclose(jt, J @ t, atol=1e-5), (x, np.array(jt), J @ t)
+        assert np.allclose(gt, J.T @ t, atol=1e-5), (x, np.array(gt), J.T @ t)
+    # along an axis of a matrix, against the same reference row by row
+    x = np.array([[1.0, 0.0, 2.0], [3.0, 4.0, 0.0]], np.float32)
+    w = np.arange(6, dtype=np.float32).reshape(2, 3)
+    g = mx.grad(lambda a: (mx.cumprod(a, axis=1, reverse=reverse, inclusive=inclusive) * mx.array(w)).sum())(mx.array(x))
+    want = np.stack([_cumprod_jacobian(r, reverse, inclusive).T @ wr for r, wr in zip(x, w)])
+    assert np.allclose(g, want)
+
+
+def test_grad_function_sees_the_callers_containers():
+    model = [mx.array(0.0), mx.array(1.0)]
+
+    def f(m):
+        assert m is model
+        m[1] = mx.array(2.0)
+        return m[0] * 3
+
+    assert mx.grad(f)(model)[0].item() == 3.0
+    assert model[0].item() == 0.0 and model[1].item() == 2.0  # tracer put back, store kept
+    d = {"a": mx.array(1.0)}
+
+    def g(x):
+        x["b"] = 3
+        return x["a"] * 2
+
+    assert mx.grad(g)(d)["a"].item() == 2.0 and d["b"] == 3 and d["a"].item() == 1.0
+    m = [mx.array(1.5)]
+
+    def h(x):
+        x[0] = x[0] * 2
+        return x[0].sum()
+
+    assert mx.grad(h)(m)[0].item() == 2.0 and m[0].item() == 3.0
+
+
+def test_custom_function_vmap_rule():
+    my_exp = mx.custom_function(mx.exp)
+    assert np.allclose(mx.vmap(my_exp)(mx.ones(3)), np.exp(1.0))
+
+    @my_exp.vmap
+    def rule(x, axis):
+        return mx.ones_like(x) * 3, axis
+
+    assert mx.vmap(my_exp)(mx.ones(4)).tolist() == [3.0] * 4
+    assert mx.vmap(my_exp, in_axes=1, out_axes=1)(mx.ones((2, 3))).tolist() == [[3.0] * 3] * 2
+    seen = []
+    f = mx.custom_function(lambda a, b: a * b)
+
+    @f.vmap
+    def rule2(inputs, axes):
+        seen.append(axes)
+        a, b = inputs
+        return a * b + 1, 0
+
+    out = mx.vmap(f, in_axes=(1, None))(mx.ones((2, 3)), mx.array(2.0))
+    assert seen == [(1, None)]
+    # the rule gets the batched input as is and says where the batch is
+    assert out.shape == (2, 3)
+
+    g = mx.custom_function(lambda d: {"y": d["x"] * 2, "s": d["x"].sum()})
+
+    @g.vmap
+    def rule3(inputs, axes):
+        return {"y": inputs["x"] * 5, "s": inputs["x"].sum(axes["x"] + 1)}, {"y": axes["x"], "s": 0}
+
+    r = mx.vmap(g)({"x": mx.ones((3, 2))})
+    assert r["y"].tolist() == [[5.0, 5.0]] * 3 and r["s"].tolist() == [2.0] * 3
+
+    bad = mx.custom_function(lambda x: x)
+
+    @bad.vmap
+    def rule4(x, axis):
+        return x
+
+    with pytest.raises(ValueError):
+        mx.vmap(bad)(mx.ones(3))
+
+
+def test_eval_inside_vmap_or_compile_is_an_error_but_not_inside_grad():
+    def f(x):
+        y = x * 2
+        mx.eval(y)
+        return y.sum()
+
+    def g(x):
+        return mx.array((x * 2).tolist()).sum() + x.sum() * 0
+
+    for t in (mx.vmap, mx.compile):
+        with pytest.raises(ValueError, match="eval"):
+            t(f)(mx.ones((3, 2)))
+    with pytest.raises(ValueError, match="eval"):
+        mx.vmap(g)(mx.ones((3, 2)))
+    assert np.array_equal(mx.grad(f)(mx.ones((3, 2))), np.full((3, 2), 2.0))
+
+
+def test_vmap_out_axes_none_for_a_mapped_output_raises():
+    x = mx.ones((3, 2))
+    with pytest.raises(ValueError):
+        mx.vmap(lambda a: (a * 2, a + 1), out_axes=(0, None))(x)
+    with pytest.raises(ValueError):
+        mx.vmap(lambda a: a * 2, out_axes=(None,))(x)
+    a, b = mx.vmap(lambda a: (a * 2, mx.ones(2)), out_axes=(0, None))(x)
+    assert a.shape == (3, 2) and b.shape == (2, 3)  # as MLX: the batch last
+
+
+def test_vmap_conv_quantize_view_searchsorted_against_loops():
+    r = np.random.default_rng(5)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+
+    def check(f, args, axes):
+        got = mx.vmap(f, in_axes=axes)(*args)
+        want = _loop(f, args, axes)
+        got = got if isinstance(got, (list, tuple)) else [got]
+        want = want if isinstance(want, (list, tuple)) else [want]
+        for g, w in zip(got, want):
+            assert g.shape == w.shape and np.allclose(g, w, atol=1e-4)
+
+    x, w = a(3, 2, 8, 4), a(3, 5, 3, 4)
+    check(lambda x, w: mx.conv1d(x, w, stride=2, padding=1), (x, w), (0, 0))
+    check(lambda x, w: mx.conv1d(x, w, padding=1), (x, w[0]), (0, None))
+    check(lambda x, w: mx.conv1d(x, w), (x[0], w), (None, 0))
+    check(lambda x, w: mx.conv1d(x, w, groups=2), (a(2, 2, 7, 4), a(2, 6, 3, 2)), (0, 0))
+    check(lambda x, w: mx.conv2d(x, w, padding=1), (a(2, 1, 5, 5, 3), a(4, 3, 3, 3)), (0, None))
+    check(lambda x, w: mx.conv2d(x, w), (a(1, 4, 4, 3), a(2, 4, 2, 2, 3)), (None, 0))
+    # as a loop of single convolutions (batch over axis 1 of the input too)
+    xs = a(2, 3, 6, 4)
+    check(lambda x, w: mx.conv1d(x, w), (xs, w[0]), (1, None))
+    check(lambda x: mx.quantize(x, group_size=32, bits=4), (a(3, 8, 64),), (0,))
+    q = mx.quantize(a(3, 8, 64), group_size=32, bits=4)
+    dq = lambda wq, s, b: mx.dequantize(wq, s, b, group_size=32, bits=4)  # noqa: E731
+    check(dq, q, (0, 0, 0))
+    check(dq, (q[0], q[1][0], q[2][0]), (0, None, None))
+    check(lambda v: v.view(mx.int16), (a(3, 4),), (0,))
+    check(lambda v: v.view(mx.uint8), (a(4, 3),), (1,))
+    srt = mx.array([0.0, 1.0, 2.0, 5.0])
+    check(lambda s, v: mx.searchsorted(s, v), (srt, a(3, 4) * 3), (None, 0))
+    check(lambda s, v: mx.searchsorted(s, v, side="right"), (srt, mx.round(a(4, 3) * 3)), (None, 1))
+    with pytest.raises(ValueError, match="sorted sequence"):
+        mx.vmap(lambda s, v: mx.searchsorted(s, v))(mx.ones((3, 4)), mx.ones((3, 2)))
+
+
+def test_vmap_without_a_rule_is_a_clear_error():
+    with pytest.raises(ValueError, match="RandomUniform"):
+        mx.vmap(lambda lo: mx.random.uniform(lo, 2.0, shape=(2,)))(mx.zeros((3, 1)))
+    # ToFP8 maps (a rule MLX lacks): each row as the loop gives it
+    x = mx.array([[0.5, -3.0, 100.0], [1e-3, 7.0, -0.25]])
+    got = mx.vmap(lambda v: mx.to_fp8(v))(x)
+    assert mx.array_equal(got, mx.stack([mx.to_fp8(x[0]), mx.to_fp8(x[1])]))
