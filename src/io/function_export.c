@@ -584,11 +584,25 @@ static int check_op(mxi_ctape *t, int k, bool shapeless, mx_array **vals) {
                          "[import_function] op %d: importing %s shapeless is not supported", k,
                          mxi_primitives[op->kind].name);
     switch (op->kind) {
-    case MXI_PRIM_RESHAPE:
-        if (op->n_in != 1 || op->n_out != 1 || op->params_size || slot_size(a) != slot_size(o) ||
-            a->dtype != o->dtype)
+    case MXI_PRIM_RESHAPE: {
+        if (op->n_in != 1 || op->n_out != 1 || slot_size(a) != slot_size(o) || a->dtype != o->dtype)
             return bad_params(k);
+        if (!op->params_size) return MX_OK;
+        /* the shape asked, kept for shapeless replays: -1 once, or the
+         * output's size at each axis (the kernel does not read it) */
+        const mxi_reshape_params *p = op->params;
+        if (op->params_size < sizeof *p || p->ndim != o->ndim ||
+            op->params_size != sizeof *p + sizeof(int32_t) * (size_t)o->ndim)
+            return bad_params(k);
+        int inferred = 0;
+        for (int d = 0; d < o->ndim; d++) {
+            int32_t q = p->shape[d];
+            if (q == -1) inferred++;
+            if ((q != -1 && q != MXI_RESHAPE_KEEP && q != o->shape[d]) || inferred > 1)
+                return bad_params(k);
+        }
         return MX_OK;
+    }
     case MXI_PRIM_BROADCAST:
         if (op->n_in != 1 || op->n_out != 1 || op->params_size || a->ndim > o->ndim ||
             a->dtype != o->dtype)

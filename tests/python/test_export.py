@@ -430,3 +430,11 @@ def test_list_of_inputs_and_non_array_outputs(tmp_path):
         mx.export_function(p, lambda: (mx.zeros((3, 3)), 1))
     with pytest.raises(ValueError):
         mx.export_function(p, lambda a: mx.abs(a[0][0]), [[mx.array(1.0)]])
+
+
+def test_reshape_with_an_inferred_axis_round_trips(tmp_path):
+    p = str(tmp_path / "r.mlxfn")
+    x = mx.arange(12.0)
+    mx.export_function(p, lambda a: a.reshape(-1, 3) * 2, x)
+    got = mx.import_function(p)(x)[0]
+    assert got.shape == (4, 3) and mx.array_equal(got, x.reshape(4, 3) * 2)
