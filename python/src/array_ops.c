@@ -10,45 +10,43 @@
 
 typedef int (*binary_fn)(mx_array **, const mx_array *, const mx_array *, const mx_stream *);
 
-/* Converts the operands of `a op b` (one of them is an array). 1 when the
+/* Converts the operands of `a op b` (one of them is an array). Array
+ * operands are borrowed from their objects, which the caller holds, with the
+ * GIL held throughout (no retain/release pair on the hot path); a converted
+ * operand goes to *owned for the caller to free (NULL when none). 1 when the
  * operation is not ours to do (NotImplemented), 0 done, -1 error. */
-static int operands(PyObject *a, PyObject *b, mx_array **x, mx_array **y, const char *what) {
+static int operands(PyObject *a, PyObject *b, mx_array **x, mx_array **y, mx_array **owned,
+                    const char *what) {
+    *owned = NULL;
     if (a == Py_None || b == Py_None) return 1;
-    if (mxp_is_array(a)) {
-        *x = mx_array_retain(mxp_arr(a));
-        *y = mxp_to_array_weak(b, mx_array_dtype(*x), what);
-        if (!*y) {
-            mx_array_free(*x);
-            return -1;
-        }
+    if (mxp_is_array(a) && mxp_is_array(b)) {
+        *x = mxp_arr(a);
+        *y = mxp_arr(b);
+    } else if (mxp_is_array(a)) {
+        *owned = *y = mxp_to_array_weak(b, mx_array_dtype(mxp_arr(a)), what);
+        *x = mxp_arr(a); /* read after the conversion, which may run Python code */
     } else {
-        *y = mx_array_retain(mxp_arr(b));
-        *x = mxp_to_array_weak(a, mx_array_dtype(*y), what);
-        if (!*x) {
-            mx_array_free(*y);
-            return -1;
-        }
+        *owned = *x = mxp_to_array_weak(a, mx_array_dtype(mxp_arr(b)), what);
+        *y = mxp_arr(b);
     }
-    return 0;
+    return (mxp_is_array(a) && mxp_is_array(b)) || *owned ? 0 : -1;
 }
 
 static PyObject *binop(PyObject *a, PyObject *b, binary_fn fn, const char *what) {
-    mx_array *x, *y, *out = NULL;
-    int r = operands(a, b, &x, &y, what);
+    mx_array *x, *y, *owned, *out = NULL;
+    int r = operands(a, b, &x, &y, &owned, what);
     if (r) return r > 0 ? Py_NewRef(Py_NotImplemented) : NULL;
     int rc = fn(&out, x, y, NULL);
-    mx_array_free(x);
-    mx_array_free(y);
+    mx_array_free(owned);
     return rc ? mxp_raise(rc) : mxp_array_wrap(out);
 }
 
 static PyObject *inplace(PyObject *self, PyObject *other, binary_fn fn, const char *what) {
-    mx_array *x, *y, *out = NULL;
-    int r = operands(self, other, &x, &y, what);
+    mx_array *x, *y, *owned, *out = NULL;
+    int r = operands(self, other, &x, &y, &owned, what);
     if (r) return r > 0 ? Py_NewRef(Py_NotImplemented) : NULL;
     int rc = fn(&out, x, y, NULL);
-    mx_array_free(x);
-    mx_array_free(y);
+    mx_array_free(owned);
     if (rc) return mxp_raise(rc);
     mxp_array_replace(self, out);
     return Py_NewRef(self);
@@ -114,18 +112,17 @@ PyObject *mxp_array_richcompare(PyObject *a, PyObject *b, int op) {
                                      mx_not_equal, mx_greater,    mx_greater_equal};
     static const char *const names[6] = {"less",      "less_equal", "equal",
                                          "not_equal", "greater",    "greater_equal"};
-    mx_array *x, *y, *out = NULL;
+    mx_array *x, *y, *owned, *out = NULL;
     PyObject *other = mxp_is_array(a) ? b : a;
     if (PyUnicode_Check(other) || PyBytes_Check(other)) Py_RETURN_NOTIMPLEMENTED;
-    int r = operands(a, b, &x, &y, names[op]);
+    int r = operands(a, b, &x, &y, &owned, names[op]);
     if (r < 0 && PyErr_ExceptionMatches(PyExc_TypeError)) {
         PyErr_Clear();
         r = 1;
     }
     if (r) return r > 0 ? Py_NewRef(Py_NotImplemented) : NULL;
     int rc = fns[op](&out, x, y, NULL);
-    mx_array_free(x);
-    mx_array_free(y);
+    mx_array_free(owned);
     return rc ? mxp_raise(rc) : mxp_array_wrap(out);
 }
 

@@ -19,7 +19,12 @@ static PyObject *call_custom(const mxp_op *op, PyObject *const *slots, const mx_
 }
 
 PyObject *mxk_call_unary(const mxp_op *op, PyObject *const *slots, const mx_stream *s) {
-    mx_array *a = mxp_to_array(slots[0], MX_DTYPE_NONE), *out = NULL;
+    mx_array *out = NULL;
+    if (mxp_is_array(slots[0])) { /* borrowed: the caller holds the object and the GIL */
+        int rc = op->fn.unary(&out, mxp_arr(slots[0]), s);
+        return mxk_result(rc, out);
+    }
+    mx_array *a = mxp_to_array(slots[0], MX_DTYPE_NONE);
     if (!a) return NULL;
     int rc = op->fn.unary(&out, a, s);
     mx_array_free(a);
@@ -28,6 +33,10 @@ PyObject *mxk_call_unary(const mxp_op *op, PyObject *const *slots, const mx_stre
 
 static PyObject *call_binary(const mxp_op *op, PyObject *const *slots, const mx_stream *s) {
     mx_array *a, *b, *out = NULL;
+    if (mxp_is_array(slots[0]) && mxp_is_array(slots[1])) { /* borrowed, as in unary */
+        int rc = op->fn.binary(&out, mxp_arr(slots[0]), mxp_arr(slots[1]), s);
+        return mxk_result(rc, out);
+    }
     if (mxp_to_arrays(slots[0], slots[1], &a, &b, NULL) < 0) return NULL;
     int rc = op->fn.binary(&out, a, b, s);
     mx_array_free(a);
@@ -74,7 +83,12 @@ static PyObject *call_array_shape(const mxp_op *op, PyObject *const *slots, cons
     int32_t shape[MXP_MAX_NDIM];
     int nd = mxp_to_shape(slots[1], shape, "shape");
     if (nd < 0) return NULL;
-    mx_array *a = mxp_to_array(slots[0], MX_DTYPE_NONE), *out = NULL;
+    mx_array *out = NULL;
+    if (mxp_is_array(slots[0])) { /* borrowed, as in unary */
+        int rc = op->fn.array_shape(&out, mxp_arr(slots[0]), shape, nd, s);
+        return mxk_result(rc, out);
+    }
+    mx_array *a = mxp_to_array(slots[0], MX_DTYPE_NONE);
     if (!a) return NULL;
     int rc = op->fn.array_shape(&out, a, shape, nd, s);
     mx_array_free(a);
