@@ -1,6 +1,6 @@
 /*
  * Creation ops: linspace, full_like/zeros_like/ones_like, eye, identity,
- * tri, tril, triu, meshgrid and the windows. Values are checked against
+ * tri, tril, triu, meshgrid, the windows and arange's corner cases. Values are checked against
  * reference loops written here (in the arithmetic MLX uses: float32
  * linspace, float32 windows) for every dtype; tril/triu also for
  * transposed, reversed and broadcast inputs. Values marked "MLX" were
@@ -475,6 +475,51 @@ TEST(windows) {
     mx_array_free(out);
 }
 
+/* arange: an integer dtype steps by the difference of the first two values
+ * converted (NumPy and MLX), an infinite step gives one element when it
+ * leads towards stop, and ranges without a finite length are refused. */
+static void check_arange(double start, double stop, double step, mx_dtype t, int n,
+                         const double *want, const char *what) {
+    mx_array *a = NULL;
+    CHECK_OK(mx_arange(&a, start, stop, step, t, NULL));
+    if (!a) return;
+    CHECK(mx_array_dtype(a) == t);
+    int32_t shape = n;
+    check_values(a, &shape, 1, want, what);
+    mx_array_free(a);
+}
+
+TEST(arange_integer_dtype_and_lengths) {
+    static const double zeros[15] = {0}, neg1[4] = {-1, -1, -1, -1};
+    static const double four[4] = {0, 1, 2, 3}, one0[1] = {0}, half[1] = {0.5};
+    double down[16];
+    for (int i = 0; i < 16; i++) down[i] = -1 - i;
+    const mx_dtype ints[] = {MX_INT32, MX_INT64, MX_INT16};
+    for (int k = 0; k < 3; k++) {
+        check_arange(0, 3, 0.2, ints[k], 15, zeros, "arange(0, 3, 0.2)");
+        check_arange(-1, -4, -0.9, ints[k], 4, neg1, "arange(-1, -4, -0.9)");
+        check_arange(-1, -20, -1.2, ints[k], 16, down, "arange(-1, -20, -1.2)");
+        check_arange(0.5, 3, 0.7, ints[k], 4, four, "arange(0.5, 3, 0.7)");
+        check_arange(0, 10, INFINITY, ints[k], 1, one0, "arange(0, 10, inf) int");
+    }
+    check_arange(0, 3, 0.5, MX_UINT8, 6, zeros, "arange(0, 3, 0.5) uint8");
+    check_arange(0, 10, INFINITY, MX_FLOAT32, 1, one0, "arange(0, 10, inf)");
+    check_arange(0, -10, -INFINITY, MX_FLOAT32, 1, one0, "arange(0, -10, -inf)");
+    check_arange(0.5, 10, INFINITY, MX_FLOAT64, 1, half, "arange(0.5, 10, inf)");
+    check_arange(0, -10, INFINITY, MX_FLOAT32, 0, NULL, "arange(0, -10, inf)");
+    check_arange(0, 0, INFINITY, MX_FLOAT32, 0, NULL, "arange(0, 0, inf)");
+    check_arange(10, 0, INFINITY, MX_INT32, 0, NULL, "arange(10, 0, inf)");
+    mx_array *a = NULL;
+    CHECK_ERR(mx_arange(&a, NAN, 1, 5, MX_FLOAT32, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_arange(&a, 0, 2, NAN, MX_FLOAT32, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_arange(&a, 0, INFINITY, INFINITY, MX_FLOAT32, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_arange(&a, INFINITY, 1, INFINITY, MX_FLOAT32, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_arange(&a, INFINITY, 1, 5, MX_INT32, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_arange(&a, 0, -INFINITY, -1, MX_FLOAT32, NULL), MX_ERR_VALUE);
+    CHECK_ERR(mx_arange(&a, 0, 1, 0, MX_INT32, NULL), MX_ERR_VALUE);
+    CHECK(a == NULL);
+}
+
 int main(void) {
     RUN(linspace_values);
     RUN(full_zeros_ones_like);
@@ -482,5 +527,6 @@ int main(void) {
     RUN(tril_triu_values);
     RUN(meshgrid_grids);
     RUN(windows);
+    RUN(arange_integer_dtype_and_lengths);
     return TEST_SUMMARY();
 }

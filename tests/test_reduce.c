@@ -1647,9 +1647,75 @@ TEST(test_arg_long_lines) {
     free(im);
 }
 
+/* complex min/max/argmin/argmax: an element with a NaN part is the result,
+ * the first such one, whole (NumPy; MLX 0.32.4 returns nan+0j for some
+ * layouts), along either axis of a 2x2 and over long rows. */
+static bool same_c64(const float *got, float re, float im) {
+    bool r = got[0] == re || (isnan(got[0]) && isnan(re));
+    bool i = got[1] == im || (isnan(got[1]) && isnan(im));
+    return r && i;
+}
+
+TEST(test_complex_min_max_nan) {
+    /* [[1+1j, 2+nanj], [nan+4j, 3+3j]] */
+    const float v[8] = {1, 1, 2, NAN, NAN, 4, 3, 3};
+    const int32_t shape[2] = {2, 2};
+    mx_array *a = NULL;
+    CHECK_OK(mx_array_from_data(&a, v, shape, 2, MX_COMPLEX64));
+    /* want[op][axis]: two complex values each; op 0 = max, 1 = min */
+    const float want[2][2][4] = {{{NAN, 4, 2, NAN}, {2, NAN, NAN, 4}},
+                                 {{NAN, 4, 2, NAN}, {2, NAN, NAN, 4}}};
+    const uint32_t want_arg[2][2] = {{1, 0}, {1, 0}};
+    for (int op = 0; op < 2; op++)
+        for (int axis = 0; axis < 2; axis++) {
+            mx_array *r = NULL, *k = NULL;
+            CHECK_OK(op ? mx_min_axes(&r, a, &axis, 1, false, NULL)
+                        : mx_max_axes(&r, a, &axis, 1, false, NULL));
+            CHECK_OK(op ? mx_argmin_axis(&k, a, axis, false, NULL)
+                        : mx_argmax_axis(&k, a, axis, false, NULL));
+            CHECK_OK(mx_eval(&r, 1));
+            CHECK_OK(mx_eval(&k, 1));
+            float got[4];
+            uint32_t idx[2];
+            CHECK_OK(mx_array_copy_to(r, got, sizeof got));
+            CHECK_OK(mx_array_copy_to(k, idx, sizeof idx));
+            CHECK(same_c64(got, want[op][axis][0], want[op][axis][1]));
+            CHECK(same_c64(got + 2, want[op][axis][2], want[op][axis][3]));
+            CHECK(idx[0] == want_arg[axis][0] && idx[1] == want_arg[axis][1]);
+            mx_array_free(r);
+            mx_array_free(k);
+        }
+    mx_array_free(a);
+    a = NULL;
+    /* a long row: the first NaN element (index 123) wins over a later one */
+    float row[600];
+    for (int i = 0; i < 300; i++) row[2 * i] = (float)(i % 17), row[2 * i + 1] = (float)(i % 5);
+    row[2 * 123 + 1] = NAN;
+    row[2 * 200] = NAN;
+    int32_t n = 300;
+    CHECK_OK(mx_array_from_data(&a, row, &n, 1, MX_COMPLEX64));
+    for (int op = 0; op < 2; op++) {
+        mx_array *r = NULL, *k = NULL;
+        CHECK_OK(op ? mx_min(&r, a, false, NULL) : mx_max(&r, a, false, NULL));
+        CHECK_OK(op ? mx_argmin(&k, a, false, NULL) : mx_argmax(&k, a, false, NULL));
+        CHECK_OK(mx_eval(&r, 1));
+        CHECK_OK(mx_eval(&k, 1));
+        float got[2];
+        uint32_t idx = 0;
+        CHECK_OK(mx_array_copy_to(r, got, sizeof got));
+        CHECK_OK(mx_array_copy_to(k, &idx, sizeof idx));
+        CHECK(same_c64(got, 123 % 17, NAN));
+        CHECK(idx == 123);
+        mx_array_free(r);
+        mx_array_free(k);
+    }
+    mx_array_free(a);
+}
+
 int main(void) {
     RUN(test_sum_prod_all_dtypes);
     RUN(test_min_max_all_dtypes);
+    RUN(test_complex_min_max_nan);
     RUN(test_all_any_count_all_dtypes);
     RUN(test_mean_var_std_all_dtypes);
     RUN(test_logsumexp_median_all_dtypes);

@@ -1,7 +1,7 @@
 /*
- * Host interop: the buffer protocol (read-only, zero-copy for evaluated
- * arrays whenever the consumer accepts their strides, a row-major copy
- * otherwise), __array__ for NumPy, and pickling through the raw bytes.
+ * Host interop: the buffer protocol (writable as in MLX, zero-copy for
+ * evaluated arrays whenever the consumer accepts their strides, a row-major
+ * copy otherwise, read-only), __array__ for NumPy, and pickling through the raw bytes.
  * Evaluation and long copies run with the GIL released.
  */
 #include "convert.h"
@@ -71,10 +71,6 @@ static void *row_major_copy(mx_array *a) {
 static int getbuffer(PyObject *self, Py_buffer *view, int flags) {
     view->obj = NULL;
     mx_array *a = mxp_arr(self);
-    if (flags & PyBUF_WRITABLE) {
-        PyErr_SetString(PyExc_BufferError, "cmlx arrays are read-only buffers");
-        return -1;
-    }
     int nd = mx_array_ndim(a);
     if ((flags & PyBUF_F_CONTIGUOUS) == PyBUF_F_CONTIGUOUS && nd > 1 && mx_array_size(a) > 1) {
         PyErr_SetString(PyExc_BufferError, "cmlx arrays are not Fortran contiguous");
@@ -107,6 +103,13 @@ static int getbuffer(PyObject *self, Py_buffer *view, int flags) {
             strides[i] = mx_array_is_row_contiguous(a) ? acc : (Py_ssize_t)st[i] * item;
             acc *= shape[i];
         }
+    } else if (flags & PyBUF_WRITABLE) {
+        /* writes to a copy would be lost */
+        PyErr_SetString(PyExc_BufferError, "cmlx array is not contiguous: a writable buffer of it "
+                                           "must take its strides");
+        mx_array_free(info->arr);
+        PyMem_Free(info);
+        return -1;
     } else {
         data = info->copy = row_major_copy(a);
         if (!data) {
@@ -121,7 +124,9 @@ static int getbuffer(PyObject *self, Py_buffer *view, int flags) {
     view->buf = data ? (void *)data : &empty;
     view->obj = Py_NewRef(self);
     view->len = (Py_ssize_t)mx_array_nbytes(a);
-    view->readonly = 1;
+    /* As MLX: writes through NumPy views (copy=False) reach the array. A copy
+     * is read-only, so no write is silently lost. */
+    view->readonly = info->copy != NULL;
     view->itemsize = item;
     view->format = (flags & PyBUF_FORMAT) ? (char *)buffer_format(mx_array_dtype(a)) : NULL;
     view->ndim = nd;

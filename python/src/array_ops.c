@@ -65,11 +65,42 @@ BINARY_SLOTS(subtract, mx_subtract, "subtraction", "inplace subtraction")
 BINARY_SLOTS(multiply, mx_multiply, "multiplication", "inplace multiplication")
 BINARY_SLOTS(floor_divide, mx_floor_divide, "floor division", "inplace floor division")
 BINARY_SLOTS(remainder, mx_remainder, "remainder", "inplace remainder")
-BINARY_SLOTS(and, mx_bitwise_and, "bitwise and", "inplace bitwise and")
-BINARY_SLOTS(or, mx_bitwise_or, "bitwise or", "inplace bitwise or")
-BINARY_SLOTS(xor, mx_bitwise_xor, "bitwise xor", "inplace bitwise xor")
-BINARY_SLOTS(lshift, mx_left_shift, "left shift", "inplace left shift")
-BINARY_SLOTS(rshift, mx_right_shift, "right shift", "inplace right shift")
+
+/* The bitwise operators refuse inexact operands with MLX's ValueError (the
+ * functions, e.g. mx.bitwise_and, raise TypeError from the library). */
+static int integral_operands(const mx_array *x, const mx_array *y, const char *what) {
+    if (!mx_dtype_is_inexact(mx_array_dtype(x)) && !mx_dtype_is_inexact(mx_array_dtype(y)))
+        return 0;
+    PyErr_Format(PyExc_ValueError, "Floating point types not allowed with %s.", what);
+    return -1;
+}
+
+static PyObject *bitwise_op(PyObject *a, PyObject *b, binary_fn fn, const char *what,
+                            bool in_place) {
+    mx_array *x, *y, *owned, *out = NULL;
+    int r = operands(a, b, &x, &y, &owned, what);
+    if (r) return r > 0 ? Py_NewRef(Py_NotImplemented) : NULL;
+    int rc = integral_operands(x, y, what) ? -1 : fn(&out, x, y, NULL);
+    mx_array_free(owned);
+    if (rc) return rc < 0 ? NULL : mxp_raise(rc);
+    if (!in_place) return mxp_array_wrap(out);
+    mxp_array_replace(a, out);
+    return Py_NewRef(a);
+}
+
+#define BITWISE_SLOTS(name, fn, what)                                                              \
+    static PyObject *nb_##name(PyObject *a, PyObject *b) {                                         \
+        return bitwise_op(a, b, fn, what, false);                                                  \
+    }                                                                                              \
+    static PyObject *nb_inplace_##name(PyObject *a, PyObject *b) {                                 \
+        return bitwise_op(a, b, fn, what, true);                                                   \
+    }
+
+BITWISE_SLOTS(and, mx_bitwise_and, "bitwise and")
+BITWISE_SLOTS(or, mx_bitwise_or, "bitwise or")
+BITWISE_SLOTS(xor, mx_bitwise_xor, "bitwise xor")
+BITWISE_SLOTS(lshift, mx_left_shift, "left shift")
+BITWISE_SLOTS(rshift, mx_right_shift, "right shift")
 
 /* a ** b; the three-argument form pow(a, b, m) is not supported. */
 static PyObject *nb_power(PyObject *a, PyObject *b, PyObject *m) {
@@ -100,26 +131,44 @@ static PyObject *nb_positive(PyObject *self) {
 
 static PyObject *nb_invert(PyObject *self) {
     /* ~ on booleans is logical not, as in NumPy and MLX. */
-    if (mx_array_dtype(mxp_arr(self)) == MX_BOOL) return unop(self, mx_logical_not);
+    mx_dtype t = mx_array_dtype(mxp_arr(self));
+    if (t == MX_BOOL) return unop(self, mx_logical_not);
+    if (mx_dtype_is_inexact(t)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "Floating point types not allowed with bitwise inversion.");
+        return NULL;
+    }
     return unop(self, mx_bitwise_invert);
 }
 
-/* a < b and friends, elementwise. An operand that is not array-like (None,
- * a string) is not ours to compare: Python then falls back to identity, so
+/* Whether `a op b` can be elementwise with o as the other operand: a Python
+ * number, an array or array-like, or a buffer (NumPy arrays and scalars). */
+static bool comparable(PyObject *o) {
+    return PyBool_Check(o) || PyLong_Check(o) || PyFloat_Check(o) || PyComplex_Check(o) ||
+           mxp_is_array_like(o) || (PyObject_CheckBuffer(o) && !PyBytes_Check(o));
+}
+
+/* a < b and friends, elementwise. As in MLX, == and != with anything else
+ * (a list, a tuple, a string) are plain False / True and the orderings raise
+ * ValueError. None is left to Python (identity for ==, TypeError for <), so
  * `a == None` is False rather than MLX's TypeError. */
 PyObject *mxp_array_richcompare(PyObject *a, PyObject *b, int op) {
     static const binary_fn fns[6] = {mx_less,      mx_less_equal, mx_equal,
                                      mx_not_equal, mx_greater,    mx_greater_equal};
-    static const char *const names[6] = {"less",      "less_equal", "equal",
-                                         "not_equal", "greater",    "greater_equal"};
+    static const char *const names[6] = {"less than",    "less than or equal",
+                                         "equal",        "not equal",
+                                         "greater than", "greater than or equal"};
     mx_array *x, *y, *owned, *out = NULL;
     PyObject *other = mxp_is_array(a) ? b : a;
-    if (PyUnicode_Check(other) || PyBytes_Check(other)) Py_RETURN_NOTIMPLEMENTED;
-    int r = operands(a, b, &x, &y, &owned, names[op]);
-    if (r < 0 && PyErr_ExceptionMatches(PyExc_TypeError)) {
-        PyErr_Clear();
-        r = 1;
+    if (other == Py_None) Py_RETURN_NOTIMPLEMENTED;
+    if (!comparable(other)) {
+        if (op == Py_EQ) Py_RETURN_FALSE;
+        if (op == Py_NE) Py_RETURN_TRUE;
+        PyErr_Format(PyExc_ValueError, "Cannot perform %s on an mlx.core.array and %s", names[op],
+                     Py_TYPE(other)->tp_name);
+        return NULL;
     }
+    int r = operands(a, b, &x, &y, &owned, names[op]);
     if (r) return r > 0 ? Py_NewRef(Py_NotImplemented) : NULL;
     int rc = fns[op](&out, x, y, NULL);
     mx_array_free(owned);

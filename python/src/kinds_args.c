@@ -25,14 +25,18 @@ PyObject *mxk_call_roll(const mxp_op *op, PyObject *const *slots, const mx_strea
     else if (shift_int && na > 0) { /* one shift for every axis */
         for (int i = 1; i < na; i++) shifts[i] = shifts[0];
         rc = op->fn.roll.axes(&out, a, shifts, na, axes, na, s);
+    } else if (!shift_int && mxp_is_intlike(slots[2])) {
+        /* every shift along the one axis, as NumPy broadcasts them */
+        for (int i = 1; i < ns; i++) axes[i] = axes[0];
+        rc = op->fn.roll.axes(&out, a, shifts, ns, axes, ns, s);
     } else
         rc = op->fn.roll.axes(&out, a, shifts, ns, slots[2] == Py_None ? NULL : axes, na, s);
     mx_array_free(a);
     return mxk_result(rc, out);
 }
 
-/* pad_width as MLX takes it: an int, (int,), (low, high), or one (low,
- * high) pair per axis. */
+/* pad_width as MLX takes it: an int, (int,), (low, high), [(low, high)] for
+ * every axis, or one (low, high) pair per axis. */
 static int pad_widths(PyObject *o, int ndim, int32_t *low, int32_t *high) {
     if (mxp_is_intlike(o)) {
         int w;
@@ -59,6 +63,16 @@ static int pad_widths(PyObject *o, int ndim, int32_t *low, int32_t *high) {
             rc = -1;
         } else
             for (int i = 0; i < ndim; i++) low[i] = pair[0], high[i] = pair[k - 1];
+    } else if (n == 1 && ndim != 1) { /* one (low, high) pair for every axis */
+        int32_t pair[MXP_MAX_NDIM];
+        int k = mxp_to_shape(PySequence_Fast_GET_ITEM(seq, 0), pair, "pad_width");
+        if (k < 0)
+            rc = -1;
+        else if (k != 2) {
+            PyErr_SetString(PyExc_TypeError, "pad: pad_width pairs must have two entries");
+            rc = -1;
+        } else
+            for (int i = 0; i < ndim; i++) low[i] = pair[0], high[i] = pair[1];
     } else if (n != ndim) {
         PyErr_Format(PyExc_ValueError,
                      "[pad] Invalid number of padding sizes passed to pad with axes of size %d",

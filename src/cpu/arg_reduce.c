@@ -57,10 +57,13 @@ typedef struct arg_job {
 #define BETTER_MIN(v, m)  ((v) < (m) || ((v) != (v) && (m) == (m)))
 #define BETTER_MAXI(v, m) ((v) > (m))
 #define BETTER_MINI(v, m) ((v) < (m))
+#define CNAN(c)           (crealf(c) != crealf(c) || cimagf(c) != cimagf(c))
 #define CBETTER_MAX(v, m)                                                                          \
-    (crealf(v) > crealf(m) || (crealf(v) == crealf(m) && cimagf(v) > cimagf(m)))
+    (!CNAN(m) &&                                                                                   \
+     (CNAN(v) || crealf(v) > crealf(m) || (crealf(v) == crealf(m) && cimagf(v) > cimagf(m))))
 #define CBETTER_MIN(v, m)                                                                          \
-    (crealf(v) < crealf(m) || (crealf(v) == crealf(m) && cimagf(v) < cimagf(m)))
+    (!CNAN(m) &&                                                                                   \
+     (CNAN(v) || crealf(v) < crealf(m) || (crealf(v) == crealf(m) && cimagf(v) < cimagf(m))))
 
 /* One line: n elements, stride st. */
 #define ARG_LINE(NAME, T, CT, LD, BETTER)                                                          \

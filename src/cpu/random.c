@@ -447,13 +447,47 @@ static void rnd_store_int(char *out, int64_t i, mx_dtype t, int64_t v) {
     }
 }
 
+/* Whether [lot, hm1] (integers of dtype t) lies where float32 holds every
+ * integer, so MLX's float32 sampling below is exact. */
+static bool randint_f32_exact(int64_t lot, int64_t hm1, mx_dtype t) {
+    const int64_t lim = (int64_t)1 << 24;
+    if (t == MX_UINT64) return (uint64_t)lot <= (uint64_t)lim && (uint64_t)hm1 < (uint64_t)lim;
+    return lot >= -lim && lot <= lim && hm1 >= -lim - 1 && hm1 < lim;
+}
+
+/* An integer in [lot, hm1] (lot when empty) from the word w of position
+ * pos, exactly: w alone for ranges up to 2^32, with 32 more bits drawn
+ * from the key at pos (a counter space the stream does not use) for wider
+ * ones. */
+static int64_t randint_exact(const rnd_job *j, uint32_t w, int64_t pos, int64_t lot, int64_t hm1,
+                             mx_dtype t) {
+    bool empty = t == MX_UINT64 ? (uint64_t)hm1 < (uint64_t)lot : hm1 < lot;
+    if (empty) return lot;
+    uint64_t range = (uint64_t)hm1 - (uint64_t)lot + 1; /* 0: all 2^64 values */
+    if (range != 0 && range <= ((uint64_t)1 << 32))
+        return (int64_t)((uint64_t)lot + (((uint64_t)w * range) >> 32));
+    uint32_t extra[2];
+    mxi_threefry2x32(j->k1 ^ 0x9e3779b9u, j->k0, (uint32_t)pos, (uint32_t)((uint64_t)pos >> 32),
+                     extra);
+    uint64_t x = (uint64_t)w << 32 | extra[0];
+    /* the high word of x * range: w leads, so the value is MLX's draw made exact */
+    uint64_t r_lo = range & 0xffffffffu, r_hi = range >> 32;
+    uint64_t mid = (uint64_t)extra[0] * r_hi + (((uint64_t)extra[0] * r_lo) >> 32);
+    uint64_t mid2 = (uint64_t)w * r_lo + (mid & 0xffffffffu);
+    uint64_t hi = (uint64_t)w * r_hi + (mid >> 32) + (mid2 >> 32);
+    return (int64_t)((uint64_t)lot + (range ? hi : x));
+}
+
 /* randint: maximum(minimum(astype(floor(uniform(low, high, float32)), t),
- * astype(high - 1, t)), astype(low, t)). Inputs: low and high as float32,
- * high - 1 and low as t. */
+ * astype(high - 1, t)), astype(low, t)), as MLX, wherever float32 is exact
+ * for the bounds; beyond 2^24 (where MLX's draw collapses or skips values)
+ * an exact integer draw. Inputs: low and high as float32, high - 1 and low
+ * as t. */
 static void run_randint(const rnd_job *j, const uint32_t *w, int64_t pos, int64_t n) {
     mx_dtype t = j->dtype;
     if (t == MX_INT32 && j->prm[0].scalar && j->prm[1].scalar && j->prm[2].scalar &&
-        j->prm[3].scalar) {
+        j->prm[3].scalar &&
+        randint_f32_exact(rd_i64(j->prm[3].data, MX_INT32), rd_i64(j->prm[2].data, MX_INT32), t)) {
         /* The common case: int32 with scalar bounds. */
         float l = (float)rd_f64(j->prm[0].data, MX_FLOAT32);
         float range = (float)rd_f64(j->prm[1].data, MX_FLOAT32) - l;
@@ -476,6 +510,10 @@ static void run_randint(const rnd_job *j, const uint32_t *w, int64_t pos, int64_
     rnd_gather(hm1, true, &j->prm[2], pos, n);
     rnd_gather(lot, true, &j->prm[3], pos, n);
     for (int64_t i = 0; i < n; i++) {
+        if (t != MX_BOOL && !randint_f32_exact(lot[i], hm1[i], t)) {
+            rnd_store_int(j->out, pos + i, t, randint_exact(j, w[i], pos + i, lot[i], hm1[i], t));
+            continue;
+        }
         float l = (float)lo[i];
         float range = (float)hi[i] - l;
         float m = range * rnd_u01(w[i], 0x1.fffffep-1f);

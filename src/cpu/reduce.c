@@ -177,6 +177,9 @@ static racc racc_identity(int type, mxi_racc_class cls, mx_dtype dt) {
 #define NANPICK(cond, m, v) ((cond) || (v) != (v) ? (v) : (m))
 /* Whether complex v comes before m, ordered by real part then imaginary. */
 #define CLESS(v, m) (crealf(v) < crealf(m) || (crealf(v) == crealf(m) && cimagf(v) < cimagf(m)))
+#define CISNAN(c)   (isnan(crealf(c)) || isnan(cimagf(c)))
+/* Whether complex v replaces accumulator m: a NaN element wins, the first one stays. */
+#define CTAKE(m, v, before) (!CISNAN(m) && (CISNAN(v) || before))
 
 /* *a = *a <op> *b for one accumulator. */
 static void racc_combine(int type, mxi_racc_class cls, racc *a, const racc *b) {
@@ -204,7 +207,7 @@ static void racc_combine(int type, mxi_racc_class cls, racc *a, const racc *b) {
         if (cls == MXI_RACC_I64) a->i = b->i < a->i ? b->i : a->i;
         if (cls == MXI_RACC_F32) a->f = NANPICK(b->f < a->f, a->f, b->f);
         if (cls == MXI_RACC_F64) a->d = NANPICK(b->d < a->d, a->d, b->d);
-        if (cls == MXI_RACC_C64 && CLESS(b->c, a->c)) a->c = b->c;
+        if (cls == MXI_RACC_C64 && CTAKE(a->c, b->c, CLESS(b->c, a->c))) a->c = b->c;
         return;
     case MXI_REDUCE_MAX:
         if (cls == MXI_RACC_BOOL) a->b |= b->b;
@@ -212,7 +215,7 @@ static void racc_combine(int type, mxi_racc_class cls, racc *a, const racc *b) {
         if (cls == MXI_RACC_I64) a->i = b->i > a->i ? b->i : a->i;
         if (cls == MXI_RACC_F32) a->f = NANPICK(b->f > a->f, a->f, b->f);
         if (cls == MXI_RACC_F64) a->d = NANPICK(b->d > a->d, a->d, b->d);
-        if (cls == MXI_RACC_C64 && CLESS(a->c, b->c)) a->c = b->c;
+        if (cls == MXI_RACC_C64 && CTAKE(a->c, b->c, CLESS(a->c, b->c))) a->c = b->c;
         return;
     case MXI_REDUCE_LOGSUMEXP:
         mxi_lse_combine(a->lse, b->lse[0], b->lse[1]);

@@ -68,12 +68,23 @@ int mx_arange(mx_array **out, double start, double stop, double step, mx_dtype d
     if (mx_dtype_is_complex(dtype))
         return mxi_error(MX_ERR_VALUE, "[arange] complex64 is not supported");
     if (step == 0) return mxi_error(MX_ERR_VALUE, "[arange] step must be nonzero");
-    if (isnan(start) || isnan(stop) || isnan(step))
-        return mxi_error(MX_ERR_VALUE, "[arange] start, stop and step must not be NaN");
+    /* NaN anywhere, or an infinite start or stop, leaves no finite length */
     double real_size = ceil((stop - start) / step);
-    if (isinf(real_size) || real_size > INT32_MAX)
+    if (isinf(step) && isfinite(start) && isfinite(stop)) /* one element if the step leads on */
+        real_size = stop != start && (stop > start) == (step > 0) ? 1 : 0;
+    if (!isfinite(real_size)) return mxi_error(MX_ERR_VALUE, "[arange] Cannot compute length.");
+    if (real_size > INT32_MAX)
         return mxi_error(MX_ERR_VALUE, "[arange] the range has too many elements");
     int32_t size = real_size > 0 ? (int32_t)real_size : 0;
+    if (mx_dtype_is_integer(dtype)) {
+        /* As NumPy and MLX: the step is the difference of the first two
+         * values converted to the dtype, so arange(0, 3, 0.2, int32) is all
+         * zeros and arange(0.5, 3, 0.7, int32) is 0 1 2 3. */
+        double first = trunc(start);
+        step = trunc(start + step) - first;
+        start = first;
+    }
+    if (size <= 1) step = 0; /* start + 0 * inf would be NaN */
     mxi_arange_params p = {start, step};
     return mxi_make(out, dtype, &size, 1, MXI_PRIM_ARANGE, &p, sizeof p, NULL, 0, s);
 }

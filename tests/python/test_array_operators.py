@@ -66,6 +66,7 @@ def test_comparison_with_non_arrays_falls_back():
     a = mx.array([1, 2])
     assert (a == None) is False  # noqa: E711
     assert (a != "x") is True
+    assert (a == [1, 2]) is False  # lists are not operands (MLX)
 
 
 def test_inplace_operators_replace_the_array():

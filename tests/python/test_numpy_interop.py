@@ -1,4 +1,4 @@
-"""NumPy interop: the buffer protocol (read-only, zero-copy where the layout
+"""NumPy interop: the buffer protocol (writable, zero-copy where the layout
 allows), __array__, round trips, and pickling."""
 import ctypes
 import gc
@@ -36,7 +36,7 @@ def test_memoryview(name):
     assert m.itemsize == dt(name).size
     assert m.shape == (2, 3)
     assert m.strides == (3 * m.itemsize, m.itemsize)
-    assert m.readonly
+    assert not m.readonly
     assert m.nbytes == a.nbytes
     if name != "bfloat16":
         assert m.tobytes() == np.array(a).tobytes()
@@ -54,9 +54,9 @@ def test_zero_copy_export():
     p2 = np.asarray(a).ctypes.data
     assert p1 == p2  # both views read the array's own buffer
     v = np.asarray(a)
-    assert not v.flags.writeable
-    with pytest.raises(ValueError):
-        v[0, 0] = 1
+    assert v.flags.writeable  # as MLX: writes reach the array
+    v[0, 0] = 100
+    assert a[0, 0].item() == 100
 
 
 def test_strided_export():
@@ -80,13 +80,22 @@ def test_contiguous_request_copies():
     assert hashlib.md5(mx.arange(3)).digest() == hashlib.md5(np.arange(3, dtype=np.int32)).digest()
 
 
-def test_writable_request_refused():
+def test_writable_export():
     a = mx.arange(3)
-    assert memoryview(a).readonly
+    assert not memoryview(a).readonly
+    memoryview(a).cast("B")[0] = 5
+    assert a.tolist() == [5, 1, 2]
+    (ctypes.c_int32 * 3).from_buffer(a)[2] = -1
+    assert a.tolist() == [5, 1, -1]
+    # a strided array has no contiguous writable form
     with pytest.raises(TypeError):
-        memoryview(a).cast("B")[0] = 1
-    with pytest.raises(TypeError):
-        (ctypes.c_char * 12).from_buffer(a)
+        (ctypes.c_char * 8).from_buffer(mx.arange(4)[::2])
+    PyBUF_WRITABLE, PyBUF_C_CONTIGUOUS = 0x1, 0x20 | 0x18
+    buf = ctypes.create_string_buffer(128)  # room for a Py_buffer
+    get = ctypes.pythonapi.PyObject_GetBuffer
+    get.argtypes = [ctypes.py_object, ctypes.c_void_p, ctypes.c_int]
+    with pytest.raises(BufferError, match="not contiguous"):
+        get(mx.arange(4)[::2], buf, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
 
 
 def test_export_outlives_array_and_inplace_updates():
