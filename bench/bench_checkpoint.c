@@ -145,7 +145,7 @@ int main(int argc, char **argv) {
     int reps = argc > 5 ? atoi(argv[5]) : 3;
     if (batch < 1 || width < 1 || layers < 1 || blk < 1 || reps < 1) return 2;
     mx_vec in = {0};
-    float *h = malloc(sizeof(float) * (size_t)batch * (size_t)width);
+    float *h = malloc(sizeof(float) * (size_t)(batch > width ? batch : width) * (size_t)width);
     uint32_t seed = 12345;
     for (int i = 0; i <= layers; i++) {
         int32_t shape[2] = {i ? width : batch, width};
