@@ -65,7 +65,9 @@ static void make_inputs(mx_vec *in) {
     CHECK_OK(mx_eval(in->data, (size_t)in->size));
 }
 
-/* Peak memory above what was live before value_and_grad, the loss and the
+/* Peak memory above what was live before value_and_grad (the same order of
+ * nodes every time; when a worker frees a buffer moves it by an array or
+ * two, hence the margins of the checks), the loss and the
  * gradients (new references in *grads). reverse: evaluate the gradients
  * last weight first. */
 static size_t run(const model *m, const mx_vec *in, bool reverse, double *loss, mx_vec *grads) {
@@ -134,7 +136,8 @@ TEST(checkpointed_mlp_gradients_and_peak) {
             CHECK(p1 * 4 < p0 * 3);
             CHECK(p2 * 2 < p0);
         } else {
-            CHECK(p2 < p0);
+            CHECK(p1 * 4 <= p0 * 5);
+            CHECK(p2 * 5 < p0 * 4);
         }
         mx_vec_clear(&g0);
         mx_vec_clear(&g1);

@@ -131,6 +131,20 @@ int mx_checkpoint(mx_closure **out, const mx_closure *fun) {
 
 /* ---- rules ---- */
 
+/* Output `keep` of mx_depends(inputs[0..n)), the others let go at once: a
+ * view of inputs[keep] made once every input is computed. Eval holds the
+ * live siblings of what it evaluates until it returns, so none are kept. */
+static int depends_keep(mx_array **out, mx_array *const *inputs, int n, int keep) {
+    mx_array **outs = calloc((size_t)n, sizeof *outs);
+    if (!outs) return mxi_error(MX_ERR_MEMORY, "[checkpoint] out of memory");
+    int rc = mx_depends(outs, (const mx_array *const *)inputs, n, NULL, 0);
+    for (int i = 0; i < n; i++)
+        if (i != keep) mx_array_free(outs[i]);
+    *out = rc ? NULL : outs[keep];
+    free(outs);
+    return rc;
+}
+
 /*
  * Makes the requested cotangents of a checkpoint (res[argnums[k]]) ready
  * together. The backward pass of a chain continues from the cotangent of a
@@ -140,47 +154,37 @@ int mx_checkpoint(mx_closure **out, const mx_closure *fun) {
  * Tied together, a checkpoint's cotangents are all computed before the chain
  * moves on, and its activations go as soon as it is done.
  *
- * Each cotangent gets a Depends of its own whose inputs are the others, last
- * argument first, then itself: eval visits a node's inputs in order, and the
- * cotangents of the later arguments (the later layers) are the first the
- * backward pass through fun reaches. Only the last output is kept: eval
- * holds the live siblings of what it evaluates until it returns, which would
- * keep each tied cotangent of a chain alive to the end.
+ * A gate waits for all of them, last argument first (eval visits a node's
+ * inputs in order, and the cotangents of the later arguments, the later
+ * layers, are the first the backward pass through fun reaches). The gate is
+ * the sum of the smallest of them, a 0-d array, so that it holds nothing
+ * large once computed. Each cotangent is then handed on as a view made
+ * after the gate.
  */
 static int tie_cotangents(mx_vec *res, const int *argnums, int n_argnums, int np) {
     int m = 0;
     for (int k = 0; k < n_argnums; k++) m += argnums[k] < np;
     if (m < 2) return MX_OK;
-    mx_array **req = malloc(sizeof *req * (size_t)m), **order = malloc(sizeof *order * (size_t)m);
-    mx_array **tied = calloc((size_t)m, sizeof *tied), **outs = calloc((size_t)m, sizeof *outs);
-    int rc = req && order && tied && outs ? MX_OK
-                                          : mxi_error(MX_ERR_MEMORY, "[checkpoint] out of memory");
-    for (int k = 0, j = 0; k < n_argnums && !rc; k++)
-        if (argnums[k] < np) req[j++] = res->data[argnums[k]];
-    for (int j = 0; j < m && !rc; j++) {
-        int n = 0;
-        for (int i = m - 1; i >= 0; i--)
-            if (i != j) order[n++] = req[i];
-        order[n] = req[j];
-        rc = mx_depends(outs, (const mx_array *const *)order, m, NULL, 0);
-        for (int i = 0; i < m - 1; i++) {
-            mx_array_free(outs[i]);
-            outs[i] = NULL;
-        }
-        tied[j] = outs[m - 1];
-        outs[m - 1] = NULL;
-    }
-    for (int k = 0, j = 0; k < n_argnums && !rc; k++) {
+    mx_array **order = malloc(sizeof *order * (size_t)m), *all = NULL, *gate = NULL;
+    int rc = order ? MX_OK : mxi_error(MX_ERR_MEMORY, "[checkpoint] out of memory");
+    int small = 0;
+    for (int k = 0, j = m; k < n_argnums && !rc; k++)
+        if (argnums[k] < np) order[--j] = res->data[argnums[k]];
+    for (int j = 1; j < m && !rc; j++)
+        if (mx_array_nbytes(order[j]) < mx_array_nbytes(order[small])) small = j;
+    if (!rc) rc = depends_keep(&all, order, m, small);
+    if (!rc) rc = mx_sum(&gate, all, false, NULL);
+    mx_array_free(all);
+    for (int k = 0; k < n_argnums && !rc; k++) {
         if (argnums[k] >= np) continue;
+        mx_array *pair[2] = {gate, res->data[argnums[k]]}, *tied = NULL;
+        rc = depends_keep(&tied, pair, 2, 1);
+        if (rc) break;
         mx_array_free(res->data[argnums[k]]);
-        res->data[argnums[k]] = tied[j];
-        tied[j++] = NULL;
+        res->data[argnums[k]] = tied;
     }
-    for (int j = 0; j < m && tied; j++) mx_array_free(tied[j]);
-    free(req);
+    mx_array_free(gate);
     free(order);
-    free(tied);
-    free(outs);
     return rc;
 }
 
