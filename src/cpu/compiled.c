@@ -1,10 +1,13 @@
 /*
  * The Compiled primitive on the CPU: a fused program of elementwise
- * primitives run tile by tile. Each tile is MXI_FUSED_TILE elements of the
- * output's row-major order; every register holds one tile in a scratch
- * buffer that stays in cache, each instruction is one call of the family's
- * own loop (unary table, binary and select entry points, conversions) over
- * the tile, and only the program's outputs are written to memory. No
+ * primitives run tile by tile. Each tile is MXI_FUSED_TILE_BYTES of the
+ * widest register, in the output's row-major order; every register holds one
+ * tile in a scratch buffer that stays in cache, each instruction is one call
+ * of the family's own loop (unary table, binary and select entry points,
+ * conversions) over the tile, and only the program's outputs are written to
+ * memory: straight from their instruction into the output array, or, when
+ * they are too large for the cache, from scratch with streaming stores
+ * (writing them in place would first read every line of the output). No
  * intermediate array is made and no code is generated. Inputs that are
  * row-contiguous are read in place, inputs that are one value broadcast are
  * filled once, others are gathered tile by tile. Tiles are shared out over
@@ -128,7 +131,10 @@ typedef struct fused_job {
     mxi_binary_vv_loop *bloops;
     /* per output */
     char **out;
+    bool *direct;   /* its register is computed straight into the output */
     bool stream;    /* outputs too large for the cache: streaming stores */
+    int64_t tile;   /* elements per tile */
+    int64_t stride; /* bytes between two scratch tiles */
     _Atomic int rc; /* a kernel error (recorded by the kernel), or out of memory */
 } fused_job;
 
@@ -200,9 +206,8 @@ static int run_instr(const fused_job *j, int k, char *const *ptr, int64_t n) {
 static void fused_range(void *ctx, int64_t begin, int64_t end) {
     fused_job *j = ctx;
     const mxi_fused_program *p = j->p;
-    const int64_t T = MXI_FUSED_TILE;
-    /* one 8-byte-element tile per buffer and per input */
-    char *scratch = malloc((size_t)(p->n_bufs + p->n_inputs) * (size_t)T * 8 + 64);
+    const int64_t T = j->tile, B = j->stride;
+    char *scratch = malloc((size_t)((p->n_bufs + p->n_inputs) * B) + 64);
     char **ptr = malloc(sizeof(char *) * (size_t)(p->n_regs + 1));
     if (!scratch || !ptr) {
         free(scratch);
@@ -210,25 +215,30 @@ static void fused_range(void *ctx, int64_t begin, int64_t end) {
         atomic_store(&j->rc, MX_ERR_MEMORY);
         return;
     }
-    char *bufs = scratch, *inbufs = scratch + (size_t)p->n_bufs * (size_t)T * 8;
-    for (int r = p->n_inputs; r < p->n_regs; r++) ptr[r] = bufs + (size_t)p->reg_buf[r] * T * 8;
+    char *bufs = (char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    char *inbufs = bufs + (size_t)(p->n_bufs * B);
+    for (int r = p->n_inputs; r < p->n_regs; r++) ptr[r] = bufs + (size_t)(p->reg_buf[r] * B);
     for (int k = 0; k < p->n_inputs; k++) {
-        char *b = inbufs + (size_t)k * T * 8;
+        char *b = inbufs + (size_t)(k * B);
         if (j->mode[k] != IN_FILL) continue;
         int64_t s = isz(p->reg_dtype[k]);
         for (int64_t e = 0; e < T; e++) memcpy(b + e * s, j->base[k], (size_t)s);
         ptr[k] = b;
     }
-    for (int64_t i = begin; i < end && !atomic_load(&j->rc); i += T) {
+    for (int64_t i = begin; i < end && !atomic_load_explicit(&j->rc, memory_order_relaxed);
+         i += T) {
         int64_t n = end - i < T ? end - i : T;
         for (int k = 0; k < p->n_inputs; k++) {
             if (j->mode[k] == IN_DIRECT) {
                 ptr[k] = (char *)j->base[k] + i * isz(p->reg_dtype[k]);
             } else if (j->mode[k] == IN_GATHER) {
-                ptr[k] = inbufs + (size_t)k * T * 8;
+                ptr[k] = inbufs + (size_t)(k * B);
                 gather(j, k, i, n, ptr[k]);
             }
         }
+        for (int o = 0; o < p->n_outputs; o++)
+            if (j->direct[o])
+                ptr[p->out_regs[o]] = j->out[o] + i * isz(p->reg_dtype[p->out_regs[o]]);
         for (int k = 0; k < p->n_instr; k++) {
             int rc = run_instr(j, k, ptr, n);
             if (rc) {
@@ -237,6 +247,7 @@ static void fused_range(void *ctx, int64_t begin, int64_t end) {
             }
         }
         for (int o = 0; o < p->n_outputs; o++) {
+            if (j->direct[o]) continue;
             int r = p->out_regs[o];
             int64_t s = isz(p->reg_dtype[r]);
             if (j->stream)
@@ -250,6 +261,19 @@ static void fused_range(void *ctx, int64_t begin, int64_t end) {
     if (j->stream) mxi_stream_fence();
     free(scratch);
     free(ptr);
+}
+
+/* Whether output o can be computed in place in the output array: its
+ * register is computed (not an input passed through) and no other output
+ * is the same register. Output registers live to the tile's end, so no
+ * other register shares their scratch buffer, and reading them back from
+ * the output is as good as from scratch. */
+static bool direct_output(const mxi_fused_program *p, int o) {
+    int r = p->out_regs[o];
+    if (r < p->n_inputs) return false;
+    for (int q = 0; q < p->n_outputs; q++)
+        if (q != o && p->out_regs[q] == r) return false;
+    return true;
 }
 
 static bool row_dense(const mx_array *a) {
@@ -275,7 +299,8 @@ int mxi_cpu_compiled(struct mxi_node *node, mx_array *const *inputs, mx_array *c
     j.loops = calloc((size_t)nk + 1, sizeof *j.loops);
     j.bloops = calloc((size_t)nk + 1, sizeof *j.bloops);
     j.out = calloc((size_t)no + 1, sizeof *j.out);
-    int rc = j.mode && j.base && j.its && j.loops && j.bloops && j.out
+    j.direct = calloc((size_t)no + 1, sizeof *j.direct);
+    int rc = j.mode && j.base && j.its && j.loops && j.bloops && j.out && j.direct
                  ? MX_OK
                  : mxi_error(MX_ERR_MEMORY, "[Compiled] out of memory");
     /* each instruction's loop is found before any buffer is touched */
@@ -321,6 +346,19 @@ int mxi_cpu_compiled(struct mxi_node *node, mx_array *const *inputs, mx_array *c
             out_bytes += j.size * isz(outputs[o]->dtype);
         }
         j.stream = out_bytes >= mxi_stream_threshold();
+        /* Tiles of a fixed byte size for the widest register, so a
+         * program's tiles stay in L1 whatever its dtypes. */
+        int64_t widest = 1;
+        for (int r = 0; r < p->n_regs; r++)
+            if (isz(p->reg_dtype[r]) > widest) widest = isz(p->reg_dtype[r]);
+        j.tile = MXI_FUSED_TILE_BYTES / widest;
+        j.stride = (j.tile * widest + 63) & ~(int64_t)63;
+        for (int o = 0; o < no; o++) {
+            /* a donated input is still read after the output's instruction */
+            bool donated = false;
+            for (int k = 0; k < ni; k++) donated |= inputs[k]->buffer == outputs[o]->buffer;
+            j.direct[o] = !j.stream && !donated && direct_output(p, o);
+        }
         /* a few ranges per thread: each range sets up its own scratch */
         int64_t grain = j.size / (4 * (int64_t)mxi_num_threads());
         if (grain < MXI_ELEMWISE_GRAIN) grain = MXI_ELEMWISE_GRAIN;
@@ -337,5 +375,6 @@ int mxi_cpu_compiled(struct mxi_node *node, mx_array *const *inputs, mx_array *c
     free(j.loops);
     free(j.bloops);
     free(j.out);
+    free(j.direct);
     return rc;
 }

@@ -6,8 +6,10 @@
  * outputs; its kernel hands the outputs on as views. Transforms reach the
  * node, not fun's graph, and its rules call the custom closures (or
  * differentiate fun afresh when there are none). A checkpoint is a custom
- * function whose vjp reruns fun after the forward pass (Depends orders it),
- * so fun's intermediate results need not live until the backward pass.
+ * function whose vjp reruns fun once the forward pass and the cotangents
+ * are there (Depends orders it), so fun's intermediate results need not live
+ * until the backward pass, and each checkpoint's live only while the
+ * backward pass is at it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +139,63 @@ int mx_checkpoint(mx_closure **out, const mx_closure *fun) {
 
 /* ---- rules ---- */
 
+/* Output `keep` of mx_depends(inputs[0..n)), the others let go at once: a
+ * view of inputs[keep] made once every input is computed. Eval holds the
+ * live siblings of what it evaluates until it returns, so none are kept. */
+static int depends_keep(mx_array **out, mx_array *const *inputs, int n, int keep) {
+    mx_array **outs = calloc((size_t)n, sizeof *outs);
+    if (!outs) return mxi_error(MX_ERR_MEMORY, "[checkpoint] out of memory");
+    int rc = mx_depends(outs, (const mx_array *const *)inputs, n, NULL, 0);
+    for (int i = 0; i < n; i++)
+        if (i != keep) mx_array_free(outs[i]);
+    *out = rc ? NULL : outs[keep];
+    free(outs);
+    return rc;
+}
+
+/*
+ * Makes the requested cotangents of a checkpoint (res[argnums[k]]) ready
+ * together. The backward pass of a chain continues from the cotangent of a
+ * checkpoint's input; the others (a layer's weights) are often only roots of
+ * their own. Eval would then run the whole chain first, each checkpoint's
+ * recomputed activations waiting for its weights' cotangent until the end.
+ * Tied together, a checkpoint's cotangents are all computed before the chain
+ * moves on, and its activations go as soon as it is done.
+ *
+ * A gate waits for all of them, last argument first (eval visits a node's
+ * inputs in order, and the cotangents of the later arguments, the later
+ * layers, are the first the backward pass through fun reaches). The gate is
+ * the sum of the smallest of them, a 0-d array, so that it holds nothing
+ * large once computed. Each cotangent is then handed on as a view made
+ * after the gate.
+ */
+static int tie_cotangents(mx_vec *res, const int *argnums, int n_argnums, int np) {
+    int m = 0;
+    for (int k = 0; k < n_argnums; k++) m += argnums[k] < np;
+    if (m < 2) return MX_OK;
+    mx_array **order = malloc(sizeof *order * (size_t)m), *all = NULL, *gate = NULL;
+    int rc = order ? MX_OK : mxi_error(MX_ERR_MEMORY, "[checkpoint] out of memory");
+    int small = 0;
+    for (int k = 0, j = m; k < n_argnums && !rc; k++)
+        if (argnums[k] < np) order[--j] = res->data[argnums[k]];
+    for (int j = 1; j < m && !rc; j++)
+        if (mx_array_nbytes(order[j]) < mx_array_nbytes(order[small])) small = j;
+    if (!rc) rc = depends_keep(&all, order, m, small);
+    if (!rc) rc = mx_sum(&gate, all, false, NULL);
+    mx_array_free(all);
+    for (int k = 0; k < n_argnums && !rc; k++) {
+        if (argnums[k] >= np) continue;
+        mx_array *pair[2] = {gate, res->data[argnums[k]]}, *tied = NULL;
+        rc = depends_keep(&tied, pair, 2, 1);
+        if (rc) break;
+        mx_array_free(res->data[argnums[k]]);
+        res->data[argnums[k]] = tied;
+    }
+    mx_array_free(gate);
+    free(order);
+    return rc;
+}
+
 MXI_VJP_RULE(mxi_vjp_custom) {
     const custom_fn *c = ((const custom_params *)node->params)->fn;
     int no = node->n_outputs, np = node->n_inputs - no;
@@ -154,12 +213,21 @@ MXI_VJP_RULE(mxi_vjp_custom) {
     } else {
         mx_vec cots = {0};
         if (c->checkpoint) {
-            /* The recomputation must wait for the forward outputs, or eval
-             * could run it early and keep everything alive anyway. */
+            /* The recomputation waits for the forward outputs and for the
+             * cotangents: eval orders the graph depth first, and without the
+             * cotangents it could recompute every checkpoint of a chain
+             * before the backward pass reaches any of them, keeping all
+             * their intermediate results alive at once. */
             mx_array **dep = calloc((size_t)(np ? np : 1), sizeof *dep);
-            rc = dep ? mx_depends(dep, (const mx_array *const *)primals, np,
-                                  (const mx_array *const *)primals + np, no)
-                     : mxi_error(MX_ERR_MEMORY, "[checkpoint] out of memory");
+            const mx_array **after = malloc(sizeof *after * (size_t)(2 * no));
+            for (int i = 0; i < no && after; i++) {
+                after[i] = primals[np + i];
+                after[no + i] = cotangents[i];
+            }
+            rc = dep && after ? mx_depends(dep, (const mx_array *const *)primals, np,
+                                           (const mx_array *const *)after, 2 * no)
+                              : mxi_error(MX_ERR_MEMORY, "[checkpoint] out of memory");
+            free(after);
             for (int i = 0; i < np && dep; i++) {
                 if (!rc)
                     rc = mx_vec_push(&in, dep[i]);
@@ -174,6 +242,7 @@ MXI_VJP_RULE(mxi_vjp_custom) {
         if (!rc) rc = mx_vjp(&outs, &res, c->fun, &in, &cots);
         mx_vec_clear(&cots);
     }
+    if (!rc && c->checkpoint) rc = tie_cotangents(&res, argnums, n_argnums, np);
     for (int k = 0; k < n_argnums && !rc; k++) {
         int a = argnums[k];
         out[k] = a < np ? mx_array_retain(res.data[a]) : NULL;
