@@ -63,7 +63,8 @@ int mx_array_from_data(mx_array **out, const void *data, const int32_t *shape, i
         mx_array_free(a);
         return mxi_error(MX_ERR_VALUE, "[array] data is NULL");
     }
-    if (nbytes) memcpy(mxi_data(a), data, nbytes);
+    /* the library's copy: on the thread pool, streaming stores when large */
+    if (nbytes) mxi_convert_contiguous(mxi_data(a), dtype, data, dtype, a->size);
     mxi_set_out(out, a);
     return MX_OK;
 }
