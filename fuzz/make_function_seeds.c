@@ -160,6 +160,25 @@ static int f_fast(mx_vec *o, const mx_vec *in, void *p) {
     return push_from(o, v, nv, 2, rc);
 }
 
+/* A constant captured by both traces of pooled.mlxfn: the file's constant
+ * pool holds it once. */
+static mx_array *pooled_c;
+
+/* (x + y + sum(c), c) */
+static int f_pooled(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *s = NULL, *t = NULL, *r = NULL;
+    int rc = mx_add(&s, in->data[0], in->data[1], NULL);
+    if (!rc) rc = mx_sum(&t, pooled_c, false, NULL);
+    if (!rc) rc = mx_add(&r, s, t, NULL);
+    if (!rc) rc = mx_vec_append(o, r);
+    if (!rc) rc = mx_vec_append(o, pooled_c);
+    mx_array_free(s);
+    mx_array_free(t);
+    mx_array_free(r);
+    return rc;
+}
+
 /* When set, the second input is a keyword argument of this name (and the
  * file carries metadata). */
 static const char *seed_kw;
@@ -185,7 +204,7 @@ static int write_seed(const char *dir, const char *name, mx_closure_fn fn, bool 
     if (!rc) rc = mx_exporter_new(&e, path, f, shapeless);
     if (!rc) rc = mx_exporter_add_kw(e, &in, &seed_kw, seed_kw ? 1 : 0);
     if (!rc && seed_kw) rc = mx_exporter_set_metadata(e, "{\"seed\": 1}", 11);
-    if (!rc && fn == f_chain && !shapeless) rc = mx_exporter_add(e, &in2);
+    if (!rc && (fn == f_chain || fn == f_pooled) && !shapeless) rc = mx_exporter_add(e, &in2);
     if (rc) fprintf(stderr, "%s: %s\n", name, mx_last_error());
     if (e) {
         int rc2 = mx_exporter_close(e);
@@ -206,6 +225,11 @@ int main(int argc, char **argv) {
     rc |= write_seed(argv[1], "index.mlxfn", f_index, false);
     rc |= write_seed(argv[1], "sort.mlxfn", f_sort, false);
     rc |= write_seed(argv[1], "fast.mlxfn", f_fast, false);
+    static const float cv[6] = {1, -2, 3.5f, 0, 8, -0.5f};
+    int32_t cs[2] = {2, 3};
+    rc |= mx_array_from_data(&pooled_c, cv, cs, 2, MX_FLOAT32);
+    if (pooled_c) rc |= write_seed(argv[1], "pooled.mlxfn", f_pooled, false);
+    mx_array_free(pooled_c);
     seed_kw = "y";
     rc |= write_seed(argv[1], "named.mlxfn", f_matmul, false);
     return rc ? 1 : 0;

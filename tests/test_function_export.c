@@ -361,7 +361,7 @@ TEST(corrupted_files) {
     b[len] = 0;
     CHECK_ERR(mx_import_function_bytes(&g, b, len + 1), MX_ERR_VALUE);
     /* version, flags */
-    put32(b + 8, 2);
+    put32(b + 8, 3);
     CHECK_ERR(mx_import_function_bytes(&g, b, len), MX_ERR_VALUE);
     memcpy(b, good, len);
     put32(b + 12, 7);
@@ -450,9 +450,10 @@ TEST(forged_dtype) {
     CHECK_OK(mx_export_function(path, f, &in, false));
     size_t len = 0;
     unsigned char *b = read_file(&len);
-    /* header 16, kinds: n (4) + "Add" (2 + 3), n_traces 4, n_inputs 4,
-     * n_slots 4; slot 0 is 3 + 8 + 4 bytes; slot 1's dtype follows its kind */
-    size_t at = 16 + 4 + 5 + 4 + 8 + 15 + 1;
+    /* header 16, kinds: n (4) + "Add" (2 + 3), an empty constant pool 4,
+     * n_traces 4, n_inputs 4, n_slots 4; slot 0 is 3 + 8 + 4 bytes; slot
+     * 1's dtype follows its kind */
+    size_t at = 16 + 4 + 5 + 4 + 4 + 8 + 15 + 1;
     CHECK(b && len > at && b[at] == MX_FLOAT32);
     if (b && len > at) {
         b[at] = MX_FLOAT16;

@@ -22,7 +22,7 @@
 #include "transforms/compile_impl.h"
 
 #define FN_MAGIC    "CMLXFN\r\n"
-#define FN_VERSION  1u
+#define FN_VERSION  2u /* 1: constants inline in their traces (still read) */
 #define FN_MAX_NDIM 64
 #define FN_MAX_IO   64
 #define FN_MAX_NAME 255 /* bytes of a keyword name */
@@ -181,7 +181,91 @@ static void put_shape(mxi_buf *b, const mxi_cslot *s) {
     for (int d = 0; d < s->ndim; d++) mxi_buf_u32(b, (uint32_t)s->shape[d]);
 }
 
-static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index, const kwnames *kw) {
+/* ---- the constant pool ---- */
+
+/* A constant as the file stores it: the array whose data is written, and
+ * whether it is written as a 0-d scalar (a spread scalar, or a 0-d array). */
+typedef struct pentry {
+    const mx_array *a;
+    bool scalar;
+} pentry;
+
+typedef struct cpool {
+    pentry *e;
+    int n, cap;
+} cpool;
+
+/* What a constant slot stores: a scalar the ops spread with a Broadcast
+ * node is written once and spread again on import, so shapeless replays
+ * can respread it. */
+static pentry const_source(const mxi_cslot *s, bool *spread) {
+    const mx_array *sc = mxi_compile_scalar_of(s->constant);
+    *spread = sc && sc != s->constant && sc->dtype == s->dtype && s->ndim > 0;
+    const mx_array *a = *spread ? sc : s->constant;
+    return (pentry){a, *spread || a->ndim == 0};
+}
+
+/* The same array, or a view of the same bytes: same buffer, offset,
+ * dtype, shape and strides. */
+static bool same_const(pentry x, pentry y) {
+    if (x.scalar != y.scalar) return false;
+    if (x.a == y.a) return true;
+    const mx_array *a = x.a, *b = y.a;
+    return a->buffer && a->buffer == b->buffer && a->offset == b->offset && a->dtype == b->dtype &&
+           a->ndim == b->ndim &&
+           (!a->ndim || (memcmp(a->shape, b->shape, sizeof(int32_t) * (size_t)a->ndim) == 0 &&
+                         memcmp(a->strides, b->strides, sizeof(int64_t) * (size_t)a->ndim) == 0));
+}
+
+static int pool_find(const cpool *p, pentry x) {
+    for (int i = 0; i < p->n; i++)
+        if (same_const(p->e[i], x)) return i;
+    return -1;
+}
+
+/* Adds every constant of the exporter's traces to the pool, once each. */
+static int pool_build(cpool *p, const mxi_ctape *tapes, int n) {
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < tapes[i].n_slots; j++) {
+            const mxi_cslot *s = &tapes[i].slots[j];
+            if (s->kind != MXI_SLOT_CONST) continue;
+            bool spread;
+            pentry x = const_source(s, &spread);
+            if (pool_find(p, x) >= 0) continue;
+            if (p->n == p->cap) {
+                int cap = p->cap ? p->cap * 2 : 8;
+                pentry *g = realloc(p->e, sizeof *g * (size_t)cap);
+                if (!g) return oom("export_function");
+                p->e = g;
+                p->cap = cap;
+            }
+            p->e[p->n++] = x;
+        }
+    return MX_OK;
+}
+
+static int put_pool(mxi_buf *b, const cpool *p) {
+    mxi_buf_u32(b, (uint32_t)p->n);
+    for (int i = 0; i < p->n; i++) {
+        const mx_array *a = p->e[i].a;
+        mxi_buf_u8(b, (uint8_t)a->dtype);
+        int ndim = p->e[i].scalar ? 0 : a->ndim;
+        mxi_buf_u8(b, (uint8_t)ndim);
+        for (int d = 0; d < ndim; d++) mxi_buf_u32(b, (uint32_t)a->shape[d]);
+        const void *data;
+        void *owned = NULL;
+        int rc = mxi_io_row_major(a, &data, &owned, "export_function");
+        if (rc) return rc;
+        uint64_t nbytes = (uint64_t)mx_array_nbytes(a);
+        mxi_buf_u64(b, nbytes);
+        mxi_buf_append(b, data, nbytes);
+        free(owned);
+    }
+    return MX_OK;
+}
+
+static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index, const kwnames *kw,
+                    const cpool *pool) {
     if (kw) {
         mxi_buf_u32(b, (uint32_t)kw->n);
         for (int i = 0; i < kw->n; i++) {
@@ -199,19 +283,11 @@ static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index, const
             mxi_buf_u32(b, (uint32_t)s->index);
             continue;
         }
-        /* a scalar the ops spread with a Broadcast node is written once and
-         * spread again on import, so shapeless replays can respread it */
-        const mx_array *sc = mxi_compile_scalar_of(s->constant);
-        bool spread = sc && sc != s->constant && sc->dtype == s->dtype && s->ndim > 0;
+        bool spread;
+        int idx = pool_find(pool, const_source(s, &spread));
+        if (idx < 0) return mxi_error(MX_ERR_RUNTIME, "[export_function] constant not pooled");
         mxi_buf_u8(b, spread);
-        const void *data;
-        void *owned = NULL;
-        int rc = mxi_io_row_major(spread ? sc : s->constant, &data, &owned, "export_function");
-        if (rc) return rc;
-        uint64_t nbytes = (uint64_t)mx_array_nbytes(spread ? sc : s->constant);
-        mxi_buf_u64(b, nbytes);
-        mxi_buf_append(b, data, nbytes);
-        free(owned);
+        mxi_buf_u32(b, (uint32_t)idx);
     }
     mxi_buf_u32(b, (uint32_t)t->n_ops);
     for (int k = 0; k < t->n_ops; k++) {
@@ -275,10 +351,13 @@ int mx_exporter_close(mx_exporter *e) {
         mxi_buf_u32(&b, (uint32_t)e->metadata_len);
         mxi_buf_append(&b, e->metadata, e->metadata_len);
     }
+    cpool pool = {0};
+    int rc = pool_build(&pool, e->tapes, e->n);
+    if (!rc) rc = put_pool(&b, &pool);
     mxi_buf_u32(&b, (uint32_t)e->n);
-    int rc = MX_OK;
     for (int i = 0; i < e->n && !rc; i++)
-        rc = put_tape(&b, &e->tapes[i], kind_index, named ? &e->kw[i] : NULL);
+        rc = put_tape(&b, &e->tapes[i], kind_index, named ? &e->kw[i] : NULL, &pool);
+    free(pool.e);
     if (!rc) rc = mxi_buf_check(&b, "export_function");
     int fd = -1;
     if (!rc) rc = mxi_open_write(&fd, e->path, "export_function");
@@ -294,7 +373,7 @@ int mx_exporter_close(mx_exporter *e) {
 
 int mx_export_function(const char *path, const mx_closure *f, const mx_vec *inputs,
                        bool shapeless) {
-    mx_exporter *e;
+    mx_exporter *e = NULL;
     int rc = mx_exporter_new(&e, path, f, shapeless);
     if (rc) return rc;
     rc = mx_exporter_add(e, inputs);
@@ -367,39 +446,108 @@ static void fpayload_free(void *p) {
     free(f);
 }
 
-static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i) {
-    uint8_t kind = 0, dt = 0, ndim = 0;
-    int rc = get_u8(r, &kind);
-    if (!rc) rc = get_u8(r, &dt);
+/* The constants of a version 2 file, shared by its traces. */
+typedef struct rpool {
+    mx_array **a;
+    int n;
+} rpool;
+
+static void rpool_free(rpool *p) {
+    for (int i = 0; i < p->n; i++) mx_array_free(p->a[i]);
+    free(p->a);
+    p->a = NULL;
+    p->n = 0;
+}
+
+/* A dtype, an ndim and a shape, as slots and pool entries start; *size is
+ * the shape's product. what and i name the item in messages. */
+static int get_shape(rd *r, mx_dtype *dtype, int32_t *shape, int *ndim_out, uint64_t *size,
+                     const char *what, int i) {
+    uint8_t dt = 0, ndim = 0;
+    int rc = get_u8(r, &dt);
     if (!rc) rc = get_u8(r, &ndim);
     if (rc) return rc;
-    if (kind > MXI_SLOT_OP)
-        return mxi_error(MX_ERR_VALUE, "[import_function] slot %d has unknown kind %u", i, kind);
     if (!mx_dtype_is_valid(dt))
-        return mxi_error(MX_ERR_VALUE, "[import_function] slot %d has unknown dtype %u", i, dt);
+        return mxi_error(MX_ERR_VALUE, "[import_function] %s %d has unknown dtype %u", what, i, dt);
     if (ndim > FN_MAX_NDIM)
-        return mxi_error(MX_ERR_VALUE, "[import_function] slot %d has %u dimensions (at most %d)",
-                         i, ndim, FN_MAX_NDIM);
-    s->kind = (mxi_slot_kind)kind;
-    s->dtype = (mx_dtype)dt;
-    s->ndim = ndim;
-    s->shape = malloc(sizeof(int32_t) * (ndim ? ndim : 1));
-    if (!s->shape) return oom("import_function");
-    t->n_slots++; /* freed with the tape from here on */
+        return mxi_error(MX_ERR_VALUE, "[import_function] %s %d has %u dimensions (at most %d)",
+                         what, i, ndim, FN_MAX_NDIM);
+    *dtype = (mx_dtype)dt;
+    *ndim_out = ndim;
     /* strides treat empty dims as 1: bound the product of the others too */
-    uint64_t size = 1, span = 1;
+    uint64_t n = 1, span = 1;
     for (int d = 0; d < ndim; d++) {
         uint32_t v = 0;
         if ((rc = get_u32(r, &v))) return rc;
         if (v > INT32_MAX)
-            return mxi_error(MX_ERR_VALUE, "[import_function] slot %d has a negative dimension", i);
-        s->shape[d] = (int32_t)v;
-        if (v && span > (UINT64_C(1) << 40) / v)
-            return mxi_error(MX_ERR_VALUE, "[import_function] slot %d: the shape's size overflows",
+            return mxi_error(MX_ERR_VALUE, "[import_function] %s %d has a negative dimension", what,
                              i);
+        shape[d] = (int32_t)v;
+        if (v && span > (UINT64_C(1) << 40) / v)
+            return mxi_error(MX_ERR_VALUE, "[import_function] %s %d: the shape's size overflows",
+                             what, i);
         span *= v ? v : 1;
-        size *= v;
+        n *= v;
     }
+    *size = n;
+    return MX_OK;
+}
+
+/* A byte count that must equal need and fit in what is left. */
+static int get_nbytes(rd *r, uint64_t need, const char *what, int i) {
+    unsigned char nb[8] = {0};
+    int rc = get(r, nb, 8);
+    if (rc) return rc;
+    uint64_t nbytes = mxi_le64(nb);
+    if (nbytes != need)
+        return mxi_error(MX_ERR_VALUE,
+                         "[import_function] %s %d holds %llu bytes, its shape needs %llu", what, i,
+                         (unsigned long long)nbytes, (unsigned long long)need);
+    if (nbytes > r->len - r->off) return trunc_err();
+    return MX_OK;
+}
+
+/* The constant pool: u32 count, then per entry dtype, ndim, shape, u64
+ * byte count and the data in row-major order. */
+static int get_pool(rd *r, rpool *p) {
+    uint32_t n = 0;
+    int rc = get_count(r, &n, 10, "constants");
+    if (rc) return rc;
+    if (n && !(p->a = calloc(n, sizeof *p->a))) return oom("import_function");
+    for (uint32_t i = 0; i < n; i++) {
+        mx_dtype dt;
+        int32_t shape[FN_MAX_NDIM];
+        int ndim = 0;
+        uint64_t size = 0;
+        if ((rc = get_shape(r, &dt, shape, &ndim, &size, "constant", (int)i))) return rc;
+        uint64_t need = size * (uint64_t)mx_dtype_size(dt);
+        if ((rc = get_nbytes(r, need, "constant", (int)i))) return rc;
+        if ((rc = mx_array_from_data(&p->a[i], r->p + r->off, shape, ndim, dt))) return rc;
+        p->n++;
+        r->off += need;
+    }
+    return MX_OK;
+}
+
+/* A slot; pool is NULL in a version 1 file, whose constants are inline. */
+static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i, const rpool *pool) {
+    uint8_t kind = 0;
+    int rc = get_u8(r, &kind);
+    if (rc) return rc;
+    if (kind > MXI_SLOT_OP)
+        return mxi_error(MX_ERR_VALUE, "[import_function] slot %d has unknown kind %u", i, kind);
+    int32_t shape[FN_MAX_NDIM];
+    int ndim = 0;
+    uint64_t size = 0;
+    mx_dtype dt;
+    if ((rc = get_shape(r, &dt, shape, &ndim, &size, "slot", i))) return rc;
+    s->kind = (mxi_slot_kind)kind;
+    s->dtype = dt;
+    s->ndim = ndim;
+    s->shape = malloc(sizeof(int32_t) * (ndim ? ndim : 1));
+    if (!s->shape) return oom("import_function");
+    t->n_slots++; /* freed with the tape from here on */
+    if (ndim) memcpy(s->shape, shape, sizeof(int32_t) * (size_t)ndim);
     if (kind != MXI_SLOT_CONST) {
         uint32_t idx = 0;
         if ((rc = get_u32(r, &idx))) return rc;
@@ -413,23 +561,35 @@ static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i) {
     if (spread > 1 || (spread && !ndim))
         return mxi_error(MX_ERR_VALUE, "[import_function] constant %d: bad spread flag %u", i,
                          spread);
-    if (spread) size = 1;
-    unsigned char nb[8];
-    if ((rc = get(r, nb, 8))) return rc;
-    uint64_t nbytes = mxi_le64(nb);
-    if (nbytes != size * (uint64_t)mx_dtype_size(s->dtype))
-        return mxi_error(MX_ERR_VALUE,
-                         "[import_function] constant %d holds %llu bytes, its shape needs %llu", i,
-                         (unsigned long long)nbytes,
-                         (unsigned long long)(size * (uint64_t)mx_dtype_size(s->dtype)));
-    if (nbytes > r->len - r->off) return trunc_err();
     mx_array *c = NULL;
-    rc = mx_array_from_data(&c, r->p + r->off, s->shape, spread ? 0 : s->ndim, s->dtype);
-    r->off += nbytes;
-    if (!rc && spread) {
-        rc = mx_broadcast_to(&s->constant, c, s->shape, s->ndim, NULL);
+    if (pool) {
+        uint32_t idx = 0;
+        if ((rc = get_u32(r, &idx))) return rc;
+        if (idx >= (uint32_t)pool->n)
+            return mxi_error(MX_ERR_VALUE,
+                             "[import_function] slot %d: constant %u out of range (the pool "
+                             "holds %d)",
+                             i, idx, pool->n);
+        const mx_array *e = pool->a[idx];
+        if (e->dtype != dt ||
+            (spread ? e->ndim != 0
+                    : e->ndim != ndim ||
+                          (ndim && memcmp(e->shape, shape, sizeof(int32_t) * ndim) != 0)))
+            return mxi_error(MX_ERR_VALUE,
+                             "[import_function] slot %d: constant %u has another dtype or shape", i,
+                             idx);
+        c = mx_array_retain((mx_array *)e);
+    } else {
+        uint64_t need = (spread ? 1 : size) * (uint64_t)mx_dtype_size(dt);
+        if ((rc = get_nbytes(r, need, "constant", i))) return rc;
+        rc = mx_array_from_data(&c, r->p + r->off, s->shape, spread ? 0 : ndim, dt);
+        if (rc) return rc;
+        r->off += need;
+    }
+    if (spread) {
+        rc = mx_broadcast_to(&s->constant, c, s->shape, ndim, NULL);
         mx_array_free(c);
-    } else if (!rc) {
+    } else {
         s->constant = c;
     }
     return rc;
@@ -713,7 +873,7 @@ static int get_kwnames(rd *r, kwnames *k) {
 }
 
 static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_kinds,
-                    bool shapeless) {
+                    bool shapeless, const rpool *pool) {
     uint32_t n_inputs = 0, n_slots = 0, n_ops = 0, n_out = 0;
     int rc = get_u32(r, &n_inputs);
     if (!rc) rc = get_count(r, &n_slots, 7, "slots");
@@ -723,7 +883,7 @@ static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_
     t->slots = calloc(n_slots ? n_slots : 1, sizeof *t->slots);
     if (!t->slots) return oom("import_function");
     t->cap_slots = (int)n_slots;
-    for (uint32_t i = 0; i < n_slots && !rc; i++) rc = get_slot(r, t, &t->slots[i], (int)i);
+    for (uint32_t i = 0; i < n_slots && !rc; i++) rc = get_slot(r, t, &t->slots[i], (int)i, pool);
     if (rc) return rc;
     /* the inputs are the first slots, in order */
     for (uint32_t i = 0; i < n_slots; i++) {
@@ -855,7 +1015,7 @@ int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
     if (rc || memcmp(magic, FN_MAGIC, 8) != 0)
         return mxi_error(MX_ERR_VALUE, "[import_function] not a cmlx function file (bad magic)");
     if ((rc = get_u32(&r, &version))) return rc;
-    if (version != FN_VERSION)
+    if (version != 1 && version != FN_VERSION)
         return mxi_error(MX_ERR_VALUE, "[import_function] unsupported version %u (reads %u)",
                          version, FN_VERSION);
     if ((rc = get_u32(&r, &flags))) return rc;
@@ -880,13 +1040,26 @@ int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
         md_off = r.off;
         r.off += md_len;
     }
-    if ((rc = get_count(&r, &n_traces, 12, "traces"))) return rc;
-    if (!n_traces) return mxi_error(MX_ERR_VALUE, "[import_function] the file holds no trace");
+    rpool pool = {0};
+    if (version >= 2 && (rc = get_pool(&r, &pool))) {
+        rpool_free(&pool);
+        return rc;
+    }
+    if ((rc = get_count(&r, &n_traces, 12, "traces")) ||
+        (!n_traces &&
+         (rc = mxi_error(MX_ERR_VALUE, "[import_function] the file holds no trace")))) {
+        rpool_free(&pool);
+        return rc;
+    }
     fpayload *f = calloc(1, sizeof *f);
-    if (!f) return oom("import_function");
+    if (!f) {
+        rpool_free(&pool);
+        return oom("import_function");
+    }
     f->metadata = malloc((size_t)md_len + 1);
     if (!f->metadata) {
         free(f);
+        rpool_free(&pool);
         return oom("import_function");
     }
     if (md_len) memcpy(f->metadata, r.p + md_off, md_len);
@@ -898,7 +1071,9 @@ int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
     for (uint32_t i = 0; i < n_traces && !rc; i++) {
         f->n++;
         if (flags & 2) rc = get_kwnames(&r, &f->traces[i].kw);
-        if (!rc) rc = get_tape(&r, &f->traces[i].tape, kinds, n_kinds, f->shapeless);
+        if (!rc)
+            rc = get_tape(&r, &f->traces[i].tape, kinds, n_kinds, f->shapeless,
+                          version >= 2 ? &pool : NULL);
         if (!rc && f->traces[i].kw.n > f->traces[i].tape.n_inputs)
             rc = mxi_error(MX_ERR_VALUE,
                            "[import_function] trace %u: more keyword names than inputs", i);
@@ -906,6 +1081,7 @@ int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
     if (!rc && r.off != len)
         rc = mxi_error(MX_ERR_VALUE, "[import_function] %zu bytes after the last trace",
                        len - r.off);
+    rpool_free(&pool); /* the slots hold what they use */
     if (!rc) rc = mx_closure_new(out, imported_call, f, fpayload_free);
     if (rc) fpayload_free(f);
     return rc;

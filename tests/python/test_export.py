@@ -269,6 +269,12 @@ def parse(data):
         (ln,) = struct.unpack_from("<H", data, off)
         names.append(data[off + 2:off + 2 + ln].decode())
         off += 2 + ln
+    (n_consts,) = struct.unpack_from("<I", data, off)  # the constant pool
+    off += 4
+    for _ in range(n_consts):
+        ndim = data[off + 1]
+        (nb,) = struct.unpack_from("<Q", data, off + 2 + 4 * ndim)
+        off += 10 + 4 * ndim + nb
     off += 4  # n_traces
     n_inputs, n_slots = struct.unpack_from("<II", data, off)
     off += 8
@@ -277,11 +283,7 @@ def parse(data):
         kind, _, ndim = data[off], data[off + 1], data[off + 2]
         slots.append(off + 1)
         off += 3 + 4 * ndim
-        if kind == 1:
-            (nb,) = struct.unpack_from("<Q", data, off + 1)
-            off += 9 + nb
-        else:
-            off += 4
+        off += 5 if kind == 1 else 4  # constant: spread flag, pool index
     (n_ops,) = struct.unpack_from("<I", data, off)
     off += 4
     ops = []
@@ -438,3 +440,137 @@ def test_reshape_with_an_inferred_axis_round_trips(tmp_path):
     mx.export_function(p, lambda a: a.reshape(-1, 3) * 2, x)
     got = mx.import_function(p)(x)[0]
     assert got.shape == (4, 3) and mx.array_equal(got, x.reshape(4, 3) * 2)
+def pool_offset(data):
+    """Offset of the constant pool of a file without metadata."""
+    off = 20
+    (n_kinds,) = struct.unpack_from("<I", data, 16)
+    for _ in range(n_kinds):
+        (ln,) = struct.unpack_from("<H", data, off)
+        off += 2 + ln
+    return off
+
+
+def first_const_index(data):
+    """Offset of the pool index of trace 0's first constant slot."""
+    off = pool_offset(data)
+    (n_consts,) = struct.unpack_from("<I", data, off)
+    off += 4
+    for _ in range(n_consts):
+        ndim = data[off + 1]
+        (nb,) = struct.unpack_from("<Q", data, off + 2 + 4 * ndim)
+        off += 10 + 4 * ndim + nb
+    off += 12  # n_traces, n_inputs, n_slots
+    while True:
+        kind, ndim = data[off], data[off + 2]
+        off += 3 + 4 * ndim
+        if kind == 1:
+            return off + 1
+        off += 4
+
+
+def test_shared_constant(tmp_path):
+    """As MLX: a constant captured by the 5 traces of one exporter is
+    stored once."""
+    path = tmp_path / "shared.mlxfn"
+    constant = rnd(16, 2048)
+
+    def fun(*args):
+        return constant + sum(args)
+
+    for first in (1, 0):
+        with mx.exporter(str(path), fun) as ex:
+            for i in range(first, 5):
+                ex(*[mx.array(1.0)] * i)
+        # with no argument, constant + 0 is computed from the captured array
+        # alone and traced as a constant of its own: one more copy (MLX
+        # stores one copy in all)
+        assert path.stat().st_size < (2 - first) * constant.nbytes + 8192
+    g = mx.import_function(path)
+    c = np.array(constant)
+    for i in range(5):
+        args = [mx.array(0.5 * j - 1.0) for j in range(i)]
+        (out,) = g(*args)
+        assert out.shape == (16, 2048) and out.dtype == mx.float32
+        want = c + np.float32(sum(0.5 * j - 1.0 for j in range(i)))
+        np.testing.assert_array_equal(np.array(out), want)
+    # export_function with several arrays captured twice: once each
+    mx.export_function(path, lambda x: (x + constant, x * constant), mx.array(2.0))
+    assert path.stat().st_size < constant.nbytes + 8192
+    a, b = mx.import_function(path)(mx.array(3.0))
+    np.testing.assert_array_equal(np.array(a), c + 3)
+    np.testing.assert_array_equal(np.array(b), c * 3)
+
+
+def test_corrupted_pool(tmp_path):
+    path = tmp_path / "p.mlxfn"
+    w = mx.array(np.arange(6, dtype=np.float32).reshape(2, 3))
+    x = rnd(2, 3)
+    mx.export_function(path, lambda a: a * w, x)
+    data = path.read_bytes()
+    po = pool_offset(data)
+    assert struct.unpack_from("<IBB", data, po) == (1, 10, 2)
+    ci = first_const_index(data)  # the constant slot's pool index
+    assert data[ci - 1] == 0 and struct.unpack_from("<I", data, ci)[0] == 0
+    good = mx.import_function(path)
+    np.testing.assert_array_equal(np.array(good(x)[0]), np.array(x) * np.array(w))
+    bad = tmp_path / "bad.mlxfn"
+
+    def refused(patch):
+        b = bytearray(data)
+        patch(b)
+        bad.write_bytes(bytes(b))
+        with pytest.raises(ValueError):
+            mx.import_function(bad)
+
+    for n in (0, 2, 0x7FFFFFFF, 0xFFFFFFFF):  # pool counts
+        refused(lambda b: struct.pack_into("<I", b, po, n))
+    for i in (1, 1000, 0xFFFFFFFF):  # pool indices out of range
+        refused(lambda b: struct.pack_into("<I", b, ci, i))
+    refused(lambda b: b.__setitem__(po + 4, 7))  # int32 entry for a float32 slot
+    refused(lambda b: struct.pack_into("<I", b, po + 6, 3))  # another shape
+    refused(lambda b: struct.pack_into("<Q", b, po + 14, 20))  # byte counts
+    refused(lambda b: struct.pack_into("<Q", b, po + 14, 1 << 62))
+    refused(lambda b: b.__setitem__(ci - 1, 1))  # spread, but the entry is not 0-d
+    for n in range(len(data)):  # every truncation
+        bad.write_bytes(data[:n])
+        with pytest.raises(ValueError):
+            mx.import_function(bad)
+
+
+def test_reads_version_1(tmp_path):
+    """A version 1 file (constants inline in their slots) is still read."""
+    path = tmp_path / "v2.mlxfn"
+    w = mx.array(np.arange(6, dtype=np.float32).reshape(2, 3))
+    x = rnd(2, 3)
+    mx.export_function(path, lambda a: (a * w + 0.5,), x)
+    data = path.read_bytes()
+    po = pool_offset(data)
+    (n_consts,) = struct.unpack_from("<I", data, po)
+    off, pool = po + 4, []
+    for _ in range(n_consts):
+        ndim = data[off + 1]
+        (nb,) = struct.unpack_from("<Q", data, off + 2 + 4 * ndim)
+        pool.append(data[off + 10 + 4 * ndim:off + 10 + 4 * ndim + nb])
+        off += 10 + 4 * ndim + nb
+    out = bytearray(data[:8]) + struct.pack("<I", 1) + data[12:po]
+    out += data[off:off + 12]  # n_traces, n_inputs, n_slots
+    (n_slots,) = struct.unpack_from("<I", data, off + 8)
+    off += 12
+    for _ in range(n_slots):
+        kind, ndim = data[off], data[off + 2]
+        out += data[off:off + 3 + 4 * ndim]
+        off += 3 + 4 * ndim
+        if kind == 1:
+            spread, idx = struct.unpack_from("<BI", data, off)
+            out += struct.pack("<BQ", spread, len(pool[idx])) + pool[idx]
+            off += 5
+        else:
+            out += data[off:off + 4]
+            off += 4
+    out += data[off:]
+    v1 = tmp_path / "v1.mlxfn"
+    v1.write_bytes(bytes(out))
+    want = mx.import_function(path)(x)[0]
+    got = mx.import_function(v1)(x)[0]
+    np.testing.assert_array_equal(np.array(got), np.array(want))
+    np.testing.assert_allclose(np.array(got), np.array(x) * np.array(w) + 0.5, rtol=1e-6)
