@@ -1,26 +1,17 @@
 /*
- * vmap against a loop over the mapped axis for every primitive with a vmap
- * rule, for several in_axes and out_axes; a clean error for the others;
+ * vmap against a loop over the mapped axis for every primitive, for several
+ * in_axes and out_axes;
  * grad of vmap and vmap of grad; wrong calls.
  */
 #include "transforms_ops.h"
 
 #define B 3
 
+/* Every primitive maps: by its batched rule, or else by the loop fallback
+ * (one node per batch entry). */
 static bool has_vmap(int op) {
-    return (op >= OP_ABS && op <= OP_WHERE) || (op >= OP_FULL && op <= OP_TRIU) ||
-           op == OP_RESHAPE || op == OP_TRANSPOSE || op == OP_BROADCAST || op == OP_CONTIGUOUS ||
-           op == OP_SLICE || op == OP_TOPK || op == OP_FLIP || op == OP_CONCAT || op == OP_PAD ||
-           op == OP_AS_STRIDED || op == OP_PAD_VALUE || op == OP_DIAGONAL ||
-           op == OP_DYNAMIC_SLICE || op == OP_TAKE_ALONG || op == OP_TAKE || op == OP_GATHER ||
-           op == OP_SCATTER || op == OP_SCATTER_ADD || op == OP_SCATTER_MAX ||
-           op == OP_SLICE_UPDATE_MIN || op == OP_PUT_ALONG || op == OP_SCATTER_ADD_AXIS ||
-           op == OP_SLICE_UPDATE || op == OP_SLICE_UPDATE_ADD || op == OP_SLICE_UPDATE_DYN ||
-           (op >= OP_SUM && op <= OP_VAR) || (op >= OP_CUMSUM && op <= OP_LOGCUMSUMEXP_REV) ||
-           op == OP_MATMUL || op == OP_MATMUL_BATCH || op == OP_ADDMM || op == OP_HADAMARD ||
-           (op >= OP_RMS_NORM && op <= OP_SDPA) || op == OP_SORT || op == OP_PARTITION ||
-           (op >= OP_FFT && op <= OP_IRFFTN) || (op >= OP_INV && op <= OP_SVD_FULL) ||
-           (op >= OP_CONV1D && op <= OP_CONV_TRANSPOSE);
+    (void)op;
+    return true;
 }
 
 static void expect_close(const char *name, mx_array *a, mx_array *b) {

@@ -191,3 +191,48 @@ int mxi_rule_spread(mx_array **out, mx_array *g, const mx_array *like, const mx_
     mx_array_free(x);
     return rc;
 }
+
+int mxi_vmap_by_loop(const mxi_node *n, mx_array *const *inputs, const int *axes, mx_array **outs,
+                     int *out_axes) {
+    int ni = n->n_inputs, no = n->n_outputs;
+    const char *name = mxi_primitives[n->kind].name;
+    /* a parameter blob that owns something cannot be copied into new nodes */
+    if (no > 8 || mxi_params_release[n->kind])
+        return mxi_error(MX_ERR_VALUE, "[vmap] %s has no vmap rule yet", name);
+    int32_t b = mxi_vmap_size(inputs, axes, ni);
+    if (b <= 0) return mxi_error(MX_ERR_VALUE, "[vmap] %s: cannot map over an empty axis", name);
+    const int32_t *sp[8];
+    int nds[8];
+    mx_dtype dts[8];
+    for (int i = 0; i < no; i++) sp[i] = mxi_rule_out_shape(n, i, &nds[i], &dts[i]);
+    mx_array **parts = calloc((size_t)b * (size_t)no, sizeof *parts);
+    mx_array **ins = calloc((size_t)ni + 1, sizeof *ins);
+    mx_array **col = calloc((size_t)b, sizeof *col);
+    int rc = parts && ins && col ? MX_OK : mxi_error(MX_ERR_MEMORY, "[vmap] out of memory");
+    for (int32_t e = 0; e < b && !rc; e++) {
+        mx_array *idx = NULL;
+        rc = mx_array_from_int(&idx, e, MX_INT32);
+        for (int i = 0; i < ni && !rc; i++)
+            rc = axes[i] < 0 ? (ins[i] = mx_array_retain(inputs[i]), MX_OK)
+                             : mx_take_axis(&ins[i], inputs[i], idx, axes[i], &n->stream);
+        if (!rc)
+            rc = mxi_make_node(parts + (size_t)e * (size_t)no, no, dts, sp, nds, n->kind, n->params,
+                               n->params_size, ins, ni, &n->stream);
+        for (int i = 0; i < ni; i++) {
+            mx_array_free(ins[i]);
+            ins[i] = NULL;
+        }
+        mx_array_free(idx);
+    }
+    for (int o = 0; o < no && !rc; o++) {
+        for (int32_t e = 0; e < b; e++) col[e] = parts[(size_t)e * (size_t)no + (size_t)o];
+        rc = mx_stack(&outs[o], (const mx_array *const *)col, b, 0, &n->stream);
+        out_axes[o] = 0;
+    }
+    if (parts)
+        for (size_t k = 0; k < (size_t)b * (size_t)no; k++) mx_array_free(parts[k]);
+    free(parts);
+    free(ins);
+    free(col);
+    return rc;
+}

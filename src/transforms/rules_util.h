@@ -64,6 +64,14 @@ int mxi_vmap_front(mx_array **out, mx_array *x, int axis, int32_t b, const mx_st
 int mxi_vmap_remake(mx_array **outs, const mxi_node *n, const void *params, mx_array *const *inputs,
                     int32_t b);
 
+/* The rule of last resort, for primitives without a batched rule (the
+ * samplers with mapped keys or parameters, MaskedScatter, GatherQMM,
+ * CovSqrt): one node per batch entry on that entry's slices, the results
+ * stacked at axis 0. Exact, as a Python loop would be, at the cost of b
+ * nodes. */
+int mxi_vmap_by_loop(const mxi_node *n, mx_array *const *inputs, const int *axes, mx_array **outs,
+                     int *out_axes);
+
 /* Elementwise-like primitives: every input to the front (unmapped ones
  * broadcast), the primitive applied, every output mapped at axis 0. */
 int mxi_vmap_elementwise(const mxi_node *n, mx_array *const *inputs, const int *axes,

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/stream.h"
 #include "compile_impl.h"
+#include "rules_util.h"
 #include "transforms_impl.h"
 
 typedef struct vmap_payload {
@@ -73,9 +74,7 @@ static int replay(mxi_tape *tp, mxi_ptrmap *bm) {
         mxi_node *nd = tp->nodes[k];
         int ni = nd->n_inputs, no = nd->n_outputs;
         mxi_vmap_fn rule = mxi_primitives[nd->kind].vmap;
-        if (!rule)
-            return mxi_error(MX_ERR_VALUE, "[vmap] %s has no vmap rule yet",
-                             mxi_primitives[nd->kind].name);
+        if (!rule) rule = mxi_vmap_by_loop;
         if (no > 64) return mxi_error(MX_ERR_VALUE, "[vmap] too many outputs");
         mx_array **ins = calloc((size_t)(ni + no), sizeof *ins);
         int *axes = malloc(sizeof(int) * (size_t)(ni + no));

@@ -808,9 +808,47 @@ def test_vmap_conv_quantize_view_searchsorted_against_loops():
         mx.vmap(lambda s, v: mx.searchsorted(s, v))(mx.ones((3, 4)), mx.ones((3, 2)))
 
 
-def test_vmap_without_a_rule_is_a_clear_error():
-    with pytest.raises(ValueError, match="RandomUniform"):
-        mx.vmap(lambda lo: mx.random.uniform(lo, 2.0, shape=(2,)))(mx.zeros((3, 1)))
+def test_vmap_of_primitives_without_a_batched_rule_loops():
+    # samplers with mapped parameters or keys, and MaskedScatter, run once per
+    # batch entry: the values a Python loop gives (and MLX's, bit for bit)
+    k = mx.random.key(0)
+    lo = mx.array([[0.0], [1.0], [-2.0]])
+    got = mx.vmap(lambda l: mx.random.uniform(l, 2.0, shape=(2,), key=k))(lo)
+    want = mx.stack([mx.random.uniform(lo[i], 2.0, shape=(2,), key=k) for i in range(3)])
+    assert mx.array_equal(got, want)
+    keys = mx.random.split(mx.random.key(1), 4)
+    for f in (lambda kk: mx.random.normal((3,), key=kk),
+              lambda kk: mx.random.randint(0, 10, (5,), key=kk),
+              lambda kk: mx.random.gumbel((3,), key=kk),
+              lambda kk: mx.random.bernoulli(mx.array([0.1, 0.5, 0.9]), key=kk)):
+        got = mx.vmap(f)(keys)
+        assert mx.array_equal(got, mx.stack([f(keys[i]) for i in range(4)]))
+
+    def scatter(x, m, v):
+        y = x + 0
+        y[m] = v
+        return y
+
+    x = mx.zeros((3, 4))
+    msk = mx.array([[True, False, True, False], [False, True, True, True], [False] * 4])
+    v = mx.arange(12.0).reshape(3, 4)
+    got = mx.vmap(scatter)(x, msk, v)
+    assert mx.array_equal(got, mx.stack([scatter(x[i], msk[i], v[i]) for i in range(3)]))
+    with pytest.raises((ValueError, IndexError)):  # an empty mapped axis
+        mx.vmap(lambda kk: mx.random.normal((3,), key=kk))(mx.zeros((0, 2), mx.uint32))
+
+
+def test_vmap_of_samplers_matches_mlx():
+    mlx = pytest.importorskip("mlx.core")
+    keys = np.array(mx.random.split(mx.random.key(1), 4))
+    got = mx.vmap(lambda kk: mx.random.normal((3,), key=kk))(mx.array(keys))
+    want = mlx.vmap(lambda kk: mlx.random.normal((3,), key=kk))(mlx.array(keys))
+    assert np.array_equal(np.array(got), np.array(want))
+    lo = np.array([[0.0], [1.0], [-2.0]], np.float32)
+    got = mx.vmap(lambda l: mx.random.uniform(l, 2.0, (2,), key=mx.random.key(0)))(mx.array(lo))
+    want = mlx.vmap(lambda l: mlx.random.uniform(l, 2.0, (2,), key=mlx.random.key(0)))(
+        mlx.array(lo))
+    assert np.array_equal(np.array(got), np.array(want))
     # ToFP8 maps (a rule MLX lacks): each row as the loop gives it
     x = mx.array([[0.5, -3.0, 100.0], [1e-3, 7.0, -0.25]])
     got = mx.vmap(lambda v: mx.to_fp8(v))(x)
