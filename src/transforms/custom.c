@@ -290,8 +290,6 @@ MXI_JVP_RULE(mxi_jvp_custom) {
     return rc;
 }
 
-/* Under vmap a custom function is its function vmapped (its custom rules do
- * not carry over to the batched function). */
 /* The custom vectorisation: inputs and their axes in, outputs and theirs
  * out (0-d int32 arrays, -1 for not mapped). */
 static int custom_vmap(const custom_fn *c, const mxi_node *node, mx_array *const *inputs,
@@ -341,6 +339,9 @@ static int custom_vmap(const custom_fn *c, const mxi_node *node, mx_array *const
     return rc;
 }
 
+/* Under vmap a custom function uses its vmap closure, or else is its
+ * function vmapped (its custom derivatives do not carry over to the batched
+ * function). */
 MXI_VMAP_RULE(mxi_vmap_custom) {
     const custom_fn *c = ((const custom_params *)node->params)->fn;
     int no = node->n_outputs, np = node->n_inputs - no;
