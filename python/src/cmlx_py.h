@@ -33,6 +33,7 @@
  *   pytree.c      trees of arrays (lists, tuples, dicts): flatten and rebuild
  *   transforms*.c grad, value_and_grad, vjp, jvp, vmap, checkpoint, custom_function
  *                 (transforms.h: what they share)
+ *   gpu_kernels.c fast.metal_kernel / cuda_kernel: checked, then "no such back-end"
  */
 #ifndef CMLX_PY_H
 #define CMLX_PY_H
@@ -622,5 +623,7 @@ PyObject *mxp_op_fast_cross_entropy(PyObject *const *slots, const mx_stream *s);
 PyObject *mxp_op_fast_gated_delta_update(PyObject *const *slots, const mx_stream *s);
 /* ---- export.c ---- */
 int mxp_export_init(PyObject *module);
+/* ---- gpu_kernels.c: fast.metal_kernel, cuda_kernel, precompiled_cuda_kernel ---- */
+int mxp_gpu_kernels_init(PyObject *module);
 
 #endif

@@ -73,7 +73,7 @@ PyMODINIT_FUNC PyInit_core(void) {
         return NULL;
     }
     /* DLPack, print options */
-    if (mxp_dlpack_init(m) < 0 || mxp_print_init(m) < 0) {
+    if (mxp_dlpack_init(m) < 0 || mxp_print_init(m) < 0 || mxp_gpu_kernels_init(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }
