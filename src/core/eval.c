@@ -246,7 +246,35 @@ static int check_args(mx_array *const *arrays, size_t n, const char *op) {
  * kernels run and callers wait outside it. */
 static pthread_mutex_t schedule_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int schedule(mx_array *const *arrays, size_t n) {
+/* A small graph on one idle stream is run by the eval caller itself: for a
+ * few microseconds of work, waking the worker and being woken by it costs
+ * more than the work. The stream stays claimed meanwhile, so work queued
+ * behind it by other threads waits for these outputs as usual (run_node
+ * waits for its inputs), and synchronize waits for the claim. Not while
+ * tracing, where kernels must run as they would on a worker. */
+#define INLINE_MAX_NODES 8
+
+static node_batch *claim_inline(mxi_node **nodes, size_t len) {
+    if (!len || len > INLINE_MAX_NODES || mxi_tracing_active() || mxi_compile_tracing() ||
+        mxi_vmap_tracing())
+        return NULL;
+    for (size_t i = 1; i < len; i++)
+        if (nodes[i]->stream.index != nodes[0]->stream.index) return NULL;
+    node_batch *b = malloc(sizeof *b + len * sizeof(mxi_node *));
+    if (!b) return NULL;
+    if (!mxi_stream_claim_idle(nodes[0]->stream.index)) {
+        free(b);
+        return NULL;
+    }
+    b->task.run = run_batch;
+    b->n = len;
+    memcpy(b->nodes, nodes, len * sizeof(mxi_node *));
+    return b;
+}
+
+/* Orders and queues the graph; with run_here, a small graph that can run
+ * on the calling thread comes back in *run_here instead (see above). */
+static int schedule(mx_array *const *arrays, size_t n, node_batch **run_here) {
     int rc = MX_OK;
     vec tape = {0};
     rc = build_tape(arrays, n, &tape);
@@ -263,6 +291,10 @@ static int schedule(mx_array *const *arrays, size_t n) {
         free(tape.data);
         return rc;
     }
+    if (run_here && (*run_here = claim_inline(nodes, tape.len))) {
+        free(tape.data);
+        return MX_OK;
+    }
     rc = submit_tape(nodes, tape.len);
     free(tape.data);
     return rc;
@@ -272,7 +304,7 @@ int mx_async_eval(mx_array *const *arrays, size_t n) {
     int rc = check_args(arrays, n, "async_eval");
     if (rc) return rc;
     pthread_mutex_lock(&schedule_lock);
-    rc = schedule(arrays, n);
+    rc = schedule(arrays, n, NULL);
     pthread_mutex_unlock(&schedule_lock);
     return rc;
 }
@@ -309,11 +341,17 @@ static int collect_siblings(mx_array *const *roots, size_t n, vec *sibs) {
 int mx_eval(mx_array *const *arrays, size_t n) {
     int rc = check_args(arrays, n, "eval");
     vec sibs = {0};
+    node_batch *here = NULL;
     if (!rc) {
         pthread_mutex_lock(&schedule_lock);
         rc = collect_siblings(arrays, n, &sibs);
-        if (!rc) rc = schedule(arrays, n);
+        if (!rc) rc = schedule(arrays, n, &here);
         pthread_mutex_unlock(&schedule_lock);
+    }
+    if (here) {
+        int stream = here->nodes[0]->stream.index;
+        run_batch(&here->task); /* frees here */
+        mxi_stream_release_claim(stream);
     }
     for (size_t i = 0; rc == MX_OK && i < n; i++) {
         mxi_array_wait_finished(arrays[i]);

@@ -252,6 +252,25 @@ int mxi_stream_submit(int stream_index, mxi_task *task) {
     return MX_OK;
 }
 
+bool mxi_stream_claim_idle(int stream_index) {
+    stream_state *st = stream_at(stream_index);
+    const mxi_backend *b = st ? backends[st->s.device.type] : NULL;
+    if (!b || b->thread_init) return false;
+    pthread_mutex_lock(&st->lock);
+    bool idle = !st->head && st->completed == st->submitted;
+    if (idle) st->submitted++;
+    pthread_mutex_unlock(&st->lock);
+    return idle;
+}
+
+void mxi_stream_release_claim(int stream_index) {
+    stream_state *st = stream_at(stream_index);
+    pthread_mutex_lock(&st->lock);
+    st->completed++;
+    if (st->completed == st->submitted) pthread_cond_broadcast(&st->idle);
+    pthread_mutex_unlock(&st->lock);
+}
+
 int mx_synchronize(const mx_stream *s) {
     mx_stream r;
     int rc = mxi_resolve_stream(&r, s);

@@ -42,6 +42,13 @@ typedef struct mxi_task {
 /* Appends a task to a stream's queue, starting its worker if needed. */
 int mxi_stream_submit(int stream_index, mxi_task *task);
 
+/* Claims an idle stream (nothing queued or running) for work the caller
+ * runs on its own thread, counted as submitted so that synchronize waits
+ * for it; false when the stream is busy or its backend needs its worker
+ * thread. Each true claim is ended by mxi_stream_release_claim. */
+bool mxi_stream_claim_idle(int stream_index);
+void mxi_stream_release_claim(int stream_index);
+
 /* Locks used when touching the output slots of multi-output nodes. */
 void mxi_sibling_lock(void);
 void mxi_sibling_unlock(void);
