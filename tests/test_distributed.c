@@ -206,6 +206,7 @@ TEST(singleton_ops_return_input) {
     CHECK_ERR(mx_distributed_recv_like(&y, x, 0, NULL, NULL), MX_ERR_VALUE);
     CHECK(y == z); /* failures leave *out */
     mx_array_free(y);
+    mx_array_free(z);
     mx_array_free(x);
     mx_distributed_group_free(g);
 }
