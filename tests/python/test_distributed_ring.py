@@ -102,6 +102,37 @@ WORKER = textwrap.dedent(
     a2s = shard_linear(lin, "all-to-sharded")
     parts = d.all_gather(a2s(x).T).T
     np.testing.assert_allclose(np.array(parts), whole, rtol=1e-5, atol=1e-5)
+    # a sharded stack differentiates like the whole one (this rank's blocks)
+    def loss(m, x, y):
+        return (m(x) * y).sum()
+
+    mod = nn.Sequential(*[nn.Linear(12, 12) for _ in range(4)])
+    smod = nn.Sequential(*[shard_linear(l, "all-to-sharded" if i % 2 == 0 else "sharded-to-all")
+                           for i, l in enumerate(mod.layers)])
+    x, y = mx.random.normal((4, 12)), mx.random.normal((4, 12))
+    l1, g1 = nn.value_and_grad(mod, loss)(mod, x, y)
+    l2, g2 = nn.value_and_grad(smod, loss)(smod, x, y)
+    blk = slice(r * 12 // n, (r + 1) * 12 // n)
+    np.testing.assert_allclose(np.array(l1), np.array(l2), rtol=1e-4, atol=1e-4)
+    for i in range(4):
+        w1, w2 = np.array(g1["layers"][i]["weight"]), np.array(g2["layers"][i]["weight"])
+        np.testing.assert_allclose(w1[blk] if i % 2 == 0 else w1[:, blk], w2, rtol=1e-4,
+                                   atol=1e-5)
+
+    # average_gradients: one all_sum per ~all_reduce_size bytes of gradients
+    calls = []
+    real_all_sum = d.all_sum
+    d.all_sum = lambda x, **kw: calls.append(1) or real_all_sum(x, **kw)
+    try:
+        grads = [mx.ones(10) * r for _ in range(10)]
+        for size, count in [(32 * 1024**2, 1), (200, 2), (0, 10)]:
+            calls.clear()
+            out = nn.average_gradients(grads, all_reduce_size=size)
+            assert len(calls) == count, (size, len(calls))
+            for o in out:
+                np.testing.assert_allclose(np.array(o), np.full(10, (n - 1) / 2))
+    finally:
+        d.all_sum = real_all_sum
     try:
         g.split(0)
         raise SystemExit("split should fail")
