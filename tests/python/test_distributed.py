@@ -196,13 +196,20 @@ def test_nn_names():
 
 @needs_mlx
 def test_nn_names_match_mlx():
+    import inspect
+
     import mlx.nn.layers.distributed as rd
     import cmlx.nn.layers.distributed as cd
 
-    public = lambda m: sorted(n for n in dir(m) if not n.startswith("_") and n[0].isupper()
-                              or n in ("shard_inplace", "shard_linear", "fully_shard",
-                                       "sum_gradients"))
-    assert set(public(rd)) <= set(dir(cd)) | {"Callable", "Optional", "Union"}
+    own = [n for n, v in vars(rd).items()
+           if not n.startswith("__") and (inspect.isclass(v) or inspect.isfunction(v)
+                                          or hasattr(v, "cache_info"))
+           and getattr(v, "__module__", "") == rd.__name__]
+    assert own and all(hasattr(cd, n) for n in own), [n for n in own if not hasattr(cd, n)]
+    import mlx.nn as rnn_
+
+    missing = [n for n in dir(rnn_) if not n.startswith("_") and not hasattr(nn, n)]
+    assert missing == [], missing
 
 
 @needs_mlx
