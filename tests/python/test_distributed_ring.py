@@ -248,3 +248,30 @@ def test_missing_peer_at_init_is_an_error(tmp_path):
     out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
                          timeout=60).stdout
     assert "Rank cannot be larger than the size of the group" in out
+
+
+def test_waiting_collective_releases_the_gil(tmp_path):
+    code = textwrap.dedent(
+        """
+        import threading, time
+        import cmlx.core as mx
+
+        d = mx.distributed
+        g = d.init(strict=True)
+        if g.rank() == 1:
+            time.sleep(0.6)
+            mx.eval(d.all_sum(mx.ones((4,))))
+        else:
+            done, ticks = [], 0
+            t = threading.Thread(target=lambda: done.append(mx.eval(d.all_sum(mx.ones((4,))))))
+            t.start()
+            while not done:
+                ticks += 1
+                time.sleep(0.01)
+            t.join()
+            print("TICKS", ticks, flush=True)
+        """
+    )
+    outs = launch(tmp_path, 2, code)
+    assert all(rc == 0 for rc, _, _ in outs), outs
+    assert int(outs[0][1].split()[1]) > 10  # the main thread ran while rank 0 waited
