@@ -16,6 +16,7 @@
 #include "cmlx/transforms.h"
 #include "cmlx/fft.h"
 #include "cmlx/fast.h"
+#include "cmlx/distributed.h"
 #include "cmlx/io.h"
 #include "cmlx/array_interop.h"
 

@@ -35,7 +35,7 @@ def install_as_mlx():
     sys.modules["mlx.nn"] = nn
     sys.modules["mlx.optimizers"] = optimizers
     sys.modules["mlx.utils"] = utils
-    for sub in ("random", "linalg", "fft", "fast", "metal", "cuda"):
+    for sub in ("random", "linalg", "fft", "fast", "metal", "cuda", "distributed"):
         if hasattr(core, sub):
             sys.modules[f"mlx.core.{sub}"] = getattr(core, sub)
     # Every loaded submodule (mlx.nn.layers.base, mlx.optimizers.schedulers,

@@ -4,6 +4,7 @@
  *
  * Files:
  *   module.c      module init: types, constants, submodules, the op table
+ *   distributed.c cmlx.core.distributed: the Group type, init and the collectives
  *   errors.c      C status -> Python exception
  *   dtype.c       Dtype objects, DtypeCategory, issubdtype
  *   device.c      DeviceType, Device, Stream, StreamContext and their functions
@@ -625,5 +626,18 @@ PyObject *mxp_op_fast_gated_delta_update(PyObject *const *slots, const mx_stream
 int mxp_export_init(PyObject *module);
 /* ---- gpu_kernels.c: fast.metal_kernel, cuda_kernel, precompiled_cuda_kernel ---- */
 int mxp_gpu_kernels_init(PyObject *module);
+/* ---- distributed.c: the Group type (added to the distributed submodule)
+ * and the callers of the distributed.* rows ---- */
+int mxp_distributed_init(PyObject *module);
+PyObject *mxp_op_dist_is_available(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_dist_init(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_dist_all_sum(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_dist_all_max(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_dist_all_min(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_dist_all_gather(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_dist_sum_scatter(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_dist_send(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_dist_recv(PyObject *const *slots, const mx_stream *s);
+PyObject *mxp_op_dist_recv_like(PyObject *const *slots, const mx_stream *s);
 
 #endif

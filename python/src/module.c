@@ -1,6 +1,6 @@
 /*
  * cmlx.core: module init. Registers the types, dtypes, devices, memory
- * functions, constants, the empty submodules (random, linalg, fft, fast,
+ * functions, constants, the empty submodules (random, linalg, fft, fast, distributed,
  * filled as their ops are bound) and every op of the op table.
  */
 #include "cmlx_py.h"
@@ -21,7 +21,7 @@ static struct PyModuleDef core_module = {
     .m_methods = module_functions,
 };
 
-static const char *const submodules[] = {"random", "linalg", "fft", "fast"};
+static const char *const submodules[] = {"random", "linalg", "fft", "fast", "distributed"};
 
 static int add_submodules(PyObject *m) {
     PyObject *sys_modules = PyImport_GetModuleDict();
@@ -68,7 +68,8 @@ PyMODINIT_FUNC PyInit_core(void) {
     if (mxp_dtype_init(m) < 0 || mxp_device_init(m) < 0 || mxp_memory_init(m) < 0 ||
         mxp_array_init_type(m) < 0 || add_submodules(m) < 0 || add_constants(m) < 0 ||
         mxp_ops_init(m) < 0 || mxp_random_init(m) < 0 || mxp_dtype_info_init(m) < 0 ||
-        mxp_transforms_init(m) < 0 || mxp_io_init(m) < 0 || mxp_export_init(m) < 0) {
+        mxp_transforms_init(m) < 0 || mxp_io_init(m) < 0 || mxp_export_init(m) < 0 ||
+        mxp_distributed_init(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -827,6 +827,47 @@ const mxp_op mxp_ops[] = {
            "Hv, Dv]``, gamma ``[B, T, Hv]`` (or ``[B, T, Hv, Dk]``), beta ``[B, T, Hv]``, "
            "initial_state ``[B, Hv, Dv, Dk]``, mask ``[B, T]``. Returns ``[output [B, T, Hv, "
            "Dv], final_state [B, Hv, Dv, Dk]]``; the state is float32."),
+    /* ---- distributed ---- */
+    CUSTOM("distributed.is_available", mxp_op_dist_is_available, "backend='any'", NULL,
+           "Check if a communication backend is available (``any``, ``ring``, ``mpi``, "
+           "``nccl``, ``jaccl``).\n\nIt says whether cmlx can create groups of that backend, "
+           "not whether one can be made now: :func:`init` with ``strict=True`` says that."),
+    CUSTOM("distributed.init", mxp_op_dist_init,
+           "strict=False, backend='any', *, all_gather_factory=None", NULL,
+           "Initialize the communication backend and create the global communication group."
+           "\n\n``backend`` is ``any`` (the first available one that initialises), ``ring``, "
+           "``mpi``, ``nccl`` or ``jaccl``; a backend that initialises is kept and returned by "
+           "later calls. Without one, ``strict=False`` gives a group of one process and "
+           "``strict=True`` raises RuntimeError. ``all_gather_factory`` only serves the "
+           "``jaccl`` backend."),
+    CUSTOM("distributed.all_sum", mxp_op_dist_all_sum, "x, *, group=None, stream=None", NULL,
+           "All reduce sum: the sum of the ``x`` arrays of every process in the group "
+           "(``None``: the global group)."),
+    CUSTOM("distributed.all_max", mxp_op_dist_all_max, "x, *, group=None, stream=None", NULL,
+           "All reduce max: the elementwise maximum of the ``x`` arrays of every process in "
+           "the group (``None``: the global group)."),
+    CUSTOM("distributed.all_min", mxp_op_dist_all_min, "x, *, group=None, stream=None", NULL,
+           "All reduce min: the elementwise minimum of the ``x`` arrays of every process in "
+           "the group (``None``: the global group)."),
+    CUSTOM("distributed.all_gather", mxp_op_dist_all_gather, "x, *, group=None, stream=None", NULL,
+           "Gather the ``x`` arrays of every process (all of the same shape) and concatenate "
+           "them along the first axis, in rank order."),
+    CUSTOM("distributed.sum_scatter", mxp_op_dist_sum_scatter, "x, *, group=None, stream=None",
+           NULL,
+           "Sum ``x`` across the processes of the group and keep this process's block of the "
+           "first axis: ``all_sum(x)[rank * n:(rank + 1) * n]`` with ``n = x.shape[0] // "
+           "group.size()``, which must divide evenly."),
+    CUSTOM("distributed.send", mxp_op_dist_send, "x, dst, *, group=None, stream=None", NULL,
+           "Send ``x`` to the process of rank ``dst`` in the group. Returns an array equal to "
+           "``x``; evaluating it performs the send."),
+    CUSTOM("distributed.recv", mxp_op_dist_recv, "shape, dtype, src, *, group=None, stream=None",
+           NULL,
+           "Receive an array of the given shape and dtype from the process of rank ``src`` "
+           "in the group."),
+    CUSTOM("distributed.recv_like", mxp_op_dist_recv_like, "x, src, *, group=None, stream=None",
+           NULL,
+           "Receive an array with the shape and dtype of ``x`` from the process of rank "
+           "``src``: ``recv(x.shape, x.dtype, src)``."),
 };
 
 const size_t mxp_num_ops = sizeof mxp_ops / sizeof mxp_ops[0];

@@ -107,6 +107,12 @@ MXI_SHAPES_RULE(mxi_shapes_concatenate)
 MXI_SHAPES_RULE(mxi_shapes_pad)
 MXI_SHAPES_RULE(mxi_shapes_diagonal)
 MXI_SHAPES_RULE(mxi_shapes_depends)
+MXI_SHAPES_RULE(mxi_shapes_dist)
 #undef MXI_SHAPES_RULE
+
+/* The distributed primitives (src/ops/distributed.c): never merged by
+ * compile, printed with their reduction ("Sum AllReduce"). */
+bool mxi_dist_never_equal(const struct mxi_node *a, const struct mxi_node *b);
+void mxi_print_dist(const struct mxi_node *, char *, size_t);
 
 #endif

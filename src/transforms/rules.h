@@ -44,6 +44,7 @@ MXI_RULES(conv);
 MXI_RULES(fft);
 MXI_RULES(quantized);
 MXI_RULES(lapack);
+MXI_RULES(distributed);
 /* Quantize, Dequantize, View: batch first on every input and output. */
 MXI_VMAP_RULE(mxi_vmap_last_axis);
 /* SearchSorted: over the values only, as MLX. */

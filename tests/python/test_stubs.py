@@ -14,7 +14,7 @@ import cmlx.core as mx
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STUB_DIR = os.path.join(ROOT, "python", "cmlx", "core")
 SCRIPT = os.path.join(ROOT, "scripts", "gen_stubs.py")
-SUBMODULES = ["random", "linalg", "fft", "fast", "metal", "cuda"]
+SUBMODULES = ["random", "linalg", "fft", "fast", "metal", "cuda", "distributed"]
 
 
 def stub_path(sub=None):

@@ -3,7 +3,7 @@
 from enum import Enum
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
-from . import random as random, linalg as linalg, fft as fft, fast as fast, metal as metal, cuda as cuda
+from . import random as random, linalg as linalg, fft as fft, fast as fast, metal as metal, cuda as cuda, distributed as distributed
 
 class ArrayAt:
     def __getitem__(self, key, /) -> Any: ...

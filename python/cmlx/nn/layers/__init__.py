@@ -12,6 +12,10 @@ from cmlx.nn.layers.base import Module
 from cmlx.nn.layers.containers import Sequential
 from cmlx.nn.layers.convolution import Conv1d, Conv2d, Conv3d
 from cmlx.nn.layers.convolution_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from cmlx.nn.layers.distributed import (
+    AllToShardedLinear, FullyShardedModule, QuantizedAllToShardedLinear,
+    QuantizedShardedToAllLinear, ShardedToAllLinear, fully_shard,
+)
 from cmlx.nn.layers.dropout import Dropout, Dropout2d, Dropout3d
 from cmlx.nn.layers.embedding import Embedding
 from cmlx.nn.layers.linear import Bilinear, Identity, Linear
