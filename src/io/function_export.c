@@ -85,6 +85,54 @@ static bool exportable(mxi_prim_kind k) {
     return k != MXI_PRIM_COMPILED && !mxi_params_release[k];
 }
 
+static int check_op(mxi_ctape *t, int k, bool shapeless, mx_array **vals);
+
+/* Whether the reader takes nd back as an op (the checks get_op and
+ * check_op make, on stand-ins of its inputs, evaluated inputs as they are):
+ * an unevaluated captured value is written as ops only then, else as its
+ * value, so recording it never makes a file unreadable. A Load reads a
+ * file when it runs: never an op. */
+static bool import_takes(const mxi_node *nd, bool shapeless) {
+    int n_in = nd->n_inputs, n_out = nd->n_outputs, n = n_in + n_out;
+    if (!exportable(nd->kind) || nd->kind == MXI_PRIM_LOAD || n_out < 1 || n_out > 64 ||
+        n_in > FN_MAX_IN || (shapeless && !mxi_primitives[nd->kind].output_shapes))
+        return false;
+    mxi_cslot slots[FN_MAX_IN + 64];
+    mx_array *vals[FN_MAX_IN + 64] = {0};
+    int in[FN_MAX_IN + 1];
+    bool ok = true;
+    for (int i = 0; i < n_in; i++) {
+        const mx_array *a = nd->inputs[i];
+        slots[i] = (mxi_cslot){
+            a->node ? MXI_SLOT_OP : MXI_SLOT_CONST, 0, NULL, a->dtype, a->ndim, a->shape};
+        vals[i] =
+            a->node ? mxi_array_alloc(a->dtype, a->shape, a->ndim) : mx_array_retain((mx_array *)a);
+        in[i] = i;
+        ok &= vals[i] != NULL;
+    }
+    for (int o = 0; o < n_out; o++) {
+        const mx_array *a = nd->outputs[0];
+        mx_dtype dt = n_out > 1 ? nd->out_dtypes[o] : a->dtype;
+        int ndim = n_out > 1 ? nd->out_ndims[o] : a->ndim;
+        int32_t *shape = n_out > 1 ? nd->out_shapes[o] : a->shape;
+        slots[n_in + o] = (mxi_cslot){MXI_SLOT_OP, 0, NULL, dt, ndim, shape};
+        ok &= (vals[n_in + o] = mxi_array_alloc(dt, shape, ndim)) != NULL;
+    }
+    mxi_cop op = {.kind = nd->kind,
+                  .stream = nd->stream,
+                  .params = nd->params,
+                  .params_size = nd->params_size,
+                  .n_in = n_in,
+                  .n_out = n_out,
+                  .in = in,
+                  .out0 = n_in};
+    mxi_ctape t = {.slots = slots, .n_slots = n, .ops = &op, .n_ops = 1};
+    ok = ok && check_op(&t, 0, shapeless, vals) == MX_OK;
+    for (int i = 0; i < n; i++) mx_array_free(vals[i]);
+    if (!ok) mx_clear_error(); /* a refusal only means the value is written */
+    return ok;
+}
+
 int mx_exporter_new(mx_exporter **out, const char *path, const mx_closure *f, bool shapeless) {
     if (!out || !path || !f)
         return mxi_error(MX_ERR_VALUE, "[exporter] out, path and f must not be NULL");
@@ -134,7 +182,7 @@ int mx_exporter_add_kw(mx_exporter *e, const mx_vec *inputs, const char *const *
     for (int i = 0; i < inputs->size; i++)
         if (!inputs->data[i]) return mxi_error(MX_ERR_VALUE, "[exporter] input %d is NULL", i);
     mxi_ctape t;
-    int rc = mxi_compile_trace(&t, e->f, inputs, e->shapeless);
+    int rc = mxi_compile_trace(&t, e->f, inputs, e->shapeless, import_takes);
     if (rc) return rc;
     for (int i = 0; i < t.n_ops && !rc; i++)
         if (!exportable(t.ops[i].kind))
