@@ -85,6 +85,54 @@ static bool exportable(mxi_prim_kind k) {
     return k != MXI_PRIM_COMPILED && !mxi_params_release[k];
 }
 
+static int check_op(mxi_ctape *t, int k, bool shapeless, mx_array **vals);
+
+/* Whether the reader takes nd back as an op (the checks get_op and
+ * check_op make, on stand-ins of its inputs, evaluated inputs as they are):
+ * an unevaluated captured value is written as ops only then, else as its
+ * value, so recording it never makes a file unreadable. A Load reads a
+ * file when it runs: never an op. */
+static bool import_takes(const mxi_node *nd, bool shapeless) {
+    int n_in = nd->n_inputs, n_out = nd->n_outputs, n = n_in + n_out;
+    if (!exportable(nd->kind) || nd->kind == MXI_PRIM_LOAD || n_out < 1 || n_out > 64 ||
+        n_in > FN_MAX_IN || (shapeless && !mxi_primitives[nd->kind].output_shapes))
+        return false;
+    mxi_cslot slots[FN_MAX_IN + 64];
+    mx_array *vals[FN_MAX_IN + 64] = {0};
+    int in[FN_MAX_IN + 1];
+    bool ok = true;
+    for (int i = 0; i < n_in; i++) {
+        const mx_array *a = nd->inputs[i];
+        slots[i] = (mxi_cslot){
+            a->node ? MXI_SLOT_OP : MXI_SLOT_CONST, 0, NULL, a->dtype, a->ndim, a->shape};
+        vals[i] =
+            a->node ? mxi_array_alloc(a->dtype, a->shape, a->ndim) : mx_array_retain((mx_array *)a);
+        in[i] = i;
+        ok &= vals[i] != NULL;
+    }
+    for (int o = 0; o < n_out; o++) {
+        const mx_array *a = nd->outputs[0];
+        mx_dtype dt = n_out > 1 ? nd->out_dtypes[o] : a->dtype;
+        int ndim = n_out > 1 ? nd->out_ndims[o] : a->ndim;
+        int32_t *shape = n_out > 1 ? nd->out_shapes[o] : a->shape;
+        slots[n_in + o] = (mxi_cslot){MXI_SLOT_OP, 0, NULL, dt, ndim, shape};
+        ok &= (vals[n_in + o] = mxi_array_alloc(dt, shape, ndim)) != NULL;
+    }
+    mxi_cop op = {.kind = nd->kind,
+                  .stream = nd->stream,
+                  .params = nd->params,
+                  .params_size = nd->params_size,
+                  .n_in = n_in,
+                  .n_out = n_out,
+                  .in = in,
+                  .out0 = n_in};
+    mxi_ctape t = {.slots = slots, .n_slots = n, .ops = &op, .n_ops = 1};
+    ok = ok && check_op(&t, 0, shapeless, vals) == MX_OK;
+    for (int i = 0; i < n; i++) mx_array_free(vals[i]);
+    if (!ok) mx_clear_error(); /* a refusal only means the value is written */
+    return ok;
+}
+
 int mx_exporter_new(mx_exporter **out, const char *path, const mx_closure *f, bool shapeless) {
     if (!out || !path || !f)
         return mxi_error(MX_ERR_VALUE, "[exporter] out, path and f must not be NULL");
@@ -134,7 +182,7 @@ int mx_exporter_add_kw(mx_exporter *e, const mx_vec *inputs, const char *const *
     for (int i = 0; i < inputs->size; i++)
         if (!inputs->data[i]) return mxi_error(MX_ERR_VALUE, "[exporter] input %d is NULL", i);
     mxi_ctape t;
-    int rc = mxi_compile_trace(&t, e->f, inputs, e->shapeless);
+    int rc = mxi_compile_trace(&t, e->f, inputs, e->shapeless, import_takes);
     if (rc) return rc;
     for (int i = 0; i < t.n_ops && !rc; i++)
         if (!exportable(t.ops[i].kind))
@@ -193,6 +241,9 @@ typedef struct pentry {
 typedef struct cpool {
     pentry *e;
     int n, cap;
+    int *tab;    /* open addressing over the entries: index + 1, 0 empty */
+    size_t tcap; /* a power of two */
+    int **idx;   /* per trace, per slot: a constant slot's entry */
 } cpool;
 
 /* What a constant slot stores: a scalar the ops spread with a Broadcast
@@ -217,30 +268,85 @@ static bool same_const(pentry x, pentry y) {
                          memcmp(a->strides, b->strides, sizeof(int64_t) * (size_t)a->ndim) == 0));
 }
 
-static int pool_find(const cpool *p, pentry x) {
-    for (int i = 0; i < p->n; i++)
-        if (same_const(p->e[i], x)) return i;
-    return -1;
+static uint64_t mix(uint64_t h, uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    return h;
 }
 
-/* Adds every constant of the exporter's traces to the pool, once each. */
+/* Equal under same_const gives equal hashes (lazy graphs written as ops
+ * may capture many thousands of constants: no quadratic scan). */
+static size_t pentry_hash(pentry x) {
+    const mx_array *a = x.a;
+    uint64_t h = mix(x.scalar, (uint64_t)(uintptr_t)(a->buffer ? (const void *)a->buffer : a));
+    if (a->buffer) {
+        h = mix(mix(mix(h, (uint64_t)a->offset), (uint64_t)a->dtype), (uint64_t)a->ndim);
+        for (int d = 0; d < a->ndim; d++)
+            h = mix(mix(h, (uint64_t)a->shape[d]), (uint64_t)a->strides[d]);
+    }
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The entry x is, or where it would go in the table. */
+static size_t pool_slot(const cpool *p, pentry x) {
+    size_t mask = p->tcap - 1, i = pentry_hash(x) & mask;
+    while (p->tab[i] && !same_const(p->e[p->tab[i] - 1], x)) i = (i + 1) & mask;
+    return i;
+}
+
+static int pool_grow(cpool *p) {
+    size_t cap = p->tcap ? p->tcap * 2 : 64;
+    int *old = p->tab;
+    size_t old_cap = p->tcap;
+    p->tab = calloc(cap, sizeof *p->tab);
+    if (!p->tab) {
+        p->tab = old;
+        return oom("export_function");
+    }
+    p->tcap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i]) p->tab[pool_slot(p, p->e[old[i] - 1])] = old[i];
+    free(old);
+    return MX_OK;
+}
+
+static void pool_free(cpool *p, int n_tapes) {
+    for (int i = 0; p->idx && i < n_tapes; i++) free(p->idx[i]);
+    free(p->idx);
+    free(p->tab);
+    free(p->e);
+}
+
+/* Adds every constant of the exporter's traces to the pool, once each,
+ * and notes each constant slot's entry. */
 static int pool_build(cpool *p, const mxi_ctape *tapes, int n) {
-    for (int i = 0; i < n; i++)
+    if (!(p->idx = calloc((size_t)n, sizeof *p->idx))) return oom("export_function");
+    for (int i = 0; i < n; i++) {
+        if (!(p->idx[i] = malloc(sizeof(int) * (size_t)(tapes[i].n_slots + 1))))
+            return oom("export_function");
         for (int j = 0; j < tapes[i].n_slots; j++) {
             const mxi_cslot *s = &tapes[i].slots[j];
+            p->idx[i][j] = -1;
             if (s->kind != MXI_SLOT_CONST) continue;
             bool spread;
             pentry x = const_source(s, &spread);
-            if (pool_find(p, x) >= 0) continue;
-            if (p->n == p->cap) {
-                int cap = p->cap ? p->cap * 2 : 8;
-                pentry *g = realloc(p->e, sizeof *g * (size_t)cap);
-                if (!g) return oom("export_function");
-                p->e = g;
-                p->cap = cap;
+            if (2 * ((size_t)p->n + 1) > p->tcap && pool_grow(p)) return oom("export_function");
+            size_t k = pool_slot(p, x);
+            if (!p->tab[k]) {
+                if (p->n == p->cap) {
+                    int cap = p->cap ? p->cap * 2 : 8;
+                    pentry *g = realloc(p->e, sizeof *g * (size_t)cap);
+                    if (!g) return oom("export_function");
+                    p->e = g;
+                    p->cap = cap;
+                }
+                p->e[p->n++] = x;
+                p->tab[k] = p->n;
             }
-            p->e[p->n++] = x;
+            p->idx[i][j] = p->tab[k] - 1;
         }
+    }
     return MX_OK;
 }
 
@@ -265,7 +371,7 @@ static int put_pool(mxi_buf *b, const cpool *p) {
 }
 
 static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index, const kwnames *kw,
-                    const cpool *pool) {
+                    const int *pool_idx) {
     if (kw) {
         mxi_buf_u32(b, (uint32_t)kw->n);
         for (int i = 0; i < kw->n; i++) {
@@ -284,7 +390,8 @@ static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index, const
             continue;
         }
         bool spread;
-        int idx = pool_find(pool, const_source(s, &spread));
+        const_source(s, &spread);
+        int idx = pool_idx[i];
         if (idx < 0) return mxi_error(MX_ERR_RUNTIME, "[export_function] constant not pooled");
         mxi_buf_u8(b, spread);
         mxi_buf_u32(b, (uint32_t)idx);
@@ -356,8 +463,8 @@ int mx_exporter_close(mx_exporter *e) {
     if (!rc) rc = put_pool(&b, &pool);
     mxi_buf_u32(&b, (uint32_t)e->n);
     for (int i = 0; i < e->n && !rc; i++)
-        rc = put_tape(&b, &e->tapes[i], kind_index, named ? &e->kw[i] : NULL, &pool);
-    free(pool.e);
+        rc = put_tape(&b, &e->tapes[i], kind_index, named ? &e->kw[i] : NULL, pool.idx[i]);
+    pool_free(&pool, e->n);
     if (!rc) rc = mxi_buf_check(&b, "export_function");
     int fd = -1;
     if (!rc) rc = mxi_open_write(&fd, e->path, "export_function");

@@ -262,26 +262,147 @@ static int check_uncaptured(const mxi_ctape *t, const mxi_trace *tr) {
     return rc;
 }
 
+/* ---- unevaluated captured values, for function export ---- */
+
+/* What export does with the unevaluated graph behind a value the function
+ * does not compute from its inputs: records it as ops down to evaluated
+ * arrays (MLX writes arrays without a primitive as constants), except for
+ * nodes accept refuses, whose outputs stay constants. */
+typedef struct expander {
+    mxi_lazy_accept accept;
+    bool shapeless;
+    mxi_ptrmap primals; /* the arrays the trace's tracers stand for */
+    mxi_ptrmap refused; /* nodes accept refused */
+} expander;
+
+typedef struct xframe {
+    mxi_node *node;
+    int next;
+} xframe;
+
+/* Where the walk stops: evaluated arrays, arrays some evaluation has taken
+ * (their graph may be detached meanwhile), and scalars an op spreads with
+ * a Broadcast node (the file stores those once, spread again on import). */
+static bool lazy_leaf(const mx_array *a) {
+    return !a->node || atomic_load(&a->status) != MX_ARRAY_UNSCHEDULED || mxi_compile_scalar_of(a);
+}
+
+static int uncaptured(void) {
+    return mxi_error(MX_ERR_VALUE, "[compile] Attempting to compile a function with uncaptured "
+                                   "inputs is not allowed.");
+}
+
+/* Whether nd may be written as an op (the refusal is remembered). */
+static bool takes(expander *x, mxi_node *nd, int *rc) {
+    if (mxi_ptrmap_get(&x->refused, nd)) return false;
+    if ((!x->shapeless || mxi_primitives[nd->kind].output_shapes) && x->accept(nd, x->shapeless))
+        return true;
+    if (mxi_ptrmap_put(&x->refused, nd, (void *)1)) *rc = oom();
+    return false;
+}
+
+static int push_frame(xframe **stack, size_t *len, size_t *cap, mxi_node *nd) {
+    if (*len == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        xframe *g = realloc(*stack, sizeof *g * c);
+        if (!g) return oom();
+        *stack = g;
+        *cap = c;
+    }
+    (*stack)[(*len)++] = (xframe){nd, 0};
+    return MX_OK;
+}
+
+/* Records the unevaluated graph behind a (no input of the trace reaches
+ * it, else it would be mapped) as ops, in order, unless it reaches a
+ * tracer of another transform: then a stays one constant, as in compile.
+ * Iterative: lazy graphs may be deep. */
+static int expand_lazy(mxi_ctape *t, mxi_ptrmap *where, mx_array *a, expander *x) {
+    if (mxi_ptrmap_get(where, a) || a->tracer || lazy_leaf(a)) return MX_OK;
+    if (mxi_ptrmap_get(&x->primals, a)) return uncaptured();
+    int rc = MX_OK;
+    if (!takes(x, a->node, &rc)) return rc;
+    mxi_ptrmap seen = {0};
+    xframe *stack = NULL;
+    size_t len = 0, cap = 0;
+    mxi_tape post = {0};
+    bool keep = false; /* a tracer was reached */
+    rc = mxi_ptrmap_put(&seen, a->node, (void *)1);
+    if (!rc) rc = push_frame(&stack, &len, &cap, a->node);
+    while (len && !rc && !keep) {
+        xframe *top = &stack[len - 1];
+        mxi_node *nd = top->node;
+        if (top->next == nd->n_inputs) {
+            len--;
+            if (post.len == post.cap) {
+                size_t c = post.cap ? post.cap * 2 : 64;
+                mxi_node **g = realloc(post.nodes, sizeof *g * c);
+                if (!g) {
+                    rc = oom();
+                    break;
+                }
+                post.nodes = g;
+                post.cap = c;
+            }
+            post.nodes[post.len++] = nd;
+            continue;
+        }
+        mx_array *in = nd->inputs[top->next++];
+        if (mxi_ptrmap_get(&x->primals, in)) rc = uncaptured();
+        if (rc || mxi_ptrmap_get(where, in)) continue;
+        if (in->tracer) keep = true;
+        if (keep || lazy_leaf(in) || mxi_ptrmap_get(&seen, in->node)) continue;
+        if ((rc = mxi_ptrmap_put(&seen, in->node, (void *)1))) break;
+        if (takes(x, in->node, &rc)) rc = push_frame(&stack, &len, &cap, in->node);
+    }
+    for (size_t k = 0; k < post.len && !rc && !keep; k++)
+        rc = record_node(t, where, post.nodes[k], x->shapeless);
+    free(stack);
+    free(post.nodes);
+    mxi_ptrmap_free(&seen);
+    return rc;
+}
+
+static int expand_inputs(mxi_ctape *t, mxi_ptrmap *where, mxi_node *nd, expander *x) {
+    int rc = MX_OK;
+    for (int i = 0; i < nd->n_inputs && !rc; i++) rc = expand_lazy(t, where, nd->inputs[i], x);
+    return rc;
+}
+
 /* The tape of the graph from the trace's tracers to roots. Keys are the
- * arrays of the trace (kept alive by roots and the tracers meanwhile). */
+ * arrays of the trace (kept alive by roots and the tracers meanwhile).
+ * With accept, unevaluated values the inputs do not reach are recorded
+ * as ops (see expander); without, they are constants. */
 static int build_tape(mxi_ctape *t, mxi_trace *tr, mx_array *const *roots, int n_roots,
-                      bool shapeless) {
+                      bool shapeless, mxi_lazy_accept accept) {
     mxi_tape order = {0};
     mxi_ptrmap where = {0};
+    expander x = {accept, shapeless, {0}, {0}};
     int rc = mxi_trace_order(tr, roots, n_roots, &order, true);
+    for (int i = 0; i < tr->tracers.size && accept && !rc; i++) {
+        const mxi_node *n = tr->tracers.data[i]->node;
+        if (n && n->n_inputs == 1 && mxi_ptrmap_put(&x.primals, n->inputs[0], (void *)1))
+            rc = oom();
+    }
     for (int i = 0; i < tr->tracers.size && !rc; i++) {
         mx_array *x = tr->tracers.data[i];
         int s = add_slot(t, MXI_SLOT_INPUT, i, x->dtype, x->shape, x->ndim);
         if (s < 0 || mxi_ptrmap_put(&where, x, (void *)(uintptr_t)(s + 1))) rc = oom();
     }
     t->n_inputs = tr->tracers.size;
-    for (size_t k = 0; k < order.len && !rc; k++)
-        rc = record_node(t, &where, order.nodes[k], shapeless);
+    for (size_t k = 0; k < order.len && !rc; k++) {
+        if (accept) rc = expand_inputs(t, &where, order.nodes[k], &x);
+        if (!rc) rc = record_node(t, &where, order.nodes[k], shapeless);
+    }
     if (!rc && !(t->outputs = malloc(sizeof(int) * (size_t)(n_roots ? n_roots : 1)))) rc = oom();
-    for (int i = 0; i < n_roots && !rc; i++)
-        if ((t->outputs[i] = slot_of(t, &where, roots[i])) < 0) rc = oom();
+    for (int i = 0; i < n_roots && !rc; i++) {
+        if (accept) rc = expand_lazy(t, &where, roots[i], &x);
+        if (!rc && (t->outputs[i] = slot_of(t, &where, roots[i])) < 0) rc = oom();
+    }
     mxi_tape_free(&order);
     mxi_ptrmap_free(&where);
+    mxi_ptrmap_free(&x.primals);
+    mxi_ptrmap_free(&x.refused);
     return rc;
 }
 
@@ -671,7 +792,7 @@ static int trace_entry(cpayload *c, centry *e, mx_vec *all) {
     if (!rc) {
         e->tape.n_outputs = outs.size;
         e->tape.n_state_out = n_state;
-        rc = build_tape(&e->tape, &tr, roots.data, roots.size, c->opts.shapeless);
+        rc = build_tape(&e->tape, &tr, roots.data, roots.size, c->opts.shapeless, NULL);
         if (!rc) rc = check_uncaptured(&e->tape, &tr);
     }
     mx_vec_clear(&roots);
@@ -821,7 +942,8 @@ int mxi_compile_stats(const mx_closure *cl, int *n_traces, int *n_ops) {
 
 /* ---- the tape for function export (src/io/function_export.c) ---- */
 
-int mxi_compile_trace(mxi_ctape *t, const mx_closure *f, const mx_vec *inputs, bool shapeless) {
+int mxi_compile_trace(mxi_ctape *t, const mx_closure *f, const mx_vec *inputs, bool shapeless,
+                      mxi_lazy_accept accept) {
     memset(t, 0, sizeof *t);
     mxi_trace tr;
     mx_vec args = {0}, outs = {0};
@@ -837,7 +959,8 @@ int mxi_compile_trace(mxi_ctape *t, const mx_closure *f, const mx_vec *inputs, b
     }
     if (!rc) {
         t->n_outputs = outs.size;
-        rc = build_tape(t, &tr, outs.data, outs.size, shapeless);
+        rc = build_tape(t, &tr, outs.data, outs.size, shapeless, accept);
+        if (!rc && accept) rc = check_uncaptured(t, &tr);
     }
     mx_vec_clear(&outs);
     mx_vec_clear(&args);

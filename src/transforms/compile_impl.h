@@ -70,9 +70,22 @@ int mxi_ctape_size(const mxi_ctape *t);
  * when the mode fuses). MX_ERR_VALUE when c is not a compiled closure. */
 int mxi_compile_stats(const mx_closure *c, int *n_traces, int *n_ops);
 
+/* Whether function export may write nd, an unevaluated node the traced
+ * function does not compute from its inputs, as an op of the tape (the
+ * reader would take it back); see mxi_compile_trace. */
+typedef bool (*mxi_lazy_accept)(const mxi_node *nd, bool shapeless);
+
 /* The tape of f traced on tracers for inputs (unsimplified, no captured
- * inputs or outputs): what function export writes. Free with mxi_ctape_free. */
-int mxi_compile_trace(mxi_ctape *t, const mx_closure *f, const mx_vec *inputs, bool shapeless);
+ * inputs or outputs): what function export writes. Without accept, a value
+ * the function does not compute from its inputs is a constant slot holding
+ * it, as in compile; with accept, its unevaluated graph is recorded as ops
+ * down to evaluated arrays (the constants), as MLX exports it, but for
+ * nodes accept refuses (their outputs stay constants) and graphs that reach
+ * another transform's tracers (one constant, as before). A captured value
+ * computed from an argument outside the function is then an error, as in
+ * compile. Free with mxi_ctape_free. */
+int mxi_compile_trace(mxi_ctape *t, const mx_closure *f, const mx_vec *inputs, bool shapeless,
+                      mxi_lazy_accept accept);
 /* Rebuilds the graph of t on inputs; results get n_outputs new references. */
 int mxi_ctape_replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **results,
                      bool shapeless);
