@@ -1086,7 +1086,7 @@ static int shaped_tape(ftrace *tr, const mx_vec *in, const mxi_ctape **out) {
      * lose their source once a call at the traced shapes evaluates them */
     mxi_ctape src;
     bool copied = !rc && !(rc = mxi_ctape_copy(&src, &tr->tape));
-    for (int i = 0; i < src.n_slots && copied && !rc; i++) {
+    for (int i = 0; copied && i < src.n_slots && !rc; i++) {
         if (!tr->spread[i]) continue;
         mxi_cslot *sl = &src.slots[i];
         mx_array_free(sl->constant);

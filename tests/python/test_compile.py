@@ -328,6 +328,13 @@ def test_shapeless_gather_and_addmm_addend():
     f(a(4, 2), a(4, 3), a(3, 2))
     with pytest.raises(ValueError):
         f(a(2, 2), a(6, 5), a(5, 7))
+    # indices that no longer match the input off the axis
+    f = mx.compile(lambda x, k: mx.take_along_axis(x, k, axis=1), shapeless=True)
+    f(a(4, 3), mx.zeros((4, 1), mx.int32))
+    _shapeless_matches(lambda x, k: mx.take_along_axis(x, k, axis=1), (a(4, 3), i([0], [1], [2], [0])),
+                       (a(2, 5), i([4, 1], [0, 3])))
+    with pytest.raises(ValueError):
+        f(a(2, 3), mx.zeros((5, 1), mx.int32))
 
 
 def test_shapeless_errors():
