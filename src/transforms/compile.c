@@ -300,6 +300,11 @@ static bool is_elementwise(const mxi_cop *op) {
     case MXI_PRIM_SLICE_UPDATE:
     case MXI_PRIM_DYNAMIC_SLICE_UPDATE:
     case MXI_PRIM_MASKED_SCATTER:
+    /* shaped like their first input; a weight, bias, offset or frequencies
+     * keep their own shapes */
+    case MXI_PRIM_RMS_NORM:
+    case MXI_PRIM_LAYER_NORM:
+    case MXI_PRIM_ROPE:
         return false;
     default:
         return true;

@@ -337,6 +337,14 @@ def test_shapeless_gather_and_addmm_addend():
         f(a(2, 3), mx.zeros((5, 1), mx.int32))
 
 
+def test_shapeless_norms_keep_their_weights():
+    r = np.random.default_rng(4)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+    _shapeless_matches(lambda x, w: mx.fast.rms_norm(x, w, 1e-5), (a(4, 8), a(8)), (a(6, 8), a(8)))
+    _shapeless_matches(lambda x, w, b: mx.fast.layer_norm(x, w, b, 1e-5), (a(4, 8), a(8), a(8)),
+                       (a(1, 8), a(8), a(8)))
+
+
 def test_shapeless_errors():
     f = mx.compile(lambda x: x.reshape(6, -1), shapeless=True)
     assert f(mx.zeros((2, 3, 4))).shape == (6, 4)

@@ -247,6 +247,21 @@ def test_shapeless_gathers(tmp_path):
     shapeless_calls(tmp_path, lambda x, i: mx.take(x, i, axis=1), (a(4, 3), idx(0, 2)), (a(6, 5), idx(4, 0, 1)))
 
 
+def test_shapeless_first_input_shaped_kinds(tmp_path):
+    a = rnd
+    shapeless_calls(tmp_path, lambda x, w: mx.fast.rms_norm(x, w, 1e-5), (a(4, 8), a(8)), (a(6, 8), a(8)))
+    shapeless_calls(tmp_path, lambda x, w, b: mx.fast.layer_norm(x, w, b, 1e-5), (a(4, 8), a(8), a(8)),
+                    (a(1, 8), a(8), a(8)))
+    shapeless_calls(tmp_path, lambda x: mx.fast.rope(x, 8, traditional=False, base=10000.0, scale=1.0,
+                                                     offset=0), (a(1, 4, 8),), (a(2, 6, 8),))
+    shapeless_calls(tmp_path, lambda x: (mx.cumsum(x, 1), mx.sort(x, 1), mx.softmax(x, 0)), (a(4, 8),),
+                    (a(6, 3),))
+    p = str(tmp_path / "n.mlxfn")
+    mx.export_function(p, lambda x, w: mx.fast.rms_norm(x, w, 1e-5), a(4, 8), a(8), shapeless=True)
+    with pytest.raises(ValueError, match="RMSNorm"):
+        mx.import_function(p)(a(4, 6), a(8))  # a weight of 8 for 6 features
+
+
 def test_shapeless_mlp(tmp_path):
     # the weights are captured (constants); the biases are arguments
     w1, b1, w2, b2 = rnd(8, 16, seed=1), rnd(16, seed=2), rnd(16, 4, seed=3), rnd(4, seed=4)
