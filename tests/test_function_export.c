@@ -300,6 +300,140 @@ TEST(shapeless) {
     mx_closure_free(f);
 }
 
+/* Kinds with shape rules on (x, w, c, i): h = x @ w, its reshape to -1,
+ * transpose, sum, argmax, logsumexp and diagonal, x[1:3], take_along_axis
+ * of h by i, x concatenated with itself, x padded, addmm(c, x, w) and a
+ * softmax of h spelled out. */
+static int f_shaped(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *x = in->data[0], *w = in->data[1], *c = in->data[2], *i = in->data[3];
+    mx_array *v[20] = {0}, *h = NULL, *mxh = NULL, *e = NULL, *se = NULL, *d = NULL;
+    int32_t flat[1] = {-1}, b[2] = {1, 0}, en[2] = {3, INT32_MAX}, st[2] = {1, 1}, lo[2] = {1, 0},
+            hi[2] = {0, 2};
+    int perm[2] = {1, 0}, one = 1, both[2] = {0, 1}, rc = MX_OK, n = 0;
+    TRY(mx_matmul(&h, x, w, NULL));
+    TRY(mx_vec_append(o, h));
+    TRY(mx_reshape(&v[n++], h, flat, 1, NULL));
+    TRY(mx_transpose(&v[n++], h, perm, 2, NULL));
+    TRY(mx_sum_axes(&v[n++], h, &one, 1, false, NULL));
+    TRY(mx_argmax_axis(&v[n++], h, 1, false, NULL));
+    TRY(mx_logsumexp_axes(&v[n++], h, &one, 1, false, NULL));
+    TRY(mx_diagonal(&v[n++], h, 0, 0, 1, NULL));
+    TRY(mx_slice(&v[n++], x, b, en, st, 2, NULL));
+    TRY(mx_take_along_axis(&v[n++], h, i, 1, NULL));
+    const mx_array *xx[2] = {x, x};
+    TRY(mx_concatenate(&v[n++], xx, 2, 0, NULL));
+    TRY(mx_pad(&v[n++], x, both, 2, lo, hi, NULL, "constant", NULL));
+    TRY(mx_addmm(&v[n++], c, x, w, 2.0f, 0.5f, NULL));
+    TRY(mx_max_axes(&mxh, h, &one, 1, true, NULL));
+    TRY(mx_subtract(&d, h, mxh, NULL));
+    TRY(mx_exp(&e, d, NULL));
+    TRY(mx_sum_axes(&se, e, &one, 1, true, NULL));
+    TRY(mx_divide(&v[n++], e, se, NULL));
+    for (int k = 0; k < n && !rc; k++) rc = mx_vec_append(o, v[k]);
+done:
+    for (int k = 0; k < 20; k++) mx_array_free(v[k]);
+    mx_array_free(h);
+    mx_array_free(mxh);
+    mx_array_free(e);
+    mx_array_free(se);
+    mx_array_free(d);
+    return rc;
+}
+
+/* x (n, d), w (d, k), c (n, k), i (n, 1) holding 0 and k - 1 */
+static mx_vec shaped_inputs(int n, int d, int k) {
+    int32_t sx[2] = {n, d}, sw[2] = {d, k}, sc[2] = {n, k}, si[2] = {n, 1};
+    const int32_t *sh[3] = {sx, sw, sc};
+    int nds[3] = {2, 2, 2};
+    mx_vec v = inputs_of(3, sh, nds, MX_FLOAT32, FD_TRANSPOSED);
+    int32_t idx[64];
+    for (int r = 0; r < n && r < 64; r++) idx[r] = r % 2 ? k - 1 : 0;
+    mx_array *i = NULL;
+    CHECK_OK(mx_array_from_data(&i, idx, si, 2, MX_INT32));
+    CHECK_OK(mx_vec_push(&v, i));
+    return v;
+}
+
+TEST(shapeless_kinds) {
+    mx_closure *f = fd_fn(f_shaped), *g = NULL;
+    mx_vec in = shaped_inputs(4, 3, 2), out = {0};
+    CHECK_OK(mx_export_function(path, f, &in, true));
+    CHECK_OK(mx_import_function(&g, path));
+    expect_same(f, g, &in, 1e-5);
+    mx_vec_clear(&in);
+    /* other shapes, each twice (the second call finds the checked tape) */
+    static const int dims[][3] = {{6, 5, 7}, {3, 4, 3}, {8, 2, 1}, {6, 5, 7}, {3, 4, 3}};
+    for (int k = 0; k < 5; k++) {
+        in = shaped_inputs(dims[k][0], dims[k][1], dims[k][2]);
+        expect_same(f, g, &in, 1e-4);
+        mx_vec_clear(&in);
+    }
+    /* shapes the trace does not fit: refused, naming the op */
+    in = shaped_inputs(6, 5, 7);
+    mx_array *w = NULL; /* inner sizes 5 and 4 */
+    int32_t sw[2] = {4, 7};
+    w = fd_input(sw, 2, -1, 1, FD_DENSE, MX_FLOAT32);
+    mx_array_free(in.data[1]);
+    in.data[1] = w;
+    CHECK_ERR(mx_closure_apply(g, &out, &in), MX_ERR_VALUE);
+    CHECK(strstr(mx_last_error(), "Matmul") != NULL);
+    mx_vec_clear(&in);
+    in = shaped_inputs(2, 3, 2); /* x[1:3] past the end of 2 rows */
+    CHECK_ERR(mx_closure_apply(g, &out, &in), MX_ERR_VALUE);
+    CHECK(strstr(mx_last_error(), "Slice") != NULL);
+    mx_vec_clear(&in);
+    in = shaped_inputs(6, 5, 7); /* indices of other rows than h */
+    int32_t si[2] = {5, 1}, zero[5] = {0};
+    mx_array_free(in.data[3]);
+    in.data[3] = NULL;
+    CHECK_OK(mx_array_from_data(&in.data[3], zero, si, 2, MX_INT32));
+    CHECK_ERR(mx_closure_apply(g, &out, &in), MX_ERR_VALUE);
+    CHECK(strstr(mx_last_error(), "GatherAxis") != NULL);
+    mx_vec_clear(&in);
+    in = shaped_inputs(6, 5, 7); /* c that does not broadcast to x @ w */
+    int32_t sc[2] = {2, 7};
+    mx_array_free(in.data[2]);
+    in.data[2] = fd_input(sc, 2, -1, 1, FD_DENSE, MX_FLOAT32);
+    CHECK_ERR(mx_closure_apply(g, &out, &in), MX_ERR_VALUE);
+    CHECK(strstr(mx_last_error(), "AddMM") != NULL);
+    mx_vec_clear(&in);
+    /* and the function still works */
+    in = shaped_inputs(5, 3, 4);
+    expect_same(f, g, &in, 1e-4);
+    mx_vec_clear(&in);
+    /* every single-byte change of the file loads and runs at a new shape,
+     * or fails cleanly */
+    mx_closure_free(g);
+    g = NULL;
+    size_t len = 0;
+    unsigned char *good = read_file(&len), *bytes = malloc(len ? len : 1);
+    mx_vec small = shaped_inputs(3, 2, 2);
+    for (size_t k = 0; good && k < len; k++) {
+        memcpy(bytes, good, len);
+        bytes[k] ^= 0x41;
+        if (mx_import_function_bytes(&g, bytes, len) == MX_OK) {
+            if (mx_closure_apply(g, &out, &small) == MX_OK) mx_eval(out.data, (size_t)out.size);
+            mx_vec_clear(&out);
+            mx_closure_free(g);
+            g = NULL;
+        }
+        mx_clear_error();
+    }
+    free(bytes);
+    free(good);
+    mx_vec_clear(&small);
+    CHECK_OK(mx_import_function(&g, path));
+    /* more shapes than the cache keeps */
+    for (int k = 1; k <= 20; k++) {
+        in = shaped_inputs(3 + k % 3, 1 + k, 1 + k % 4);
+        expect_same(f, g, &in, 1e-4);
+        mx_vec_clear(&in);
+    }
+    mx_closure_free(g);
+    mx_closure_free(f);
+}
+
 TEST(wrong_calls) {
     mx_closure *f = fd_fn(f_chain), *g = NULL;
     mx_exporter *e = NULL;
@@ -537,6 +671,7 @@ int main(void) {
     RUN(several_traces);
     RUN(reductions_and_constants);
     RUN(shapeless);
+    RUN(shapeless_kinds);
     RUN(wrong_calls);
     RUN(corrupted_files);
     RUN(kinds_and_forged_params);

@@ -409,6 +409,16 @@ static int r_softmax(const fc *c, mx_array **out) {
 static int r_logsumexp(const fc *c, mx_array **out) {
     const mxi_axes_params *p = c->p;
     NEED(c->size >= sizeof *p && sized(c, sizeof *p, p->naxes, sizeof(int32_t)) && c->n_in == 1);
+    mx_array *a = c->in[0];
+    /* over axes of one element the constructor makes no node (the result
+     * is the input); a shapeless replay keeps it, reading those elements */
+    bool ones = p->naxes > 0 && a->size > 0 && mx_at_least_float(a->dtype) == a->dtype;
+    for (int i = 0; i < p->naxes && ones; i++)
+        ones = p->axes[i] >= 0 && p->axes[i] < a->ndim && (!i || p->axes[i] > p->axes[i - 1]) &&
+               a->shape[p->axes[i]] == 1;
+    if (ones)
+        return mxi_make(out, a->dtype, a->shape, a->ndim, MXI_PRIM_LOGSUMEXP, p, c->size, &a, 1,
+                        NULL);
     return mx_logsumexp_axes(out, c->in[0], p->axes, p->naxes, true, NULL);
 }
 
@@ -416,6 +426,12 @@ static int r_arg_reduce(const fc *c, mx_array **out) {
     const mxi_arg_reduce_params *p = c->p;
     NEED(c->size == sizeof *p && c->n_in == 1 &&
          (p->type == MXI_ARG_REDUCE_MIN || p->type == MXI_ARG_REDUCE_MAX));
+    mx_array *a = c->in[0];
+    /* over an axis of one element the constructor makes zeros without the
+     * node; a shapeless replay keeps the node, which reads that element */
+    if (p->axis >= 0 && p->axis < a->ndim && a->shape[p->axis] == 1 && a->size > 0)
+        return mxi_make(out, MX_UINT32, a->shape, a->ndim, MXI_PRIM_ARG_REDUCE, p, sizeof *p, &a, 1,
+                        NULL);
     return (p->type == MXI_ARG_REDUCE_MIN ? mx_argmin_axis : mx_argmax_axis)(out, c->in[0], p->axis,
                                                                              true, NULL);
 }

@@ -6,6 +6,8 @@
  * that replays the tape whose signature matches its inputs.
  */
 #include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +29,8 @@
 #define FN_MAX_IO   64
 #define FN_MAX_NAME 255 /* bytes of a keyword name */
 #define FN_MAX_IN   256 /* inputs of one op that import checks */
+/* Input shapes per trace of a shapeless file whose checked tape is kept */
+#define FN_SHAPED_CACHE 16
 
 /* The keyword names of a trace: its last n inputs, names ascending. */
 typedef struct kwnames {
@@ -85,7 +89,7 @@ static bool exportable(mxi_prim_kind k) {
     return k != MXI_PRIM_COMPILED && !mxi_params_release[k];
 }
 
-static int check_op(mxi_ctape *t, int k, bool shapeless, mx_array **vals);
+static int check_op(mxi_ctape *t, int k, mx_array **vals);
 
 /* Whether the reader takes nd back as an op (the checks get_op and
  * check_op make, on stand-ins of its inputs, evaluated inputs as they are):
@@ -94,8 +98,11 @@ static int check_op(mxi_ctape *t, int k, bool shapeless, mx_array **vals);
  * file when it runs: never an op. */
 static bool import_takes(const mxi_node *nd, bool shapeless) {
     int n_in = nd->n_inputs, n_out = nd->n_outputs, n = n_in + n_out;
-    if (!exportable(nd->kind) || nd->kind == MXI_PRIM_LOAD || n_out < 1 || n_out > 64 ||
-        n_in > FN_MAX_IN || (shapeless && !mxi_primitives[nd->kind].output_shapes))
+    /* a shapeless file holds only ops that read the function's inputs
+     * (check_active), so there a value made from constants alone is
+     * written as its value */
+    if (shapeless || !exportable(nd->kind) || nd->kind == MXI_PRIM_LOAD || n_out < 1 ||
+        n_out > 64 || n_in > FN_MAX_IN)
         return false;
     mxi_cslot slots[FN_MAX_IN + 64];
     mx_array *vals[FN_MAX_IN + 64] = {0};
@@ -127,7 +134,7 @@ static bool import_takes(const mxi_node *nd, bool shapeless) {
                   .in = in,
                   .out0 = n_in};
     mxi_ctape t = {.slots = slots, .n_slots = n, .ops = &op, .n_ops = 1};
-    ok = ok && check_op(&t, 0, shapeless, vals) == MX_OK;
+    ok = ok && check_op(&t, 0, vals) == MX_OK;
     for (int i = 0; i < n; i++) mx_array_free(vals[i]);
     if (!ok) mx_clear_error(); /* a refusal only means the value is written */
     return ok;
@@ -529,9 +536,22 @@ static int get_count(rd *r, uint32_t *v, size_t min_bytes, const char *what) {
     return MX_OK;
 }
 
+/* A trace of a shapeless file replayed at other input shapes and checked
+ * there (see shaped_tape): the input shapes, one after the other, and the
+ * tape at those shapes. */
+typedef struct fshaped {
+    int32_t *shapes; /* NULL: an empty entry */
+    mxi_ctape tape;
+} fshaped;
+
 typedef struct ftrace {
     mxi_ctape tape;
     kwnames kw;
+    /* shapeless files only: the one-element source of each spread constant
+     * slot (NULL for other slots), spread anew for each shape */
+    mx_array **spread;
+    fshaped shaped[FN_SHAPED_CACHE];
+    int next_shaped; /* the entry to replace next */
 } ftrace;
 
 typedef struct fpayload {
@@ -540,14 +560,26 @@ typedef struct fpayload {
     bool shapeless;
     ftrace *traces;
     int n;
+    pthread_mutex_t lock; /* guards the traces' shaped entries */
 } fpayload;
+
+static void fshaped_clear(fshaped *e) {
+    if (e->shapes) mxi_ctape_free(&e->tape);
+    free(e->shapes);
+    memset(e, 0, sizeof *e);
+}
 
 static void fpayload_free(void *p) {
     fpayload *f = p;
     for (int i = 0; i < f->n; i++) {
+        for (int j = 0; f->traces[i].spread && j < f->traces[i].tape.n_slots; j++)
+            mx_array_free(f->traces[i].spread[j]);
+        free(f->traces[i].spread);
         mxi_ctape_free(&f->traces[i].tape);
         kwnames_free(&f->traces[i].kw);
+        for (int j = 0; j < FN_SHAPED_CACHE; j++) fshaped_clear(&f->traces[i].shaped[j]);
     }
+    pthread_mutex_destroy(&f->lock);
     free(f->traces);
     free(f->metadata);
     free(f);
@@ -636,8 +668,9 @@ static int get_pool(rd *r, rpool *p) {
     return MX_OK;
 }
 
-/* A slot; pool is NULL in a version 1 file, whose constants are inline. */
-static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i, const rpool *pool) {
+/* A slot; pool is NULL in a version 1 file, whose constants are inline.
+ * *src (when not NULL) gets the source of a spread constant. */
+static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i, const rpool *pool, mx_array **src) {
     uint8_t kind = 0;
     int rc = get_u8(r, &kind);
     if (rc) return rc;
@@ -695,7 +728,10 @@ static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i, const rpool *pool)
     }
     if (spread) {
         rc = mx_broadcast_to(&s->constant, c, s->shape, ndim, NULL);
-        mx_array_free(c);
+        if (src)
+            *src = c;
+        else
+            mx_array_free(c);
     } else {
         s->constant = c;
     }
@@ -786,7 +822,7 @@ static int rebuild(mxi_ctape *t, int k, mx_array **vals) {
 /* Parameters and shapes the kernels trust, for the kinds whose rules are
  * known here; the others are checked only structurally (see
  * docs/function_format.md). */
-static int check_op(mxi_ctape *t, int k, bool shapeless, mx_array **vals) {
+static int check_op(mxi_ctape *t, int k, mx_array **vals) {
     mxi_cop *op = &t->ops[k];
     const mxi_cslot *o = &t->slots[op->out0];
     const mxi_cslot *a = op->n_in ? &t->slots[op->in[0]] : NULL;
@@ -836,8 +872,7 @@ static int check_op(mxi_ctape *t, int k, bool shapeless, mx_array **vals) {
                 op->n_in != 1 + (c->has_min != 0) + (c->has_max != 0))
                 return bad_params(k);
         }
-        /* shapeless replays check shapes themselves (compile.c) */
-        for (int i = 0; i < (f == mxi_shapes_unary ? 1 : op->n_in) && !shapeless; i++) {
+        for (int i = 0; i < (f == mxi_shapes_unary ? 1 : op->n_in); i++) {
             const mxi_cslot *x = &t->slots[op->in[i]];
             if (x->ndim != o->ndim ||
                 memcmp(x->shape, o->shape, sizeof(int32_t) * (size_t)o->ndim) != 0)
@@ -846,10 +881,6 @@ static int check_op(mxi_ctape *t, int k, bool shapeless, mx_array **vals) {
         /* and dtypes: the kernels read every input as the first one's */
         return rebuild(t, k, vals);
     }
-    if (shapeless) /* the kinds below are checked against their traced shapes */
-        return mxi_error(MX_ERR_VALUE,
-                         "[import_function] op %d: importing %s shapeless is not supported", k,
-                         mxi_primitives[op->kind].name);
     switch (op->kind) {
     case MXI_PRIM_RESHAPE: {
         if (op->n_in != 1 || op->n_out != 1 || slot_size(a) != slot_size(o) || a->dtype != o->dtype)
@@ -931,8 +962,10 @@ static int check_op(mxi_ctape *t, int k, bool shapeless, mx_array **vals) {
 }
 
 /* Checks every op on stand-ins of the slots: arrays of the slots' dtypes
- * and shapes without data (never evaluated), constants as they are. */
-static int check_ops(mxi_ctape *t, bool shapeless) {
+ * and shapes without data (never evaluated), constants as they are. A
+ * shapeless file's traces are checked so at their traced shapes on import,
+ * and at each other input shape they are called with (shaped_tape). */
+static int check_ops(mxi_ctape *t) {
     mx_array **vals = calloc((size_t)(t->n_slots ? t->n_slots : 1), sizeof *vals);
     if (!vals) return oom("import_function");
     int rc = MX_OK;
@@ -942,9 +975,33 @@ static int check_ops(mxi_ctape *t, bool shapeless) {
                                             : mxi_array_alloc(s->dtype, s->shape, s->ndim);
         if (!vals[i]) rc = oom("import_function");
     }
-    for (int k = 0; k < t->n_ops && !rc; k++) rc = check_op(t, k, shapeless, vals);
+    for (int k = 0; k < t->n_ops && !rc; k++) rc = check_op(t, k, vals);
     for (int i = 0; i < t->n_slots; i++) mx_array_free(vals[i]);
     free(vals);
+    return rc;
+}
+
+/* In a shapeless file every op reads, through earlier ops, one of the
+ * inputs (as a trace records them: what depends on constants alone is a
+ * constant), so that replaying the trace at other shapes makes no op that
+ * the tape of those shapes (shaped_tape) would hold as a constant, unchecked. */
+static int check_active(const mxi_ctape *t) {
+    bool *active = calloc((size_t)(t->n_slots ? t->n_slots : 1), sizeof *active);
+    if (!active) return oom("import_function");
+    int rc = MX_OK;
+    for (int i = 0; i < t->n_inputs; i++) active[i] = true;
+    for (int k = 0; k < t->n_ops && !rc; k++) {
+        const mxi_cop *op = &t->ops[k];
+        bool a = false;
+        for (int i = 0; i < op->n_in; i++) a |= active[op->in[i]];
+        if (!a)
+            rc = mxi_error(MX_ERR_VALUE,
+                           "[import_function] op %d (%s) reads no input of the function: a "
+                           "shapeless file cannot hold it",
+                           k, mxi_primitives[op->kind].name);
+        for (int o = 0; o < op->n_out; o++) active[op->out0 + o] = true;
+    }
+    free(active);
     return rc;
 }
 
@@ -979,8 +1036,9 @@ static int get_kwnames(rd *r, kwnames *k) {
     return MX_OK;
 }
 
-static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_kinds,
-                    bool shapeless, const rpool *pool) {
+static int get_tape(rd *r, ftrace *ft, const mxi_prim_kind *kinds, uint32_t n_kinds, bool shapeless,
+                    const rpool *pool) {
+    mxi_ctape *t = &ft->tape;
     uint32_t n_inputs = 0, n_slots = 0, n_ops = 0, n_out = 0;
     int rc = get_u32(r, &n_inputs);
     if (!rc) rc = get_count(r, &n_slots, 7, "slots");
@@ -990,7 +1048,10 @@ static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_
     t->slots = calloc(n_slots ? n_slots : 1, sizeof *t->slots);
     if (!t->slots) return oom("import_function");
     t->cap_slots = (int)n_slots;
-    for (uint32_t i = 0; i < n_slots && !rc; i++) rc = get_slot(r, t, &t->slots[i], (int)i, pool);
+    if (shapeless && !(ft->spread = calloc(n_slots ? n_slots : 1, sizeof *ft->spread)))
+        return oom("import_function");
+    for (uint32_t i = 0; i < n_slots && !rc; i++)
+        rc = get_slot(r, t, &t->slots[i], (int)i, pool, ft->spread ? &ft->spread[i] : NULL);
     if (rc) return rc;
     /* the inputs are the first slots, in order */
     for (uint32_t i = 0; i < n_slots; i++) {
@@ -1013,7 +1074,8 @@ static int get_tape(rd *r, mxi_ctape *t, const mxi_prim_kind *kinds, uint32_t n_
                                        (int)i >= t->ops[s->index].out0 + t->ops[s->index].n_out))
             return mxi_error(MX_ERR_VALUE, "[import_function] slot %u: no op makes it", i);
     }
-    if ((rc = check_ops(t, shapeless))) return rc;
+    if ((rc = check_ops(t))) return rc;
+    if (shapeless && (rc = check_active(t))) return rc;
     for (uint32_t k = 0; k < n_ops; k++) {
         const mxi_cop *op = &t->ops[k];
         for (int o = 0; o < op->n_out; o++)
@@ -1049,29 +1111,153 @@ static bool trace_matches(const mxi_ctape *t, const mx_vec *in, bool shapeless) 
     return true;
 }
 
-/* Runs the first trace taking inputs (their last n_kw named kw_names;
- * kw_names NULL: any names). */
-static int call_trace(const fpayload *f, mx_vec *outputs, const mx_vec *inputs,
-                      const char *const *kw_names, int n_kw) {
-    const mxi_ctape *t = NULL;
-    for (int i = 0; i < f->n && !t; i++)
-        if (trace_matches(&f->traces[i].tape, inputs, f->shapeless) &&
-            (!kw_names || kwnames_equal(&f->traces[i].kw, kw_names, n_kw)))
-            t = &f->traces[i].tape;
-    if (!t)
-        return mxi_error(MX_ERR_VALUE,
-                         "[import_function] no trace in the file takes these %d inputs (their "
-                         "number, dtypes%s%s differ from each of the %d traces)",
-                         inputs->size, f->shapeless ? " or ndims" : " or shapes",
-                         kw_names ? ", keyword names" : "", f->n);
+/* ---- calls of a shapeless file at other shapes ---- */
+
+/* What shaped_tape traces: the file's trace replayed shapeless. */
+static int replay_shapeless(mx_vec *outputs, const mx_vec *inputs, void *payload) {
+    const mxi_ctape *t = payload;
     mx_array **res = calloc((size_t)(t->n_outputs ? t->n_outputs : 1), sizeof *res);
     if (!res) return oom("import_function");
-    int rc = mxi_ctape_replay(t, inputs->data, res, f->shapeless);
+    int rc = mxi_ctape_replay(t, inputs->data, res, true);
     for (int i = 0; i < t->n_outputs && !rc; i++) {
         rc = mx_vec_push(outputs, res[i]);
         res[i] = NULL;
     }
     for (int i = 0; i < t->n_outputs; i++) mx_array_free(res[i]);
+    free(res);
+    return rc;
+}
+
+static bool shaped_matches(const fshaped *e, const mx_vec *in) {
+    if (!e->shapes) return false;
+    const int32_t *p = e->shapes;
+    for (int i = 0; i < in->size; i++) {
+        const mx_array *a = in->data[i];
+        if (memcmp(p, a->shape, sizeof(int32_t) * (size_t)a->ndim) != 0) return false;
+        p += a->ndim;
+    }
+    return true;
+}
+
+/* The error of a call at shapes the trace does not fit, naming them and
+ * keeping what the shape rule or the check said (about which op). */
+static int shapes_error(const mx_vec *in) {
+    char msg[512], shp[512];
+    int code = mx_last_error_code();
+    if (code == MX_ERR_MEMORY) return code;
+    snprintf(msg, sizeof msg, "%s", mx_last_error());
+    const char *m = msg;
+    static const char *const prefixes[] = {"[compile] shapeless: ", "[import_function] "};
+    for (int i = 0; i < 2; i++)
+        if (strncmp(m, prefixes[i], strlen(prefixes[i])) == 0) m += strlen(prefixes[i]);
+    size_t n = 0;
+    shp[0] = 0;
+    for (int i = 0; i < in->size && n < sizeof shp - MXI_SHAPE_STR_LEN - 4; i++) {
+        char one[MXI_SHAPE_STR_LEN];
+        mxi_shape_str(one, sizeof one, in->data[i]->shape, in->data[i]->ndim);
+        n += (size_t)snprintf(shp + n, sizeof shp - n, "%s%s", i ? ", " : "", one);
+    }
+    return mxi_error(MX_ERR_VALUE,
+                     "[import_function] the shapeless function cannot take inputs of shapes %s: %s",
+                     shp, m);
+}
+
+/* The tape of tr at the shapes of in: the trace replayed shapeless (each
+ * kind's shape rule, as compile does) on stand-ins of in (no data, never
+ * evaluated), recorded as a tape of fixed shapes and checked there as
+ * import checks the file's traces (check_ops). A blob that fits the
+ * traced shapes may not fit others (a slice past the end of a shorter
+ * input, a matmul whose inner sizes no longer agree): only a tape that
+ * passes is replayed. Kept per input shapes (at most FN_SHAPED_CACHE,
+ * replacing the oldest), so a repeated call costs a lookup. The caller
+ * holds f->lock; *out stays valid until it lets go. */
+static int shaped_tape(ftrace *tr, const mx_vec *in, const mxi_ctape **out) {
+    for (int i = 0; i < FN_SHAPED_CACHE; i++)
+        if (shaped_matches(&tr->shaped[i], in)) {
+            *out = &tr->shaped[i].tape;
+            return MX_OK;
+        }
+    size_t n = 0;
+    for (int i = 0; i < in->size; i++) n += (size_t)in->data[i]->ndim;
+    int32_t *shapes = malloc(sizeof(int32_t) * (n ? n : 1));
+    mx_vec stand = {0};
+    mx_closure *c = NULL;
+    mxi_ctape t;
+    int rc = shapes ? MX_OK : oom("import_function"), traced = 0;
+    for (int i = 0, off = 0; i < in->size && !rc; i++) {
+        const mx_array *a = in->data[i];
+        memcpy(shapes + off, a->shape, sizeof(int32_t) * (size_t)a->ndim);
+        off += a->ndim;
+        mx_array *x = mxi_array_alloc(a->dtype, a->shape, a->ndim);
+        rc = x ? mx_vec_push(&stand, x) : oom("import_function");
+    }
+    /* the trace with its spread constants spread anew: the replay spreads
+     * their sources to the shapes of this call, and the trace's own ones
+     * lose their source once a call at the traced shapes evaluates them */
+    mxi_ctape src;
+    bool copied = !rc && !(rc = mxi_ctape_copy(&src, &tr->tape));
+    for (int i = 0; copied && i < src.n_slots && !rc; i++) {
+        if (!tr->spread[i]) continue;
+        mxi_cslot *sl = &src.slots[i];
+        mx_array_free(sl->constant);
+        sl->constant = NULL;
+        rc = mx_broadcast_to(&sl->constant, tr->spread[i], sl->shape, sl->ndim, NULL);
+    }
+    if (!rc) rc = mx_closure_new(&c, replay_shapeless, &src, NULL);
+    if (!rc) traced = !(rc = mxi_compile_trace(&t, c, &stand, false, NULL));
+    if (!rc) rc = check_ops(&t);
+    if (rc && rc != MX_ERR_MEMORY) rc = shapes_error(in);
+    mx_closure_free(c);
+    mx_vec_clear(&stand);
+    if (copied) mxi_ctape_free(&src);
+    if (rc) {
+        if (traced) mxi_ctape_free(&t);
+        free(shapes);
+        return rc;
+    }
+    fshaped *e = &tr->shaped[tr->next_shaped];
+    tr->next_shaped = (tr->next_shaped + 1) % FN_SHAPED_CACHE;
+    fshaped_clear(e);
+    e->shapes = shapes;
+    e->tape = t;
+    *out = &e->tape;
+    return MX_OK;
+}
+
+/* Runs the first trace taking inputs (their last n_kw named kw_names;
+ * kw_names NULL: any names): the trace as the file has it at its traced
+ * shapes, and at other shapes (a shapeless file) its checked tape at those
+ * shapes. */
+static int call_trace(fpayload *f, mx_vec *outputs, const mx_vec *inputs,
+                      const char *const *kw_names, int n_kw) {
+    ftrace *tr = NULL;
+    for (int i = 0; i < f->n && !tr; i++)
+        if (trace_matches(&f->traces[i].tape, inputs, f->shapeless) &&
+            (!kw_names || kwnames_equal(&f->traces[i].kw, kw_names, n_kw)))
+            tr = &f->traces[i];
+    if (!tr)
+        return mxi_error(MX_ERR_VALUE,
+                         "[import_function] no trace in the file takes these %d inputs (their "
+                         "number, dtypes%s%s differ from each of the %d traces)",
+                         inputs->size, f->shapeless ? " or ndims" : " or shapes",
+                         kw_names ? ", keyword names" : "", f->n);
+    const mxi_ctape *t = &tr->tape;
+    bool locked = f->shapeless && !trace_matches(t, inputs, false);
+    int rc = MX_OK;
+    if (locked) {
+        pthread_mutex_lock(&f->lock);
+        rc = shaped_tape(tr, inputs, &t);
+    }
+    int n_out = t->n_outputs;
+    mx_array **res = rc ? NULL : calloc((size_t)(n_out ? n_out : 1), sizeof *res);
+    if (!rc && !res) rc = oom("import_function");
+    if (!rc) rc = mxi_ctape_replay(t, inputs->data, res, false);
+    if (locked) pthread_mutex_unlock(&f->lock);
+    for (int i = 0; i < n_out && !rc; i++) {
+        rc = mx_vec_push(outputs, res[i]);
+        res[i] = NULL;
+    }
+    for (int i = 0; res && i < n_out; i++) mx_array_free(res[i]);
     free(res);
     return rc;
 }
@@ -1173,13 +1359,14 @@ int mx_import_function_bytes(mx_closure **out, const void *data, size_t len) {
     f->metadata[md_len] = 0;
     f->metadata_len = md_len;
     f->shapeless = flags & 1;
+    pthread_mutex_init(&f->lock, NULL);
     f->traces = calloc(n_traces, sizeof *f->traces);
     if (!f->traces) rc = oom("import_function");
     for (uint32_t i = 0; i < n_traces && !rc; i++) {
         f->n++;
         if (flags & 2) rc = get_kwnames(&r, &f->traces[i].kw);
         if (!rc)
-            rc = get_tape(&r, &f->traces[i].tape, kinds, n_kinds, f->shapeless,
+            rc = get_tape(&r, &f->traces[i], kinds, n_kinds, f->shapeless,
                           version >= 2 ? &pool : NULL);
         if (!rc && f->traces[i].kw.n > f->traces[i].tape.n_inputs)
             rc = mxi_error(MX_ERR_VALUE,

@@ -16,6 +16,7 @@
 #include "ops/ops_util.h"
 #include "primitives/params.h"
 #include "primitives/params_compiled.h"
+#include "primitives/params_index.h"
 
 /* ---- mode ---- */
 
@@ -420,6 +421,11 @@ static bool is_elementwise(const mxi_cop *op) {
     case MXI_PRIM_SLICE_UPDATE:
     case MXI_PRIM_DYNAMIC_SLICE_UPDATE:
     case MXI_PRIM_MASKED_SCATTER:
+    /* shaped like their first input; a weight, bias, offset or frequencies
+     * keep their own shapes */
+    case MXI_PRIM_RMS_NORM:
+    case MXI_PRIM_LAYER_NORM:
+    case MXI_PRIM_ROPE:
         return false;
     default:
         return true;
@@ -552,6 +558,19 @@ static int shapeless_inputs(const mxi_ctape *t, const mxi_cop *op, mx_array **in
     if (!rc) rc = f(fake, ins, shapes, ndims);
     fake->out_shapes = NULL;
     fake->out_ndims = NULL;
+    if (!rc && op->kind == MXI_PRIM_ADDMM && op->n_in == 3 &&
+        !mxi_same_shape(ins[2]->shape, ins[2]->ndim, shapes[0], ndims[0])) {
+        /* the kernel reads the addend at the product's shape, as the op
+         * spread it */
+        mx_array *c = NULL;
+        if (mx_broadcast_to(&c, ins[2], shapes[0], ndims[0], &op->stream)) {
+            mx_clear_error();
+            return shape_error(op, ins[2], shapes[0], ndims[0]);
+        }
+        mx_array_free(spread[2]);
+        spread[2] = c;
+        ins[2] = c;
+    }
     if (!elementwise || rc) return rc;
     /* every operand spread to the shape the op has now (one that was not
      * broadcast at trace time may need it with the new shapes) */
@@ -577,6 +596,22 @@ static int transpose_source(mx_array **out, mx_array *x, const mxi_cop *op) {
     if (!rc) rc = mx_transpose(out, r, p->perm, p->ndim, &op->stream);
     mx_array_free(r);
     return rc;
+}
+
+/* A shapeless Gather's parameters at the shape its rule gave: the slice
+ * sizes it holds are the traced ones, and an axis gathered whole follows
+ * the input (the kernel copies slices of the sizes the parameters say). */
+static int gather_params(void **out, const mxi_cop *op, const int32_t *shape, int ndim) {
+    const mxi_gather_params *p = op->params;
+    if (op->params_size < sizeof *p || p->ndim < 0 || p->ndim > ndim ||
+        op->params_size != sizeof *p + sizeof(int32_t) * (size_t)(p->naxes + p->ndim))
+        return mxi_error(MX_ERR_VALUE, "[compile] Gather: bad parameters");
+    mxi_gather_params *q = malloc(op->params_size);
+    if (!q) return oom();
+    memcpy(q, p, op->params_size);
+    memcpy(q->data + q->naxes, shape + ndim - p->ndim, sizeof(int32_t) * (size_t)p->ndim);
+    *out = q;
+    return MX_OK;
 }
 
 static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **results, bool shapeless) {
@@ -656,12 +691,18 @@ static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **result
         }
         mxi_fused_program *prog =
             op->kind == MXI_PRIM_COMPILED ? ((mxi_compiled_params *)op->params)->prog : NULL;
+        void *params = op->params, *own = NULL;
+        if (!rc && !deferred && shapeless && op->kind == MXI_PRIM_GATHER) {
+            rc = gather_params(&own, op, shapes[0], ndims[0]);
+            params = own;
+        }
         if (!rc && !deferred) {
             if (prog) atomic_fetch_add(&prog->refcount, 1); /* the node's */
-            rc = mxi_make_node(vals + op->out0, op->n_out, dts, shp, ndims, op->kind, op->params,
+            rc = mxi_make_node(vals + op->out0, op->n_out, dts, shp, ndims, op->kind, params,
                                op->params_size, ins, op->n_in, &op->stream);
             if (rc && prog) mxi_fused_program_release(prog);
         }
+        free(own);
         for (int i = 0; i < 16; i++) {
             mx_array_free(spread[i]);
             spread[i] = NULL;

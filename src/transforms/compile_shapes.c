@@ -215,10 +215,16 @@ int mxi_shapes_gather(const mxi_node *node, mx_array *const *inputs, int32_t (*s
     return MX_OK;
 }
 
-/* GatherAxis: the indices' shape. */
+/* GatherAxis: the indices' shape, which must still be the input's off the
+ * axis (the kernel reads the input at the indices' position there). */
 int mxi_shapes_gather_axis(const mxi_node *node, mx_array *const *inputs, int32_t (*shapes)[64],
                            int *ndims) {
-    (void)node;
+    int axis = ((const mxi_gather_axis_params *)node->params)->axis;
+    const mx_array *a = inputs[0], *idx = inputs[1];
+    if (idx->ndim != a->ndim) return cannot(node, "the indices have another rank", inputs);
+    for (int d = 0; d < a->ndim; d++)
+        if (d != axis && idx->shape[d] != a->shape[d])
+            return cannot(node, "the indices and the input differ off the axis", inputs);
     memcpy(shapes[0], inputs[1]->shape, sizeof(int32_t) * (size_t)inputs[1]->ndim);
     ndims[0] = inputs[1]->ndim;
     return MX_OK;

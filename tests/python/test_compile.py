@@ -314,6 +314,37 @@ def test_shapeless_matmul_and_addmm():
     _shapeless_matches(g, (a(2, 1, 4, 2), a(3, 2, 5)), (a(3, 1, 4, 2), a(2, 2, 5)))
 
 
+def test_shapeless_gather_and_addmm_addend():
+    r = np.random.default_rng(3)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+    i = lambda *v: mx.array(np.array(v, np.int32))  # noqa: E731
+    # the axis gathered whole follows the input, in the output and the kernel
+    _shapeless_matches(lambda x, k: mx.take(x, k, axis=0), (a(4, 3), i(0, 2)), (a(6, 5), i(5, 0, 1)))
+    _shapeless_matches(lambda x, k: x[:, k], (a(4, 3), i(0, 2)), (a(6, 5), i(4, 0, 1)))
+    # an addend of the traced product's shape broadcast at another shape
+    _shapeless_matches(lambda c, x, y: mx.addmm(c, x, y, alpha=2.0, beta=0.5),
+                       (a(4, 2), a(4, 3), a(3, 2)), (a(1, 7), a(3, 5), a(5, 7)))
+    f = mx.compile(lambda c, x, y: mx.addmm(c, x, y), shapeless=True)
+    f(a(4, 2), a(4, 3), a(3, 2))
+    with pytest.raises(ValueError):
+        f(a(2, 2), a(6, 5), a(5, 7))
+    # indices that no longer match the input off the axis
+    f = mx.compile(lambda x, k: mx.take_along_axis(x, k, axis=1), shapeless=True)
+    f(a(4, 3), mx.zeros((4, 1), mx.int32))
+    _shapeless_matches(lambda x, k: mx.take_along_axis(x, k, axis=1), (a(4, 3), i([0], [1], [2], [0])),
+                       (a(2, 5), i([4, 1], [0, 3])))
+    with pytest.raises(ValueError):
+        f(a(2, 3), mx.zeros((5, 1), mx.int32))
+
+
+def test_shapeless_norms_keep_their_weights():
+    r = np.random.default_rng(4)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+    _shapeless_matches(lambda x, w: mx.fast.rms_norm(x, w, 1e-5), (a(4, 8), a(8)), (a(6, 8), a(8)))
+    _shapeless_matches(lambda x, w, b: mx.fast.layer_norm(x, w, b, 1e-5), (a(4, 8), a(8), a(8)),
+                       (a(1, 8), a(8), a(8)))
+
+
 def test_shapeless_errors():
     f = mx.compile(lambda x: x.reshape(6, -1), shapeless=True)
     assert f(mx.zeros((2, 3, 4))).shape == (6, 4)

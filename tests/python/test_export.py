@@ -188,6 +188,166 @@ def test_shapeless(tmp_path):
         g(rnd(2, 3).astype(mx.float16), rnd(2, 3))  # another dtype
 
 
+def shapeless_calls(tmp_path, fun, args, *calls, tol=1e-4):
+    """Exports fun shapeless on args, imports it, and checks it against fun
+    at args and at each other call's shapes (each called twice: the second
+    finds the tape checked at those shapes)."""
+    path = tmp_path / "shp.mlxfn"
+    mx.export_function(str(path), fun, *args, shapeless=True)
+    g = mx.import_function(str(path))
+    for call in (args,) + calls + calls:
+        got, want = g(*call), fun(*call)
+        want = (want,) if isinstance(want, mx.array) else tuple(want)
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            close(a, b, tol)
+    return g
+
+
+def test_shapeless_shape_kinds(tmp_path):
+    a = rnd
+    shapeless_calls(tmp_path, lambda x: x.reshape(-1, 2), (a(4, 3),), (a(6, 3),), (a(2, 5),))
+    shapeless_calls(tmp_path, lambda x: x.reshape(x.shape[0], -1), (a(2, 3, 4),), (a(2, 5, 2),))
+    shapeless_calls(tmp_path, lambda x, b: x * b + 1.0, (a(4, 3), a(3)), (a(5, 7), a(7)), (a(1, 2), a(2)))
+    shapeless_calls(tmp_path, lambda x: mx.broadcast_to(x, (4, 3)), (a(1, 3),), (a(4, 1),), (a(4, 3),))
+    shapeless_calls(tmp_path, lambda x: x[1:3], (a(4, 3),), (a(6, 5),), (a(3, 1),))
+    shapeless_calls(tmp_path, lambda x: x[:, -1, :], (a(2, 3, 4),), (a(1, 3, 7),))
+    shapeless_calls(tmp_path, lambda x: (x.T, mx.transpose(x, (1, 0, 2))[0]), (a(2, 3, 4),), (a(5, 1, 2),))
+    shapeless_calls(tmp_path, lambda x: mx.concatenate([x, 2 * x], 0), (a(2, 3),), (a(4, 5),))
+    shapeless_calls(tmp_path, lambda x, y: mx.concatenate([x, y], 1), (a(2, 3), a(2, 1)), (a(4, 5), a(4, 6)))
+    shapeless_calls(tmp_path, lambda x: mx.pad(x, [(1, 2), (0, 1)]), (a(4, 3),), (a(6, 5),), (a(0, 2),))
+    shapeless_calls(tmp_path, lambda x: (mx.diagonal(x), mx.diagonal(x, 1), mx.trace(x)), (a(4, 3),),
+                    (a(6, 5),), (a(2, 7),))
+
+
+def test_shapeless_reductions_and_products(tmp_path):
+    a = rnd
+    shapeless_calls(tmp_path, lambda x: (x.sum(1), x.mean(0), x.argmax(1), mx.logsumexp(x, 1),
+                                         x.max(0, keepdims=True), mx.mean(x)),
+                    (a(4, 3),), (a(6, 5),), (a(1, 9),))
+    shapeless_calls(tmp_path, lambda x, y: x @ y, (a(4, 3), a(3, 2)), (a(6, 5), a(5, 7)), (a(1, 1), a(1, 3)))
+    shapeless_calls(tmp_path, lambda x, y: x @ y, (a(2, 1, 4, 2), a(3, 2, 5)), (a(3, 1, 2, 6), a(2, 6, 3)))
+    shapeless_calls(tmp_path, lambda c, x, y: mx.addmm(c, x, y, alpha=2.0, beta=0.5),
+                    (a(4, 2), a(4, 3), a(3, 2)), (a(6, 7), a(6, 5), a(5, 7)), (a(1, 7), a(3, 5), a(5, 7)))
+
+    def softmax(x):
+        e = mx.exp(x - x.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True), mx.softmax(x, -1)
+
+    shapeless_calls(tmp_path, softmax, (a(4, 3),), (a(6, 5),), (a(1, 1),))
+
+
+def test_shapeless_gathers(tmp_path):
+    a = rnd
+    idx = lambda *v: mx.array(np.array(v, np.int32))  # noqa: E731
+    shapeless_calls(tmp_path, lambda x, i: mx.take(x, i), (a(4, 3), idx(0, 2)), (a(6, 5), idx(1, 29, 0)))
+    shapeless_calls(tmp_path, lambda x, i: mx.take_along_axis(x, i, axis=1),
+                    (a(4, 3), idx([0], [2], [1], [0])), (a(2, 5), idx([4, 0], [1, 3])))
+    shapeless_calls(tmp_path, lambda x, i: x[i], (a(4, 3), idx(0, 3)), (a(6, 5), idx(5, 0, 1)))
+    shapeless_calls(tmp_path, lambda x, i: mx.take(x, i, axis=1), (a(4, 3), idx(0, 2)), (a(6, 5), idx(4, 0, 1)))
+
+
+def test_shapeless_first_input_shaped_kinds(tmp_path):
+    a = rnd
+    shapeless_calls(tmp_path, lambda x, w: mx.fast.rms_norm(x, w, 1e-5), (a(4, 8), a(8)), (a(6, 8), a(8)))
+    shapeless_calls(tmp_path, lambda x, w, b: mx.fast.layer_norm(x, w, b, 1e-5), (a(4, 8), a(8), a(8)),
+                    (a(1, 8), a(8), a(8)))
+    shapeless_calls(tmp_path, lambda x: mx.fast.rope(x, 8, traditional=False, base=10000.0, scale=1.0,
+                                                     offset=0), (a(1, 4, 8),), (a(2, 6, 8),))
+    shapeless_calls(tmp_path, lambda x: (mx.cumsum(x, 1), mx.sort(x, 1), mx.softmax(x, 0)), (a(4, 8),),
+                    (a(6, 3),))
+    p = str(tmp_path / "n.mlxfn")
+    mx.export_function(p, lambda x, w: mx.fast.rms_norm(x, w, 1e-5), a(4, 8), a(8), shapeless=True)
+    with pytest.raises(ValueError, match="RMSNorm"):
+        mx.import_function(p)(a(4, 6), a(8))  # a weight of 8 for 6 features
+
+
+def test_shapeless_mlp(tmp_path):
+    # the weights are captured (constants); the biases are arguments
+    w1, b1, w2, b2 = rnd(8, 16, seed=1), rnd(16, seed=2), rnd(16, 4, seed=3), rnd(4, seed=4)
+
+    def mlp(x, b1, b2):
+        h = mx.maximum(x @ w1 + b1, 0)
+        return mx.softmax(h @ w2 + b2, axis=-1)
+
+    g = shapeless_calls(tmp_path, mlp, (rnd(5, 8), b1, b2), (rnd(1, 8, seed=5), b1, b2),
+                        (rnd(33, 8, seed=6), b1, b2))
+    with pytest.raises(ValueError, match="Matmul"):
+        g(rnd(5, 7), b1, b2)  # 7 features for 8 rows of w1
+    with pytest.raises(ValueError):
+        g(rnd(5, 8), rnd(15), b2)  # a bias of 15 for 16 columns
+    close(g(rnd(3, 8), b1, b2)[0], mlp(rnd(3, 8), b1, b2))
+
+
+def test_shapeless_shapes_that_do_not_fit(tmp_path):
+    p = str(tmp_path / "nf.mlxfn")
+    mx.export_function(p, lambda x, y: x @ y, rnd(4, 3), rnd(3, 2), shapeless=True)
+    g = mx.import_function(p)
+    with pytest.raises(ValueError, match="Matmul"):
+        g(rnd(6, 5), rnd(4, 7))
+    close(g(rnd(6, 5), rnd(5, 7))[0], rnd(6, 5) @ rnd(5, 7))
+    mx.export_function(p, lambda x: x[1:3], rnd(4, 3), shapeless=True)
+    g = mx.import_function(p)
+    with pytest.raises(ValueError, match="Slice"):
+        g(rnd(2, 3))
+    mx.export_function(p, lambda x: x.reshape(6, -1), rnd(2, 3, 4), shapeless=True)
+    g = mx.import_function(p)
+    assert g(rnd(2, 3, 8))[0].shape == (6, 8)
+    with pytest.raises(ValueError, match="Reshape"):
+        g(rnd(5, 5, 5))
+    mx.export_function(p, lambda x: mx.broadcast_to(x, (4, 3)), rnd(1, 3), shapeless=True)
+    g = mx.import_function(p)
+    with pytest.raises(ValueError, match="Broadcast"):
+        g(rnd(1, 5))
+    mx.export_function(p, lambda x, i: mx.take_along_axis(x, i, axis=1), rnd(4, 3),
+                       mx.zeros((4, 1), mx.int32), shapeless=True)
+    g = mx.import_function(p)
+    with pytest.raises(ValueError, match="GatherAxis"):
+        g(rnd(2, 3), mx.zeros((5, 1), mx.int32))  # 5 rows of indices into 2
+    mx.export_function(p, lambda c, x, y: mx.addmm(c, x, y), rnd(4, 2), rnd(4, 3), rnd(3, 2),
+                       shapeless=True)
+    g = mx.import_function(p)
+    with pytest.raises(ValueError, match="AddMM"):
+        g(rnd(2, 2), rnd(6, 5), rnd(5, 7))
+    # the library keeps working
+    close(g(rnd(6, 7), rnd(6, 5), rnd(5, 7))[0], mx.addmm(rnd(6, 7), rnd(6, 5), rnd(5, 7)))
+
+
+def test_shapeless_forged(tmp_path):
+    p = tmp_path / "f.mlxfn"
+    x = rnd(4, 3)
+    mx.export_function(p, lambda a: a[1:3], x, shapeless=True)
+    data = p.read_bytes()
+    _, ops = parse(data)
+    (name, off, size), = ops
+    assert name == "Slice" and size == 8 + 2 * 2 * 8  # ndim, then starts and steps
+    b = bytearray(data)
+    struct.pack_into("<q", b, off + 8, 2)  # a[2:4]: in bounds at the traced shape
+    bad = tmp_path / "bad.mlxfn"
+    bad.write_bytes(bytes(b))
+    g = mx.import_function(bad)
+    close(g(x)[0], x[2:4])
+    y = rnd(6, 5)
+    close(g(y)[0], y[2:4])
+    for shape in [(3, 3), (2, 5)]:  # past the end of the new input: refused
+        with pytest.raises(ValueError, match="Slice"):
+            g(rnd(*shape))
+    # an op that reads no input of the function (here: a constant twice)
+    mx.export_function(p, lambda a: a * 2.0, x, shapeless=True)
+    data = p.read_bytes()
+    slots, ops = parse(data)
+    (name, off, size), = ops
+    assert name == "Multiply"
+    b = bytearray(data)
+    ins = off + size
+    a0, a1 = struct.unpack_from("<II", b, ins)
+    const = a1 if a0 == 0 else a0
+    struct.pack_into("<II", b, ins, const, const)
+    bad.write_bytes(bytes(b))
+    with pytest.raises(ValueError, match="reads no input"):
+        mx.import_function(bad)
+
+
 def test_wrong_calls(tmp_path):
     p = str(tmp_path / "w.mlxfn")
     x = rnd(2)
