@@ -608,8 +608,9 @@ static void forge_hadamard(unsigned char *b, size_t len, const fop *op, const mx
 
 static void forge_conv(unsigned char *b, size_t len, const fop *op, const mx_vec *in) {
     (void)in;
-    const mxi_conv_params *p = (const void *)(b + op->params_at);
-    forge_i32(b, len, op, offsetof(mxi_conv_params, pad_hi), p->pad_hi[0] + 7, "pad_hi");
+    mxi_conv_params p;
+    memcpy(&p, b + op->params_at, sizeof p); /* the blob is not aligned in the file */
+    forge_i32(b, len, op, offsetof(mxi_conv_params, pad_hi), p.pad_hi[0] + 7, "pad_hi");
     forge_i32(b, len, op, offsetof(mxi_conv_params, stride), 0, "stride 0");
     forge_i32(b, len, op, offsetof(mxi_conv_params, groups), 2, "groups 2");
     forge_i32(b, len, op, offsetof(mxi_conv_params, input_dilation) + 8, 1, "unused axis");
@@ -727,6 +728,7 @@ TEST(gradients) {
 
     /* quantized matmul: x's gradient flips transpose */
     mx_array *w = fd_input(swq, 2, -1, 1, FD_DENSE, MX_FLOAT32);
+    a[1] = a[2] = a[3] = NULL; /* mx_quantize releases what its outputs held */
     a[0] = fd_input(sq, 2, -1, 1, FD_DENSE, MX_FLOAT32);
     CHECK_OK(mx_quantize(&a[1], &a[2], &a[3], w, 32, 4, "affine", NULL));
     mx_array_free(w);
