@@ -160,6 +160,70 @@ static int f_fast(mx_vec *o, const mx_vec *in, void *p) {
     return push_from(o, v, nv, 2, rc);
 }
 
+/* sum(hadamard(x) * y) and sum(conv1d(x, w, stride 2, padding 1)^2): the
+ * gradients hold a transposed Hadamard and negatively padded
+ * convolutions */
+static int l_grads(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *v[12] = {0};
+    int nv = 0, rc = MX_OK;
+    int32_t x3[3] = {1, 2, 3}, w3[3] = {3, 1, 3}, two[2] = {2, 2};
+    STEP(mx_slice(R, in->data[0], (int32_t[]){0, 0}, two, NULL, 2, NULL)); /* v0 (2, 2) */
+    STEP(mx_hadamard_transform(R, v[0], NULL, NULL));
+    STEP(mx_multiply(R, v[1], v[0], NULL));
+    STEP(mx_sum(R, v[2], false, NULL));
+    STEP(mx_reshape(R, in->data[0], x3, 3, NULL));
+    STEP(mx_reshape(R, in->data[1], x3, 3, NULL));
+    STEP(mx_slice(R, v[5], (int32_t[]){0, 0, 0}, (int32_t[]){1, 1, 3}, NULL, 3, NULL));
+    STEP(mx_broadcast_to(R, v[6], w3, 3, NULL));
+    STEP(mx_conv1d(R, v[4], v[7], 2, 1, 1, 1, NULL));
+    STEP(mx_square(R, v[8], NULL));
+    STEP(mx_sum(R, v[9], false, NULL));
+    STEP(mx_add(R, v[3], v[10], NULL));
+    if (!rc) rc = mx_vec_append(o, v[11]);
+    for (int i = 0; i < nv; i++) mx_array_free(v[i]);
+    return rc;
+}
+
+/* randint, categorical, permutation, normal with a scale, median,
+ * masked_scatter, as_strided, depends, and the value and gradients of
+ * l_grads */
+static int f_kinds2(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *v[40] = {0}, *x = in->data[0], *y = in->data[1];
+    int nv = 0, rc = MX_OK, ax1 = 1, args[2] = {0, 1};
+    int32_t s23[2] = {2, 3}, s22[2] = {2, 2}, s6[1] = {6};
+    int64_t st[2] = {3, 1};
+    STEP(mx_slice(R, x, (int32_t[]){0, 0}, (int32_t[]){1, 2}, NULL, 2, NULL)); /* v0 */
+    STEP(mx_abs(R, v[0], NULL)); /* v1; v2: a key made from x */
+    STEP(mx_astype(R, v[1], MX_UINT32, NULL));
+    STEP(mx_reshape(R, v[2], (int32_t[]){2}, 1, NULL));
+    STEP(mx_array_from_int(R, -3, MX_INT32));
+    STEP(mx_array_from_int(R, 40, MX_INT32));
+    STEP(mx_random_randint(R, v[4], v[5], s23, 2, MX_INT32, v[3], NULL));
+    STEP(mx_random_normal_scalar(R, s23, 2, MX_FLOAT32, 1, 2, v[3], NULL));
+    STEP(mx_random_key(R, 7)); /* v8 */
+    STEP(mx_random_categorical(R, x, 1, v[8], NULL));
+    STEP(mx_random_permutation(R, y, 1, v[8], NULL));
+    STEP(mx_median_axes(R, x, &ax1, 1, false, NULL));
+    STEP(mx_greater(R, x, y, NULL));     /* v12 */
+    STEP(mx_reshape(R, y, s6, 1, NULL)); /* v13 */
+    STEP(mx_masked_scatter(R, x, v[12], v[13], NULL));
+    STEP(mx_as_strided(R, x, s22, 2, st, 1, NULL));
+    STEP(mx_random_permutation_arange(R, 5, v[3], NULL));
+    const mx_array *dx[1] = {x}, *dy[1] = {y};
+    STEP(mx_depends(R, dx, 1, dy, 1));
+    mx_closure *l = NULL;
+    mx_vec vals = {0}, grads = {0};
+    if (!rc) rc = mx_closure_new(&l, l_grads, NULL, NULL);
+    if (!rc) rc = mx_value_and_grad(&vals, &grads, l, in, args, 2);
+    for (int i = 0; i < vals.size && !rc; i++) rc = mx_vec_append(o, vals.data[i]);
+    for (int i = 0; i < grads.size && !rc; i++) rc = mx_vec_append(o, grads.data[i]);
+    mx_vec_clear(&vals), mx_vec_clear(&grads);
+    mx_closure_free(l);
+    return push_from(o, v, nv, 6, rc);
+}
+
 /* A constant captured by both traces of pooled.mlxfn: the file's constant
  * pool holds it once. */
 static mx_array *pooled_c;
@@ -225,6 +289,7 @@ int main(int argc, char **argv) {
     rc |= write_seed(argv[1], "index.mlxfn", f_index, false);
     rc |= write_seed(argv[1], "sort.mlxfn", f_sort, false);
     rc |= write_seed(argv[1], "fast.mlxfn", f_fast, false);
+    rc |= write_seed(argv[1], "kinds2.mlxfn", f_kinds2, false);
     static const float cv[6] = {1, -2, 3.5f, 0, 8, -0.5f};
     int32_t cs[2] = {2, 3};
     rc |= mx_array_from_data(&pooled_c, cv, cs, 2, MX_FLOAT32);

@@ -22,6 +22,7 @@
 #include "function_checks.h"
 #include "ops/binary_common.h"
 #include "ops/linalg_util.h"
+#include "ops/nodes.h"
 #include "primitives/params.h"
 #include "primitives/params_conv.h"
 #include "primitives/params_creation.h"
@@ -192,7 +193,8 @@ static int r_diagonal(const fc *c, mx_array **out) {
 
 static int r_hadamard(const fc *c, mx_array **out) {
     const mxi_hadamard_params *p = c->p;
-    NEED(c->size == sizeof *p && c->n_in == 1 && p->transposed == 0);
+    NEED(c->size == sizeof *p && c->n_in == 1 && (p->transposed == 0 || p->transposed == 1));
+    if (p->transposed) return mxi_hadamard(out, c->in[0], p->scale, true, NULL); /* a vjp's */
     return mx_hadamard_transform(out, c->in[0], &p->scale, NULL);
 }
 
@@ -225,11 +227,78 @@ static int r_random_uniform(const fc *c, mx_array **out) {
                              c->out[0].dtype, c->in[0], NULL);
 }
 
-/* Only the unscaled samples plain normal() draws (the blob must say so). */
+/* Plain normal() draws scaled samples; with a scale (and for complex64)
+ * the node draws unscaled ones and the op multiplies: only the sampler's
+ * own constructor makes those. */
 static int r_random_normal(const fc *c, mx_array **out) {
-    NEED(c->size == sizeof(mxi_random_normal_params) && c->n_in == 1);
-    return mx_random_normal(out, c->out[0].shape, c->out[0].ndim, c->out[0].dtype, NULL, NULL,
-                            c->in[0], NULL);
+    const mxi_random_normal_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 1 && (p->scaled == 0 || p->scaled == 1));
+    if (p->scaled)
+        return mx_random_normal(out, c->out[0].shape, c->out[0].ndim, c->out[0].dtype, NULL, NULL,
+                                c->in[0], NULL);
+    return mxi_random_normal_node(out, c->out[0].shape, c->out[0].ndim, c->out[0].dtype, false,
+                                  c->in[0], NULL);
+}
+
+/* randint's node reads bounds the op derived (float32 copies, high - 1):
+ * its sampler's constructor checks their dtypes and shapes. */
+static int r_random_randint(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 5);
+    return mxi_random_randint_node(out, c->out[0].shape, c->out[0].ndim, c->out[0].dtype,
+                                   (const mx_array *const *)c->in + 1, c->in[0], NULL);
+}
+
+/* categorical's argmax reads gumbel samples plus logits the op summed. */
+static int r_categorical_argmax(const fc *c, mx_array **out) {
+    const mxi_random_axis_params *p = c->p;
+    NEED(c->size == sizeof *p && c->n_in == 1);
+    return mxi_categorical_argmax(out, c->in[0], p->axis, NULL);
+}
+
+static int r_random_permutation(const fc *c, mx_array **out) {
+    const mxi_random_axis_params *p = c->p;
+    NEED(c->size == sizeof *p && (c->n_in == 1 || c->n_in == 2));
+    if (c->n_in == 2) return mx_random_permutation(out, c->in[1], p->axis, c->in[0], NULL);
+    NEED(c->out[0].ndim == 1 && p->axis == 0);
+    return mx_random_permutation_arange(out, c->out[0].shape[0], c->in[0], NULL);
+}
+
+/* multivariate_normal's factor of the covariance (cast to float32). */
+static int r_cov_sqrt(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 1);
+    return mxi_cov_sqrt(out, c->in[0], NULL);
+}
+
+static int r_median(const fc *c, mx_array **out) {
+    const mxi_axes_params *p = c->p;
+    NEED(c->size >= sizeof *p && sized(c, sizeof *p, p->naxes, sizeof(int32_t)) && c->n_in == 1);
+    return mx_median_axes(out, c->in[0], p->axes, p->naxes, true, NULL);
+}
+
+/* masked_scatter's node reads the mask and values the op reshaped and
+ * broadcast (the values as rows of a's trailing axes). */
+static int r_masked_scatter(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in == 3);
+    return mxi_masked_scatter_node(out, c->in[0], c->in[1], c->in[2], NULL);
+}
+
+/* The node reads its (flattened, 1-d) input at the blob's strides and
+ * offset: as_strided itself proves every element the view reaches lies in
+ * the input, and its flatten of a 1-d stand-in is the stand-in, so a file
+ * whose input is not 1-d is not this node. */
+static int r_as_strided(const fc *c, mx_array **out) {
+    const mxi_as_strided_params *p = c->p;
+    NEED(c->size >= sizeof *p && sized(c, sizeof *p, p->ndim, sizeof(int64_t)) && c->n_in == 1 &&
+         p->ndim == c->out[0].ndim);
+    return mx_as_strided(out, c->in[0], c->out[0].shape, c->out[0].ndim, p->strides, p->offset,
+                         NULL);
+}
+
+/* Outputs alias the first n_out inputs; the rest are dependencies. */
+static int r_depends(const fc *c, mx_array **out) {
+    NEED(c->size == 0 && c->n_in >= c->n_out);
+    return mx_depends(out, (const mx_array *const *)c->in, c->n_out,
+                      (const mx_array *const *)c->in + c->n_out, c->n_in - c->n_out);
 }
 
 /* ---- LAPACK kinds ---- */
@@ -491,11 +560,16 @@ static int r_layer_norm(const fc *c, mx_array **out) {
 
 static int r_rope(const fc *c, mx_array **out) {
     const mxi_rope_params *p = c->p;
-    NEED(c->size == sizeof *p && p->forward == 1 && (p->has_freqs == 0 || p->has_freqs == 1) &&
-         c->n_in == 2 + p->has_freqs);
-    return mx_fast_rope_dynamic(out, c->in[0], p->dims, p->traditional != 0,
-                                p->has_freqs ? NULL : &p->base, p->scale, c->in[1],
-                                p->has_freqs ? c->in[2] : NULL, NULL);
+    NEED(c->size == sizeof *p && (p->forward == 0 || p->forward == 1) &&
+         (p->has_freqs == 0 || p->has_freqs == 1) && c->n_in == 2 + p->has_freqs);
+    const float *base = p->has_freqs ? NULL : &p->base;
+    const mx_array *freqs = p->has_freqs ? c->in[2] : NULL;
+    if (p->forward)
+        return mx_fast_rope_dynamic(out, c->in[0], p->dims, p->traditional != 0, base, p->scale,
+                                    c->in[1], freqs, NULL);
+    /* the backward rotation (the transpose) is no public op's */
+    return mxi_fast_rope_dir(out, c->in[0], p->dims, p->traditional != 0, base, p->scale, c->in[1],
+                             freqs, false, NULL);
 }
 
 static int r_sdpa(const fc *c, mx_array **out) {
@@ -520,9 +594,19 @@ static int r_conv(const fc *c, mx_array **out) {
     NEED(c->size == sizeof *p && c->n_in == 2 && p->ndim >= 1 && p->ndim <= MXI_CONV_MAX_DIMS &&
          (p->flip == 0 || p->flip == 1));
     int n = p->ndim;
-    return mx_conv_general(out, c->in[0], c->in[1], p->stride, n, p->pad_lo, p->pad_hi, n,
-                           p->kernel_dilation, n, p->input_dilation, n, p->groups, p->flip != 0,
-                           NULL);
+    int rc =
+        mx_conv_general(out, c->in[0], c->in[1], p->stride, n, p->pad_lo, p->pad_hi, n,
+                        p->kernel_dilation, n, p->input_dilation, n, p->groups, p->flip != 0, NULL);
+    const mxi_node *nd = rc ? NULL : (*out)->node;
+    if (nd && nd->kind == MXI_PRIM_CONVOLUTION && nd->params_size == c->size &&
+        memcmp(nd->params, c->p, c->size) == 0)
+        return MX_OK;
+    /* the derivative rules' convolutions (negative paddings, any groups):
+     * their constructor checks every field and the output sizes */
+    mx_array_free(*out);
+    *out = NULL;
+    NEED(c->out[0].ndim == n + 2);
+    return mxi_conv_make(out, c->in[0], c->in[1], p, c->out[0].shape + 1, NULL);
 }
 
 static const char *quant_mode(const mxi_quant_params *p) {
@@ -555,6 +639,16 @@ static int r_quantized_matmul(const fc *c, mx_array **out) {
     NEED(c->n_in == 3 + affine);
     return mx_quantized_matmul(out, c->in[0], c->in[1], c->in[2], affine ? c->in[3] : NULL,
                                p->transpose != 0, p->group_size, p->bits, quant_mode(p), NULL);
+}
+
+static int r_gather_qmm(const fc *c, mx_array **out) {
+    const mxi_quant_params *p = c->p;
+    NEED(c->size == sizeof *p && quant_mode(p));
+    bool affine = p->mode == MXI_QUANT_AFFINE;
+    NEED(c->n_in == 5 + affine);
+    return mx_gather_qmm(out, c->in[0], c->in[1], c->in[2], affine ? c->in[3] : NULL,
+                         c->in[c->n_in - 2], c->in[c->n_in - 1], p->transpose != 0, p->group_size,
+                         p->bits, quant_mode(p), false, NULL);
 }
 
 static int r_addmm(const fc *c, mx_array **out) {
@@ -826,6 +920,15 @@ static const rebuild_fn rebuilds[MXI_PRIM_COUNT] = {
     [MXI_PRIM_DYNAMIC_SLICE] = r_dynamic_slice,
     [MXI_PRIM_SEARCHSORTED] = r_searchsorted,
     [MXI_PRIM_TO_FP8] = r_to_fp8,
+    [MXI_PRIM_RANDOM_RANDINT] = r_random_randint,
+    [MXI_PRIM_CATEGORICAL_ARGMAX] = r_categorical_argmax,
+    [MXI_PRIM_RANDOM_PERMUTATION] = r_random_permutation,
+    [MXI_PRIM_COV_SQRT] = r_cov_sqrt,
+    [MXI_PRIM_MEDIAN] = r_median,
+    [MXI_PRIM_MASKED_SCATTER] = r_masked_scatter,
+    [MXI_PRIM_AS_STRIDED] = r_as_strided,
+    [MXI_PRIM_DEPENDS] = r_depends,
+    [MXI_PRIM_GATHER_QMM] = r_gather_qmm,
     [MXI_PRIM_FROM_FP8] = r_from_fp8,
 };
 

@@ -192,15 +192,52 @@ done:
     return rc;
 }
 
+/* The output length of one spatial axis for parameters p (0 when the
+ * padded input is shorter than the kernel). */
+static int64_t conv_out_len(const mxi_conv_params *p, int d, int64_t n, int64_t k) {
+    int64_t dilated = n > 0 ? (n - 1) * p->input_dilation[d] + 1 : 0;
+    int64_t r = dilated + p->pad_lo[d] + p->pad_hi[d] - ((k - 1) * p->kernel_dilation[d] + 1);
+    return r >= 0 ? r / p->stride[d] + 1 : 0;
+}
+
 int mxi_conv_make(mx_array **out, mx_array *x, mx_array *w, const mxi_conv_params *p,
                   const int32_t *spatial, const mx_stream *s) {
+    const mx_array *ins[2] = {x, w};
+    int rc = mxi_check_inputs("conv", out, ins, 2);
+    if (rc) return rc;
+    if (!p || !spatial) return mxi_error(MX_ERR_VALUE, "[conv] NULL parameters");
+    int nd = p->ndim;
+    bool ok = nd >= 1 && nd <= MXI_CONV_MAX_DIMS && x->ndim == nd + 2 && w->ndim == nd + 2 &&
+              x->dtype == w->dtype && mx_issubdtype(x->dtype, MX_FLOATING) && p->groups >= 1 &&
+              (p->flip == 0 || p->flip == 1);
+    /* every field the kernel reads, as the op would set it */
+    for (int d = 0; ok && d < MXI_CONV_MAX_DIMS; d++) {
+        if (d < nd)
+            ok = p->stride[d] >= 1 && p->kernel_dilation[d] >= 1 && p->input_dilation[d] >= 1 &&
+                 spatial[d] == conv_out_len(p, d, x->shape[d + 1], w->shape[d + 1]);
+        else
+            ok = !p->stride[d] && !p->pad_lo[d] && !p->pad_hi[d] && !p->kernel_dilation[d] &&
+                 !p->input_dilation[d];
+    }
+    if (ok) {
+        int64_t cin = x->shape[nd + 1], cout = w->shape[0];
+        ok = cin % p->groups == 0 && cout % p->groups == 0 &&
+             (int64_t)w->shape[nd + 1] * p->groups == cin;
+    }
+    if (!ok) {
+        char a[MXI_SHAPE_STR_LEN], b[MXI_SHAPE_STR_LEN];
+        return mxi_error(MX_ERR_VALUE,
+                         "[conv] the convolution parameters do not fit the input %s (%s) and "
+                         "weight %s (%s)",
+                         mxi_shape_str(a, sizeof a, x->shape, x->ndim), mx_dtype_name(x->dtype),
+                         mxi_shape_str(b, sizeof b, w->shape, w->ndim), mx_dtype_name(w->dtype));
+    }
     int32_t shape[MXI_CONV_MAX_DIMS + 2];
     shape[0] = x->shape[0];
-    memcpy(shape + 1, spatial, (size_t)p->ndim * sizeof(int32_t));
-    shape[p->ndim + 1] = w->shape[0];
+    memcpy(shape + 1, spatial, (size_t)nd * sizeof(int32_t));
+    shape[nd + 1] = w->shape[0];
     mx_array *xw[2] = {x, w};
-    return mxi_make(out, x->dtype, shape, p->ndim + 2, MXI_PRIM_CONVOLUTION, p, sizeof *p, xw, 2,
-                    s);
+    return mxi_make(out, x->dtype, shape, nd + 2, MXI_PRIM_CONVOLUTION, p, sizeof *p, xw, 2, s);
 }
 
 int mx_conv1d(mx_array **out, const mx_array *input, const mx_array *weight, int stride,

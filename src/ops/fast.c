@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmlx/dtype_info.h"
+#include "nodes.h"
 #include "ops_util.h"
 
 #define TRY(expr)                                                                                  \
@@ -335,6 +336,12 @@ int mx_fast_layer_norm(mx_array **out, const mx_array *x, const mx_array *weight
 int mx_fast_rope_dynamic(mx_array **out, const mx_array *x, int dims, bool traditional,
                          const float *base, float scale, const mx_array *offset,
                          const mx_array *freqs, const mx_stream *s) {
+    return mxi_fast_rope_dir(out, x, dims, traditional, base, scale, offset, freqs, true, s);
+}
+
+int mxi_fast_rope_dir(mx_array **out, const mx_array *x, int dims, bool traditional,
+                      const float *base, float scale, const mx_array *offset, const mx_array *freqs,
+                      bool forward, const mx_stream *s) {
     const mx_array *req[2] = {x, offset};
     int rc = mxi_check_inputs("rope", out, req, 2);
     if (rc) return rc;
@@ -375,7 +382,7 @@ int mx_fast_rope_dynamic(mx_array **out, const mx_array *x, int dims, bool tradi
         return mxi_error(MX_ERR_VALUE,
                          "[rope] freqs must be one dimensional with size %d but got shape %s.",
                          dims / 2, mxi_shape_str(sb, sizeof sb, freqs->shape, freqs->ndim));
-    mxi_rope_params p = {dims, traditional, 1, freqs != NULL, base ? *base : 1.0f, scale};
+    mxi_rope_params p = {dims, traditional, forward, freqs != NULL, base ? *base : 1.0f, scale};
     mx_array *in[3] = {mx_array_retain((mx_array *)x), NULL, NULL};
     TRY(mxi_astype_if(&in[1], offset, MX_INT32, s));
     if (freqs) TRY(mxi_astype_if(&in[2], freqs, MX_FLOAT32, s));

@@ -1,6 +1,7 @@
 /* The Walsh-Hadamard transform (its own primitive: one pass over the data). */
 #include <math.h>
 
+#include "nodes.h"
 #include "ops_util.h"
 #include "primitives/params_linalg.h"
 
@@ -15,10 +16,7 @@ static bool hadamard_size(int64_t n) {
     return false;
 }
 
-int mx_hadamard_transform(mx_array **out, const mx_array *a, const float *scale,
-                          const mx_stream *s) {
-    int rc = mxi_check_inputs("hadamard_transform", out, &a, 1);
-    if (rc) return rc;
+static int hadamard_check(const mx_array *a) {
     if (a->size == 0)
         return mxi_error(MX_ERR_VALUE, "[hadamard_transform] does not support empty arrays");
     int64_t n = a->ndim ? a->shape[a->ndim - 1] : 1;
@@ -27,14 +25,36 @@ int mx_hadamard_transform(mx_array **out, const mx_array *a, const float *scale,
                          "[hadamard_transform] the last axis has %lld elements; "
                          "only n = m * 2^k with m in (1, 12, 20, 28) is supported",
                          (long long)n);
+    return MX_OK;
+}
+
+int mxi_hadamard(mx_array **out, const mx_array *x, float scale, bool transposed,
+                 const mx_stream *s) {
+    int rc = mxi_check_inputs("hadamard_transform", out, &x, 1);
+    if (!rc) rc = hadamard_check(x);
+    if (rc) return rc;
+    if (!mx_issubdtype(x->dtype, MX_FLOATING))
+        return mxi_error(MX_ERR_VALUE,
+                         "[hadamard_transform] the transform takes a floating "
+                         "array, got %s",
+                         mx_dtype_name(x->dtype));
+    mxi_hadamard_params p = {scale, transposed};
+    mx_array *in = (mx_array *)x;
+    return mxi_make(out, x->dtype, x->shape, x->ndim, MXI_PRIM_HADAMARD, &p, sizeof p, &in, 1, s);
+}
+
+int mx_hadamard_transform(mx_array **out, const mx_array *a, const float *scale,
+                          const mx_stream *s) {
+    int rc = mxi_check_inputs("hadamard_transform", out, &a, 1);
+    if (!rc) rc = hadamard_check(a);
+    if (rc) return rc;
+    int64_t n = a->ndim ? a->shape[a->ndim - 1] : 1;
     /* Floating inputs keep their dtype; the rest compute in float32 (complex
      * inputs lose their imaginary part, as in MLX). */
     mx_dtype dtype = mx_issubdtype(a->dtype, MX_FLOATING) ? a->dtype : MX_FLOAT32;
-    mxi_hadamard_params p = {scale ? *scale : (float)(1.0 / sqrt((double)n)), 0};
     mx_array *x = NULL;
     rc = mxi_astype_if(&x, a, dtype, s);
-    if (!rc)
-        rc = mxi_make(out, dtype, a->shape, a->ndim, MXI_PRIM_HADAMARD, &p, sizeof p, &x, 1, s);
+    if (!rc) rc = mxi_hadamard(out, x, scale ? *scale : (float)(1.0 / sqrt((double)n)), false, s);
     mx_array_free(x);
     return rc;
 }

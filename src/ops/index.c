@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "nodes.h"
 #include "ops_util.h"
 #include "primitives/params_index.h"
 
@@ -653,6 +654,24 @@ int mx_slice_update_dynamic(mx_array **out, const mx_array *src, const mx_array 
 
 /* ---- masked scatter ---- */
 
+int mxi_masked_scatter_node(mx_array **out, const mx_array *a, const mx_array *mask,
+                            const mx_array *values, const mx_stream *s) {
+    const mx_array *ins[3] = {a, mask, values};
+    int rc = mxi_check_inputs("masked_scatter", out, ins, 3);
+    if (rc) return rc;
+    int nd = a->ndim, vn = values->ndim;
+    /* the kernel walks the mask at a's shape and copies items of a's size */
+    if (mask->dtype != MX_BOOL || !mxi_same_shape(mask->shape, mask->ndim, a->shape, nd))
+        return mxi_error(MX_ERR_VALUE,
+                         "[masked_scatter] the mask must be bool of the array's shape");
+    if (values->dtype != a->dtype || vn < 1 || vn > nd + 1 ||
+        !mxi_same_shape(values->shape + 1, vn - 1, a->shape + nd - (vn - 1), vn - 1))
+        return mxi_error(MX_ERR_VALUE, "[masked_scatter] the values must be (rows, the array's "
+                                       "trailing axes) of the array's dtype");
+    mx_array *inputs[3] = {(mx_array *)a, (mx_array *)mask, (mx_array *)values};
+    return mxi_make(out, a->dtype, a->shape, nd, MXI_PRIM_MASKED_SCATTER, NULL, 0, inputs, 3, s);
+}
+
 int mx_masked_scatter(mx_array **out, const mx_array *a, const mx_array *mask,
                       const mx_array *values, const mx_stream *s) {
     const mx_array *ins[3] = {a, mask, values};
@@ -704,10 +723,7 @@ int mx_masked_scatter(mx_array **out, const mx_array *a, const mx_array *mask,
         for (int i = 1; i < vnd; i++) shape[i] = a->shape[mask->ndim + i - 1];
         if (!rc) rc = mxi_broadcast_if(&v3, v2, shape, vnd, s);
     }
-    if (!rc) {
-        mx_array *inputs[3] = {(mx_array *)a, m2, v3};
-        rc = mxi_make(out, a->dtype, a->shape, nd, MXI_PRIM_MASKED_SCATTER, NULL, 0, inputs, 3, s);
-    }
+    if (!rc) rc = mxi_masked_scatter_node(out, a, m2, v3, s);
     mx_array_free(m1);
     mx_array_free(m2);
     mx_array_free(v1);

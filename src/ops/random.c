@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "nodes.h"
 #include "ops_util.h"
 #include "cpu/random.h"
 #include "primitives/params_random.h"
@@ -309,20 +310,30 @@ int mx_random_uniform(mx_array **out, const mx_array *low, const mx_array *high,
 
 /* ---- normal ---- */
 
+int mxi_random_normal_node(mx_array **out, const int32_t *shape, int ndim, mx_dtype dtype,
+                           bool scaled, const mx_array *key, const mx_stream *s) {
+    const char *op = "normal";
+    if (!out || !key) return mxi_error(MX_ERR_VALUE, "[%s] the output or the key is NULL", op);
+    int rc = check_key(op, key);
+    if (!rc) rc = mxi_check_shape(op, shape, ndim);
+    if (rc) return rc;
+    if (!mx_dtype_is_valid((int)dtype) || (!mx_dtype_is_floating(dtype) && dtype != MX_COMPLEX64))
+        return mxi_error(MX_ERR_VALUE,
+                         "[normal] only floating point and complex64 types are supported, got %s",
+                         mx_dtype_is_valid((int)dtype) ? mx_dtype_name(dtype) : "an invalid dtype");
+    if (scaled && dtype == MX_COMPLEX64)
+        return mxi_error(MX_ERR_VALUE, "[normal] complex64 samples are never scaled");
+    mxi_random_normal_params p = {scaled};
+    return sample(out, MXI_PRIM_RANDOM_NORMAL, dtype, shape, ndim, (mx_array *)key, NULL, 0, &p,
+                  sizeof p, s);
+}
+
 static int normal_with_key(mx_array **out, const int32_t *shape, int ndim, mx_dtype dtype,
                            const mx_array *loc, const mx_array *scale, mx_array *k,
                            const mx_stream *s) {
-    const char *op = "normal";
-    int rc = mxi_check_shape(op, shape, ndim);
-    if (rc) return rc;
-    if (!mx_dtype_is_floating(dtype) && dtype != MX_COMPLEX64)
-        return mxi_error(MX_ERR_VALUE,
-                         "[normal] only floating point and complex64 types are supported, got %s",
-                         mx_dtype_name(dtype));
     bool complex = dtype == MX_COMPLEX64;
-    mxi_random_normal_params p = {!complex && !scale};
     mx_array *smp = NULL, *sc = NULL, *s2 = NULL, *f = NULL, *lc = NULL;
-    rc = sample(&smp, MXI_PRIM_RANDOM_NORMAL, dtype, shape, ndim, k, NULL, 0, &p, sizeof p, s);
+    int rc = mxi_random_normal_node(&smp, shape, ndim, dtype, !complex && !scale, k, s);
     if (!rc && scale) {
         /* multiply(scale * sqrt(2), erfinv(u)), or scale * samples (complex). */
         rc = mxi_astype_if(&sc, scale, dtype, s);
@@ -373,6 +384,19 @@ int mx_random_normal_scalar(mx_array **out, const int32_t *shape, int ndim, mx_d
 
 /* ---- multivariate normal ---- */
 
+int mxi_cov_sqrt(mx_array **out, const mx_array *cov, const mx_stream *s) {
+    const char *op = "multivariate_normal";
+    int rc = mxi_check_inputs(op, out, &cov, 1);
+    if (rc) return rc;
+    if (cov->dtype != MX_FLOAT32)
+        return mxi_error(MX_ERR_VALUE, "[%s] the covariance square root takes float32, got %s", op,
+                         mx_dtype_name(cov->dtype));
+    if (cov->ndim < 2 || cov->shape[cov->ndim - 1] != cov->shape[cov->ndim - 2])
+        return mxi_error(MX_ERR_VALUE, "[%s] cov must be square matrices", op);
+    mx_array *in = (mx_array *)cov;
+    return mxi_make(out, MX_FLOAT32, cov->shape, cov->ndim, MXI_PRIM_COV_SQRT, NULL, 0, &in, 1, s);
+}
+
 int mx_random_multivariate_normal(mx_array **out, const mx_array *mean, const mx_array *cov,
                                   const int32_t *shape, int ndim, mx_dtype dtype,
                                   const mx_array *key, const mx_stream *s) {
@@ -413,9 +437,7 @@ int mx_random_multivariate_normal(mx_array **out, const mx_array *mean, const mx
         rc = normal_with_key(&z, batch, nb + 1, MX_FLOAT32, NULL, NULL, k, s);
     }
     if (!rc) rc = mxi_astype_if(&c32, cov, MX_FLOAT32, s);
-    if (!rc)
-        rc = mxi_make(&sq, MX_FLOAT32, c32->shape, c32->ndim, MXI_PRIM_COV_SQRT, NULL, 0, &c32, 1,
-                      s);
+    if (!rc) rc = mxi_cov_sqrt(&sq, c32, s);
     if (!rc) {
         batch[nb] = 1, batch[nb + 1] = n;
         rc = mx_reshape(&z2, z, batch, nb + 2, s);
@@ -437,6 +459,28 @@ int mx_random_multivariate_normal(mx_array **out, const mx_array *mean, const mx
 }
 
 /* ---- randint ---- */
+
+int mxi_random_randint_node(mx_array **out, const int32_t *shape, int ndim, mx_dtype dtype,
+                            const mx_array *const prm[4], const mx_array *key, const mx_stream *s) {
+    const char *op = "randint";
+    if (!out || !key || !prm) return mxi_error(MX_ERR_VALUE, "[%s] a NULL argument", op);
+    int rc = check_key(op, key);
+    if (!rc) rc = mxi_check_shape(op, shape, ndim);
+    if (rc) return rc;
+    if (!mx_dtype_is_valid((int)dtype) || mx_dtype_is_inexact(dtype))
+        return mxi_error(MX_ERR_VALUE, "[%s] randint only accepts integer dtypes and bool", op);
+    for (int i = 0; i < 4; i++) {
+        mx_dtype want = i < 2 ? MX_FLOAT32 : dtype;
+        if (!prm[i] || prm[i]->dtype != want ||
+            !mxi_same_shape(prm[i]->shape, prm[i]->ndim, shape, ndim))
+            return mxi_error(MX_ERR_VALUE, "[%s] parameter %d must be %s of the output's shape", op,
+                             i, mx_dtype_name(want));
+    }
+    mx_array *p[4] = {(mx_array *)prm[0], (mx_array *)prm[1], (mx_array *)prm[2],
+                      (mx_array *)prm[3]};
+    return sample(out, MXI_PRIM_RANDOM_RANDINT, dtype, shape, ndim, (mx_array *)key, p, 4, NULL, 0,
+                  s);
+}
 
 int mx_random_randint(mx_array **out, const mx_array *low, const mx_array *high,
                       const int32_t *shape, int ndim, mx_dtype dtype, const mx_array *key,
@@ -467,7 +511,8 @@ int mx_random_randint(mx_array **out, const mx_array *low, const mx_array *high,
     if (!rc) rc = mx_subtract(&hm1, high, one, s);
     if (!rc) rc = param_to(&prm[2], hm1, dtype, shape, ndim, s);
     if (!rc) rc = param_to(&prm[3], low, dtype, shape, ndim, s);
-    if (!rc) rc = sample(out, MXI_PRIM_RANDOM_RANDINT, dtype, shape, ndim, k, prm, 4, NULL, 0, s);
+    if (!rc)
+        rc = mxi_random_randint_node(out, shape, ndim, dtype, (const mx_array *const *)prm, k, s);
     mx_array_free(k);
     mx_array_free(one);
     mx_array_free(hm1);
@@ -593,6 +638,28 @@ int mx_random_laplace(mx_array **out, const int32_t *shape, int ndim, mx_dtype d
 
 /* ---- categorical ---- */
 
+int mxi_categorical_argmax(mx_array **out, const mx_array *x, int axis, const mx_stream *s) {
+    const char *op = "categorical";
+    int rc = mxi_check_inputs(op, out, &x, 1);
+    if (rc) return rc;
+    mx_dtype t = x->dtype;
+    if (t != MX_FLOAT16 && t != MX_BFLOAT16 && t != MX_FLOAT32 && t != MX_FLOAT64 &&
+        t != MX_COMPLEX64)
+        return mxi_error(MX_ERR_VALUE, "[%s] unsupported dtype %s", op, mx_dtype_name(t));
+    if (axis < 0 || axis >= x->ndim)
+        return mxi_error(MX_ERR_INDEX, "[%s] invalid axis %d for %d dimensions", op, axis, x->ndim);
+    /* the kernel reads the first entry of each row */
+    if (x->size == 0)
+        return mxi_error(MX_ERR_VALUE, "[%s] cannot take the argmax of an empty array", op);
+    int32_t os[MXI_MAX_NDIM];
+    int on = 0;
+    for (int d = 0; d < x->ndim; d++)
+        if (d != axis) os[on++] = x->shape[d];
+    mxi_random_axis_params p = {axis};
+    mx_array *in = (mx_array *)x;
+    return mxi_make(out, MX_UINT32, os, on, MXI_PRIM_CATEGORICAL_ARGMAX, &p, sizeof p, &in, 1, s);
+}
+
 /* argmax(gumbel(gshape, float32) + logits, axis) with logits as given
  * (broadcast by the add); the result has the sample's shape without axis. */
 static int categorical_impl(mx_array **out, const mx_array *logits, const int32_t *gshape, int gn,
@@ -600,16 +667,7 @@ static int categorical_impl(mx_array **out, const mx_array *logits, const int32_
     mx_array *g = NULL, *x = NULL;
     int rc = gumbel_with_key(&g, gshape, gn, MX_FLOAT32, k, s);
     if (!rc) rc = mx_add(&x, g, logits, s);
-    if (!rc && x->size == 0)
-        rc = mxi_error(MX_ERR_VALUE, "[categorical] cannot take the argmax of an empty array");
-    if (!rc) {
-        int32_t os[MXI_MAX_NDIM];
-        int on = 0;
-        for (int d = 0; d < x->ndim; d++)
-            if (d != axis) os[on++] = x->shape[d];
-        mxi_random_axis_params p = {axis};
-        rc = mxi_make(out, MX_UINT32, os, on, MXI_PRIM_CATEGORICAL_ARGMAX, &p, sizeof p, &x, 1, s);
-    }
+    if (!rc) rc = mxi_categorical_argmax(out, x, axis, s);
     mx_array_free(g);
     mx_array_free(x);
     return rc;

@@ -88,6 +88,14 @@ static int grad_weight(mx_array **out, const mxi_conv_params *p, mx_array *x, mx
         q.input_dilation[d] = p->input_dilation[d];
         q.pad_lo[d] = p->pad_lo[d];
         spatial[d] = w->shape[d + 1];
+        /* pad_hi only records the output size: what makes it K */
+        int64_t n = x->shape[d + 1], os = g->shape[d + 1];
+        int64_t dil = n > 0 ? (n - 1) * q.input_dilation[d] + 1 : 0;
+        int64_t gext = (os - 1) * q.kernel_dilation[d] + 1;
+        int64_t hi = (int64_t)(spatial[d] - 1) * q.stride[d] + gext - dil - q.pad_lo[d];
+        if (hi < INT32_MIN || hi > INT32_MAX)
+            return mxi_error(MX_ERR_VALUE, "[conv::vjp] padding out of range");
+        q.pad_hi[d] = (int32_t)hi;
     }
     mx_array *xt = NULL, *gt = NULL, *full = NULL, *r = NULL, *dg = NULL, *t = NULL;
     int rc = MX_OK;

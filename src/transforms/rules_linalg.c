@@ -2,6 +2,7 @@
  * full batch shapes, so a @ b has a: (..., M, K), b: (..., K, N). */
 #include "rules_util.h"
 
+#include "ops/nodes.h"
 #include "primitives/params_linalg.h"
 
 static int swap_last(mx_array **out, const mx_array *a, const mx_stream *s) {
@@ -104,10 +105,9 @@ MXI_VMAP_RULE(mxi_vmap_addmm) {
 /* The transform is linear: its jvp is itself, its vjp the transposed
  * transform with the same scale. */
 static int hadamard_apply(mx_array **out, const mxi_node *node, mx_array *x, bool flip) {
-    mxi_hadamard_params p = *(const mxi_hadamard_params *)node->params;
-    if (flip) p.transposed = !p.transposed;
-    return mxi_make(out, x->dtype, x->shape, x->ndim, MXI_PRIM_HADAMARD, &p, sizeof p, &x, 1,
-                    &node->stream);
+    const mxi_hadamard_params *p = node->params;
+    return mxi_hadamard(out, x, p->scale, flip ? !p->transposed : p->transposed != 0,
+                        &node->stream);
 }
 
 MXI_VJP_RULE(mxi_vjp_hadamard) {
