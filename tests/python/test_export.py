@@ -1033,3 +1033,15 @@ def test_exported_gradients_round_trip(tmp_path):
     want = vg(q)
     close(got[0], want[0])
     close(got[1], want[1])
+
+
+def test_gradients_with_python_scalars_round_trip(tmp_path):
+    # weak Python scalars in the differentiated code become pooled constants
+    x = mx.array([0.5, -1.0, 2.0])
+    for f in (lambda x: (x * 2).sum(), lambda x: (x**2).sum(), lambda x: (3.0 - x / 4).sum()):
+        vg = mx.value_and_grad(f)
+        path = str(tmp_path / "g.mlxfn")
+        mx.export_function(path, lambda x: vg(x), x)
+        v, g = mx.import_function(path)(x)
+        v0, g0 = vg(x)
+        assert mx.array_equal(v, v0) and mx.array_equal(g, g0)
