@@ -644,6 +644,21 @@ TEST(compile_runs_transfers_each_call) {
         mx_vec_clear(&out);
     }
 
+    /* compiled inside a compiled function: the outer trace records the
+     * receive the inner replay makes */
+    mx_closure *outer = NULL;
+    CHECK_OK(mx_compile(&outer, c, NULL));
+    for (int k = 0; k < 2; k++) {
+        send_now(closure_group, (float)k, 5);
+        box.calls = 0;
+        CHECK_OK(mx_closure_apply(outer, &out, &in));
+        float want[2] = {2.0f * (float)k + 2, 11 + expf(1)};
+        check_f32(out.data[0], want, 2);
+        CHECK(box.calls == 1);
+        mx_vec_clear(&out);
+    }
+    mx_closure_free(outer);
+
     /* a collective of a constant communicates on every call */
     mx_closure *h = NULL, *ch = NULL;
     CHECK_OK(mx_closure_new(&h, f_sum_const, NULL, NULL));
