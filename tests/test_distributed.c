@@ -6,13 +6,17 @@
  */
 #include "test.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/array_impl.h"
 #include "core/error.h"
 #include "core/half.h"
 #include "distributed/distributed_impl.h"
+#include "transforms/compile_impl.h"
 
 /* ---- a loopback backend: `size` processes holding the same arrays ---- */
 
@@ -531,6 +535,182 @@ TEST(compile_keeps_every_transfer) {
     mx_distributed_group_free(closure_group);
 }
 
+/* x + 2 * recv from rank 1 + exp(arange(2)): the receive depends on no
+ * input, the exp on constants alone */
+static int f_recv_add(mx_vec *out, const mx_vec *in, void *p) {
+    (void)p;
+    int32_t shape[1] = {2};
+    mx_array *r = NULL, *k = NULL, *c = NULL, *y = NULL;
+    int rc = mx_distributed_recv(&r, shape, 1, MX_FLOAT32, 1, closure_group, NULL);
+    if (!rc) rc = mx_arange(&k, 0, 2, 1, MX_FLOAT32, NULL);
+    if (!rc) rc = mx_exp(&c, k, NULL);
+    if (!rc) rc = mx_add(&y, r, r, NULL);
+    if (!rc) rc = mx_add(&y, y, in->data[0], NULL);
+    if (!rc) rc = mx_add(&y, y, c, NULL);
+    mx_array_free(r), mx_array_free(k), mx_array_free(c);
+    return rc ? rc : mx_vec_push(out, y);
+}
+
+/* no inputs: recv_like a constant, and the send of a constant */
+static int f_recv_send(mx_vec *out, const mx_vec *in, void *p) {
+    (void)in;
+    mx_array *tmpl = (mx_array *)p, *r = NULL, *k = NULL, *s = NULL;
+    int rc = mx_distributed_recv_like(&r, tmpl, 2, closure_group, NULL);
+    if (!rc) rc = mx_arange(&k, 10, 12, 1, MX_FLOAT32, NULL);
+    if (!rc) rc = mx_distributed_send(&s, k, 2, closure_group, NULL);
+    mx_array_free(k);
+    if (rc) {
+        mx_array_free(r), mx_array_free(s);
+        return rc;
+    }
+    rc = mx_vec_push(out, r);
+    return rc ? rc : mx_vec_push(out, s);
+}
+
+/* all_sum of a constant, added to x */
+static int f_sum_const(mx_vec *out, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *k = NULL, *y = NULL;
+    int rc = mx_arange(&k, 0, 2, 1, MX_FLOAT32, NULL);
+    if (!rc) rc = mx_distributed_all_sum(&y, k, closure_group, NULL);
+    if (!rc) rc = mx_add(&y, y, in->data[0], NULL);
+    mx_array_free(k);
+    return rc ? rc : mx_vec_push(out, y);
+}
+
+static void send_now(mx_distributed_group *g, float a, float b) {
+    float v[2] = {a, b};
+    mx_array *x = test_vec_f32(v, 2), *s = NULL;
+    CHECK_OK(mx_distributed_send(&s, x, 1, g, NULL));
+    CHECK_OK(mx_eval(&s, 1));
+    mx_array_free(x), mx_array_free(s);
+}
+
+TEST(compile_runs_transfers_each_call) {
+    fake box = {3, 0, 0, false, {0}, 0};
+    closure_group = fake_group(&box);
+    mx_closure *f = NULL, *c = NULL;
+    CHECK_OK(mx_closure_new(&f, f_recv_add, NULL, NULL));
+    CHECK_OK(mx_compile(&c, f, NULL));
+    float one[2] = {1, 1};
+    mx_vec in = {0}, out = {0};
+    mx_vec_push(&in, test_vec_f32(one, 2));
+    for (int mode = 0; mode < 3; mode++) {
+        mx_compile_mode m[3] = {MX_COMPILE_MODE_ENABLED, MX_COMPILE_MODE_NO_FUSE,
+                                MX_COMPILE_MODE_NO_SIMPLIFY};
+        CHECK_OK(mx_set_compile_mode(m[mode]));
+        mx_closure *cm = NULL;
+        CHECK_OK(mx_compile(&cm, f, NULL));
+        for (int k = 0; k < 3; k++) {
+            /* each call receives what was sent just before it */
+            send_now(closure_group, (float)k, (float)(10 * k + mode));
+            box.calls = 0;
+            CHECK_OK(mx_closure_apply(cm, &out, &in));
+            float want[2] = {2.0f * (float)k + 2, 2.0f * (float)(10 * k + mode) + 1 + expf(1)};
+            check_f32(out.data[0], want, 2);
+            CHECK(box.calls == 1);
+            mx_vec_clear(&out);
+        }
+        int n_traces = 0, n_ops = 0;
+        CHECK_OK(mxi_compile_stats(cm, &n_traces, &n_ops));
+        CHECK(n_traces == 1);
+        /* exp(arange) stays one captured constant: recv and the adds run */
+        if (mode == 1) CHECK(n_ops == 4);
+        mx_closure_free(cm);
+    }
+    CHECK_OK(mx_set_compile_mode(MX_COMPILE_MODE_ENABLED));
+
+    /* no inputs at all: recv_like and a send of a constant run each call,
+     * the constant they send is computed once */
+    float t[2] = {0, 0};
+    mx_array *tmpl = test_vec_f32(t, 2);
+    mx_closure *g = NULL, *cg = NULL;
+    CHECK_OK(mx_closure_new(&g, f_recv_send, tmpl, NULL));
+    CHECK_OK(mx_compile(&cg, g, NULL));
+    mx_vec none = {0};
+    for (int k = 0; k < 3; k++) {
+        send_now(closure_group, (float)k, -1);
+        box.calls = 0;
+        CHECK_OK(mx_closure_apply(cg, &out, &none));
+        CHECK(out.size == 2);
+        float got[2] = {(float)k, -1}, sent[2] = {10, 11};
+        /* the recv reads the box before the send refills it */
+        check_f32(out.data[0], got, 2);
+        check_f32(out.data[1], sent, 2);
+        CHECK(box.calls == 2);
+        float boxed[2];
+        memcpy(boxed, box.box, sizeof boxed);
+        CHECK(boxed[0] == 10 && boxed[1] == 11);
+        mx_vec_clear(&out);
+    }
+
+    /* compiled inside a compiled function: the outer trace records the
+     * receive the inner replay makes */
+    mx_closure *outer = NULL;
+    CHECK_OK(mx_compile(&outer, c, NULL));
+    for (int k = 0; k < 2; k++) {
+        send_now(closure_group, (float)k, 5);
+        box.calls = 0;
+        CHECK_OK(mx_closure_apply(outer, &out, &in));
+        float want[2] = {2.0f * (float)k + 2, 11 + expf(1)};
+        check_f32(out.data[0], want, 2);
+        CHECK(box.calls == 1);
+        mx_vec_clear(&out);
+    }
+    mx_closure_free(outer);
+
+    /* a collective of a constant communicates on every call */
+    mx_closure *h = NULL, *ch = NULL;
+    CHECK_OK(mx_closure_new(&h, f_sum_const, NULL, NULL));
+    CHECK_OK(mx_compile(&ch, h, NULL));
+    for (int k = 0; k < 2; k++) {
+        box.calls = 0;
+        CHECK_OK(mx_closure_apply(ch, &out, &in));
+        float want[2] = {1, 4};
+        check_f32(out.data[0], want, 2);
+        CHECK(box.calls == 1);
+        mx_vec_clear(&out);
+    }
+
+    /* the gradient through the compiled function: the received value is
+     * a constant to it, received again */
+    mx_vec cot = {0}, vjps = {0};
+    mx_vec_push(&cot, test_vec_f32(one, 2));
+    send_now(closure_group, 3, 4);
+    box.calls = 0;
+    CHECK_OK(mx_vjp(&out, &vjps, c, &in, &cot));
+    float want[2] = {8, 9 + expf(1)};
+    check_f32(out.data[0], want, 2);
+    check_f32(vjps.data[0], one, 2);
+    CHECK(box.calls == 1);
+    mx_vec_clear(&out), mx_vec_clear(&vjps), mx_vec_clear(&cot);
+
+    /* export: a receive is an op of the file, which import refuses */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/cmlx_dist_recv_%d.mlxfn", (int)getpid());
+    int rc = mx_export_function(path, f, &in, false);
+    if (rc == MX_OK) {
+        mx_closure *imp = NULL;
+        CHECK_ERR(mx_import_function(&imp, path), MX_ERR_VALUE);
+        CHECK(strstr(mx_last_error(), "Recv") != NULL);
+        remove(path);
+    } else {
+        CHECK(strstr(mx_last_error(), "Recv") != NULL);
+    }
+    /* shapeless: a receive cannot follow new shapes */
+    mx_closure *cs = NULL;
+    mx_compile_options opts = {.shapeless = true};
+    CHECK_OK(mx_compile(&cs, f, &opts));
+    CHECK_ERR(mx_closure_apply(cs, &out, &in), MX_ERR_VALUE);
+    CHECK(strstr(mx_last_error(), "Recv") != NULL);
+
+    mx_vec_clear(&in), mx_vec_clear(&out);
+    mx_array_free(tmpl);
+    mx_closure_free(f), mx_closure_free(c), mx_closure_free(g), mx_closure_free(cg);
+    mx_closure_free(h), mx_closure_free(ch), mx_closure_free(cs);
+    mx_distributed_group_free(closure_group);
+}
+
 int main(void) {
     RUN(availability);
     RUN(init_without_backend);
@@ -544,5 +724,6 @@ int main(void) {
     RUN(derivatives);
     RUN(vmap_matches_loop);
     RUN(compile_keeps_every_transfer);
+    RUN(compile_runs_transfers_each_call);
     return TEST_SUMMARY();
 }

@@ -110,6 +110,7 @@ int mxi_trace_order(const mxi_trace *t, mx_array *const *roots, int n, mxi_tape 
             if (nd->kind != stop)
                 for (int i = 0; i < nd->n_inputs && !active; i++)
                     active = is_active(t, tp, nd->inputs[i]);
+            if (!active && tp->source) active = tp->source(nd);
             if (!active) continue;
             rc = mxi_ptrmap_put(&tp->state, nd, (void *)(uintptr_t)ACTIVE);
             if (!rc) rc = grow((void **)&tp->nodes, &tp->cap, tp->len, sizeof *tp->nodes);

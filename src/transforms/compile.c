@@ -162,6 +162,19 @@ static int add_slot(mxi_ctape *t, mxi_slot_kind kind, int index, mx_dtype dt, co
     return t->n_slots++;
 }
 
+bool mxi_compile_runs_each_call(const mxi_node *nd) {
+    switch (nd->kind) {
+    case MXI_PRIM_DIST_ALL_REDUCE:
+    case MXI_PRIM_DIST_ALL_GATHER:
+    case MXI_PRIM_DIST_REDUCE_SCATTER:
+    case MXI_PRIM_DIST_SEND:
+    case MXI_PRIM_DIST_RECV:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* The slot of a (an input's tracer, a recorded op output, or else a new
  * constant slot holding a). */
 static int slot_of(mxi_ctape *t, mxi_ptrmap *where, mx_array *a) {
@@ -370,13 +383,14 @@ static int expand_inputs(mxi_ctape *t, mxi_ptrmap *where, mxi_node *nd, expander
     return rc;
 }
 
-/* The tape of the graph from the trace's tracers to roots. Keys are the
- * arrays of the trace (kept alive by roots and the tracers meanwhile).
- * With accept, unevaluated values the inputs do not reach are recorded
- * as ops (see expander); without, they are constants. */
+/* The tape of the graph from the trace's tracers, and from nodes that run
+ * on every call, to roots. Keys are the arrays of the trace (kept alive by
+ * roots and the tracers meanwhile). With accept, other unevaluated values
+ * the inputs do not reach are recorded as ops (see expander); without,
+ * they are constants. */
 static int build_tape(mxi_ctape *t, mxi_trace *tr, mx_array *const *roots, int n_roots,
                       bool shapeless, mxi_lazy_accept accept) {
-    mxi_tape order = {0};
+    mxi_tape order = {.source = mxi_compile_runs_each_call};
     mxi_ptrmap where = {0};
     expander x = {accept, shapeless, {0}, {0}};
     int rc = mxi_trace_order(tr, roots, n_roots, &order, true);

@@ -70,6 +70,14 @@ int mxi_ctape_size(const mxi_ctape *t);
  * when the mode fuses). MX_ERR_VALUE when c is not a compiled closure. */
 int mxi_compile_stats(const mx_closure *c, int *n_traces, int *n_ops);
 
+/* Whether nd must run on every call of a compiled function: the tracer
+ * records it, and the ops between it and the outputs, even when no input
+ * reaches it (a value from constants alone is otherwise captured once).
+ * These are the transfers between processes (Send, Recv and the
+ * collectives), as MLX replays them; a Load is not (MLX too keeps the
+ * value of its first evaluation). */
+bool mxi_compile_runs_each_call(const mxi_node *nd);
+
 /* Whether function export may write nd, an unevaluated node the traced
  * function does not compute from its inputs, as an op of the tape (the
  * reader would take it back); see mxi_compile_trace. */
@@ -83,7 +91,8 @@ typedef bool (*mxi_lazy_accept)(const mxi_node *nd, bool shapeless);
  * nodes accept refuses (their outputs stay constants) and graphs that reach
  * another transform's tracers (one constant, as before). A captured value
  * computed from an argument outside the function is then an error, as in
- * compile. Free with mxi_ctape_free. */
+ * compile. Nodes that run on every call are ops either way. Free with
+ * mxi_ctape_free. */
 int mxi_compile_trace(mxi_ctape *t, const mx_closure *f, const mx_vec *inputs, bool shapeless,
                       mxi_lazy_accept accept);
 /* Rebuilds the graph of t on inputs; results get n_outputs new references. */

@@ -26,12 +26,15 @@ int mxi_trace_start(mxi_trace *t, const mx_vec *primals, const char *op);
 void mxi_trace_end(mxi_trace *t);
 
 /* The active part of the graph behind roots in topological order: nodes
- * with an input that is a tracer or an active node's output. StopGradient
- * nodes are neither entered nor active unless through_stop_gradient. */
+ * with an input that is a tracer or an active node's output, and nodes
+ * source says yes to (when set: compile's nodes that run on every call).
+ * StopGradient nodes are neither entered nor active unless
+ * through_stop_gradient. */
 typedef struct mxi_tape {
     mxi_node **nodes;
     size_t len, cap;
     mxi_ptrmap state; /* node -> 1 (seen) or 2 (active) */
+    bool (*source)(const mxi_node *n);
 } mxi_tape;
 
 int mxi_trace_order(const mxi_trace *t, mx_array *const *roots, int n, mxi_tape *tp,

@@ -142,6 +142,43 @@ WORKER = textwrap.dedent(
     """
 )
 
+# Compiled functions run their transfers on every call, also those that
+# depend on no input of the function (a recv, the send of a constant, a
+# collective of a constant): each call receives fresh data.
+COMPILED = textwrap.dedent(
+    """
+    import numpy as np
+    import cmlx.core as mx
+
+    d = mx.distributed
+    g = d.init(strict=True, backend="ring")
+    r, n = g.rank(), g.size()
+    right, left = (r + 1) % n, (r - 1) % n
+
+    recv = mx.compile(lambda: d.recv((2,), mx.float32, left))
+    recv_add = mx.compile(lambda x: x + 2 * d.recv_like(x, left))
+    send = mx.compile(lambda: d.send(mx.arange(2, dtype=mx.float32) + 100 * r, right))
+    plus_sum = mx.compile(lambda x: x + d.all_sum(mx.ones((2,))))
+    x = mx.array([1.0, -1.0])
+    for k in range(3):
+        mx.eval(d.send(mx.array([r, k], dtype=mx.float32), right))
+        np.testing.assert_array_equal(np.array(recv()), [left, k])
+        mx.eval(d.send(mx.array([r, -k], dtype=mx.float32), right))
+        np.testing.assert_array_equal(np.array(recv_add(x)), [1 + 2 * left, -1 - 2 * k])
+        mx.eval(send())
+        np.testing.assert_array_equal(np.array(d.recv((2,), mx.float32, left)),
+                                      [100 * left, 100 * left + 1])
+        # rank 0 sums ones in the compiled function, the others k eagerly
+        if r == 0:
+            got = plus_sum(x)
+        else:
+            got = d.all_sum(mx.full((2,), float(k)))
+        want = np.full(2, 1.0 + (n - 1) * k) + (np.array(x) if r == 0 else 0)
+        np.testing.assert_array_equal(np.array(got), want)
+    print("OK", r, flush=True)
+    """
+)
+
 # Rank 1 leaves (or goes silent) after init; rank 0's next collective must fail.
 DEPARTING = textwrap.dedent(
     """
@@ -199,6 +236,13 @@ def launch(tmp_path, n, code, args=(), env=None, timeout=60):
 @pytest.mark.parametrize("n", [2, 3])
 def test_collectives_across_processes(tmp_path, n):
     outs = launch(tmp_path, n, WORKER)
+    for k, (rc, out, err) in enumerate(outs):
+        assert rc == 0 and f"OK {k}" in out, err[-3000:]
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_compiled_transfers_run_each_call(tmp_path, n):
+    outs = launch(tmp_path, n, COMPILED, env={"CMLX_RING_TIMEOUT": "10"})
     for k, (rc, out, err) in enumerate(outs):
         assert rc == 0 and f"OK {k}" in out, err[-3000:]
 
