@@ -285,6 +285,8 @@ int main(int argc, char **argv) {
     if (argc != 2) return 2;
     int rc = write_seed(argv[1], "chain.mlxfn", f_chain, false);
     rc |= write_seed(argv[1], "shapeless.mlxfn", f_ew, true);
+    rc |= write_seed(argv[1], "shapeless_chain.mlxfn", f_chain, true);
+    rc |= write_seed(argv[1], "shapeless_matmul.mlxfn", f_matmul, true);
     rc |= write_seed(argv[1], "matmul.mlxfn", f_matmul, false);
     rc |= write_seed(argv[1], "index.mlxfn", f_index, false);
     rc |= write_seed(argv[1], "sort.mlxfn", f_sort, false);
