@@ -253,14 +253,21 @@ typedef struct cpool {
     int **idx;   /* per trace, per slot: a constant slot's entry */
 } cpool;
 
-/* What a constant slot stores: a scalar the ops spread with a Broadcast
- * node is written once and spread again on import, so shapeless replays
- * can respread it. */
+/* What a constant slot stores: a captured array the ops spread with a
+ * Broadcast node of their own (a scalar operand, a bias added to a batch)
+ * is written at its own shape and spread again on import, so shapeless
+ * replays can spread it to the shapes of their call. Another transform's
+ * tracer stays the value it is. */
 static pentry const_source(const mxi_cslot *s, bool *spread) {
-    const mx_array *sc = mxi_compile_scalar_of(s->constant);
-    *spread = sc && sc != s->constant && sc->dtype == s->dtype && s->ndim > 0;
-    const mx_array *a = *spread ? sc : s->constant;
-    return (pentry){a, *spread || a->ndim == 0};
+    const mx_array *c = s->constant, *a = c;
+    const mxi_node *n = c->node;
+    *spread = false;
+    if (n && n->kind == MXI_PRIM_BROADCAST && n->n_inputs == 1 && !c->tracer && s->ndim > 0) {
+        const mx_array *in = n->inputs[0];
+        *spread = !in->tracer && in->dtype == s->dtype && in->ndim <= s->ndim;
+        if (*spread) a = in;
+    }
+    return (pentry){a, a->ndim == 0};
 }
 
 /* The same array, or a view of the same bytes: same buffer, offset,
@@ -547,8 +554,8 @@ typedef struct fshaped {
 typedef struct ftrace {
     mxi_ctape tape;
     kwnames kw;
-    /* shapeless files only: the one-element source of each spread constant
-     * slot (NULL for other slots), spread anew for each shape */
+    /* shapeless files only: the source of each spread constant slot (NULL
+     * for other slots), spread anew for each shape */
     mx_array **spread;
     fshaped shaped[FN_SHAPED_CACHE];
     int next_shaped; /* the entry to replace next */
@@ -668,6 +675,17 @@ static int get_pool(rd *r, rpool *p) {
     return MX_OK;
 }
 
+/* Whether a spread constant's source broadcasts to its slot's shape:
+ * at most as many axes, each (aligned at the end) equal or 1. */
+static bool spreads_to(const mx_array *e, const int32_t *shape, int ndim) {
+    if (e->ndim > ndim) return false;
+    for (int d = 0; d < e->ndim; d++) {
+        int32_t v = e->shape[d];
+        if (v != 1 && v != shape[ndim - e->ndim + d]) return false;
+    }
+    return true;
+}
+
 /* A slot; pool is NULL in a version 1 file, whose constants are inline.
  * *src (when not NULL) gets the source of a spread constant. */
 static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i, const rpool *pool, mx_array **src) {
@@ -712,12 +730,12 @@ static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i, const rpool *pool,
                              i, idx, pool->n);
         const mx_array *e = pool->a[idx];
         if (e->dtype != dt ||
-            (spread ? e->ndim != 0
+            (spread ? !spreads_to(e, shape, ndim)
                     : e->ndim != ndim ||
                           (ndim && memcmp(e->shape, shape, sizeof(int32_t) * ndim) != 0)))
             return mxi_error(MX_ERR_VALUE,
-                             "[import_function] slot %d: constant %u has another dtype or shape", i,
-                             idx);
+                             "[import_function] slot %d: constant %u has another dtype or shape%s",
+                             i, idx, spread ? " (it does not broadcast to the slot's)" : "");
         c = mx_array_retain((mx_array *)e);
     } else {
         uint64_t need = (spread ? 1 : size) * (uint64_t)mx_dtype_size(dt);

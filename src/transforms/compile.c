@@ -476,6 +476,11 @@ static int reshape_target(const mxi_cslot *ti, const mxi_cslot *to, const mx_arr
     return MX_OK;
 }
 
+/* Axis ndim - k of x, 1 where x has fewer axes (as broadcasting reads it). */
+static int32_t dim_from_end(const mx_array *x, int k) {
+    return x->ndim >= k ? x->shape[x->ndim - k] : 1;
+}
+
 /* Output shapes of a shapeless replay. fake carries the traced shapes
  * (outputs, then inputs) for the rules. An elementwise op, Matmul or AddMM
  * reading a broadcast (a captured scalar spread at the traced shape, or a
@@ -537,8 +542,9 @@ static int shapeless_inputs(const mxi_ctape *t, const mxi_cop *op, mx_array **in
          * inner size from the other operand, the outer one as traced */
         const mx_array *a = ins[0], *b = ins[1];
         const mxi_cslot *ta = &t->slots[op->in[0]], *tb = &t->slots[op->in[1]];
-        int32_t m = a->shape[a->ndim - 2], ka = a->shape[a->ndim - 1];
-        int32_t kb = b->shape[b->ndim - 2], n = b->shape[b->ndim - 1];
+        /* a source may have fewer than two axes (a scalar, a bias) */
+        int32_t m = dim_from_end(a, 2), ka = dim_from_end(a, 1);
+        int32_t kb = dim_from_end(b, 2), n = dim_from_end(b, 1);
         if (sub[0] && m == 1) m = ta->shape[ta->ndim - 2];
         if (sub[1] && n == 1) n = tb->shape[tb->ndim - 1];
         if (sub[0] && ka == 1) ka = kb;
