@@ -60,6 +60,16 @@ static int f_lower_rank(mx_vec *o, const mx_vec *in, void *p) {
     return push(o, q, rc);
 }
 
+/* x (B, T, 5) @ w2 + b2: the product spreads w2 over the batch too */
+static int f_batched(mx_vec *o, const mx_vec *in, void *p) {
+    (void)p;
+    mx_array *m = NULL, *r = NULL;
+    int rc = mx_matmul(&m, in->data[0], w2, NULL);
+    if (!rc) rc = mx_add(&r, m, b2, NULL);
+    mx_array_free(m);
+    return push(o, r, rc);
+}
+
 /* relu(addmm(b1, x, w1)) @ w2 + b2 */
 static int f_mlp(mx_vec *o, const mx_vec *in, void *p) {
     (void)p;
@@ -208,6 +218,8 @@ TEST(closures_over_weights) {
     batches(f_lower_rank, two_five, 2);
     batches(f_mlp, three, 1);
     batches(f_layer_norm, three, 1);
+    int32_t three_five[2] = {3, 5};
+    batches(f_batched, three_five, 2);
 }
 
 /* col (4, 1) spreads along the columns: other widths are taken, other

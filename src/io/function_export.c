@@ -251,6 +251,10 @@ typedef struct cpool {
     int *tab;    /* open addressing over the entries: index + 1, 0 empty */
     size_t tcap; /* a power of two */
     int **idx;   /* per trace, per slot: a constant slot's entry */
+    /* per trace, per slot: whether a constant slot is spread, decided
+     * before writing the pool evaluates anything (evaluating an entry may
+     * evaluate a broadcast another slot holds, which drops its source) */
+    bool **spread;
 } cpool;
 
 /* What a constant slot stores: a captured array the ops spread with a
@@ -327,7 +331,10 @@ static int pool_grow(cpool *p) {
 
 static void pool_free(cpool *p, int n_tapes) {
     for (int i = 0; p->idx && i < n_tapes; i++) free(p->idx[i]);
+    for (int i = 0; p->spread && i < n_tapes; i++) free(p->spread[i]);
+    for (int i = 0; i < p->n; i++) mx_array_free((mx_array *)p->e[i].a);
     free(p->idx);
+    free(p->spread);
     free(p->tab);
     free(p->e);
 }
@@ -335,16 +342,18 @@ static void pool_free(cpool *p, int n_tapes) {
 /* Adds every constant of the exporter's traces to the pool, once each,
  * and notes each constant slot's entry. */
 static int pool_build(cpool *p, const mxi_ctape *tapes, int n) {
-    if (!(p->idx = calloc((size_t)n, sizeof *p->idx))) return oom("export_function");
+    if (!(p->idx = calloc((size_t)n, sizeof *p->idx)) ||
+        !(p->spread = calloc((size_t)n, sizeof *p->spread)))
+        return oom("export_function");
     for (int i = 0; i < n; i++) {
-        if (!(p->idx[i] = malloc(sizeof(int) * (size_t)(tapes[i].n_slots + 1))))
+        if (!(p->idx[i] = malloc(sizeof(int) * (size_t)(tapes[i].n_slots + 1))) ||
+            !(p->spread[i] = calloc((size_t)(tapes[i].n_slots + 1), sizeof(bool))))
             return oom("export_function");
         for (int j = 0; j < tapes[i].n_slots; j++) {
             const mxi_cslot *s = &tapes[i].slots[j];
             p->idx[i][j] = -1;
             if (s->kind != MXI_SLOT_CONST) continue;
-            bool spread;
-            pentry x = const_source(s, &spread);
+            pentry x = const_source(s, &p->spread[i][j]);
             if (2 * ((size_t)p->n + 1) > p->tcap && pool_grow(p)) return oom("export_function");
             size_t k = pool_slot(p, x);
             if (!p->tab[k]) {
@@ -355,7 +364,8 @@ static int pool_build(cpool *p, const mxi_ctape *tapes, int n) {
                     p->e = g;
                     p->cap = cap;
                 }
-                p->e[p->n++] = x;
+                /* held: a source may outlive the broadcast that read it */
+                p->e[p->n++] = (pentry){mx_array_retain((mx_array *)x.a), x.scalar};
                 p->tab[k] = p->n;
             }
             p->idx[i][j] = p->tab[k] - 1;
@@ -385,7 +395,7 @@ static int put_pool(mxi_buf *b, const cpool *p) {
 }
 
 static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index, const kwnames *kw,
-                    const int *pool_idx) {
+                    const int *pool_idx, const bool *pool_spread) {
     if (kw) {
         mxi_buf_u32(b, (uint32_t)kw->n);
         for (int i = 0; i < kw->n; i++) {
@@ -403,11 +413,9 @@ static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index, const
             mxi_buf_u32(b, (uint32_t)s->index);
             continue;
         }
-        bool spread;
-        const_source(s, &spread);
         int idx = pool_idx[i];
         if (idx < 0) return mxi_error(MX_ERR_RUNTIME, "[export_function] constant not pooled");
-        mxi_buf_u8(b, spread);
+        mxi_buf_u8(b, pool_spread[i]);
         mxi_buf_u32(b, (uint32_t)idx);
     }
     mxi_buf_u32(b, (uint32_t)t->n_ops);
@@ -477,7 +485,8 @@ int mx_exporter_close(mx_exporter *e) {
     if (!rc) rc = put_pool(&b, &pool);
     mxi_buf_u32(&b, (uint32_t)e->n);
     for (int i = 0; i < e->n && !rc; i++)
-        rc = put_tape(&b, &e->tapes[i], kind_index, named ? &e->kw[i] : NULL, pool.idx[i]);
+        rc = put_tape(&b, &e->tapes[i], kind_index, named ? &e->kw[i] : NULL, pool.idx[i],
+                      pool.spread[i]);
     pool_free(&pool, e->n);
     if (!rc) rc = mxi_buf_check(&b, "export_function");
     int fd = -1;

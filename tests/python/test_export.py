@@ -882,8 +882,24 @@ def test_shapeless_captured_bias_scale_and_lower_rank(tmp_path):
                  mlx_fun=lambda x: x * ms, mlx_batches=(4, 7, 1))
     weight_calls(tmp_path, lambda x: x + b, lambda n: rnd(n, 2, 5, seed=n),
                  mlx_fun=lambda x: x + mb, mlx_batches=(4, 7, 1))
+    w2, b4 = rnd(5, 4, seed=5), rnd(4, seed=6)
+    mw2, mb4 = (mlx_core.array(np.array(a)) for a in (w2, b4)) if mlx_core else (None,) * 2
+    weight_calls(tmp_path, lambda x: x @ w2 + b4, lambda n: rnd(n, 3, 5, seed=n),
+                 mlx_fun=lambda x: x @ mw2 + mb4, mlx_batches=(4, 7, 1))
     row = rnd(1, 5, seed=4)
     weight_calls(tmp_path, lambda x: (x - row) * 2.0, lambda n: rnd(n, 5, seed=n))
+
+
+def test_shapeless_grad_inside_over_captured_weights(tmp_path):
+    """A gradient taken inside the function: its constants (broadcasts of
+    captured arrays among them) are written as the trace saw them before
+    anything is evaluated, so the file reads back."""
+    w, b = rnd(5, 4, seed=1), rnd(4, seed=2)
+    f = lambda x: mx.grad(lambda y: ((y @ w + b) ** 2).sum())(x)  # noqa: E731
+    path = tmp_path / "g.mlxfn"
+    x = rnd(4, 5, seed=3)
+    mx.export_function(str(path), f, x, shapeless=True)
+    close(mx.import_function(str(path))(x)[0], f(x), 1e-4)
 
 
 def test_shapeless_captured_column_follows_the_other_operand(tmp_path):
