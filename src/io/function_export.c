@@ -258,20 +258,25 @@ typedef struct cpool {
 } cpool;
 
 /* What a constant slot stores: a captured array the ops spread with a
- * Broadcast node of their own (a scalar operand, a bias added to a batch)
- * is written at its own shape and spread again on import, so shapeless
+ * Broadcast node of their own (a scalar operand, a bias added to a batch,
+ * or an elementwise op over such, see mxi_compile_spread_source) is
+ * written at its own shape and spread again on import, so shapeless
  * replays can spread it to the shapes of their call. Another transform's
- * tracer stays the value it is. */
-static pentry const_source(const mxi_cslot *s, bool *spread) {
-    const mx_array *c = s->constant, *a = c;
-    const mxi_node *n = c->node;
+ * tracer stays the value it is. *out gets a new reference. */
+static int const_source(const mxi_cslot *s, bool *spread, pentry *out) {
+    const mx_array *c = s->constant;
+    mx_array *src = NULL;
     *spread = false;
-    if (n && n->kind == MXI_PRIM_BROADCAST && n->n_inputs == 1 && !c->tracer && s->ndim > 0) {
-        const mx_array *in = n->inputs[0];
-        *spread = !in->tracer && in->dtype == s->dtype && in->ndim <= s->ndim;
-        if (*spread) a = in;
+    int rc = s->ndim > 0 ? mxi_compile_spread_source(&src, c) : MX_OK;
+    if (rc) return rc;
+    if (src && (src->dtype != s->dtype || src->ndim > s->ndim)) {
+        mx_array_free(src);
+        src = NULL;
     }
-    return (pentry){a, a->ndim == 0};
+    *spread = src != NULL;
+    const mx_array *a = src ? src : mx_array_retain((mx_array *)c);
+    *out = (pentry){a, a->ndim == 0};
+    return MX_OK;
 }
 
 /* The same array, or a view of the same bytes: same buffer, offset,
@@ -353,20 +358,30 @@ static int pool_build(cpool *p, const mxi_ctape *tapes, int n) {
             const mxi_cslot *s = &tapes[i].slots[j];
             p->idx[i][j] = -1;
             if (s->kind != MXI_SLOT_CONST) continue;
-            pentry x = const_source(s, &p->spread[i][j]);
-            if (2 * ((size_t)p->n + 1) > p->tcap && pool_grow(p)) return oom("export_function");
+            pentry x;
+            int rc = const_source(s, &p->spread[i][j], &x);
+            if (rc) return rc;
+            if (2 * ((size_t)p->n + 1) > p->tcap && pool_grow(p)) {
+                mx_array_free((mx_array *)x.a);
+                return oom("export_function");
+            }
             size_t k = pool_slot(p, x);
             if (!p->tab[k]) {
                 if (p->n == p->cap) {
                     int cap = p->cap ? p->cap * 2 : 8;
                     pentry *g = realloc(p->e, sizeof *g * (size_t)cap);
-                    if (!g) return oom("export_function");
+                    if (!g) {
+                        mx_array_free((mx_array *)x.a);
+                        return oom("export_function");
+                    }
                     p->e = g;
                     p->cap = cap;
                 }
                 /* held: a source may outlive the broadcast that read it */
-                p->e[p->n++] = (pentry){mx_array_retain((mx_array *)x.a), x.scalar};
+                p->e[p->n++] = x;
                 p->tab[k] = p->n;
+            } else {
+                mx_array_free((mx_array *)x.a);
             }
             p->idx[i][j] = p->tab[k] - 1;
         }
