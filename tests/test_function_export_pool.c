@@ -267,10 +267,23 @@ TEST(corrupted_pool) {
     BAD(put32(b + po + 14, 28));
     BAD(put32(b + po + 14, 20));
     BAD(put32(b + po + 18, 1));
-    /* a spread flag on a slot whose entry is not a scalar */
-    BAD(b[ci - 1] = 1);
+    /* an unknown spread flag */
     BAD(b[ci - 1] = 2);
 #undef BAD
+    /* spread 1 on the slot's own shape: the entry spreads to itself */
+    memcpy(b, good, len);
+    b[ci - 1] = 1;
+    CHECK_OK(mx_import_function_bytes(&g, b, len));
+    if (g) {
+        CHECK_OK(mx_closure_apply(g, &out, &in));
+        if (out.size == 1) CHECK_OK(mx_eval(out.data, 1));
+        float got[6] = {0};
+        if (out.size == 1) CHECK_OK(mx_array_copy_to(out.data[0], got, sizeof got));
+        for (int i = 0; i < 6; i++) CHECK(got[i] == 2 * cd[i]);
+        mx_vec_clear(&out);
+        mx_closure_free(g);
+        g = NULL;
+    }
     /* every truncation and a trailing byte */
     for (size_t n = 0; n < len; n++) CHECK_ERR(mx_import_function_bytes(&g, good, n), MX_ERR_VALUE);
     memcpy(b, good, len);

@@ -251,16 +251,32 @@ typedef struct cpool {
     int *tab;    /* open addressing over the entries: index + 1, 0 empty */
     size_t tcap; /* a power of two */
     int **idx;   /* per trace, per slot: a constant slot's entry */
+    /* per trace, per slot: whether a constant slot is spread, decided
+     * before writing the pool evaluates anything (evaluating an entry may
+     * evaluate a broadcast another slot holds, which drops its source) */
+    bool **spread;
 } cpool;
 
-/* What a constant slot stores: a scalar the ops spread with a Broadcast
- * node is written once and spread again on import, so shapeless replays
- * can respread it. */
-static pentry const_source(const mxi_cslot *s, bool *spread) {
-    const mx_array *sc = mxi_compile_scalar_of(s->constant);
-    *spread = sc && sc != s->constant && sc->dtype == s->dtype && s->ndim > 0;
-    const mx_array *a = *spread ? sc : s->constant;
-    return (pentry){a, *spread || a->ndim == 0};
+/* What a constant slot stores: a captured array the ops spread with a
+ * Broadcast node of their own (a scalar operand, a bias added to a batch,
+ * or an elementwise op over such, see mxi_compile_spread_source) is
+ * written at its own shape and spread again on import, so shapeless
+ * replays can spread it to the shapes of their call. Another transform's
+ * tracer stays the value it is. *out gets a new reference. */
+static int const_source(const mxi_cslot *s, bool *spread, pentry *out) {
+    const mx_array *c = s->constant;
+    mx_array *src = NULL;
+    *spread = false;
+    int rc = s->ndim > 0 ? mxi_compile_spread_source(&src, c) : MX_OK;
+    if (rc) return rc;
+    if (src && (src->dtype != s->dtype || src->ndim > s->ndim)) {
+        mx_array_free(src);
+        src = NULL;
+    }
+    *spread = src != NULL;
+    const mx_array *a = src ? src : mx_array_retain((mx_array *)c);
+    *out = (pentry){a, a->ndim == 0};
+    return MX_OK;
 }
 
 /* The same array, or a view of the same bytes: same buffer, offset,
@@ -320,7 +336,10 @@ static int pool_grow(cpool *p) {
 
 static void pool_free(cpool *p, int n_tapes) {
     for (int i = 0; p->idx && i < n_tapes; i++) free(p->idx[i]);
+    for (int i = 0; p->spread && i < n_tapes; i++) free(p->spread[i]);
+    for (int i = 0; i < p->n; i++) mx_array_free((mx_array *)p->e[i].a);
     free(p->idx);
+    free(p->spread);
     free(p->tab);
     free(p->e);
 }
@@ -328,28 +347,41 @@ static void pool_free(cpool *p, int n_tapes) {
 /* Adds every constant of the exporter's traces to the pool, once each,
  * and notes each constant slot's entry. */
 static int pool_build(cpool *p, const mxi_ctape *tapes, int n) {
-    if (!(p->idx = calloc((size_t)n, sizeof *p->idx))) return oom("export_function");
+    if (!(p->idx = calloc((size_t)n, sizeof *p->idx)) ||
+        !(p->spread = calloc((size_t)n, sizeof *p->spread)))
+        return oom("export_function");
     for (int i = 0; i < n; i++) {
-        if (!(p->idx[i] = malloc(sizeof(int) * (size_t)(tapes[i].n_slots + 1))))
+        if (!(p->idx[i] = malloc(sizeof(int) * (size_t)(tapes[i].n_slots + 1))) ||
+            !(p->spread[i] = calloc((size_t)(tapes[i].n_slots + 1), sizeof(bool))))
             return oom("export_function");
         for (int j = 0; j < tapes[i].n_slots; j++) {
             const mxi_cslot *s = &tapes[i].slots[j];
             p->idx[i][j] = -1;
             if (s->kind != MXI_SLOT_CONST) continue;
-            bool spread;
-            pentry x = const_source(s, &spread);
-            if (2 * ((size_t)p->n + 1) > p->tcap && pool_grow(p)) return oom("export_function");
+            pentry x;
+            int rc = const_source(s, &p->spread[i][j], &x);
+            if (rc) return rc;
+            if (2 * ((size_t)p->n + 1) > p->tcap && pool_grow(p)) {
+                mx_array_free((mx_array *)x.a);
+                return oom("export_function");
+            }
             size_t k = pool_slot(p, x);
             if (!p->tab[k]) {
                 if (p->n == p->cap) {
                     int cap = p->cap ? p->cap * 2 : 8;
                     pentry *g = realloc(p->e, sizeof *g * (size_t)cap);
-                    if (!g) return oom("export_function");
+                    if (!g) {
+                        mx_array_free((mx_array *)x.a);
+                        return oom("export_function");
+                    }
                     p->e = g;
                     p->cap = cap;
                 }
+                /* held: a source may outlive the broadcast that read it */
                 p->e[p->n++] = x;
                 p->tab[k] = p->n;
+            } else {
+                mx_array_free((mx_array *)x.a);
             }
             p->idx[i][j] = p->tab[k] - 1;
         }
@@ -378,7 +410,7 @@ static int put_pool(mxi_buf *b, const cpool *p) {
 }
 
 static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index, const kwnames *kw,
-                    const int *pool_idx) {
+                    const int *pool_idx, const bool *pool_spread) {
     if (kw) {
         mxi_buf_u32(b, (uint32_t)kw->n);
         for (int i = 0; i < kw->n; i++) {
@@ -396,11 +428,9 @@ static int put_tape(mxi_buf *b, const mxi_ctape *t, const int *kind_index, const
             mxi_buf_u32(b, (uint32_t)s->index);
             continue;
         }
-        bool spread;
-        const_source(s, &spread);
         int idx = pool_idx[i];
         if (idx < 0) return mxi_error(MX_ERR_RUNTIME, "[export_function] constant not pooled");
-        mxi_buf_u8(b, spread);
+        mxi_buf_u8(b, pool_spread[i]);
         mxi_buf_u32(b, (uint32_t)idx);
     }
     mxi_buf_u32(b, (uint32_t)t->n_ops);
@@ -470,7 +500,8 @@ int mx_exporter_close(mx_exporter *e) {
     if (!rc) rc = put_pool(&b, &pool);
     mxi_buf_u32(&b, (uint32_t)e->n);
     for (int i = 0; i < e->n && !rc; i++)
-        rc = put_tape(&b, &e->tapes[i], kind_index, named ? &e->kw[i] : NULL, pool.idx[i]);
+        rc = put_tape(&b, &e->tapes[i], kind_index, named ? &e->kw[i] : NULL, pool.idx[i],
+                      pool.spread[i]);
     pool_free(&pool, e->n);
     if (!rc) rc = mxi_buf_check(&b, "export_function");
     int fd = -1;
@@ -547,8 +578,8 @@ typedef struct fshaped {
 typedef struct ftrace {
     mxi_ctape tape;
     kwnames kw;
-    /* shapeless files only: the one-element source of each spread constant
-     * slot (NULL for other slots), spread anew for each shape */
+    /* shapeless files only: the source of each spread constant slot (NULL
+     * for other slots), spread anew for each shape */
     mx_array **spread;
     fshaped shaped[FN_SHAPED_CACHE];
     int next_shaped; /* the entry to replace next */
@@ -668,6 +699,17 @@ static int get_pool(rd *r, rpool *p) {
     return MX_OK;
 }
 
+/* Whether a spread constant's source broadcasts to its slot's shape:
+ * at most as many axes, each (aligned at the end) equal or 1. */
+static bool spreads_to(const mx_array *e, const int32_t *shape, int ndim) {
+    if (e->ndim > ndim) return false;
+    for (int d = 0; d < e->ndim; d++) {
+        int32_t v = e->shape[d];
+        if (v != 1 && v != shape[ndim - e->ndim + d]) return false;
+    }
+    return true;
+}
+
 /* A slot; pool is NULL in a version 1 file, whose constants are inline.
  * *src (when not NULL) gets the source of a spread constant. */
 static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i, const rpool *pool, mx_array **src) {
@@ -712,12 +754,12 @@ static int get_slot(rd *r, mxi_ctape *t, mxi_cslot *s, int i, const rpool *pool,
                              i, idx, pool->n);
         const mx_array *e = pool->a[idx];
         if (e->dtype != dt ||
-            (spread ? e->ndim != 0
+            (spread ? !spreads_to(e, shape, ndim)
                     : e->ndim != ndim ||
                           (ndim && memcmp(e->shape, shape, sizeof(int32_t) * ndim) != 0)))
             return mxi_error(MX_ERR_VALUE,
-                             "[import_function] slot %d: constant %u has another dtype or shape", i,
-                             idx);
+                             "[import_function] slot %d: constant %u has another dtype or shape%s",
+                             i, idx, spread ? " (it does not broadcast to the slot's)" : "");
         c = mx_array_retain((mx_array *)e);
     } else {
         uint64_t need = (spread ? 1 : size) * (uint64_t)mx_dtype_size(dt);

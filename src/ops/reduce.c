@@ -198,11 +198,12 @@ static int scalar(mx_array **out, double v, mx_dtype dtype) {
 /* 1 / (elements reduced), computed from a so that a shapeless compile
  * replay counts its new shape: the sum of ones spread over a. */
 static int traced_normalizer(mx_array **out, const mx_array *a, const red_axes *ax, mx_dtype dtype,
-                             const mx_stream *s) {
+                             bool keepdims, const mx_stream *s) {
     mx_array *one = NULL, *ones = NULL, *n = NULL;
     int rc = scalar(&one, 1.0, MX_FLOAT32);
     if (!rc) rc = mx_ones_like(&ones, a, MX_FLOAT32, s);
-    if (!rc) rc = reduce(&n, ones, ax->ax, ax->n, false, false, MXI_REDUCE_SUM, "mean", s);
+    /* shaped as the sum it scales, so the product keeps the sum's shape */
+    if (!rc) rc = reduce(&n, ones, ax->ax, ax->n, false, keepdims, MXI_REDUCE_SUM, "mean", s);
     mx_array_free(ones);
     ones = NULL;
     if (!rc) rc = mx_divide(&ones, one, n, s);
@@ -225,7 +226,7 @@ static int mean_impl(mx_array **out, const mx_array *a, const int *axes, int nax
     mx_array *sum = NULL, *norm = NULL;
     rc = reduce(&sum, a, ax.ax, ax.n, false, keepdims, MXI_REDUCE_SUM, op, s);
     if (!rc && a->tracer && mxi_shapeless_tracing())
-        rc = traced_normalizer(&norm, a, &ax, dtype, s);
+        rc = traced_normalizer(&norm, a, &ax, dtype, keepdims, s);
     else if (!rc)
         rc = scalar(&norm, 1.0 / (double)ax.n_red, dtype);
     if (!rc) rc = mx_multiply(out, sum, norm, s);
@@ -282,7 +283,7 @@ static int var_impl(mx_array **out, const mx_array *a, const int *axes, int naxe
             if (!rc) rc = mx_divide(&r, v, norm, s);
         } else {
             if (a->tracer && mxi_shapeless_tracing())
-                rc = traced_normalizer(&norm, a, &ax, dtype, s);
+                rc = traced_normalizer(&norm, a, &ax, dtype, keepdims, s);
             else
                 rc = scalar(&norm, 1.0 / (double)ax.n_red, dtype);
             if (!rc) rc = mx_multiply(&r, v, norm, s);

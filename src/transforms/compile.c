@@ -425,11 +425,11 @@ static int build_tape(mxi_ctape *t, mxi_trace *tr, mx_array *const *roots, int n
 
 /* Kinds whose kernels read every input at the output's shape (the ops
  * broadcast operands with Broadcast nodes of their own). */
-static bool is_elementwise(const mxi_cop *op) {
-    mxi_shapes_fn f = mxi_primitives[op->kind].output_shapes;
+static bool elementwise_kind(mxi_prim_kind kind) {
+    mxi_shapes_fn f = mxi_primitives[kind].output_shapes;
     if (f == mxi_shapes_broadcast || f == mxi_shapes_compiled) return true;
     if (f != mxi_shapes_unary) return false;
-    switch (op->kind) {
+    switch (kind) {
     case MXI_PRIM_SCATTER:
     case MXI_PRIM_SCATTER_AXIS:
     case MXI_PRIM_SLICE_UPDATE:
@@ -444,6 +444,57 @@ static bool is_elementwise(const mxi_cop *op) {
     default:
         return true;
     }
+}
+
+static bool is_elementwise(const mxi_cop *op) {
+    return elementwise_kind(op->kind);
+}
+
+/* See compile_impl.h. An elementwise op commutes with broadcasting, so an
+ * unevaluated one over spread values (a gradient's `exponent - 1`) is
+ * the same op over their sources, spread. */
+static int spread_source(mx_array **out, const mx_array *c, int depth) {
+    const mxi_node *n = c->node;
+    if (!n || c->tracer || depth > 32) return MX_OK;
+    if (n->kind == MXI_PRIM_BROADCAST && n->n_inputs == 1) {
+        if (!n->inputs[0]->tracer) *out = mx_array_retain(n->inputs[0]);
+        return MX_OK;
+    }
+    if (atomic_load(&c->status) != MX_ARRAY_UNSCHEDULED || n->n_outputs != 1 || n->n_inputs < 1 ||
+        n->n_inputs > 16 || n->kind == MXI_PRIM_COMPILED || mxi_params_release[n->kind] ||
+        !elementwise_kind(n->kind))
+        return MX_OK;
+    mx_array *src[16] = {NULL};
+    int32_t shape[64];
+    int nd = 0, rc = MX_OK, k = 0;
+    for (; k < n->n_inputs && !rc; k++) {
+        const mx_array *x = n->inputs[k];
+        if (x->ndim == 0 && !x->tracer)
+            src[k] = mx_array_retain((mx_array *)x);
+        else
+            rc = spread_source(&src[k], x, depth + 1);
+        if (!rc && !src[k]) break;
+        if (!rc)
+            rc =
+                mxi_broadcast_shapes("compile", shape, &nd, shape, nd, src[k]->shape, src[k]->ndim);
+    }
+    if (!rc && k == n->n_inputs) {
+        mx_array *ins[16] = {NULL};
+        for (int i = 0; i < k && !rc; i++)
+            rc = mxi_broadcast_if(&ins[i], src[i], shape, nd, &n->stream);
+        const int32_t *shp = shape;
+        if (!rc)
+            rc = mxi_make_node(out, 1, &c->dtype, &shp, &nd, n->kind, n->params, n->params_size,
+                               ins, k, &n->stream);
+        for (int i = 0; i < k; i++) mx_array_free(ins[i]);
+    }
+    for (int i = 0; i < n->n_inputs && i < 16; i++) mx_array_free(src[i]);
+    return rc;
+}
+
+int mxi_compile_spread_source(mx_array **out, const mx_array *c) {
+    *out = NULL;
+    return spread_source(out, c, 0);
 }
 
 static int shape_error(const mxi_cop *op, const mx_array *in, const int32_t *shape, int ndim) {
@@ -488,6 +539,11 @@ static int reshape_target(const mxi_cslot *ti, const mxi_cslot *to, const mx_arr
         if (nwide == 1) out[wide] = (int32_t)now;
     }
     return MX_OK;
+}
+
+/* Axis ndim - k of x, 1 where x has fewer axes (as broadcasting reads it). */
+static int32_t dim_from_end(const mx_array *x, int k) {
+    return x->ndim >= k ? x->shape[x->ndim - k] : 1;
 }
 
 /* Output shapes of a shapeless replay. fake carries the traced shapes
@@ -551,8 +607,9 @@ static int shapeless_inputs(const mxi_ctape *t, const mxi_cop *op, mx_array **in
          * inner size from the other operand, the outer one as traced */
         const mx_array *a = ins[0], *b = ins[1];
         const mxi_cslot *ta = &t->slots[op->in[0]], *tb = &t->slots[op->in[1]];
-        int32_t m = a->shape[a->ndim - 2], ka = a->shape[a->ndim - 1];
-        int32_t kb = b->shape[b->ndim - 2], n = b->shape[b->ndim - 1];
+        /* a source may have fewer than two axes (a scalar, a bias) */
+        int32_t m = dim_from_end(a, 2), ka = dim_from_end(a, 1);
+        int32_t kb = dim_from_end(b, 2), n = dim_from_end(b, 1);
         if (sub[0] && m == 1) m = ta->shape[ta->ndim - 2];
         if (sub[1] && n == 1) n = tb->shape[tb->ndim - 1];
         if (sub[0] && ka == 1) ka = kb;
@@ -643,14 +700,14 @@ static int replay(const mxi_ctape *t, mx_array *const *inputs, mx_array **result
         if (s->kind == MXI_SLOT_INPUT) vals[i] = mx_array_retain(inputs[s->index]);
         if (s->kind == MXI_SLOT_CONST) {
             vals[i] = mx_array_retain(s->constant);
-            /* a constant the ops (or vmap) spread with a Broadcast node of
-             * its own: its source, to spread to the shapes of this call */
-            const mxi_node *n = s->constant->node;
-            if (src && n && n->kind == MXI_PRIM_BROADCAST && n->n_inputs == 1)
-                src[i] = mx_array_retain(n->inputs[0]);
         }
     }
     int rc = MX_OK;
+    /* a constant the ops (or vmap) spread with a Broadcast node of its
+     * own: its source, to spread to the shapes of this call */
+    for (int i = 0; src && i < t->n_slots && !rc; i++)
+        if (t->slots[i].kind == MXI_SLOT_CONST && t->slots[i].ndim > 0)
+            rc = mxi_compile_spread_source(&src[i], t->slots[i].constant);
     mx_array *ins_fixed[16], *spread[16] = {NULL};
     for (int k = 0; k < t->n_ops && !rc; k++) {
         const mxi_cop *op = &t->ops[k];

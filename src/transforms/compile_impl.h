@@ -62,6 +62,12 @@ int mxi_compile_fuse(mxi_ctape *t, bool shapeless);
  * operands with a node of their own); NULL otherwise. */
 const mx_array *mxi_compile_scalar_of(const mx_array *a);
 
+/* *out: a new reference to the source a captured constant c spreads (the
+ * input of an unevaluated Broadcast node of its own, or an unevaluated
+ * elementwise op over such sources and scalars, rebuilt on them), or NULL
+ * when c is none; a shapeless replay spreads it to the shapes of its call. */
+int mxi_compile_spread_source(mx_array **out, const mx_array *c);
+
 /* Live ops in the tape. */
 int mxi_ctape_size(const mxi_ctape *t);
 

@@ -444,3 +444,20 @@ def test_reshape_with_inferred_size_under_vmap_and_shapeless_compile():
     assert np.array_equal(cf(x), want)
     y = mx.arange(40, dtype=mx.float32).reshape(5, 2, 4)
     assert np.array_equal(cf(y), np.stack([np.array(f(y[i])) for i in range(5)]))
+
+
+def test_shapeless_closures_over_weights():
+    """Captured weights and biases spread to each call's batch (the traced
+    one was 4), 1 included, as eager."""
+    r = np.random.default_rng(1)
+    a = lambda *s: mx.array(r.standard_normal(s).astype(np.float32))  # noqa: E731
+    w, b, s, col = a(3, 5), a(5), a(3), a(4, 1)
+    _shapeless_matches(lambda x: x @ w + b, (a(4, 3),), (a(7, 3),), (a(1, 3),))
+    _shapeless_matches(lambda x: x * s, (a(4, 3),), (a(7, 3),), (a(1, 3),))
+    _shapeless_matches(lambda x: x + b, (a(4, 2, 5),), (a(7, 2, 5),), (a(1, 2, 5),))
+    _shapeless_matches(lambda x: x + col, (a(4, 5),), (a(4, 9),), (a(4, 1),))
+    mlp = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2), nn.LayerNorm(2))
+    mx.eval(mlp.parameters())
+    _shapeless_matches(mlp, (a(4, 3),), (a(7, 3),), (a(1, 3),), (a(2, 3),))
+    _shapeless_matches(lambda x: x - x.mean(-1, keepdims=True), (a(4, 3),), (a(7, 3),), (a(1, 3),))
+    _shapeless_matches(lambda x: x.var(-1, keepdims=True) * s, (a(4, 3),), (a(7, 3),), (a(1, 3),))
