@@ -76,6 +76,23 @@ static int tests_passed, tests_failed;
      tests_failed > 100 ? 100 : tests_failed)
 
 /* Small constructors and readers shared by the tests. */
+/* The whole file at path (NULL on failure, recorded as a failed check),
+ * with 8 spare bytes after its len bytes so a test may grow it a little.
+ * The caller frees it. */
+static inline unsigned char *test_read_file(const char *path, size_t *len) {
+    FILE *fp = fopen(path, "rb");
+    CHECK(fp != NULL);
+    if (!fp) return NULL;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 8);
+    CHECK(b && fread(b, 1, (size_t)n, fp) == (size_t)n);
+    fclose(fp);
+    *len = (size_t)n;
+    return b;
+}
+
 static inline mx_array *test_vec_f32(const float *v, int32_t n) {
     mx_array *a = NULL;
     CHECK_OK(mx_array_from_data(&a, v, &n, 1, MX_FLOAT32));

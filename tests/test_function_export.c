@@ -163,20 +163,6 @@ static mx_vec inputs_of(int n, const int32_t *const *shapes, const int *nds, mx_
     return v;
 }
 
-static unsigned char *read_file(size_t *len) {
-    FILE *fp = fopen(path, "rb");
-    CHECK(fp != NULL);
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    CHECK(fread(b, 1, (size_t)n, fp) == (size_t)n);
-    fclose(fp);
-    *len = (size_t)n;
-    return b;
-}
-
 TEST(mlp_round_trip) {
     mx_closure *f = fd_fn(f_mlp), *g = NULL;
     int32_t x[2] = {4, 8}, w1[2] = {8, 16}, b1[1] = {16}, w2[2] = {16, 3}, b2[1] = {3};
@@ -407,7 +393,7 @@ TEST(shapeless_kinds) {
     mx_closure_free(g);
     g = NULL;
     size_t len = 0;
-    unsigned char *good = read_file(&len), *bytes = malloc(len ? len : 1);
+    unsigned char *good = test_read_file(path, &len), *bytes = malloc(len ? len : 1);
     mx_vec small = shaped_inputs(3, 2, 2);
     for (size_t k = 0; good && k < len; k++) {
         memcpy(bytes, good, len);
@@ -482,7 +468,7 @@ TEST(corrupted_files) {
     mx_vec in = inputs_of(2, sa, n2, MX_FLOAT32, FD_DENSE), out = {0};
     CHECK_OK(mx_export_function(path, f, &in, false));
     size_t len = 0;
-    unsigned char *good = read_file(&len);
+    unsigned char *good = test_read_file(path, &len);
     CHECK(good && len > 40);
     if (!good) return;
     CHECK_OK(mx_import_function_bytes(&g, good, len));
@@ -544,7 +530,7 @@ TEST(kinds_and_forged_params) {
     mx_closure_free(g);
     g = NULL;
     size_t len = 0;
-    unsigned char *good = read_file(&len), *b = malloc(len);
+    unsigned char *good = test_read_file(path, &len), *b = malloc(len);
     int refused = 0, ran = 0;
     for (size_t i = 0; good && i < len; i++) {
         static const unsigned char vals[3] = {0x01, 0x40, 0xff};
@@ -588,7 +574,7 @@ TEST(forged_dtype) {
     mx_vec in = inputs_of(2, sa, n2, MX_FLOAT32, FD_DENSE);
     CHECK_OK(mx_export_function(path, f, &in, false));
     size_t len = 0;
-    unsigned char *b = read_file(&len);
+    unsigned char *b = test_read_file(path, &len);
     /* header 16, kinds: n (4) + "Add" (2 + 3), an empty constant pool 4,
      * n_traces 4, n_inputs 4, n_slots 4; slot 0 is 3 + 8 + 4 bytes; slot
      * 1's dtype follows its kind */
@@ -646,7 +632,7 @@ TEST(keyword_names) {
     g = NULL;
     /* every single-byte change of the named file loads or fails cleanly */
     size_t len = 0;
-    unsigned char *good = read_file(&len), *b = malloc(len);
+    unsigned char *good = test_read_file(path, &len), *b = malloc(len);
     for (size_t i = 0; good && i < len; i++) {
         memcpy(b, good, len);
         b[i] ^= 0x41;

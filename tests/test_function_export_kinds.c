@@ -115,20 +115,6 @@ static bool parse(const unsigned char *b, size_t len, ffile *f) {
     return o <= len;
 }
 
-static unsigned char *read_file(size_t *len) {
-    FILE *fp = fopen(path, "rb");
-    CHECK(fp != NULL);
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 8);
-    CHECK(fread(b, 1, (size_t)n, fp) == (size_t)n);
-    fclose(fp);
-    *len = (size_t)n;
-    return b;
-}
-
 /* ---- checks ---- */
 
 /* f and its imported copy give the same bytes. */
@@ -231,7 +217,7 @@ static void round_trip(mx_closure_fn fn, mx_vec *in, const char *kind, field_fn 
     if (g) expect_identical(f, g, in);
     mx_closure_free(g);
     size_t len = 0;
-    unsigned char *good = read_file(&len);
+    unsigned char *good = test_read_file(path, &len);
     static ffile ff;
     memset(&ff, 0, sizeof ff);
     CHECK(good && parse(good, len, &ff));
@@ -766,7 +752,7 @@ TEST(backward_rope) {
     mx_closure *f = fd_fn(f_rope), *g = NULL;
     CHECK_OK(mx_export_function(path, f, &in, false));
     size_t len = 0;
-    unsigned char *b = read_file(&len);
+    unsigned char *b = test_read_file(path, &len);
     static ffile ff;
     CHECK(b && parse(b, len, &ff));
     const fop *op = b ? find_op(&ff, "RoPE") : NULL;

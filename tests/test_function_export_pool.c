@@ -39,20 +39,6 @@ static int f_const_sum(mx_vec *o, const mx_vec *in, void *p) {
     return rc;
 }
 
-static unsigned char *read_file(size_t *len) {
-    FILE *fp = fopen(path, "rb");
-    CHECK(fp != NULL);
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    CHECK(fread(b, 1, (size_t)n, fp) == (size_t)n);
-    fclose(fp);
-    *len = (size_t)n;
-    return b;
-}
-
 static float *const_data(void) {
     float *d = malloc(sizeof(float) * ROWS * COLS);
     for (int i = 0; i < ROWS * COLS; i++) d[i] = (float)(i % 1000) * 0.25f - 100.0f;
@@ -79,7 +65,7 @@ static size_t export_traces(consts *k, int first) {
     CHECK_OK(mx_exporter_close(e));
     mx_closure_free(f);
     size_t len = 0;
-    free(read_file(&len));
+    free(test_read_file(path, &len));
     return len;
 }
 
@@ -228,7 +214,7 @@ TEST(corrupted_pool) {
     CHECK_OK(mx_vec_append(&in, x));
     CHECK_OK(mx_export_function(path, f, &in, false));
     size_t len = 0;
-    unsigned char *good = read_file(&len), *b = malloc(len + 1);
+    unsigned char *good = test_read_file(path, &len), *b = malloc(len + 1);
     if (!good || !b) return;
     CHECK_OK(mx_import_function_bytes(&g, good, len));
     if (g) {

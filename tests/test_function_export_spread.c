@@ -292,20 +292,6 @@ static layout parse(const unsigned char *b, size_t len) {
     return l;
 }
 
-static unsigned char *read_file(size_t *len) {
-    FILE *fp = fopen(path, "rb");
-    CHECK(fp != NULL);
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    CHECK(fread(b, 1, (size_t)n, fp) == (size_t)n);
-    fclose(fp);
-    *len = (size_t)n;
-    return b;
-}
-
 /* The file of f_affine holds w1 (3, 5) as it is and b1 (5,) as a spread
  * constant; a spread slot naming an entry that does not broadcast to it is
  * refused, and so is every forgery that would make a kernel misread. */
@@ -315,7 +301,7 @@ TEST(forged_sources) {
     mx_vec in = one_input(sh, 2), in7 = one_input(sh7, 2), out = {0};
     CHECK_OK(mx_export_function(path, f, &in, true));
     size_t len = 0;
-    unsigned char *good = read_file(&len), *b = malloc(len + 1);
+    unsigned char *good = test_read_file(path, &len), *b = malloc(len + 1);
     if (!good || !b) return;
     layout l = parse(good, len);
     CHECK(l.n_entries == 2 && l.n_consts == 2);
@@ -378,7 +364,7 @@ TEST(forged_sources) {
     in = one_input(sc, 2);
     CHECK_OK(mx_export_function(path, f, &in, true));
     free(b);
-    good = read_file(&len);
+    good = test_read_file(path, &len);
     b = malloc(len + 1);
     l = parse(good, len);
     CHECK(l.n_entries == 1 && l.n_consts == 1);
@@ -406,7 +392,7 @@ TEST(scalar_sources_unchanged) {
     CHECK_OK(mx_export_function(path, f, &in, true));
     mx_vec_clear(&in);
     size_t len = 0;
-    unsigned char *good = read_file(&len);
+    unsigned char *good = test_read_file(path, &len);
     if (!good) return;
     layout l = parse(good, len);
     CHECK(l.n_entries == 1 && l.n_consts == 1);
